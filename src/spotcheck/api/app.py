@@ -1,0 +1,37 @@
+"""The FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from spotcheck import __version__
+from spotcheck.api.errors import install_error_handlers
+from spotcheck.api.routes import auth, detect, health, images
+from spotcheck.runtime import Runtime
+
+__all__ = ["create_app"]
+
+_DESCRIPTION = (
+    "Upload a photo of a skin lesion; SpotCheck classifies it in the background and "
+    "`GET /detect/{fileName}` returns a recommendation. **A screening aid, never a diagnosis.**"
+)
+
+
+def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        runtime.start(sole_worker=sole_worker)
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(title="SpotCheck", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    for module in (auth, images, detect, health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,17 @@
+"""Diagnoses of the training data and how SpotCheck groups them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["DIAGNOSES", "MALIGNANT_DIAGNOSES", "Classification"]
+
+
+class Classification(StrEnum):
+    BENIGN = "BENIGN"
+    MALIGNANT = "MALIGNANT"
+
+
+# Order fixes the model's output index of each diagnosis.
+DIAGNOSES: tuple[str, ...] = ("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")
+MALIGNANT_DIAGNOSES: frozenset[str] = frozenset({"mel", "bcc", "akiec"})

@@ -1,0 +1,54 @@
+"""The small file that travels beside a model's weights and says how to use them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = ["InputSpec", "ModelMetadata"]
+
+
+class InputSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    height: int = Field(gt=0)
+    width: int = Field(gt=0)
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+
+
+class ModelMetadata(BaseModel):
+    """Everything serving needs besides the weights (input size, normalisation, classes, threshold)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    version: str
+    input: InputSpec
+    classes: tuple[str, ...] = Field(min_length=2)
+    malignant_classes: frozenset[str] = Field(min_length=1)
+    threshold: float = Field(ge=0.0, le=1.0)
+    temperature: float = Field(default=1.0, gt=0.0)
+    metrics: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _malignant_classes_are_classes(self) -> ModelMetadata:
+        unknown = self.malignant_classes - set(self.classes)
+        if unknown:
+            raise ValueError(f"malignant_classes {sorted(unknown)} are not among classes {list(self.classes)}")
+        return self
+
+    @property
+    def malignant_indices(self) -> list[int]:
+        return [i for i, name in enumerate(self.classes) if name in self.malignant_classes]
+
+    @classmethod
+    def read(cls, path: Path) -> ModelMetadata:
+        return cls.model_validate_json(path.read_text())
+
+    def write(self, path: Path) -> None:
+        data = self.model_dump(mode="json")
+        data["malignant_classes"] = sorted(self.malignant_classes)
+        path.write_text(json.dumps(data, indent=2) + "\n")

@@ -1,0 +1,5 @@
+"""The ``spotcheck`` command."""
+
+from spotcheck.cli.main import app
+
+__all__ = ["app"]

@@ -1,0 +1,81 @@
+"""``spotcheck`` subcommands: serve, worker, classify, train, evaluate."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from spotcheck.cli.classify import classify_command
+from spotcheck.cli.training import evaluate_command, train_command
+
+app = typer.Typer(
+    help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.command("classify")(classify_command)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)
+
+
+def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from spotcheck.classifier.base import ModelUnavailableError
+    from spotcheck.config import Settings
+    from spotcheck.runtime import build_runtime
+
+    try:
+        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+        return build_runtime(settings, concurrency=concurrency)
+    except ModelUnavailableError as exc:
+        typer.echo(f"spotcheck: cannot start without a model: {exc}", err=True)
+        typer.echo("Train one with `spotcheck train` or point SPOTCHECK_MODEL_PATH at an exported model.", err=True)
+        raise typer.Exit(2) from None
+    except ValidationError as exc:
+        typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
+) -> None:
+    """Run the HTTP API and web UI with in-process classification workers."""
+    import uvicorn
+
+    from spotcheck.api import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = _load_runtime(data_dir)
+    settings = runtime.settings
+    sole_worker = settings.database_url is None and settings.worker_concurrency > 0
+    typer.echo(
+        f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
+    )
+    uvicorn.run(create_app(runtime, sole_worker=sole_worker), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Worker threads in this process.")] = 1,
+    data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
+) -> None:
+    """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    runtime = _load_runtime(data_dir, concurrency=concurrency)
+    typer.echo(f"SpotCheck worker x{concurrency}, model {runtime.classifier.version}")
+    runtime.start(sole_worker=False)
+    try:
+        while runtime.pool.running:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()

@@ -1,0 +1,16 @@
+"""UTC time, the only kind SpotCheck stores."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+__all__ = ["as_utc", "utc_now"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

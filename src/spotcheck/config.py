@@ -1,0 +1,72 @@
+"""All run-time configuration, read once from ``SPOTCHECK_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PLACEHOLDER_SECRETS", "Settings", "resolve_jwt_secret"]
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "jwt-secret", "test", "password"})
+_MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPOTCHECK_", extra="ignore")
+
+    data_dir: Path = Path("spotcheck-data")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset.")
+    storage_backend: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str = "spotcheck"
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    s3_create_bucket: bool = True
+    model_path: Path | None = Field(default=None, description="ONNX model; the packaged one when unset.")
+    jwt_secret: SecretStr | None = None
+    token_lifetime_minutes: int = Field(default=60, gt=0)
+    max_upload_bytes: int = Field(default=15_000_000, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
+    worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
+    job_max_attempts: int = Field(default=5, ge=1)
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        secret = value.get_secret_value()
+        if secret.strip().lower() in PLACEHOLDER_SECRETS or len(secret) < _MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"SPOTCHECK_JWT_SECRET must be a random value of at least {_MIN_SECRET_LENGTH} characters "
+                "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), not a placeholder"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
+
+
+def resolve_jwt_secret(settings: Settings) -> str:
+    """The configured secret, or one generated on first start and kept in the data directory."""
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    path = settings.data_dir / "jwt-secret"
+    if path.is_file():
+        stored = path.read_text().strip()
+        if len(stored) >= _MIN_SECRET_LENGTH:
+            return stored
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(secret + "\n")
+    temporary.chmod(0o600)
+    temporary.replace(path)
+    return secret

@@ -1,0 +1,192 @@
+"""A user's uploads: store, look up, list, fetch and delete, and read back their labels."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from spotcheck.classifier.labels import Classification
+from spotcheck.clock import as_utc, utc_now
+from spotcheck.db.tables import images
+from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, read_label
+from spotcheck.images import sanitize_image, validate_file_name
+from spotcheck.jobs.base import JobQueue, ObjectCreated
+from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+
+__all__ = [
+    "AnalysisFailedError",
+    "Detection",
+    "Gallery",
+    "ImageNotFoundError",
+    "ImagePage",
+    "ImageSummary",
+    "object_key_for",
+]
+
+
+class ImageNotFoundError(LookupError):
+    def __init__(self, file_name: str) -> None:
+        super().__init__(f"No image named {file_name!r}.")
+        self.file_name = file_name
+
+
+class AnalysisFailedError(Exception):
+    """The stored image could not be analysed; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageSummary:
+    file_name: str
+    status: str  # pending | done | failed
+    size: int
+    uploaded_at: datetime
+    classification: Classification | None
+    malignant_probability: float | None
+    model_version: str | None
+    classified_at: datetime | None
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePage:
+    items: list[ImageSummary]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """Either pending (``classification`` is None) or a label read from the object's metadata."""
+
+    file_name: str
+    classification: Classification | None = None
+    malignant_probability: float | None = None
+    model_version: str | None = None
+    classified_at: datetime | None = None
+
+
+def object_key_for(owner_id: str, file_name: str) -> str:
+    return f"users/{owner_id}/{file_name}"
+
+
+def _summary(row: Any) -> ImageSummary:
+    return ImageSummary(
+        file_name=row.file_name,
+        status=row.status,
+        size=row.size,
+        uploaded_at=as_utc(row.uploaded_at),
+        classification=Classification(row.classification) if row.classification else None,
+        malignant_probability=row.malignant_probability,
+        model_version=row.model_version,
+        classified_at=as_utc(row.classified_at) if row.classified_at else None,
+        error=row.error,
+    )
+
+
+class Gallery:
+    def __init__(self, *, engine: Engine, store: ObjectStore, queue: JobQueue, max_image_pixels: int) -> None:
+        self._engine = engine
+        self._store = store
+        self._queue = queue
+        self._max_pixels = max_image_pixels
+
+    def _row(self, owner_id: str, file_name: str) -> Any:
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name)
+            ).first()
+        if row is None:
+            raise ImageNotFoundError(file_name)
+        return row
+
+    def upload(self, *, owner_id: str, file_name: str, data: bytes) -> ImageSummary:
+        """Sanitise and store the image, then announce it; a replaced image starts over as pending."""
+        validate_file_name(file_name)
+        clean = sanitize_image(data, max_pixels=self._max_pixels)
+        key = object_key_for(owner_id, file_name)
+        upload_id = str(uuid.uuid4())
+        now = utc_now()
+        # The object is written before the row: a row always points at a body at least as new as itself.
+        self._store.put(
+            key,
+            clean.jpeg,
+            content_type="image/jpeg",
+            metadata={UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()},
+        )
+        values = {
+            "object_key": key,
+            "upload_id": upload_id,
+            "status": "pending",
+            "size": len(clean.jpeg),
+            "uploaded_at": now,
+            "classification": None,
+            "malignant_probability": None,
+            "model_version": None,
+            "classified_at": None,
+            "error": None,
+        }
+        with self._engine.begin() as conn:
+            replaced = conn.execute(
+                update(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name).values(**values)
+            )
+            if replaced.rowcount == 0:
+                conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
+        self._queue.publish(ObjectCreated(key, upload_id))
+        return self.summary(owner_id=owner_id, file_name=file_name)
+
+    def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
+        return _summary(self._row(owner_id, file_name))
+
+    def detect(self, *, owner_id: str, file_name: str) -> Detection:
+        row = self._row(owner_id, file_name)
+        if row.status == "failed":
+            raise AnalysisFailedError(row.error or "The stored image could not be analysed.")
+        if row.status != "done":
+            return Detection(file_name)
+        try:
+            info = self._store.head(row.object_key)
+        except ObjectNotFoundError:
+            raise ImageNotFoundError(file_name) from None
+        label = read_label(info.metadata)
+        # A label written for an earlier upload of this name is never served for the new image.
+        if label is None or label.upload_id != row.upload_id:
+            return Detection(file_name)
+        return Detection(
+            file_name, label.classification, label.malignant_probability, label.model_version, label.classified_at
+        )
+
+    def list_page(self, *, owner_id: str, limit: int, offset: int) -> ImagePage:
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(images).where(images.c.owner_id == owner_id))
+            rows = conn.execute(
+                select(images)
+                .where(images.c.owner_id == owner_id)
+                .order_by(images.c.uploaded_at.desc(), images.c.file_name)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            return ImagePage(items=[_summary(r) for r in rows], total=int(total.scalar_one()))
+
+    def content(self, *, owner_id: str, file_name: str) -> tuple[bytes, str]:
+        row = self._row(owner_id, file_name)
+        try:
+            stored = self._store.get(row.object_key)
+        except ObjectNotFoundError:
+            raise ImageNotFoundError(file_name) from None
+        return stored.body, stored.info.content_type or "image/jpeg"
+
+    def delete(self, *, owner_id: str, file_name: str) -> None:
+        row = self._row(owner_id, file_name)
+        self._store.delete(row.object_key)
+        self._queue.discard(row.object_key)
+        with self._engine.begin() as conn:
+            conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))
+
+    def pending_upload_keys(self) -> list[ObjectCreated]:
+        """Every upload still waiting for a label (for reconciliation at start-up)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(images.c.object_key, images.c.upload_id).where(images.c.status == "pending"))
+            return [ObjectCreated(r.object_key, r.upload_id) for r in rows]

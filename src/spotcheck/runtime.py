@@ -1,0 +1,97 @@
+"""Assemble SpotCheck's parts from its settings, and take them down again."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from spotcheck.auth import AccountService, TokenIssuer
+from spotcheck.classification import ClassificationWorker, WorkerPool
+from spotcheck.classifier.base import Classifier
+from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.config import Settings, resolve_jwt_secret
+from spotcheck.db import open_database
+from spotcheck.gallery.service import Gallery
+from spotcheck.jobs.sql import SqlJobQueue
+from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
+
+__all__ = ["Runtime", "build_runtime", "packaged_model_path"]
+
+log = logging.getLogger(__name__)
+
+
+def packaged_model_path() -> Path:
+    return Path(str(resources.files("spotcheck") / "model" / "spotcheck-lesion.onnx"))
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: ObjectStore
+    queue: SqlJobQueue
+    classifier: Classifier
+    accounts: AccountService
+    tokens: TokenIssuer
+    gallery: Gallery
+    worker: ClassificationWorker
+    pool: WorkerPool
+    started: bool = field(default=False)
+
+    def start(self, *, sole_worker: bool) -> None:
+        """Reconcile interrupted work, then start the in-process workers.
+
+        ``sole_worker``: no other process works this queue, so jobs left "running" by a crash
+        are handed out again at once instead of after their lease.
+        """
+        if isinstance(self.store, LocalObjectStore):
+            self.store.remove_stale_temporaries()
+        if sole_worker:
+            released = self.queue.release_running()
+            if released:
+                log.info("re-queued %d jobs interrupted by a crash", released)
+        self.queue.prune_done()
+        open_ids = self.queue.open_upload_ids()
+        for event in self.gallery.pending_upload_keys():
+            if event.upload_id not in open_ids:
+                self.queue.publish(event)
+        self.pool.start()
+        self.started = True
+
+    def stop(self) -> None:
+        self.pool.stop()
+        self.engine.dispose()
+
+
+def build_runtime(
+    settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
+) -> Runtime:
+    """Everything wired; raises ModelUnavailableError when no model can be loaded."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if classifier is None:
+        classifier = OnnxClassifier(settings.model_path or packaged_model_path())
+    engine = open_database(settings.resolved_database_url)
+    store = open_store(settings)
+    queue = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    worker = ClassificationWorker(
+        engine=engine, store=store, queue=queue, classifier=classifier, max_attempts=settings.job_max_attempts
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        store=store,
+        queue=queue,
+        classifier=classifier,
+        accounts=AccountService(engine),
+        tokens=TokenIssuer(
+            secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
+        ),
+        gallery=Gallery(engine=engine, store=store, queue=queue, max_image_pixels=settings.max_image_pixels),
+        worker=worker,
+        pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
+    )

@@ -1,0 +1,41 @@
+"""Object storage: an interface and its implementations (local disk, S3, memory)."""
+
+from spotcheck.config import Settings
+from spotcheck.storage.base import (
+    ObjectInfo,
+    ObjectNotFoundError,
+    ObjectStore,
+    PreconditionFailedError,
+    StorageError,
+    StoredObject,
+)
+from spotcheck.storage.local import LocalObjectStore
+from spotcheck.storage.memory import MemoryObjectStore
+from spotcheck.storage.s3 import S3ObjectStore
+
+__all__ = [
+    "LocalObjectStore",
+    "MemoryObjectStore",
+    "ObjectInfo",
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "PreconditionFailedError",
+    "S3ObjectStore",
+    "StorageError",
+    "StoredObject",
+    "open_store",
+]
+
+
+def open_store(settings: Settings) -> ObjectStore:
+    if settings.storage_backend == "s3":
+        secret = settings.s3_secret_access_key
+        return S3ObjectStore(
+            bucket=settings.s3_bucket,
+            endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region,
+            access_key_id=settings.s3_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret else None,
+            create_bucket=settings.s3_create_bucket,
+        )
+    return LocalObjectStore(settings.data_dir)

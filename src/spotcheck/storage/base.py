@@ -1,0 +1,65 @@
+"""The object store interface: the part of S3 that SpotCheck needs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+__all__ = [
+    "ObjectInfo",
+    "ObjectNotFoundError",
+    "ObjectStore",
+    "PreconditionFailedError",
+    "StorageError",
+    "StoredObject",
+]
+
+
+class StorageError(Exception):
+    """The store failed (unreachable, refused, corrupt)."""
+
+
+class ObjectNotFoundError(StorageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no object {key!r}")
+        self.key = key
+
+
+class PreconditionFailedError(StorageError):
+    """The object changed since it was read (its ETag no longer matches)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectInfo:
+    key: str
+    size: int
+    etag: str
+    content_type: str
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObject:
+    info: ObjectInfo
+    body: bytes
+
+
+class ObjectStore(Protocol):
+    """User metadata keys are lower-case ASCII and values ASCII strings, as in S3."""
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo: ...
+
+    def get(self, key: str) -> StoredObject: ...
+
+    def head(self, key: str) -> ObjectInfo: ...
+
+    def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
+        """Replace the user metadata, keeping the body; fail if ``if_match`` is not the current ETag."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; a missing object is not an error."""
+        ...
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...

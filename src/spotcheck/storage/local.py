@@ -1,0 +1,164 @@
+"""Objects as single files on the local disk: body and metadata together, written atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import struct
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from spotcheck.storage.base import (
+    ObjectInfo,
+    ObjectNotFoundError,
+    PreconditionFailedError,
+    StorageError,
+    StoredObject,
+)
+
+__all__ = ["LocalObjectStore"]
+
+# File layout: MAGIC, 4-byte big-endian header length, JSON header, body.
+_MAGIC = b"SPOTCHK1"
+_LENGTH = struct.Struct(">I")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class LocalObjectStore:
+    """One file per object, named by the SHA-256 of its key, so any key is a safe file name.
+
+    Every write goes to a temporary file in the same folder, is fsynced and renamed over the
+    old one: a reader or a crash sees the old object or the new one, never a mix.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._objects = root / "objects"
+        self._objects.mkdir(parents=True, exist_ok=True)
+        self._lock_path = root / "objects.lock"
+        self._lock_path.touch(exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        return self._objects / hashlib.sha256(key.encode()).hexdigest()
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        with self._lock_path.open("rb") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _write(self, info: ObjectInfo, body: bytes) -> None:
+        header = json.dumps(
+            {"key": info.key, "etag": info.etag, "content_type": info.content_type, "metadata": dict(info.metadata)}
+        ).encode()
+        fd, temporary = tempfile.mkstemp(dir=self._objects, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(_MAGIC + _LENGTH.pack(len(header)) + header)
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, self._path(info.key))
+            _fsync_dir(self._objects)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    @staticmethod
+    def _read_header(handle: BinaryIO, path: Path) -> tuple[dict[str, object], int]:
+        prefix = handle.read(len(_MAGIC) + _LENGTH.size)
+        if len(prefix) != len(_MAGIC) + _LENGTH.size or not prefix.startswith(_MAGIC):
+            raise StorageError(f"{path} is not a SpotCheck object file")
+        (length,) = _LENGTH.unpack(prefix[len(_MAGIC) :])
+        header = json.loads(handle.read(length))
+        return header, len(prefix) + length
+
+    @staticmethod
+    def _parse_header(header: dict[str, object], size: int) -> ObjectInfo:
+        metadata = header["metadata"]
+        if not isinstance(metadata, dict):
+            raise StorageError(f"corrupt header for {header.get('key')!r}")
+        return ObjectInfo(
+            key=str(header["key"]),
+            size=size,
+            etag=str(header["etag"]),
+            content_type=str(header["content_type"]),
+            metadata={str(k): str(v) for k, v in metadata.items()},
+        )
+
+    def _info(self, path: Path) -> ObjectInfo:
+        with path.open("rb") as handle:
+            header, offset = self._read_header(handle, path)
+        return self._parse_header(header, path.stat().st_size - offset)
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo:
+        info = ObjectInfo(key, len(body), hashlib.md5(body).hexdigest(), content_type, dict(metadata))
+        with self._write_lock():
+            self._write(info, body)
+        return info
+
+    def get(self, key: str) -> StoredObject:
+        path = self._path(key)
+        try:
+            with path.open("rb") as handle:
+                header, _ = self._read_header(handle, path)
+                body = handle.read()
+        except FileNotFoundError:
+            raise ObjectNotFoundError(key) from None
+        return StoredObject(self._parse_header(header, len(body)), body)
+
+    def head(self, key: str) -> ObjectInfo:
+        try:
+            return self._info(self._path(key))
+        except FileNotFoundError:
+            raise ObjectNotFoundError(key) from None
+
+    def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
+        with self._write_lock():
+            current = self.get(key)
+            if if_match is not None and current.info.etag != if_match:
+                raise PreconditionFailedError(f"{key!r} changed (ETag {current.info.etag}, expected {if_match})")
+            info = ObjectInfo(key, current.info.size, current.info.etag, current.info.content_type, dict(metadata))
+            self._write(info, current.body)
+        return info
+
+    def delete(self, key: str) -> None:
+        with self._write_lock():
+            self._path(key).unlink(missing_ok=True)
+            _fsync_dir(self._objects)
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        infos = []
+        for path in self._objects.iterdir():
+            if path.name.startswith(".tmp-"):
+                continue
+            try:
+                info = self._info(path)
+            except FileNotFoundError:
+                continue  # deleted while listing
+            if info.key.startswith(prefix):
+                infos.append(info)
+        yield from sorted(infos, key=lambda i: i.key)
+
+    def remove_stale_temporaries(self) -> int:
+        """Delete temporary files a crash left behind; returns how many."""
+        removed = 0
+        for path in self._objects.glob(".tmp-*"):
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed

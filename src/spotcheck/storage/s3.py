@@ -1,0 +1,136 @@
+"""Objects in AWS S3 or any S3-compatible store, through boto3."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from spotcheck.storage.base import (
+    ObjectInfo,
+    ObjectNotFoundError,
+    PreconditionFailedError,
+    StorageError,
+    StoredObject,
+)
+
+__all__ = ["S3ObjectStore"]
+
+_NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+_PRECONDITION = {"412", "PreconditionFailed"}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+class S3ObjectStore:
+    """User metadata travels as ``x-amz-meta-*`` headers; changing it copies the object onto itself."""
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        create_bucket: bool = False,
+    ) -> None:
+        self._bucket = bucket
+        self._client: Any = boto3.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id=access_key_id,
+            aws_secret_access_key=secret_access_key,
+            config=Config(
+                retries={"max_attempts": 3, "mode": "standard"},
+                s3={"addressing_style": "path"},
+                connect_timeout=5,
+                read_timeout=30,
+            ),
+        )
+        if create_bucket:
+            self._ensure_bucket()
+
+    def _ensure_bucket(self) -> None:
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+        except ClientError as error:
+            if _code(error) not in _NOT_FOUND | {"NoSuchBucket"}:
+                raise StorageError(f"cannot reach bucket {self._bucket!r}: {error}") from error
+            self._client.create_bucket(Bucket=self._bucket)
+        except BotoCoreError as error:
+            raise StorageError(f"cannot reach the S3 endpoint: {error}") from error
+
+    @staticmethod
+    def _info(key: str, response: Mapping[str, Any]) -> ObjectInfo:
+        return ObjectInfo(
+            key=key,
+            size=int(response.get("ContentLength", 0)),
+            etag=str(response.get("ETag", "")).strip('"'),
+            content_type=str(response.get("ContentType", "application/octet-stream")),
+            metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
+        )
+
+    def _call(self, key: str, operation: str, **params: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(Bucket=self._bucket, Key=key, **params)
+        except ClientError as error:
+            code = _code(error)
+            if code in _NOT_FOUND:
+                raise ObjectNotFoundError(key) from error
+            if code in _PRECONDITION:
+                raise PreconditionFailedError(f"{key!r} changed since it was read") from error
+            raise StorageError(f"S3 {operation} of {key!r} failed: {error}") from error
+        except BotoCoreError as error:
+            raise StorageError(f"S3 {operation} of {key!r} failed: {error}") from error
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo:
+        response = self._call(key, "put_object", Body=body, ContentType=content_type, Metadata=dict(metadata))
+        return ObjectInfo(key, len(body), str(response["ETag"]).strip('"'), content_type, dict(metadata))
+
+    def get(self, key: str) -> StoredObject:
+        response = self._call(key, "get_object")
+        return StoredObject(self._info(key, response), response["Body"].read())
+
+    def head(self, key: str) -> ObjectInfo:
+        return self._info(key, self._call(key, "head_object"))
+
+    def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
+        current = self.head(key)
+        if if_match is not None and current.etag != if_match:
+            raise PreconditionFailedError(f"{key!r} changed (ETag {current.etag}, expected {if_match})")
+        condition = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
+        self._call(
+            key,
+            "copy_object",
+            CopySource={"Bucket": self._bucket, "Key": key},
+            MetadataDirective="REPLACE",
+            ContentType=current.content_type,
+            Metadata=dict(metadata),
+            **condition,
+        )
+        return ObjectInfo(key, current.size, current.etag, current.content_type, dict(metadata))
+
+    def delete(self, key: str) -> None:
+        self._call(key, "delete_object")
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        try:
+            for page in paginator.paginate(Bucket=self._bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    yield ObjectInfo(
+                        key=item["Key"],
+                        size=int(item["Size"]),
+                        etag=str(item["ETag"]).strip('"'),
+                        content_type="",
+                        metadata={},
+                    )
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"S3 list of {prefix!r} failed: {error}") from error

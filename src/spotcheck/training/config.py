@@ -1,0 +1,57 @@
+"""Training configuration: one file, overridable from the command line, saved with each run."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["TrainConfig", "load_config"]
+
+
+class TrainConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    data_dir: Path = Path("../shared/datasets/ham10000-200x150")
+    output_dir: Path = Path("runs")
+    run_name: str = "release"
+    seed: int = 20261126
+    val_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
+    test_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
+    height: int = 150
+    width: int = 200
+    mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    pretrained: bool = True
+    epochs: int = Field(default=20, ge=1)
+    batch_size: int = Field(default=32, ge=2)
+    lr: float = Field(default=1e-3, gt=0.0)
+    weight_decay: float = 1e-4
+    warmup_epochs: float = 1.0
+    label_smoothing: float = 0.1
+    dropout: float = 0.2
+    bf16: bool = True
+    limit_images: int | None = Field(default=None, ge=7, description="Use only this many images (smoke runs).")
+    target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
+    bootstrap_samples: int = 2000
+    version: str = "lite0-ham10000"
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def load_config(path: Path | None, overrides: list[str]) -> TrainConfig:
+    """Read ``path`` (TOML), then apply ``key=value`` overrides (values in TOML syntax or bare strings)."""
+    data: dict[str, Any] = tomllib.loads(path.read_text()) if path else {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"override {item!r} is not of the form key=value")
+        data[key.strip().replace("-", "_")] = _parse_value(value.strip())
+    return TrainConfig.model_validate(data)

@@ -1,0 +1,80 @@
+"""Screening metrics for a malignant-probability score against true labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
+
+__all__ = ["auc_interval", "expected_calibration_error", "screening_metrics", "specificity_at_sensitivity"]
+
+
+def auc_interval(
+    y: np.ndarray, scores: np.ndarray, *, samples: int, seed: int, level: float = 0.95
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of the ROC AUC (resampling images)."""
+    rng = np.random.default_rng(seed)
+    aucs = []
+    n = len(y)
+    for _ in range(samples):
+        idx = rng.integers(0, n, n)
+        if y[idx].min() == y[idx].max():
+            continue
+        aucs.append(roc_auc_score(y[idx], scores[idx]))
+    tail = (1 - level) / 2
+    low, high = np.quantile(aucs, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def specificity_at_sensitivity(y: np.ndarray, scores: np.ndarray, target: float) -> float:
+    fpr, tpr, _ = roc_curve(y, scores)
+    reach = tpr >= target - 1e-12
+    return float(1.0 - fpr[reach].min())
+
+
+def expected_calibration_error(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> float:
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.mean() * abs(scores[mask].mean() - y[mask].mean())
+    return float(total)
+
+
+def screening_metrics(
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    threshold: float,
+    bootstrap_samples: int,
+    seed: int,
+    true_classes: np.ndarray | None = None,
+    predicted_classes: np.ndarray | None = None,
+) -> dict[str, Any]:
+    """All figures of the evaluation report; ``y`` is 1 for malignant."""
+    predicted = scores >= threshold
+    tp = int((predicted & (y == 1)).sum())
+    fn = int((~predicted & (y == 1)).sum())
+    tn = int((~predicted & (y == 0)).sum())
+    fp = int((predicted & (y == 0)).sum())
+    low, high = auc_interval(y, scores, samples=bootstrap_samples, seed=seed)
+    result: dict[str, Any] = {
+        "images": len(y),
+        "malignant": int(y.sum()),
+        "benign": int(len(y) - y.sum()),
+        "roc_auc": float(roc_auc_score(y, scores)),
+        "roc_auc_ci95": [low, high],
+        "threshold": float(threshold),
+        "sensitivity": tp / max(tp + fn, 1),
+        "specificity": tn / max(tn + fp, 1),
+        "specificity_at_sensitivity_0.90": specificity_at_sensitivity(y, scores, 0.90),
+        "specificity_at_sensitivity_0.95": specificity_at_sensitivity(y, scores, 0.95),
+        "expected_calibration_error": expected_calibration_error(y, scores),
+        "confusion_matrix": {"tp": tp, "fn": fn, "tn": tn, "fp": fp},
+    }
+    if true_classes is not None and predicted_classes is not None:
+        result["balanced_accuracy_7class"] = float(balanced_accuracy_score(true_classes, predicted_classes))
+    return result

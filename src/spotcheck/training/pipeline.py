@@ -1,0 +1,158 @@
+"""One training run, end to end: splits, fine-tuning, calibration, threshold, ONNX export, evaluation."""
+
+from __future__ import annotations
+
+import json
+import platform
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import torch
+
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
+from spotcheck.training.config import TrainConfig
+from spotcheck.training.dataset import LesionImage, load_images, load_records
+from spotcheck.training.evaluation import evaluate_records
+from spotcheck.training.export import export_onnx, parity_max_abs_diff
+from spotcheck.training.network import CalibratedClassifier, build_network
+from spotcheck.training.splits import manifest_sha256, split_by_lesion, write_manifest
+from spotcheck.training.trainer import LabelledImages, predict_logits, train_network
+
+__all__ = ["PARITY_TOLERANCE", "run_training"]
+
+# ONNX Runtime and PyTorch differ only by float32 rounding; 1e-4 on probabilities is far below
+# anything that could move a prediction across the threshold except at its very edge.
+PARITY_TOLERANCE = 1e-4
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _subsample(records: list[LesionImage], limit: int, seed: int) -> list[LesionImage]:
+    """A small subset that still holds every diagnosis (for smoke runs)."""
+    rng = np.random.default_rng(seed)
+    by_dx = {dx: [r for r in records if r.dx == dx] for dx in DIAGNOSES}
+    chosen: list[LesionImage] = []
+    per_dx = max(1, limit // len(DIAGNOSES))
+    for dx in DIAGNOSES:
+        group = by_dx[dx]
+        picks = rng.choice(len(group), size=min(per_dx, len(group)), replace=False)
+        chosen += [group[i] for i in picks]
+    return sorted(chosen, key=lambda r: r.image_id)
+
+
+def _labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) -> LabelledImages:
+    return LabelledImages(
+        pixels=pixels[index],
+        classes=np.array([DIAGNOSES.index(records[i].dx) for i in index], dtype=np.int64),
+        malignant=np.array([records[i].dx in MALIGNANT_DIAGNOSES for i in index], dtype=np.int64),
+    )
+
+
+def run_training(config: TrainConfig) -> dict[str, Any]:
+    """Train, calibrate, export and evaluate; every output lands in ``output_dir/run_name``."""
+    started = time.perf_counter()
+    _seed_everything(config.seed)
+    run_dir = config.output_dir / config.run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "config.json").write_text(config.model_dump_json(indent=2) + "\n")
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+    records = load_records(config.data_dir)
+    if config.limit_images:
+        records = _subsample(records, config.limit_images, config.seed)
+    split_of = split_by_lesion(
+        records, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
+    )
+    manifest = run_dir / "split_manifest.csv"
+    write_manifest(manifest, records, split_of)
+    spec = InputSpec(height=config.height, width=config.width, mean=config.mean, std=config.std)
+    pixels = load_images(records, spec)
+    index = {s: [i for i, r in enumerate(records) if split_of[r.image_id] == s] for s in ("train", "val", "test")}
+    train, val = _labelled(records, pixels, index["train"]), _labelled(records, pixels, index["val"])
+    malignant_indices = [DIAGNOSES.index(dx) for dx in sorted(MALIGNANT_DIAGNOSES)]
+
+    network = build_network(
+        num_classes=len(DIAGNOSES),
+        height=spec.height,
+        width=spec.width,
+        pretrained=config.pretrained,
+        dropout=config.dropout,
+    )
+    best = train_network(
+        network,
+        train=train,
+        val=val,
+        spec=spec,
+        malignant_indices=malignant_indices,
+        config=config,
+        device=device,
+        run_dir=run_dir,
+    )
+    checkpoint = torch.load(best, map_location="cpu", weights_only=True)
+    network.load_state_dict(checkpoint["state_dict"])
+    network.to("cpu").float()
+
+    val_logits = predict_logits(network, val.pixels, spec, torch.device("cpu"))
+    temperature = fit_temperature(val_logits, val.classes)
+    val_scores = malignant_probability(val_logits, temperature, malignant_indices)
+    threshold = threshold_for_sensitivity(val_scores, val.malignant, config.target_sensitivity)
+
+    calibrated = CalibratedClassifier(network, temperature)
+    onnx_path = run_dir / "model.onnx"
+    export_onnx(calibrated, spec, onnx_path)
+    test_pixels = pixels[index["test"]]
+    parity = parity_max_abs_diff(calibrated, onnx_path, test_pixels[:64], spec)
+    if parity > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    metadata = ModelMetadata(
+        name="SpotCheck lesion classifier (EfficientNet-Lite0)",
+        version=f"{config.version}-{stamp}-{manifest_sha256(manifest)[:8]}",
+        input=spec,
+        classes=DIAGNOSES,
+        malignant_classes=MALIGNANT_DIAGNOSES,
+        threshold=threshold,
+        temperature=temperature,
+    )
+    metadata.write(onnx_path.with_suffix(".json"))
+    test_records = [records[i] for i in index["test"]]
+    metrics = evaluate_records(
+        OnnxClassifier(onnx_path),
+        test_records,
+        out_dir=run_dir / "evaluation",
+        title=f"{metadata.version} on its lesion-disjoint test split",
+        bootstrap_samples=config.bootstrap_samples,
+        seed=config.seed,
+    )
+    summary = {
+        "run_dir": str(run_dir),
+        "best_epoch": checkpoint["epoch"],
+        "temperature": temperature,
+        "threshold": threshold,
+        "parity_max_abs_diff": parity,
+        "manifest_sha256": manifest_sha256(manifest),
+        "split_sizes": {s: len(v) for s, v in index.items()},
+        "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu",
+        "torch_threads": torch.get_num_threads(),
+        "seconds": time.perf_counter() - started,
+        "test": metrics,
+    }
+    key_metrics = {
+        "test_roc_auc": metrics["roc_auc"],
+        "test_sensitivity": metrics["sensitivity"],
+        "test_specificity": metrics["specificity"],
+    }
+    metadata.model_copy(update={"metrics": key_metrics}).write(onnx_path.with_suffix(".json"))
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
