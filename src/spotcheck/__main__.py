@@ -1,0 +1,3 @@
+from spotcheck.cli import app
+
+app(prog_name="spotcheck")
