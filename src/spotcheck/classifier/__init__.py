@@ -1,0 +1,18 @@
+"""Lesion classifiers: the interface, the ONNX Runtime implementation and the model metadata."""
+
+from spotcheck.classifier.base import Classifier, ModelUnavailableError, Prediction
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, Classification
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.onnx import OnnxClassifier
+
+__all__ = [
+    "DIAGNOSES",
+    "MALIGNANT_DIAGNOSES",
+    "Classification",
+    "Classifier",
+    "InputSpec",
+    "ModelMetadata",
+    "ModelUnavailableError",
+    "OnnxClassifier",
+    "Prediction",
+]

@@ -1,0 +1,21 @@
+"""A user's uploaded images and the labels written onto them."""
+
+from spotcheck.gallery.service import (
+    AnalysisFailedError,
+    Detection,
+    Gallery,
+    ImageNotFoundError,
+    ImagePage,
+    ImageSummary,
+    object_key_for,
+)
+
+__all__ = [
+    "AnalysisFailedError",
+    "Detection",
+    "Gallery",
+    "ImageNotFoundError",
+    "ImagePage",
+    "ImageSummary",
+    "object_key_for",
+]
