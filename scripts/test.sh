@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python extras, Chromium for the browser tests), lint,
+# Install everything the tests need (Python extras, Chromium, PostgreSQL), lint,
 # type-check and run the whole test suite. The tests start their own servers on 127.0.0.1
-# (SpotCheck itself, SeaweedFS for S3) and stop them afterwards.
+# (SpotCheck itself, SeaweedFS for S3, PostgreSQL, Chromium) and stop them afterwards.
 # Extra arguments go to pytest (for example -m "not slow" or -k detect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+# System packages: Chromium (browser tests) and PostgreSQL (scale-out tests).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     else
-        echo "Chromium is missing: run 'sudo apt-get install chromium' (browser tests will be skipped)" >&2
+        echo "Missing system packages: sudo apt-get install ${missing[*]}" >&2
+        exit 1
     fi
 fi
 
