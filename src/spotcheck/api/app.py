@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
-from spotcheck.api.routes import auth, detect, health, images
+from spotcheck.api.routes import auth, detect, health, images, session
 from spotcheck.runtime import Runtime
+from spotcheck.web import install_web_ui
 
 __all__ = ["create_app"]
 
@@ -32,6 +33,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app = FastAPI(title="SpotCheck", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
-    for module in (auth, images, detect, health):
+    for module in (auth, session, images, detect, health):
         app.include_router(module.router)
+    install_web_ui(app)
     return app

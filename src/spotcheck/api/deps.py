@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
+from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import Account, InvalidTokenError
 from spotcheck.gallery.service import Gallery
 from spotcheck.runtime import Runtime
 
-__all__ = ["CurrentAccount", "GalleryDep", "RuntimeDep"]
+__all__ = ["CurrentAccount", "CurrentUiSession", "GalleryDep", "RuntimeDep", "SignOutAllowed", "UiSession"]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -35,9 +37,64 @@ def _unauthorised(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def _current_account(runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Account:
-    if not token:
-        raise _unauthorised("Sign in first: send 'Authorization: Bearer <token>' from POST /auth/token.")
+@dataclass(frozen=True)
+class UiSession:
+    """The web page's signed-in account and the token its session cookie holds."""
+
+    account: Account
+    token: str
+
+
+def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
+    """The session cookie's account, None without a cookie; 401 when the cookie is stale."""
+    token = read_session_cookie(request)
+    if token is None:
+        return None
+    try:
+        user_id = runtime.tokens.verify(token)
+    except InvalidTokenError:
+        raise _unauthorised("Your session has expired; sign in again.") from None
+    account = runtime.accounts.get(user_id)
+    if account is None:
+        raise _unauthorised("The account of this session no longer exists.")
+    return UiSession(account=account, token=token)
+
+
+def _current_ui_session(request: Request, runtime: RuntimeDep) -> UiSession:
+    session = _ui_session(request, runtime)
+    if session is None:
+        raise _unauthorised("Not signed in: POST /ui/session to sign in.")
+    return session
+
+
+CurrentUiSession = Annotated[UiSession, Depends(_current_ui_session)]
+
+
+def _require_csrf(request: Request, session: UiSession) -> None:
+    if not is_csrf_valid(request, session.token):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=(
+                f"Missing or wrong {CSRF_HEADER} header: a request signed in by the session cookie must send "
+                "the csrfToken that POST or GET /ui/session returned. Reload the page and try again."
+            ),
+        )
+
+
+def _sign_out_allowed(request: Request, runtime: RuntimeDep) -> None:
+    """A live session must prove CSRF to be ended; a stale or absent one may always be cleared."""
+    try:
+        session = _ui_session(request, runtime)
+    except HTTPException:
+        return
+    if session is not None:
+        _require_csrf(request, session)
+
+
+SignOutAllowed = Depends(_sign_out_allowed)
+
+
+def _account_for_bearer(runtime: Runtime, token: str) -> Account:
     try:
         user_id = runtime.tokens.verify(token)
     except InvalidTokenError:
@@ -46,6 +103,19 @@ def _current_account(runtime: RuntimeDep, token: Annotated[str | None, Depends(_
     if account is None:
         raise _unauthorised("The account of this token no longer exists.")
     return account
+
+
+def _current_account(request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Account:
+    # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
+    if token:
+        return _account_for_bearer(runtime, token)
+    session = _ui_session(request, runtime)
+    if session is None:
+        raise _unauthorised(
+            "Sign in first: send 'Authorization: Bearer <token>' from POST /auth/token, or sign in on the web page."
+        )
+    _require_csrf(request, session)
+    return session.account
 
 
 CurrentAccount = Annotated[Account, Depends(_current_account)]

@@ -1,0 +1,58 @@
+"""The web page's sign-in: a cookie session instead of a bearer token (see ``api.security``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from spotcheck.api.deps import CurrentUiSession, RuntimeDep, SignOutAllowed
+from spotcheck.api.schemas import ErrorBody
+from spotcheck.api.security import clear_session_cookie, csrf_token_for, set_session_cookie
+from spotcheck.auth import TokenIssuer
+
+__all__ = ["SessionCreate", "SessionPublic", "router"]
+
+router = APIRouter(prefix="/ui/session", tags=["web UI session"])
+
+
+class SessionCreate(BaseModel):
+    email: str = Field(max_length=320, examples=["ada@example.org"])
+    password: str = Field(max_length=256)
+
+
+class SessionPublic(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+    email: str
+    csrf_token: str = Field(description="Send it back in the X-CSRF-Token header of every POST, PUT and DELETE.")
+    expires_in: int = Field(description="Seconds until the session cookie expires.")
+
+
+def _public(*, email: str, token: str, tokens: TokenIssuer) -> SessionPublic:
+    return SessionPublic(email=email, csrf_token=csrf_token_for(token), expires_in=int(tokens.lifetime.total_seconds()))
+
+
+@router.post("", responses={401: {"model": ErrorBody}})
+def create_session(body: SessionCreate, request: Request, response: Response, runtime: RuntimeDep) -> SessionPublic:
+    """Sign in: sets the HttpOnly session cookie and returns the CSRF token that goes with it."""
+    account = runtime.accounts.authenticate(email=body.email, password=body.password)
+    token = runtime.tokens.issue(account.id)
+    set_session_cookie(response, request, token=token, lifetime=runtime.tokens.lifetime)
+    return _public(email=account.email, token=token, tokens=runtime.tokens)
+
+
+@router.get("", responses={401: {"model": ErrorBody}})
+def read_session(session: CurrentUiSession, runtime: RuntimeDep) -> SessionPublic:
+    """Who the session cookie signs in, and its CSRF token (for a page that was just reloaded)."""
+    return _public(email=session.account.email, token=session.token, tokens=runtime.tokens)
+
+
+@router.delete(
+    "", status_code=status.HTTP_204_NO_CONTENT, dependencies=[SignOutAllowed], responses={403: {"model": ErrorBody}}
+)
+def delete_session(request: Request) -> Response:
+    """Sign out: clears the session cookie."""
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, request)
+    return response

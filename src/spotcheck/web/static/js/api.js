@@ -1,0 +1,115 @@
+// The one place the page talks to the SpotCheck API. The session lives in an HttpOnly cookie
+// the page cannot read; the CSRF token that goes with it is kept in memory only.
+
+let csrfToken = null;
+let onSessionLost = () => {};
+
+/** Called when a request that needs the session is refused with 401 (it expired, say). */
+export function whenSessionLost(callback) {
+  onSessionLost = callback;
+}
+
+/** An API answer that was not a success, with a message fit to show a person. */
+export class ApiError extends Error {
+  constructor(status, message, detail = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status; // 0 when the server could not be reached
+    this.detail = detail; // the API's own `detail` (a string, or pydantic's list)
+  }
+}
+
+const GENERIC = {
+  0: "SpotCheck could not be reached. Check your internet connection and try again.",
+  401: "Your session has ended. Please sign in again.",
+  403: "SpotCheck refused this request. Reload the page and try again.",
+  404: "That item no longer exists.",
+  413: "This file is too large to upload.",
+  415: "This file is not an image SpotCheck can read.",
+  422: "This image could not be read.",
+};
+
+function messageFor(status, detail) {
+  if (typeof detail === "string" && detail) return detail;
+  if (GENERIC[status]) return GENERIC[status];
+  if (status >= 500) return `SpotCheck had a problem on its side (error ${status}). Please try again in a moment.`;
+  return `Something went wrong (error ${status}). Please try again.`;
+}
+
+async function request(method, path, { json, body, expect = "json" } = {}) {
+  const headers = { Accept: "application/json" };
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw new ApiError(0, GENERIC[0]);
+  }
+  if (!response.ok) {
+    let detail = null;
+    try {
+      detail = (await response.json()).detail ?? null;
+    } catch {
+      // not JSON: a proxy's error page, say
+    }
+    if (response.status === 401 && !path.startsWith("/ui/session") && !path.startsWith("/auth/")) {
+      csrfToken = null;
+      onSessionLost();
+    }
+    throw new ApiError(response.status, messageFor(response.status, detail), detail);
+  }
+  if (response.status === 204) return { status: 204, data: null };
+  const data = expect === "blob" ? await response.blob() : await response.json();
+  return { status: response.status, data };
+}
+
+const segment = (name) => encodeURIComponent(name);
+
+function remember(session) {
+  csrfToken = session.csrfToken;
+  return session;
+}
+
+export const api = {
+  async currentSession() {
+    return remember((await request("GET", "/ui/session")).data);
+  },
+  async signIn(email, password) {
+    return remember((await request("POST", "/ui/session", { json: { email, password } })).data);
+  },
+  async register(email, password) {
+    return (await request("POST", "/auth/register", { json: { email, password } })).data;
+  },
+  async signOut() {
+    try {
+      await request("DELETE", "/ui/session");
+    } finally {
+      csrfToken = null;
+    }
+  },
+  forget() {
+    csrfToken = null;
+  },
+  async upload(file, fileName) {
+    const form = new FormData();
+    form.append("file", file, fileName);
+    return (await request("POST", "/images", { body: form })).data;
+  },
+  /** {status: 200, data: result} or {status: 202, data: {status: "pending"}}. */
+  async detect(fileName) {
+    return request("GET", `/detect/${segment(fileName)}`);
+  },
+  async listImages(limit, offset) {
+    return (await request("GET", `/images?limit=${limit}&offset=${offset}`)).data;
+  },
+  async imageBlob(fileName) {
+    return (await request("GET", `/images/${segment(fileName)}`, { expect: "blob" })).data;
+  },
+  async deleteImage(fileName) {
+    await request("DELETE", `/images/${segment(fileName)}`);
+  },
+};

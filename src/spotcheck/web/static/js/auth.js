@@ -1,0 +1,111 @@
+// Sign up, sign in and sign out. Registration goes through POST /auth/register, then the page
+// opens a cookie session with POST /ui/session like a sign-in.
+
+import { api, ApiError } from "./api.js";
+import { announce } from "./announce.js";
+import { clearFieldError, showFieldError } from "./fields.js";
+
+const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+
+function clearErrors(form) {
+  clearFieldError("email-error", form.elements.email);
+  clearFieldError("password-error", form.elements.password);
+  clearFieldError("auth-error");
+}
+
+function checkLocally(form) {
+  const email = form.elements.email.value.trim();
+  const password = form.elements.password.value;
+  let ok = true;
+  if (!email) {
+    showFieldError("email-error", "Enter your email address.", form.elements.email);
+    ok = false;
+  } else if (!EMAIL_SHAPE.test(email)) {
+    showFieldError("email-error", "Enter a valid email address, like name@example.org.", form.elements.email);
+    ok = false;
+  }
+  if (!password) {
+    showFieldError("password-error", "Enter your password.", form.elements.password);
+    ok = false;
+  }
+  return ok;
+}
+
+/** Put an API error next to the field it is about; anything else goes under the form. */
+function showApiError(form, error, action) {
+  const { email, password } = form.elements;
+  if (!(error instanceof ApiError)) throw error;
+  if (error.status === 409) {
+    showFieldError("email-error", `${error.message} Sign in instead, or use another email.`, email);
+  } else if (error.status === 401 && action === "sign-in") {
+    showFieldError("password-error", "Incorrect email or password.", password);
+  } else if (error.status === 422 && Array.isArray(error.detail)) {
+    const about = error.detail.some((item) => (item.loc ?? []).includes("password")) ? "password" : "email";
+    if (about === "password") showFieldError("password-error", "This password is too long.", password);
+    else showFieldError("email-error", "Enter a valid email address, like name@example.org.", email);
+  } else if (error.status === 422) {
+    showFieldError("password-error", error.message, password); // the weak-password rule it broke
+  } else {
+    showFieldError("auth-error", error.message);
+  }
+  const firstInvalid = form.querySelector('[aria-invalid="true"]');
+  (firstInvalid ?? form.elements.email).focus();
+  // The message itself is next to the field (read out with it on focus), so it is not repeated here.
+  announce(firstInvalid ? `Please check the ${fieldName(firstInvalid)} field.` : "That did not work; see the message under the form.", "error");
+}
+
+function fieldName(input) {
+  return input.labels[0].textContent;
+}
+
+/** Wire the sign-in / sign-up form; onSignedIn(session) runs after either succeeds. */
+export function setUpAuthForm(onSignedIn) {
+  const form = document.getElementById("auth-form");
+  const buttons = form.querySelectorAll("button[type=submit]");
+  for (const input of [form.elements.email, form.elements.password]) {
+    input.addEventListener("input", () => clearFieldError(`${input.id}-error`, input));
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const action = event.submitter?.value === "sign-up" ? "sign-up" : "sign-in";
+    clearErrors(form);
+    if (!checkLocally(form)) {
+      const firstInvalid = form.querySelector('[aria-invalid="true"]');
+      firstInvalid.focus();
+      announce(`Please check the ${fieldName(firstInvalid)} field.`, "error");
+      return;
+    }
+    const email = form.elements.email.value.trim();
+    const password = form.elements.password.value;
+    buttons.forEach((b) => (b.disabled = true));
+    announce(action === "sign-up" ? "Creating your account…" : "Signing in…");
+    try {
+      if (action === "sign-up") await api.register(email, password);
+      const session = await api.signIn(email, password);
+      form.reset();
+      announce(action === "sign-up" ? "Account created. You are signed in." : "You are signed in.", "success");
+      onSignedIn(session);
+    } catch (error) {
+      showApiError(form, error, action);
+    } finally {
+      buttons.forEach((b) => (b.disabled = false));
+    }
+  });
+}
+
+/** Wire the header's Sign out button; onSignedOut runs once the server has cleared the session. */
+export function setUpSignOut(onSignedOut) {
+  const button = document.getElementById("sign-out");
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await api.signOut();
+      announce("You are signed out.", "success");
+      onSignedOut();
+    } catch (error) {
+      announce(`Could not sign out: ${error.message}`, "error");
+    } finally {
+      button.disabled = false;
+    }
+  });
+}

@@ -1,0 +1,41 @@
+// Words a layperson can read for the numbers and labels the API returns.
+
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+export function formatDate(iso) {
+  return dateFormat.format(new Date(iso));
+}
+
+/** "82 %", with the extremes said honestly instead of as 0 % or 100 %. */
+export function percent(probability) {
+  const value = probability * 100;
+  if (value < 1) return "less than 1 %";
+  if (value > 99) return "more than 99 %";
+  return `${Math.round(value)} %`;
+}
+
+/** "about 8 in 10": the same estimate as a frequency, which many people find easier. */
+export function inTen(probability) {
+  const n = Math.round(probability * 10);
+  if (n === 0) return "less than 1 in 10";
+  if (n === 10) return "nearly 10 in 10";
+  return `about ${n} in 10`;
+}
+
+export function probabilitySentence(probability) {
+  return `The model's estimated chance that this lesion needs a closer look: ${percent(probability)} (${inTen(probability)}).`;
+}
+
+export const CAVEAT =
+  "This is a computer model's estimate from one photo. It can be wrong in either direction, " +
+  "and lighting, focus and angle change it.";
+
+/** A short, careful heading for a classification. */
+export function verdict(classification) {
+  return classification === "MALIGNANT" ? "May need a closer look" : "Likely benign";
+}
+
+export function formatSize(bytes) {
+  if (bytes < 1_000_000) return `${Math.max(1, Math.round(bytes / 1000))} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}

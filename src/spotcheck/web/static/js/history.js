@@ -1,0 +1,161 @@
+// The user's images, newest first: thumbnails, date and result; open one, or delete it.
+
+import { api, ApiError } from "./api.js";
+import { announce } from "./announce.js";
+import { confirmDelete } from "./confirm.js";
+import { formatDate, verdict } from "./format.js";
+
+const PAGE = 20;
+const $ = (id) => document.getElementById(id);
+
+function labelFor(item) {
+  if (item.status === "pending") return ["Analysing…", "pending"];
+  if (item.status === "failed") return ["Could not be analysed", "failed"];
+  return [verdict(item.classification), item.classification];
+}
+
+export class History {
+  constructor({ onOpen, onDeleted }) {
+    this.onOpen = onOpen;
+    this.onDeleted = onDeleted;
+    this.items = [];
+    this.total = 0;
+    this.thumbs = new Map(); // fileName -> object URL
+    this.current = null;
+    this.generation = 0; // bumps on clear(), so late answers for a signed-out user are dropped
+    $("history-more").addEventListener("click", () => this.loadMore());
+  }
+
+  async refresh() {
+    const generation = this.generation;
+    try {
+      const page = await api.listImages(Math.max(PAGE, this.items.length), 0);
+      if (generation !== this.generation) return;
+      this.items = page.items;
+      this.total = page.total;
+      this.render();
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not load your history: ${error.message}`, "error");
+    }
+  }
+
+  async loadMore() {
+    const generation = this.generation;
+    try {
+      const page = await api.listImages(PAGE, this.items.length);
+      if (generation !== this.generation) return;
+      const known = new Set(this.items.map((item) => item.fileName));
+      this.items.push(...page.items.filter((item) => !known.has(item.fileName)));
+      this.total = page.total;
+      this.render();
+    } catch (error) {
+      announce(`Could not load more: ${error.message}`, "error");
+    }
+  }
+
+  markCurrent(fileName) {
+    this.current = fileName;
+    for (const li of $("history-list").children) li.classList.toggle("is-current", li.dataset.fileName === fileName);
+  }
+
+  render() {
+    const list = $("history-list");
+    const names = new Set(this.items.map((item) => item.fileName));
+    for (const [name, url] of this.thumbs) {
+      if (!names.has(name)) {
+        URL.revokeObjectURL(url);
+        this.thumbs.delete(name);
+      }
+    }
+    list.replaceChildren(...this.items.map((item) => this.renderItem(item)));
+    $("history-empty").hidden = this.items.length > 0;
+    $("history-more").hidden = this.items.length >= this.total;
+  }
+
+  renderItem(item) {
+    const [label, state] = labelFor(item);
+    const li = document.createElement("li");
+    li.className = "history-item";
+    li.dataset.fileName = item.fileName;
+    li.classList.toggle("is-current", item.fileName === this.current);
+
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "history-open";
+    const thumb = document.createElement("img");
+    thumb.className = "history-thumb";
+    thumb.alt = "";
+    this.loadThumb(item.fileName, thumb);
+    const text = document.createElement("span");
+    text.className = "history-text";
+    const date = document.createElement("span");
+    date.className = "history-date";
+    date.textContent = formatDate(item.uploadedAt);
+    date.id = `history-date-${crypto.randomUUID()}`;
+    const result = document.createElement("span");
+    result.className = "history-label";
+    result.dataset.state = state;
+    result.textContent = label;
+    const prefix = document.createElement("span");
+    prefix.className = "visually-hidden";
+    prefix.textContent = "Show the result of the image from ";
+    text.append(prefix, date, result);
+    open.append(thumb, text);
+    open.addEventListener("click", () => this.onOpen(item.fileName));
+
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button button-secondary button-small";
+    remove.textContent = "Delete";
+    remove.setAttribute("aria-describedby", date.id);
+    remove.addEventListener("click", () => this.remove(item, remove));
+
+    li.append(open, remove);
+    return li;
+  }
+
+  async loadThumb(fileName, img) {
+    const cached = this.thumbs.get(fileName);
+    if (cached) {
+      img.src = cached;
+      return;
+    }
+    try {
+      const url = URL.createObjectURL(await api.imageBlob(fileName));
+      this.thumbs.set(fileName, url);
+      img.src = url;
+    } catch {
+      // no thumbnail; the date and result still show
+    }
+  }
+
+  async remove(item, button) {
+    if (!(await confirmDelete(formatDate(item.uploadedAt)))) {
+      button.focus();
+      return;
+    }
+    try {
+      await api.deleteImage(item.fileName);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 404)) {
+        announce(`Could not delete the image: ${error.message}`, "error");
+        button.focus();
+        return;
+      }
+    }
+    this.items = this.items.filter((other) => other.fileName !== item.fileName);
+    this.total = Math.max(0, this.total - 1);
+    this.render();
+    $("history-heading").focus();
+    announce("The image was deleted.", "success");
+    this.onDeleted(item.fileName);
+  }
+
+  clear() {
+    this.generation++;
+    this.items = [];
+    this.total = 0;
+    this.current = null;
+    this.render();
+  }
+}

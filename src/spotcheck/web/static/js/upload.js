@@ -1,0 +1,122 @@
+// Choosing an image (file picker, phone camera, or drag and drop), previewing it, and sending it.
+
+import { api, ApiError } from "./api.js";
+import { announce } from "./announce.js";
+import { decode, prepareForUpload } from "./downscale.js";
+import { clearFieldError, showFieldError } from "./fields.js";
+import { formatSize } from "./format.js";
+
+function uploadMessage(error) {
+  if (!(error instanceof ApiError)) return "Something went wrong while uploading. Please try again.";
+  switch (error.status) {
+    case 413: // the server's message names its limit, which the operator may have changed
+      return `This image is too large to upload. ${error.message} Choose a smaller image, or take a new picture at a lower resolution.`;
+    case 415:
+      return "This file is not an image SpotCheck can read. Choose a JPEG, PNG, WebP or HEIC image of the spot.";
+    case 422:
+      return "This image could not be read: it may be damaged, incomplete or have far too many pixels. Try another image.";
+    default:
+      return error.message;
+  }
+}
+
+/** Wire the upload form; onUploaded(fileName, previewUrl) runs when the server has accepted an image. */
+export function setUpUpload(onUploaded) {
+  const form = document.getElementById("upload-form");
+  const photo = document.getElementById("photo");
+  const camera = document.getElementById("camera");
+  const zone = document.getElementById("drop-zone");
+  const preview = document.getElementById("preview");
+  const previewImg = document.getElementById("preview-img");
+  const caption = document.getElementById("preview-caption");
+  const button = document.getElementById("upload");
+  // {file, decoded: Promise<ImageBitmap|null>, url}; set at once, so Upload right after choosing works.
+  let chosen = null;
+
+  function forget() {
+    if (chosen?.url) URL.revokeObjectURL(chosen.url);
+    chosen?.decoded.then((bitmap) => bitmap?.close());
+    chosen = null;
+    preview.hidden = true;
+    previewImg.removeAttribute("src");
+    clearFieldError("photo-error", photo);
+  }
+
+  function reset() {
+    forget();
+    form.reset();
+  }
+
+  async function choose(file) {
+    forget();
+    if (!file) return;
+    const current = { file, decoded: decode(file), url: null };
+    chosen = current;
+    const bitmap = await current.decoded;
+    if (chosen !== current) return; // another file was chosen meanwhile
+    if (bitmap) {
+      current.url = URL.createObjectURL(file);
+      previewImg.src = current.url;
+      caption.textContent = `${file.name || "Camera picture"}, ${formatSize(file.size)}, ${bitmap.width} × ${bitmap.height} pixels`;
+    } else {
+      caption.textContent = `${file.name}, ${formatSize(file.size)}. No preview: this browser cannot show it, but you can still upload it.`;
+    }
+    previewImg.hidden = !bitmap;
+    preview.hidden = false;
+    announce(`Chosen: ${file.name || "camera picture"}. Press Upload to send it.`);
+  }
+
+  photo.addEventListener("change", () => {
+    camera.value = "";
+    choose(photo.files?.[0] ?? null);
+  });
+  camera.addEventListener("change", () => {
+    photo.value = "";
+    choose(camera.files?.[0] ?? null);
+  });
+
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("is-dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("is-dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("is-dragging");
+    const file = event.dataTransfer?.files?.[0];
+    if (!file) return;
+    camera.value = "";
+    photo.files = event.dataTransfer.files; // so the picker names the dropped file
+    choose(file);
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearFieldError("photo-error", photo);
+    if (!chosen) {
+      showFieldError("photo-error", "Choose an image first: use Photo, the camera, or drag an image here.", photo);
+      photo.focus();
+      announce("No image chosen yet: see the message under Photo.", "error");
+      return;
+    }
+    const sending = chosen;
+    button.disabled = true;
+    announce("Uploading your image…");
+    try {
+      const file = await prepareForUpload(sending.file, await sending.decoded);
+      const accepted = await api.upload(file, sending.file.name || "camera.jpg");
+      const url = (await sending.decoded) ? URL.createObjectURL(file) : null;
+      reset();
+      onUploaded(accepted.fileName, url);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return; // main.js shows the sign-in form
+      showFieldError("photo-error", uploadMessage(error), photo);
+      announce("The upload did not work: the reason is shown under Photo.", "error");
+      photo.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  return { reset };
+}

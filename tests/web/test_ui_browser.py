@@ -1,0 +1,371 @@
+"""Every flow of the web UI in a real Chromium, against a real ``spotcheck serve``.
+
+Elements are found only by their visible label or accessible name, the way a person (or a
+screen reader) finds them. Screenshots land in test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
+
+from conftest import TEST_SECRET
+from live_server import LiveServer
+from spotcheck.classifier.labels import Classification
+from spotcheck.recommendation import DISCLAIMER, recommendation_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+LESIONS = REPO / ".." / "shared" / "datasets" / "ham10000-200x150" / "images"
+PASSWORD = "correct horse battery"
+MAX_UPLOAD_BYTES = 1_000_000  # small, so a too-large upload is quick to make
+PHONE = ViewportSize(width=375, height=812)
+DESKTOP = ViewportSize(width=1280, height=800)
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path) -> Iterator[LiveServer]:
+    data_dir = tmp_path_factory.mktemp("ui") / "data"
+    env = {"SPOTCHECK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)}
+    with LiveServer(data_dir=data_dir, model_path=tiny_model_path, jwt_secret=TEST_SECRET, env=env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    """A fresh browser profile (no cookies) on the home page, failing the test on any console error."""
+    context = browser.new_context(base_url=server.url, viewport=DESKTOP)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        # The browser logs every non-2xx fetch; those are the flows under test, not faults.
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            errors.append(message.text)
+
+    opened.on("console", on_console)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto("/")
+    yield opened
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+# WCAG 2.1 contrast of every visible text node against the first opaque background behind it.
+_LOW_CONTRAST_JS = """() => {
+  const parse = (c) => {
+    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
+    return { rgb: p.slice(0, 3), alpha: p.length > 3 ? p[3] : 1 };
+  };
+  const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+  const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = parse(getComputedStyle(e).backgroundColor);
+      if (c.alpha > 0.5) return c.rgb;
+    }
+    return [255, 255, 255];
+  };
+  const low = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const text = walker.currentNode.textContent.trim();
+    const el = walker.currentNode.parentElement;
+    if (!text || !el.checkVisibility() || el.closest(".visually-hidden, .skip-link, noscript")) continue;
+    const style = getComputedStyle(el);
+    const [hi, lo] = [lum(parse(style.color).rgb), lum(background(el))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+def _screenshot(page: Page, name: str) -> None:
+    """Save the page at phone and desktop widths, checking it fits and its text is legible at each."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for label, size in (("375", PHONE), ("1280", DESKTOP)):
+        page.set_viewport_size(size)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= size["width"], f"{name}: the page scrolls sideways at {size['width']} px ({width} px wide)"
+        assert page.evaluate(_LOW_CONTRAST_JS) == [], f"{name}: text below WCAG AA contrast"
+        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def _register(server: LiveServer, email: str) -> None:
+    response = httpx.post(f"{server.url}/auth/register", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+
+
+def _sign_in(page: Page, email: str) -> None:
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Photo")).to_be_visible()
+
+
+def _lesion() -> Path:
+    if not LESIONS.is_dir():
+        pytest.skip(f"the shared HAM10000 sample is missing at {LESIONS.resolve()}")
+    return sorted(LESIONS.glob("*.jpg"))[0]
+
+
+def _noise_png(side: int) -> bytes:
+    """An image too big for MAX_UPLOAD_BYTES even after the page re-encodes it: noise does not compress."""
+    rng = random.Random(7)
+    out = io.BytesIO()
+    Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def _status(page: Page) -> str:
+    return page.get_by_role("status").inner_text()
+
+
+def test_sign_up_keeps_the_session_in_an_httponly_cookie_and_sign_out_ends_it(page: Page) -> None:
+    expect(page.get_by_text("A screening aid, not a diagnosis.")).to_be_visible()
+    _screenshot(page, "01-signed-out")
+    page.get_by_label("Email").fill("new@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_label("Photo")).to_be_visible()
+    expect(page.get_by_text("new@example.org")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Account created. You are signed in.")
+    expect(page.get_by_text("A screening aid, not a diagnosis.")).to_be_visible()
+    _screenshot(page, "02-signed-in-empty")
+
+    # Nothing long-lived for a script to steal: no storage, and the cookie is invisible to JS.
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    assert page.evaluate("document.cookie") == ""
+    cookies = page.context.cookies()
+    assert [(c["name"], c["httpOnly"], c["sameSite"]) for c in cookies] == [("spotcheck_session", True, "Strict")]
+
+    page.reload()
+    expect(page.get_by_label("Photo")).to_be_visible()  # the session survives a reload
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Email")).to_be_visible()
+    expect(page.get_by_label("Photo")).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    assert page.context.cookies() == []
+    page.reload()
+    expect(page.get_by_label("Email")).to_be_visible()
+
+
+def test_sign_up_errors_appear_next_to_their_fields(page: Page, server: LiveServer) -> None:
+    email, password = page.get_by_label("Email"), page.get_by_label("Password")
+    sign_up = page.get_by_role("button", name="Sign up")
+
+    email.fill("weak@example.org")
+    password.fill("short")
+    sign_up.click()
+    expect(password).to_have_accessible_description(re.compile("Password must be at least 10 characters long."))
+    expect(password).to_have_attribute("aria-invalid", "true")
+    expect(password).to_be_focused()
+    _screenshot(page, "03-weak-password")
+
+    _register(server, "taken@example.org")
+    email.fill("taken@example.org")
+    password.fill(PASSWORD)
+    sign_up.click()
+    expect(email).to_have_accessible_description(re.compile("An account for taken@example.org already exists."))
+    expect(password).not_to_have_attribute("aria-invalid", "true")
+
+    email.fill("not-an-email")
+    sign_up.click()
+    expect(email).to_have_accessible_description(re.compile("Enter a valid email address"))
+
+
+def test_wrong_password_shows_an_error_next_to_the_password_then_sign_in_works(page: Page, server: LiveServer) -> None:
+    _register(server, "ada@example.org")
+    page.get_by_label("Email").fill("ada@example.org")
+    page.get_by_label("Password").fill("not the right password")
+    page.get_by_role("button", name="Sign in").click()
+    password = page.get_by_label("Password")
+    expect(password).to_have_accessible_description(re.compile("Incorrect email or password."))
+    expect(page.get_by_text("Incorrect email or password.")).to_be_visible()
+    _screenshot(page, "04-wrong-password")
+
+    # Keyboard only: type the right password and press Enter.
+    password.fill("")
+    password.press_sequentially(PASSWORD)
+    password.press("Enter")
+    expect(page.get_by_label("Photo")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("You are signed in.")
+
+
+def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it(
+    page: Page, server: LiveServer
+) -> None:
+    _register(server, "lesion@example.org")
+    _sign_in(page, "lesion@example.org")
+    page.get_by_label("Photo").set_input_files(_lesion())
+    expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_visible()
+    _screenshot(page, "05-preview")
+    page.get_by_role("button", name="Upload").click()
+
+    result = page.get_by_role("region", name="Result")
+    expect(result.get_by_text("Analysis complete")).to_be_visible()
+    listing = page.request.get("/images").json()
+    assert listing["total"] == 1
+    file_name = listing["items"][0]["fileName"]
+    answer = page.request.get(f"/detect/{file_name}").json()
+    label = Classification(answer["classification"])
+    expect(result.get_by_text(recommendation_for(label), exact=True)).to_be_visible()
+    expect(result.get_by_text(DISCLAIMER, exact=True)).to_be_visible()
+    percent = round(answer["malignantProbability"] * 100)
+    expected = f"The model's estimated chance that this lesion needs a closer look: {percent} %"
+    expect(result.get_by_text(expected)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Result ready")
+    _screenshot(page, "06-result")
+
+    history = page.get_by_role("region", name="History")
+    items = history.get_by_role("listitem")
+    expect(items).to_have_count(1)
+    verdict = "May need a closer look" if label is Classification.MALIGNANT else "Likely benign"
+    expect(items.first).to_contain_text(verdict)
+    expect(items.first.locator("img")).to_have_js_property("naturalWidth", 200)  # the thumbnail loaded
+
+    # Reopening from history shows the same result again.
+    page.reload()
+    expect(result).to_be_hidden()
+    items.first.get_by_role("button").first.click()
+    expect(result.get_by_text(recommendation_for(label), exact=True)).to_be_visible()
+
+    # Delete asks first; keeping it changes nothing.
+    page.get_by_role("button", name="Delete").click()
+    dialog = page.get_by_role("dialog", name="Delete this image?")
+    expect(dialog).to_be_visible()
+    _screenshot(page, "07-confirm-delete")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(items).to_have_count(1)
+
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete").click()  # only the dialog's button is reachable now
+    expect(dialog).to_be_hidden()
+    expect(items).to_have_count(0)
+    expect(result).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text("The image was deleted.")
+    assert page.request.get("/images").json()["total"] == 0
+    assert page.request.get(f"/detect/{file_name}").status == 404
+    _screenshot(page, "08-after-delete")
+
+
+def test_a_file_that_is_not_an_image_gets_a_clear_error(page: Page, server: LiveServer) -> None:
+    _register(server, "text@example.org")
+    _sign_in(page, "text@example.org")
+    photo = page.get_by_label("Photo")
+    photo.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture at all\n" * 20})
+    page.get_by_role("button", name="Upload").click()
+    message = "This file is not an image SpotCheck can read."
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(photo).to_have_accessible_description(re.compile(re.escape(message)))
+    expect(page.get_by_role("status")).to_contain_text("The upload did not work")
+    expect(page.get_by_role("region", name="History").get_by_role("listitem")).to_have_count(0)
+    _screenshot(page, "09-not-an-image")
+
+
+def test_a_too_large_image_gets_a_clear_error(page: Page, server: LiveServer) -> None:
+    _register(server, "large@example.org")
+    _sign_in(page, "large@example.org")
+    photo = page.get_by_label("Photo")
+    photo.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": _noise_png(1200)})
+    page.get_by_role("button", name="Upload").click()
+    expect(photo).to_have_accessible_description(re.compile("This image is too large."))
+
+
+def test_choosing_nothing_and_a_network_failure_are_explained(page: Page, server: LiveServer) -> None:
+    _register(server, "offline@example.org")
+    _sign_in(page, "offline@example.org")
+    photo = page.get_by_label("Photo")
+    page.get_by_role("button", name="Upload").click()
+    expect(photo).to_have_accessible_description(re.compile("Choose an image first"))
+
+    page.route("**/images", lambda route: route.abort("internetdisconnected"))
+    photo.set_input_files(_lesion())
+    page.get_by_role("button", name="Upload").click()
+    expect(photo).to_have_accessible_description(re.compile("SpotCheck could not be reached."))
+
+
+def test_drag_and_drop_uploads_the_dropped_image(page: Page, server: LiveServer) -> None:
+    _register(server, "drop@example.org")
+    _sign_in(page, "drop@example.org")
+    data = list(_lesion().read_bytes())
+    drop = page.evaluate_handle(
+        """bytes => {
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([new Uint8Array(bytes)], "dropped.jpg", { type: "image/jpeg" }));
+            return transfer;
+        }""",
+        data,
+    )
+    page.locator("#drop-zone").dispatch_event("drop", {"dataTransfer": drop})
+    expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_visible()
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
+
+
+def test_the_session_cannot_be_used_without_the_csrf_token(page: Page, server: LiveServer) -> None:
+    _register(server, "csrf@example.org")
+    _sign_in(page, "csrf@example.org")
+    # A request that carries the cookie but not the header, as a forged one would.
+    status = page.evaluate("fetch('/ui/session', {method: 'DELETE'}).then(r => r.status)")
+    assert status == 403
+    expect(page.get_by_label("Photo")).to_be_visible()
+
+
+def test_everything_is_reachable_by_keyboard(page: Page, server: LiveServer) -> None:
+    _register(server, "keys@example.org")
+    page.keyboard.press("Tab")  # the skip link
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Email")).to_be_focused()
+    page.keyboard.type("keys@example.org")
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Password")).to_be_focused()
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Sign in")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("Photo")).to_be_visible()
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "upload":
+            break
+    expect(page.get_by_role("button", name="Upload")).to_be_focused()

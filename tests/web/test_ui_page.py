@@ -1,0 +1,106 @@
+"""The web page is served at / with strict security headers, beside an unshadowed API."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from html.parser import HTMLParser
+
+import pytest
+from fastapi.testclient import TestClient
+
+from spotcheck.web import STATIC_DIR
+
+_JS_BUDGET_GZIP_BYTES = 200_000
+
+
+def _csp(client: TestClient, path: str) -> dict[str, str]:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    directives = (part.strip().split(" ", 1) for part in response.headers["content-security-policy"].split(";"))
+    return {name: value for name, value in directives}
+
+
+def test_page_is_served_at_root_as_html(client: TestClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<title>SpotCheck" in response.text
+    assert "A screening aid, not a diagnosis." in response.text
+
+
+@pytest.mark.parametrize("path", ["/", "/static/js/main.js", "/static/app.css"])
+def test_page_and_assets_carry_the_security_headers(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert response.headers["x-frame-options"] == "DENY"
+    csp = _csp(client, path)
+    assert csp["default-src"] == "'self'"
+    assert csp["script-src"] == "'self'"
+    assert csp["style-src"] == "'self'"
+    assert csp["img-src"] == "'self' blob: data:"
+    assert csp["frame-ancestors"] == "'none'"
+    assert csp["object-src"] == "'none'"
+    assert "unsafe" not in response.headers["content-security-policy"]
+
+
+def test_modules_are_served_as_javascript(client: TestClient) -> None:
+    response = client.get("/static/js/main.js")
+    assert response.headers["content-type"].split(";")[0] in {"text/javascript", "application/javascript"}
+
+
+class _InlineFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = {name for name, _ in attrs}
+        if tag == "script" and "src" not in names:
+            self.problems.append("inline <script>")
+        if tag == "style":
+            self.problems.append("inline <style>")
+        self.problems.extend(
+            f"{name} attribute on <{tag}>" for name in names if name == "style" or name.startswith("on")
+        )
+
+
+def test_page_has_no_inline_script_or_style_for_the_csp_to_block() -> None:
+    finder = _InlineFinder()
+    finder.feed((STATIC_DIR / "index.html").read_text())
+    assert finder.problems == []
+
+
+def test_first_load_javascript_is_well_under_budget() -> None:
+    scripts = sorted((STATIC_DIR / "js").glob("*.js"))
+    assert scripts, "no modules found"
+    total = sum(len(gzip.compress(path.read_bytes())) for path in scripts)
+    assert total < _JS_BUDGET_GZIP_BYTES
+
+
+def test_every_module_import_resolves() -> None:
+    for path in (STATIC_DIR / "js").glob("*.js"):
+        for target in re.findall(r'from "(\./[^"]+)"', path.read_text()):
+            assert (path.parent / target).is_file(), f"{path.name} imports missing {target}"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/healthz", 200), ("/openapi.json", 200), ("/docs", 200), ("/images", 401), ("/detect/x.jpg", 401)],
+)
+def test_api_routes_are_not_shadowed_by_the_page(client: TestClient, path: str, status: int) -> None:
+    response = client.get(path)
+    assert response.status_code == status
+    assert "content-security-policy" not in response.headers  # /docs needs its own scripts
+
+
+def test_unknown_static_file_is_404(client: TestClient) -> None:
+    assert client.get("/static/nope.js").status_code == 404
+    assert client.get("/static/../config.py").status_code == 404
+
+
+def test_session_routes_are_documented(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert set(paths["/ui/session"]) == {"get", "post", "delete"}
+    assert "/" not in paths
