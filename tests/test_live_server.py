@@ -4,6 +4,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
 from images import RED, image_bytes
 from live_server import LiveServer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Literal
@@ -54,19 +55,38 @@ class Settings(BaseSettings):
         return self.database_url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
 
 
+def _stored_secret(path: Path) -> str | None:
+    try:
+        stored = path.read_text().strip()
+    except FileNotFoundError:
+        return None
+    return stored if len(stored) >= _MIN_SECRET_LENGTH else None
+
+
 def resolve_jwt_secret(settings: Settings) -> str:
     """The configured secret, or one generated on first start and kept in the data directory."""
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
     path = settings.data_dir / "jwt-secret"
-    if path.is_file():
-        stored = path.read_text().strip()
-        if len(stored) >= _MIN_SECRET_LENGTH:
-            return stored
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(secret + "\n")
-    temporary.chmod(0o600)
-    temporary.replace(path)
-    return secret
+    for _ in range(5):
+        stored = _stored_secret(path)
+        if stored is not None:
+            return stored
+        if path.exists():
+            path.unlink(missing_ok=True)  # damaged (too short): generate a new one
+        secret = secrets.token_urlsafe(48)
+        temporary = path.with_name(f".jwt-secret-{secrets.token_hex(8)}.tmp")
+        # Created owner-only from the start, never briefly readable by others.
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(secret + "\n")
+        try:
+            # link() never overwrites: when two processes start together (serve and worker), one secret
+            # wins and both use it, instead of each keeping its own and rejecting the other's tokens.
+            os.link(temporary, path)
+            return secret
+        except FileExistsError:
+            continue  # another process was first: use its secret
+        finally:
+            temporary.unlink(missing_ok=True)
+    raise RuntimeError(f"could not create or read the JWT secret at {path}")

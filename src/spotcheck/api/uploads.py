@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import Request
 from starlette.datastructures import UploadFile
+from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
 
-__all__ = ["check_declared_length", "read_body", "read_upload"]
+__all__ = ["check_declared_length", "limit_body", "read_body", "read_upload"]
 
 _CHUNK = 64 * 1024
 
@@ -16,10 +17,32 @@ def _too_large(limit: int) -> UploadTooLargeError:
     return UploadTooLargeError(f"The upload is larger than the limit of {limit / 1_000_000:g} MB.")
 
 
-def check_declared_length(request: Request, limit: int) -> None:
+def check_declared_length(request: Request, limit: int, *, framing: int = 0) -> None:
+    """Refuse at once a body declared longer than ``limit`` (plus ``framing`` bytes of envelope)."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdigit() and int(declared) > limit + framing:
         raise _too_large(limit)
+
+
+def limit_body(request: Request, limit: int, *, framing: int = 0) -> Request:
+    """The same request, but reading more than ``limit + framing`` body bytes raises UploadTooLargeError.
+
+    The multipart parser spools a whole file part to disk before the handler sees it; without
+    this a chunked request (no Content-Length) could fill the disk before any check ran.
+    """
+    check_declared_length(request, limit, framing=framing)
+    received = 0
+
+    async def receive() -> Message:
+        nonlocal received
+        message = await request.receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > limit + framing:
+                raise _too_large(limit)
+        return message
+
+    return Request(request.scope, receive)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

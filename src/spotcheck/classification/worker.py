@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -14,13 +15,18 @@ from sqlalchemy import Engine, select, update
 from spotcheck.classifier.base import Classifier
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
-from spotcheck.gallery.labels import UPLOAD_ID, label_metadata, read_label
+from spotcheck.gallery.labels import UPLOAD_ID, StoredLabel, label_metadata, read_label
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore, PreconditionFailedError, StorageError
 
-__all__ = ["ClassificationWorker", "Outcome", "WorkerPool"]
+__all__ = ["ClassificationWorker", "Outcome", "WorkerPool", "exponential_backoff"]
 
 log = logging.getLogger(__name__)
+
+
+def exponential_backoff(attempt: int) -> float:
+    """Seconds to wait before delivery ``attempt + 1``: 2, 4, 8 ... at most 60."""
+    return min(2.0**attempt, 60.0)
 
 
 class Outcome(StrEnum):
@@ -31,17 +37,34 @@ class Outcome(StrEnum):
     RETRY = "retry"
 
 
+def _row_values(label: StoredLabel) -> dict[str, object]:
+    return {
+        "classification": label.classification.value,
+        "malignant_probability": label.malignant_probability,
+        "model_version": label.model_version,
+        "classified_at": label.classified_at,
+    }
+
+
 class ClassificationWorker:
     """Handles one job at a time; safe to run in many threads or processes at once."""
 
     def __init__(
-        self, *, engine: Engine, store: ObjectStore, queue: JobQueue, classifier: Classifier, max_attempts: int
+        self,
+        *,
+        engine: Engine,
+        store: ObjectStore,
+        queue: JobQueue,
+        classifier: Classifier,
+        max_attempts: int,
+        retry_delay: Callable[[int], float] = exponential_backoff,
     ) -> None:
         self._engine = engine
         self._store = store
         self._queue = queue
         self._classifier = classifier
         self._max_attempts = max_attempts
+        self._retry_delay = retry_delay
 
     def _current_row(self, job: Job) -> Any:
         with self._engine.connect() as conn:
@@ -60,14 +83,21 @@ class ClassificationWorker:
         self._queue.fail(job, error=message)
         return Outcome.FAILED
 
+    def _retry_or_fail(self, job: Job, message: str) -> Outcome:
+        if job.attempt >= self._max_attempts:
+            return self._mark_failed(job, f"{message} (gave up after {job.attempt} attempts)")
+        self._queue.retry(job, error=message, delay=self._retry_delay(job.attempt))
+        return Outcome.RETRY
+
     def handle(self, job: Job) -> Outcome:
         try:
             outcome = self._handle(job)
         except StorageError as exc:
-            if job.attempt >= self._max_attempts:
-                return self._mark_failed(job, f"The image could not be read from storage: {exc}")
-            self._queue.retry(job, error=str(exc), delay=min(2.0**job.attempt, 60.0))
-            return Outcome.RETRY
+            return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")
+        except Exception as exc:
+            # A classifier or database fault: without this the job would be re-leased forever.
+            log.exception("job %s for %s failed", job.id, job.event.object_key)
+            return self._retry_or_fail(job, f"The analysis failed unexpectedly ({type(exc).__name__}).")
         if outcome is not Outcome.FAILED:
             self._queue.complete(job)
         return outcome
@@ -85,42 +115,39 @@ class ClassificationWorker:
             return Outcome.STALE  # the object already holds a newer upload
         label = read_label(metadata)
         if label is not None and label.model_version == self._classifier.version:
-            self._mark(
-                job,
-                status="done",
-                classification=label.classification.value,
-                malignant_probability=label.malignant_probability,
-                model_version=label.model_version,
-                classified_at=label.classified_at,
-                error=None,
-            )
+            self._mark(job, status="done", error=None, **_row_values(label))
             return Outcome.ALREADY_LABELLED
         try:
             with Image.open(io.BytesIO(stored.body)) as image:
                 image.load()
                 prediction = self._classifier.classify([image])[0]
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            return self._mark_failed(job, f"The stored image could not be analysed: {exc}")
-        classified_at = utc_now()
-        try:
-            self._store.set_metadata(
-                job.event.object_key,
-                label_metadata(
-                    metadata, upload_id=job.event.upload_id, prediction=prediction, classified_at=classified_at
-                ),
-                if_match=stored.info.etag,
+        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+            return self._mark_failed(
+                job, "The stored image could not be analysed: it is damaged or not an image; please upload it again."
             )
+        classified_at = utc_now()
+        new_metadata = label_metadata(
+            metadata, upload_id=job.event.upload_id, prediction=prediction, classified_at=classified_at
+        )
+        # The row gets the label exactly as stored on the object (probability rounded as written there),
+        # so a re-delivered job that finds the label already written leaves the row as it is.
+        written = read_label(new_metadata)
+        assert written is not None
+        # The row's write lock is held while the label is written: an upload that replaces this image
+        # takes the same lock first, so a label is never written over a newer upload. (An ETag cannot
+        # tell: re-uploading identical bytes gives the same ETag.)
+        try:
+            with self._engine.begin() as conn:
+                current = conn.execute(
+                    update(images)
+                    .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
+                    .values(status="done", error=None, **_row_values(written))
+                )
+                if current.rowcount == 0:
+                    return Outcome.STALE  # replaced or deleted while it was being classified
+                self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
-        self._mark(
-            job,
-            status="done",
-            classification=prediction.classification.value,
-            malignant_probability=prediction.malignant_probability,
-            model_version=prediction.model_version,
-            classified_at=classified_at,
-            error=None,
-        )
         return Outcome.LABELLED
 
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
@@ -109,13 +110,6 @@ class Gallery:
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())
         now = utc_now()
-        # The object is written before the row: a row always points at a body at least as new as itself.
-        self._store.put(
-            key,
-            clean.jpeg,
-            content_type="image/jpeg",
-            metadata={UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()},
-        )
         values = {
             "object_key": key,
             "upload_id": upload_id,
@@ -128,14 +122,29 @@ class Gallery:
             "classified_at": None,
             "error": None,
         }
-        with self._engine.begin() as conn:
-            replaced = conn.execute(
-                update(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name).values(**values)
-            )
-            if replaced.rowcount == 0:
-                conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
+        metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
+        for attempt in (1, 2):
+            try:
+                # The row is written first and the object while the row's write lock is held: uploads of one
+                # name, deletes and the worker's labelling (which take the same lock) are serialised, so the
+                # row and the object always name the same upload. A failed put rolls the row back.
+                with self._engine.begin() as conn:
+                    replaced = conn.execute(
+                        update(images)
+                        .where(images.c.owner_id == owner_id, images.c.file_name == file_name)
+                        .values(**values)
+                    )
+                    if replaced.rowcount == 0:
+                        conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
+                    self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
+                break
+            except IntegrityError:
+                if attempt == 2:
+                    raise
+                # A concurrent first upload of this name inserted the row between our update and insert
+                # (databases with row locks); the second round updates that row instead.
         self._queue.publish(ObjectCreated(key, upload_id))
-        return self.summary(owner_id=owner_id, file_name=file_name)
+        return ImageSummary(file_name, "pending", len(clean.jpeg), now, None, None, None, None, None)
 
     def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
         return _summary(self._row(owner_id, file_name))
@@ -179,11 +188,14 @@ class Gallery:
         return stored.body, stored.info.content_type or "image/jpeg"
 
     def delete(self, *, owner_id: str, file_name: str) -> None:
-        row = self._row(owner_id, file_name)
-        self._store.delete(row.object_key)
-        self._queue.discard(row.object_key)
+        """Remove the row and the object together (under the row's lock), then the object's jobs."""
+        key = object_key_for(owner_id, file_name)
         with self._engine.begin() as conn:
-            conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))
+            gone = conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))
+            if gone.rowcount == 0:
+                raise ImageNotFoundError(file_name)
+            self._store.delete(key)
+        self._queue.discard(key)
 
     def pending_upload_keys(self) -> list[ObjectCreated]:
         """Every upload still waiting for a label (for reconciliation at start-up)."""

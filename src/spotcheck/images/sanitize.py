@@ -23,14 +23,15 @@ __all__ = [
 
 register_heif_opener()
 
-# Sniffed MIME type -> Pillow format name expected when decoding.
-ACCEPTED_FORMATS = {
-    "image/jpeg": "JPEG",
-    "image/png": "PNG",
-    "image/webp": "WEBP",
-    "image/heic": "HEIF",
-    "image/heif": "HEIF",
-    "image/avif": "HEIF",
+# Sniffed MIME type -> Pillow format names that may decode it. Phone cameras often write MPO
+# (a JPEG with a second, depth or preview, picture appended); Pillow reads AVIF natively.
+ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
+    "image/jpeg": frozenset({"JPEG", "MPO"}),
+    "image/png": frozenset({"PNG"}),
+    "image/webp": frozenset({"WEBP"}),
+    "image/heic": frozenset({"HEIF"}),
+    "image/heif": frozenset({"HEIF"}),
+    "image/avif": frozenset({"AVIF", "HEIF"}),
 }
 _HUMAN_FORMATS = "JPEG, PNG, WebP or HEIC"
 _JPEG_QUALITY = 92
@@ -78,7 +79,7 @@ def sanitize_image(data: bytes, *, max_pixels: int) -> CleanImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            if image.format != ACCEPTED_FORMATS[mime]:
+            if image.format not in ACCEPTED_FORMATS[mime]:
                 raise CorruptImageError(f"The file claims to be {mime} but does not decode as one.")
             width, height = image.size
             if width * height > max_pixels:

@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 
 from spotcheck.api.deps import CurrentAccount, GalleryDep, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, UploadAccepted
-from spotcheck.api.uploads import check_declared_length, read_body, read_upload
+from spotcheck.api.uploads import limit_body, read_body, read_upload
 from spotcheck.gallery.service import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"])
@@ -23,6 +23,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
     422: {"model": ErrorBody, "description": "Damaged, truncated or far too many pixels"},
 }
+_MULTIPART_FRAMING = 64 * 1024  # room for boundaries, part headers and the fileName field
 _MULTIPART_SCHEMA = {
     "requestBody": {
         "required": True,
@@ -78,8 +79,8 @@ async def post_image(
 ) -> UploadAccepted:
     """Multipart upload: field ``file``, optional ``fileName``."""
     limit = runtime.settings.max_upload_bytes
-    check_declared_length(request, limit + 64 * 1024)  # room for the multipart framing
-    async with request.form(max_files=1, max_fields=4) as form:
+    bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
+    async with bounded.form(max_files=1, max_fields=4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send the image in a multipart field named 'file'.")

@@ -1,0 +1,131 @@
+"""Registration, sign-in and the JWT secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+
+from spotcheck.config import Settings, resolve_jwt_secret
+from spotcheck.runtime import build_runtime
+
+PASSWORD = "correct horse battery"
+
+
+def test_register_then_sign_in(client: TestClient) -> None:
+    response = client.post("/auth/register", json={"email": "Ada@Example.org", "password": PASSWORD})
+    assert response.status_code == 201
+    body = response.json()
+    assert body["email"] == "ada@example.org" and len(body["id"]) == 36
+    assert "password" not in response.text and "hash" not in response.text
+
+    token = client.post("/auth/token", data={"username": "ada@example.org", "password": PASSWORD})
+    assert token.status_code == 200
+    assert token.json()["token_type"] == "bearer"
+    assert token.json()["expires_in"] == 3600
+    listing = client.get("/images", headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert listing.status_code == 200
+
+
+@pytest.mark.parametrize("second", ["ada@example.org", "ADA@EXAMPLE.ORG", "Ada@Example.Org"])
+def test_duplicate_email_is_a_conflict_whatever_the_case(client: TestClient, second: str) -> None:
+    assert client.post("/auth/register", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 201
+    response = client.post("/auth/register", json={"email": second, "password": "another long phrase"})
+    assert response.status_code == 409
+    assert response.json() == {"detail": "An account for ada@example.org already exists."}
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("short1", "Password must be at least 10 characters long."),
+        ("password123", "Password is too easy to guess; use a longer phrase with varied characters."),
+        ("aaaaaaaaaaaa", "Password is too easy to guess; use a longer phrase with varied characters."),
+        ("my-grace-hopper-pw", "Password must not contain your email address."),
+    ],
+)
+def test_weak_passwords_are_refused_with_the_reason(client: TestClient, password: str, reason: str) -> None:
+    response = client.post("/auth/register", json={"email": "grace-hopper@example.org", "password": password})
+    assert response.status_code == 422
+    assert response.json() == {"detail": reason}
+    assert (
+        client.post("/auth/token", data={"username": "grace-hopper@example.org", "password": password}).status_code
+        == 401
+    )
+
+
+def test_malformed_email_is_refused(client: TestClient) -> None:
+    response = client.post("/auth/register", json={"email": "not-an-email", "password": PASSWORD})
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("username", "password"),
+    [("ada@example.org", "wrong horse battery"), ("nobody@example.org", PASSWORD), ("ADA@example.org", "")],
+)
+def test_bad_credentials_are_401_with_one_message(client: TestClient, username: str, password: str) -> None:
+    assert client.post("/auth/register", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 201
+    response = client.post("/auth/token", data={"username": username, "password": password})
+    if password == "":
+        assert response.status_code == 422  # the form requires a password
+        return
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password."}
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_sign_in_is_case_insensitive_on_email(client: TestClient) -> None:
+    assert client.post("/auth/register", json={"email": "ada@example.org", "password": PASSWORD}).status_code == 201
+    assert client.post("/auth/token", data={"username": "ADA@Example.ORG", "password": PASSWORD}).status_code == 200
+
+
+@pytest.mark.parametrize("secret", ["changeme", "CHANGETHIS", "secret", "test", "x" * 31, "   "])
+def test_placeholder_jwt_secret_is_refused(tmp_path: Path, secret: str) -> None:
+    with pytest.raises(ValidationError, match="SPOTCHECK_JWT_SECRET must be a random value of at least 32 characters"):
+        Settings(data_dir=tmp_path, jwt_secret=secret)
+
+
+def test_placeholder_jwt_secret_is_refused_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPOTCHECK_JWT_SECRET", "changeme")
+    with pytest.raises(ValidationError):
+        Settings(data_dir=tmp_path)
+
+
+def test_secret_is_generated_once_and_kept(tmp_path: Path, tiny_model_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", model_path=tiny_model_path)
+    first = build_runtime(settings, concurrency=0)
+    account = first.accounts.register(email="ada@example.org", password=PASSWORD)
+    token = first.tokens.issue(account.id)
+    first.stop()
+
+    secret_file = tmp_path / "data" / "jwt-secret"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert len(secret_file.read_text().strip()) >= 32
+    restarted = build_runtime(Settings(data_dir=tmp_path / "data", model_path=tiny_model_path), concurrency=0)
+    assert restarted.tokens.verify(token) == account.id  # a restart does not sign everyone out
+    restarted.stop()
+    assert not list((tmp_path / "data").glob("*.tmp")) and not list((tmp_path / "data").glob(".jwt-secret-*"))
+
+
+def test_a_damaged_secret_file_is_replaced(tmp_path: Path) -> None:
+    (tmp_path / "jwt-secret").write_text("short\n")
+    secret = resolve_jwt_secret(Settings(data_dir=tmp_path))
+    assert len(secret) >= 32 and (tmp_path / "jwt-secret").read_text().strip() == secret
+
+
+def test_processes_starting_together_agree_on_one_secret(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:
+        secrets = set(pool.map(lambda _: resolve_jwt_secret(Settings(data_dir=tmp_path)), range(16)))
+    assert secrets == {(tmp_path / "jwt-secret").read_text().strip()}
+
+
+def test_a_configured_secret_is_used_and_not_written(tmp_path: Path) -> None:
+    secret = "s" * 10 + "-configured-" + "t" * 30
+    assert resolve_jwt_secret(Settings(data_dir=tmp_path, jwt_secret=secret)) == secret
+    assert not (tmp_path / "jwt-secret").exists()

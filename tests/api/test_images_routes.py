@@ -1,0 +1,291 @@
+"""Listing, fetching, deleting and replacing images; failed analyses; the health probes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+from sqlalchemy import select
+
+from conftest import register_and_sign_in, wait_for_label
+from images import BLUE, RED, image_bytes
+from spotcheck.api import create_app
+from spotcheck.classification import Outcome
+from spotcheck.config import Settings
+from spotcheck.db import images, jobs
+from spotcheck.gallery.labels import UPLOAD_ID
+from spotcheck.runtime import Runtime, build_runtime
+from spotcheck.storage import MemoryObjectStore, StorageError
+
+
+def _put(client: TestClient, name: str, auth: dict[str, str], colour: tuple[int, int, int] = BLUE) -> None:
+    response = client.put(f"/images/{name}", content=image_bytes(colour), headers=auth)
+    assert response.status_code == 202, response.text
+
+
+def _job_rows(runtime: Runtime) -> list[tuple[str, str]]:
+    with runtime.engine.connect() as conn:
+        return [(r.object_key, r.status) for r in conn.execute(select(jobs.c.object_key, jobs.c.status))]
+
+
+def _image_rows(runtime: Runtime) -> list[str]:
+    with runtime.engine.connect() as conn:
+        return [r.file_name for r in conn.execute(select(images.c.file_name))]
+
+
+# --- a runtime without worker threads, so a test decides when each job runs ---------------
+
+
+@pytest.fixture
+def manual(settings: Settings) -> Iterator[tuple[TestClient, Runtime]]:
+    runtime = build_runtime(settings.model_copy(update={"worker_concurrency": 0}))
+    with TestClient(create_app(runtime, sole_worker=False)) as client:
+        yield client, runtime
+
+
+def _run_next(runtime: Runtime) -> Outcome:
+    job = runtime.queue.claim(timeout=0)
+    assert job is not None, "no job to run"
+    return runtime.worker.handle(job)
+
+
+def _detect(client: TestClient, name: str, auth: dict[str, str]) -> tuple[int, str | None]:
+    response = client.get(f"/detect/{name}", headers=auth)
+    return response.status_code, response.json().get("classification")
+
+
+# --- list ---------------------------------------------------------------------------------
+
+
+def test_list_is_newest_first_and_paginated(client: TestClient, auth: dict[str, str]) -> None:
+    names = [f"spot-{i}.jpg" for i in range(5)]
+    for name in names:
+        _put(client, name, auth)
+    newest_first = names[::-1]
+
+    everything = client.get("/images", headers=auth).json()
+    assert [item["fileName"] for item in everything["items"]] == newest_first
+    assert (everything["total"], everything["limit"], everything["offset"]) == (5, 20, 0)
+
+    page = client.get("/images", params={"limit": 2, "offset": 2}, headers=auth).json()
+    assert [item["fileName"] for item in page["items"]] == newest_first[2:4]
+    assert (page["total"], page["limit"], page["offset"]) == (5, 2, 2)
+    assert client.get("/images", params={"offset": 10}, headers=auth).json()["items"] == []
+
+    item = everything["items"][0]
+    assert set(item) == {
+        "fileName", "status", "size", "uploadedAt", "classification", "malignantProbability",
+        "modelVersion", "classifiedAt", "error",
+    }  # fmt: skip
+    assert item["size"] > 0 and item["status"] in ("pending", "done")
+
+
+def test_replacing_moves_an_image_to_the_top(client: TestClient, auth: dict[str, str]) -> None:
+    for name in ("a.jpg", "b.jpg", "a.jpg"):
+        _put(client, name, auth)
+    listing = client.get("/images", headers=auth).json()
+    assert [item["fileName"] for item in listing["items"]] == ["a.jpg", "b.jpg"]
+    assert listing["total"] == 2
+
+
+@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "ten"}])
+def test_bad_pagination_is_422(client: TestClient, auth: dict[str, str], params: dict[str, object]) -> None:
+    assert client.get("/images", params=params, headers=auth).status_code == 422
+
+
+def test_labelled_images_show_their_label_in_the_list(client: TestClient, auth: dict[str, str]) -> None:
+    _put(client, "red.jpg", auth, RED)
+    wait_for_label(lambda: client.get("/detect/red.jpg", headers=auth))
+    (item,) = client.get("/images", headers=auth).json()["items"]
+    assert item["status"] == "done" and item["classification"] == "MALIGNANT"
+    assert item["malignantProbability"] > 0.5 and item["classifiedAt"] is not None
+
+
+# --- get and delete -----------------------------------------------------------------------
+
+
+def test_get_returns_the_stored_jpeg(client: TestClient, auth: dict[str, str]) -> None:
+    _put(client, "spot.png", auth)
+    response = client.get("/images/spot.png", headers=auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/jpeg"
+    assert response.headers["cache-control"] == "private, no-store"
+    with Image.open(io.BytesIO(response.content)) as image:
+        assert image.format == "JPEG" and image.size == (64, 48)
+
+
+def test_missing_image_is_404(client: TestClient, auth: dict[str, str]) -> None:
+    for response in (
+        client.get("/images/nope.jpg", headers=auth),
+        client.get("/detect/nope.jpg", headers=auth),
+        client.delete("/images/nope.jpg", headers=auth),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No image named 'nope.jpg'."}
+
+
+def test_delete_removes_object_row_and_jobs(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:
+    _put(client, "gone.jpg", auth, RED)
+    _put(client, "kept.jpg", auth)
+    wait_for_label(lambda: client.get("/detect/gone.jpg", headers=auth))
+    _put(client, "gone.jpg", auth, BLUE)  # a second upload: two jobs for the object
+
+    response = client.delete("/images/gone.jpg", headers=auth)
+    assert response.status_code == 204 and response.content == b""
+    assert client.get("/detect/gone.jpg", headers=auth).status_code == 404
+    assert client.get("/images/gone.jpg", headers=auth).status_code == 404
+    assert client.delete("/images/gone.jpg", headers=auth).status_code == 404
+    assert [info.key.rsplit("/", 1)[1] for info in runtime.store.list()] == ["kept.jpg"]
+    assert _image_rows(runtime) == ["kept.jpg"]
+    assert all(key.endswith("/kept.jpg") for key, _ in _job_rows(runtime))
+    assert client.get("/images", headers=auth).json()["total"] == 1
+
+
+def test_delete_while_a_job_is_claimed_leaves_nothing(
+    manual: tuple[TestClient, Runtime], auth_factory: AuthFactory
+) -> None:
+    client, runtime = manual
+    auth = auth_factory(client)
+    _put(client, "x.jpg", auth, RED)
+    job = runtime.queue.claim(timeout=0)
+    assert job is not None
+    assert client.delete("/images/x.jpg", headers=auth).status_code == 204
+    assert runtime.worker.handle(job) is Outcome.STALE
+    assert list(runtime.store.list()) == [] and _image_rows(runtime) == [] and _job_rows(runtime) == []
+
+
+# --- replace: a stale label is never served -------------------------------------------------
+
+
+class AuthFactory:
+    def __call__(self, client: TestClient) -> dict[str, str]:
+        return register_and_sign_in(client, "ada@example.org")
+
+
+@pytest.fixture
+def auth_factory() -> AuthFactory:
+    return AuthFactory()
+
+
+def test_replace_after_labelling_never_serves_the_old_label(
+    manual: tuple[TestClient, Runtime], auth_factory: AuthFactory
+) -> None:
+    client, runtime = manual
+    auth = auth_factory(client)
+    _put(client, "mole.jpg", auth, RED)
+    assert _run_next(runtime) is Outcome.LABELLED
+    assert _detect(client, "mole.jpg", auth) == (200, "MALIGNANT")
+
+    _put(client, "mole.jpg", auth, BLUE)
+    assert _detect(client, "mole.jpg", auth) == (202, None)  # not the old MALIGNANT
+    listing = client.get("/images", headers=auth).json()["items"][0]
+    assert listing["status"] == "pending" and listing["classification"] is None
+    assert _run_next(runtime) is Outcome.LABELLED
+    assert _detect(client, "mole.jpg", auth) == (200, "BENIGN")
+
+
+def test_replace_before_the_first_job_runs(manual: tuple[TestClient, Runtime], auth_factory: AuthFactory) -> None:
+    client, runtime = manual
+    auth = auth_factory(client)
+    _put(client, "mole.jpg", auth, RED)
+    _put(client, "mole.jpg", auth, BLUE)
+    assert _run_next(runtime) is Outcome.STALE  # the RED job: replaced
+    assert _detect(client, "mole.jpg", auth) == (202, None)
+    assert _run_next(runtime) is Outcome.LABELLED
+    assert _detect(client, "mole.jpg", auth) == (200, "BENIGN")
+
+
+def test_replace_while_the_first_job_is_running(manual: tuple[TestClient, Runtime], auth_factory: AuthFactory) -> None:
+    client, runtime = manual
+    auth = auth_factory(client)
+    _put(client, "mole.jpg", auth, RED)
+    red_job = runtime.queue.claim(timeout=0)
+    assert red_job is not None
+    _put(client, "mole.jpg", auth, BLUE)
+    assert runtime.worker.handle(red_job) is Outcome.STALE
+    assert _detect(client, "mole.jpg", auth) == (202, None)
+    assert _run_next(runtime) is Outcome.LABELLED
+    assert _detect(client, "mole.jpg", auth) == (200, "BENIGN")
+    metadata = runtime.store.head(next(iter(runtime.store.list())).key).metadata
+    assert metadata["classification"] == "BENIGN"
+
+
+# --- failed analysis ------------------------------------------------------------------------
+
+
+def test_detect_on_a_failed_analysis_is_422(manual: tuple[TestClient, Runtime], auth_factory: AuthFactory) -> None:
+    client, runtime = manual
+    auth = auth_factory(client)
+    _put(client, "broken.jpg", auth)
+    (info,) = runtime.store.list()
+    # The stored body is damaged after the upload (disk fault, tampering): same upload, unreadable bytes.
+    runtime.store.put(info.key, b"\xff\xd8 not a jpeg any more", content_type="image/jpeg", metadata=info.metadata)
+    assert info.metadata[UPLOAD_ID]
+
+    assert _run_next(runtime) is Outcome.FAILED
+    response = client.get("/detect/broken.jpg", headers=auth)
+    assert response.status_code == 422
+    assert response.json() == {
+        "detail": "The stored image could not be analysed: it is damaged or not an image; please upload it again."
+    }
+    (item,) = client.get("/images", headers=auth).json()["items"]
+    assert item["status"] == "failed" and item["error"] == response.json()["detail"]
+
+    # Uploading it again starts over.
+    _put(client, "broken.jpg", auth, RED)
+    assert client.get("/detect/broken.jpg", headers=auth).status_code == 202
+    assert _run_next(runtime) is Outcome.LABELLED
+    assert _detect(client, "broken.jpg", auth) == (200, "MALIGNANT")
+
+
+# --- health ---------------------------------------------------------------------------------
+
+
+def test_healthz_and_readyz(client: TestClient, runtime: Runtime, tiny_model_path: Path) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"model": "tiny-test-model-1", "storage": "ok", "worker": "ok"},
+    }
+    assert [info.key for info in runtime.store.list()] == []  # the probe object is cleaned up
+
+
+class _BrokenStore(MemoryObjectStore):
+    def put(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        raise StorageError("disk full")
+
+
+def test_readyz_is_503_when_storage_fails(client: TestClient, runtime: Runtime) -> None:
+    runtime.store = _BrokenStore()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["storage"] == "error: disk full"
+    assert client.get("/healthz").status_code == 200  # alive, just not ready
+
+
+def test_readyz_is_503_when_the_workers_stopped(client: TestClient, runtime: Runtime) -> None:
+    runtime.pool.stop()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"] == "stopped"
+
+
+def test_readyz_with_external_workers(manual: tuple[TestClient, Runtime]) -> None:
+    client, _ = manual
+    assert client.get("/readyz").json()["checks"]["worker"] == "external"
+
+
+def test_upload_while_storage_is_down_is_503_and_leaves_no_row(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    runtime.gallery._store = _BrokenStore()  # the gallery was wired with the healthy store
+    response = client.put("/images/x.jpg", content=image_bytes(), headers=auth)
+    assert response.status_code == 503
+    assert response.json() == {"detail": "Storage is unavailable right now; please try again shortly."}
+    assert _image_rows(runtime) == [] and _job_rows(runtime) == []

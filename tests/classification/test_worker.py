@@ -1,0 +1,296 @@
+"""The classification worker: idempotent, never labels a stale upload, retries storage faults, then gives up."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import Engine, func, select
+
+from images import BLUE, RED, image_bytes
+from spotcheck.auth import AccountService
+from spotcheck.classification import ClassificationWorker, Outcome
+from spotcheck.classification.worker import exponential_backoff
+from spotcheck.classifier.base import Classifier, Prediction
+from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.clock import as_utc, utc_now
+from spotcheck.db import images, jobs, open_database
+from spotcheck.gallery import AnalysisFailedError, Gallery
+from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
+from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StoredObject
+
+# --- fakes ----------------------------------------------------------------------------------
+
+
+class FlakyStore(MemoryObjectStore):
+    """Reads fail with StorageError ``failures`` times, then work."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+        self.reads = 0
+
+    def get(self, key: str) -> StoredObject:
+        self.reads += 1
+        if self.reads <= self.failures:
+            raise StorageError("connection reset by peer")
+        return super().get(key)
+
+
+class CountingClassifier:
+    """The real tiny model, counting calls, optionally running a hook (or raising) mid-classification."""
+
+    def __init__(self, inner: Classifier, during: Callable[[], None] | None = None, fail: int = 0) -> None:
+        self._inner = inner
+        self.version = inner.version
+        self.calls = 0
+        self._during = during
+        self._fail = fail
+
+    def classify(self, batch: Sequence[Image.Image]) -> list[Prediction]:
+        self.calls += 1
+        if self.calls <= self._fail:
+            raise RuntimeError("onnxruntime: out of memory")
+        if self._during is not None:
+            self._during()
+        return self._inner.classify(batch)
+
+
+@dataclass
+class Parts:
+    engine: Engine
+    store: ObjectStore
+    queue: SqlJobQueue
+    gallery: Gallery
+    owner: str
+
+    def worker(
+        self, classifier: Classifier, *, max_attempts: int = 3, retry_delay: float = 0.0
+    ) -> ClassificationWorker:
+        return ClassificationWorker(
+            engine=self.engine,
+            store=self.store,
+            queue=self.queue,
+            classifier=classifier,
+            max_attempts=max_attempts,
+            retry_delay=lambda _attempt: retry_delay,
+        )
+
+    def claim(self) -> Job:
+        job = self.queue.claim(timeout=0)
+        assert job is not None
+        return job
+
+    def job_count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(jobs)).scalar_one())
+
+    def row(self) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(select(images)).one()
+
+
+@pytest.fixture
+def tiny(tiny_model_path: Path) -> Classifier:
+    return OnnxClassifier(tiny_model_path)
+
+
+def _parts(tmp_path: Path, store: ObjectStore | None = None) -> Parts:
+    engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
+    store = store or MemoryObjectStore()
+    queue = SqlJobQueue(engine, lease_seconds=60)
+    gallery = Gallery(engine=engine, store=store, queue=queue, max_image_pixels=40_000_000)
+    owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
+    return Parts(engine, store, queue, gallery, owner)
+
+
+@pytest.fixture
+def parts(tmp_path: Path) -> Parts:
+    return _parts(tmp_path)
+
+
+def _upload(parts: Parts, colour: tuple[int, int, int] = RED) -> None:
+    parts.gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(colour))
+
+
+def _label(parts: Parts) -> str | None:
+    return parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg").classification
+
+
+# --- idempotency ----------------------------------------------------------------------------
+
+
+def test_labelling_writes_metadata_and_row_without_a_new_event(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    assert parts.job_count() == 1
+    assert parts.worker(tiny).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.job_count() == 1  # writing the label is not a new upload
+    assert parts.queue.claim(timeout=0) is None
+    (info,) = parts.store.list()
+    assert info.metadata["classification"] == "MALIGNANT"
+    assert info.metadata["model-version"] == tiny.version
+    assert _label(parts) == "MALIGNANT"
+
+
+def test_reprocessing_a_labelled_object_changes_nothing(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    classifier = CountingClassifier(tiny)
+    worker = parts.worker(classifier)
+    worker.handle(parts.claim())
+    (before,) = parts.store.list()
+    row_before = parts.row()
+
+    # At-least-once delivery: the same event arrives again (a redelivery, a second notification).
+    parts.queue.publish(_event_of(parts))
+    assert worker.handle(parts.claim()) is Outcome.ALREADY_LABELLED
+    (after,) = parts.store.list()
+    assert after == before  # same metadata, same ETag
+    assert parts.row() == row_before
+    assert classifier.calls == 1  # not classified twice
+    assert parts.queue.claim(timeout=0) is None
+    assert parts.job_count() == 2
+
+
+def _event_of(parts: Parts) -> ObjectCreated:
+    row = parts.row()
+    return ObjectCreated(row.object_key, row.upload_id)
+
+
+# --- stale jobs -------------------------------------------------------------------------------
+
+
+def test_a_job_of_a_replaced_upload_is_skipped(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts, RED)
+    _upload(parts, BLUE)
+    worker = parts.worker(tiny)
+    assert worker.handle(parts.claim()) is Outcome.STALE
+    assert _label(parts) is None
+    assert worker.handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "BENIGN"
+
+
+def test_identical_bytes_uploaded_again_during_classification(parts: Parts, tiny: Classifier) -> None:
+    """The old job must not label the new upload, although the bytes (so the ETag) are the same.
+
+    Before the fix the old job's conditional metadata write succeeded, stamping the object with
+    the old upload id; the new upload's job then saw a "newer" object and skipped: pending forever.
+    """
+    _upload(parts, RED)
+    classifier = CountingClassifier(tiny, during=lambda: _upload(parts, RED))
+    worker = parts.worker(classifier)
+    assert worker.handle(parts.claim()) is Outcome.STALE
+    assert parts.worker(tiny).handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"
+    (info,) = parts.store.list()
+    assert info.metadata["upload-id"] == parts.row().upload_id
+
+
+def test_a_job_of_a_deleted_image_is_skipped(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    job = parts.claim()
+    parts.gallery.delete(owner_id=parts.owner, file_name="mole.jpg")
+    assert parts.worker(tiny).handle(job) is Outcome.STALE
+    assert list(parts.store.list()) == []
+
+
+def test_a_job_whose_object_vanished_is_skipped(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    (info,) = parts.store.list()
+    parts.store.delete(info.key)
+    assert parts.worker(tiny).handle(parts.claim()) is Outcome.STALE
+    assert list(parts.store.list()) == []
+
+
+# --- retries ----------------------------------------------------------------------------------
+
+
+def test_transient_storage_errors_are_retried(tmp_path: Path, tiny: Classifier) -> None:
+    parts = _parts(tmp_path, FlakyStore(failures=2))
+    _upload(parts)
+    worker = parts.worker(tiny, max_attempts=3)
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    job = parts.claim()
+    assert job.attempt == 3
+    assert worker.handle(job) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"
+
+
+def test_storage_errors_back_off_then_fail(tmp_path: Path, tiny: Classifier) -> None:
+    parts = _parts(tmp_path, FlakyStore(failures=100))
+    _upload(parts)
+    backing_off = ClassificationWorker(
+        engine=parts.engine, store=parts.store, queue=parts.queue, classifier=tiny, max_attempts=3
+    )
+    first = parts.claim()
+    assert backing_off.handle(first) is Outcome.RETRY
+    with parts.engine.connect() as conn:
+        row = conn.execute(select(jobs.c.available_at, jobs.c.last_error)).one()
+    wait = (as_utc(row.available_at) - utc_now()).total_seconds()
+    assert 1.0 < wait <= exponential_backoff(1) == 2.0
+    assert "connection reset by peer" in row.last_error
+    assert parts.queue.claim(timeout=0) is None  # not before the back-off
+
+    worker = parts.worker(tiny, max_attempts=3)  # the same, without waiting
+    with parts.engine.begin() as conn:
+        conn.execute(jobs.update().values(available_at=utc_now()))
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert worker.handle(parts.claim()) is Outcome.FAILED
+    assert parts.queue.claim(timeout=0) is None
+    with pytest.raises(AnalysisFailedError, match=r"could not be read from storage.*gave up after 3 attempts"):
+        _label(parts)
+    assert parts.row().status == "failed"
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert [exponential_backoff(n) for n in (1, 2, 3, 6, 20)] == [2.0, 4.0, 8.0, 60.0, 60.0]
+
+
+def test_a_classifier_crash_is_retried_not_leased_forever(parts: Parts, tiny: Classifier) -> None:
+    """Before the fix the exception escaped: the job sat "running" until its lease ran out, forever."""
+    _upload(parts)
+    classifier = CountingClassifier(tiny, fail=1)
+    worker = parts.worker(classifier, max_attempts=2)
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert worker.handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"
+
+
+def test_a_classifier_that_always_crashes_fails_the_image(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    worker = parts.worker(CountingClassifier(tiny, fail=100), max_attempts=2)
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert worker.handle(parts.claim()) is Outcome.FAILED
+    with pytest.raises(AnalysisFailedError, match=r"The analysis failed unexpectedly \(RuntimeError\)"):
+        _label(parts)
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tiny: Classifier) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
+    store = MemoryObjectStore()
+    short = SqlJobQueue(engine, lease_seconds=0.2)
+    gallery = Gallery(engine=engine, store=store, queue=short, max_image_pixels=40_000_000)
+    owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
+    gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
+
+    abandoned = short.claim(timeout=0)  # this worker hangs (or its process died)
+    assert abandoned is not None
+    assert short.claim(timeout=0) is None
+    time.sleep(0.3)
+    rescued = short.claim(timeout=0)
+    assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
+    worker = ClassificationWorker(engine=engine, store=store, queue=short, classifier=tiny, max_attempts=3)
+    assert worker.handle(rescued) is Outcome.LABELLED
+    assert gallery.detect(owner_id=owner, file_name="mole.jpg").classification == "MALIGNANT"
+    # The first worker comes back and handles its stale copy: nothing changes, nothing breaks.
+    (before,) = store.list()
+    assert worker.handle(abandoned) is Outcome.ALREADY_LABELLED
+    assert list(store.list()) == [before]
