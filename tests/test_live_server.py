@@ -13,10 +13,12 @@ pytestmark = pytest.mark.slow
 
 
 def test_real_server_labels_an_upload(tmp_path: Path, tiny_model_path: Path) -> None:
-    with LiveServer(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET) as server:
-        with httpx.Client(base_url=server.url, timeout=10) as client:
-            auth = register_and_sign_in(client, "live@example.org")
-            assert client.put("/images/a.jpg", content=image_bytes(RED), headers=auth).status_code == 202
-            result = wait_for_label(lambda: client.get("/detect/a.jpg", headers=auth))
-            assert result.status_code == 200
-            assert result.json()["classification"] == "MALIGNANT"
+    with (
+        LiveServer(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET) as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
+        auth = register_and_sign_in(client, "live@example.org")
+        assert client.put("/images/a.jpg", content=image_bytes(RED), headers=auth).status_code == 202
+        result = wait_for_label(lambda: client.get("/detect/a.jpg", headers=auth))
+        assert result.status_code == 200
+        assert result.json()["classification"] == "MALIGNANT"
