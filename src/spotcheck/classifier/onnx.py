@@ -42,7 +42,8 @@ class OnnxClassifier:
             raise ModelUnavailableError(f"cannot load the model {model_path}: {exc}") from exc
         self._input_name = self._session.get_inputs()[0].name
         outputs = self._session.get_outputs()[0].shape
-        if outputs[-1] != len(self.metadata.classes):
+        # A symbolic (named) class dimension cannot be checked until the first run.
+        if isinstance(outputs[-1], int) and outputs[-1] != len(self.metadata.classes):
             raise ModelUnavailableError(
                 f"{model_path} gives {outputs[-1]} outputs, its metadata names {len(self.metadata.classes)} classes"
             )

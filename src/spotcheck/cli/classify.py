@@ -5,15 +5,24 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from spotcheck.classifier.metadata import InputSpec
 
 __all__ = ["classify_command", "iter_image_paths"]
 
 _BATCH = 32
+# Pillow releases the GIL while decoding, so two threads decode the next batch while ONNX Runtime
+# runs the current one; more threads only compete with inference for the same cores.
+_DECODE_THREADS = 2
 _IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 
 
@@ -31,9 +40,32 @@ def iter_image_paths(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
-def _batches(paths: list[Path]) -> Iterator[list[Path]]:
-    for start in range(0, len(paths), _BATCH):
-        yield paths[start : start + _BATCH]
+def _decode(path: Path, spec: InputSpec) -> Image.Image | str:
+    """The image upright and at the model's input size, or why it cannot be read."""
+    from PIL import Image, ImageOps
+
+    from spotcheck.classifier.preprocess import resize_rgb
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            # Upright as the server sees it (it applies EXIF orientation before classifying).
+            upright = ImageOps.exif_transpose(image)
+            return Image.fromarray(resize_rgb(upright, spec))
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
+        return f"cannot read image: {exc}"
+
+
+def _decoded_batches(
+    files: list[Path], spec: InputSpec, pool: ThreadPoolExecutor
+) -> Iterator[list[tuple[Path, Future[Image.Image | str]]]]:
+    """Batches of pending decodes, the next batch always already submitted (one batch of look-ahead)."""
+    batches = [files[start : start + _BATCH] for start in range(0, len(files), _BATCH)]
+    pending = [(p, pool.submit(_decode, p, spec)) for p in batches[0]] if batches else []
+    for following in [*batches[1:], []]:
+        current = pending
+        pending = [(p, pool.submit(_decode, p, spec)) for p in following]
+        yield current
 
 
 def classify_command(
@@ -46,7 +78,6 @@ def classify_command(
     ] = None,
 ) -> None:
     """Classify lesion images with the shipped model, without a server."""
-    from PIL import Image
     from tqdm import tqdm
 
     from spotcheck.classifier.base import ModelUnavailableError
@@ -61,36 +92,37 @@ def classify_command(
         typer.echo(f"spotcheck: {exc}", err=True)
         raise typer.Exit(2) from None
     files = list(iter_image_paths(paths))
+    if not files:
+        suffixes = ", ".join(sorted(_IMAGE_SUFFIXES))
+        typer.echo(f"spotcheck: no image files ({suffixes}) in {', '.join(map(str, paths))}", err=True)
+        raise typer.Exit(1)
     rows: list[dict[str, Any]] = []
     errors = 0
     progress = tqdm(total=len(files), unit="img", file=sys.stderr, disable=not sys.stderr.isatty())
-    for batch in _batches(files):
-        results: dict[Path, dict[str, Any]] = {}
-        images, readable = [], []
-        for path in batch:
-            try:
-                with Image.open(path) as image:
-                    image.load()
-                    images.append(image.convert("RGB"))
-                readable.append(path)
-            except (OSError, ValueError, SyntaxError) as exc:
-                results[path] = {"file": str(path), "error": f"cannot read image: {exc}"}
-        for path, prediction in zip(readable, classifier.classify(images), strict=True):
-            results[path] = {
-                "file": str(path),
-                "classification": prediction.classification.value,
-                "malignantProbability": round(prediction.malignant_probability, 6),
-                "modelVersion": prediction.model_version,
+    with ThreadPoolExecutor(_DECODE_THREADS, thread_name_prefix="decode") as pool:
+        for batch in _decoded_batches(files, classifier.metadata.input, pool):
+            decoded = [(path, future.result()) for path, future in batch]
+            readable = [(path, image) for path, image in decoded if not isinstance(image, str)]
+            predictions = classifier.classify([image for _, image in readable])
+            results: dict[Path, dict[str, Any]] = {
+                path: {"file": str(path), "error": outcome} for path, outcome in decoded if isinstance(outcome, str)
             }
-        for path in batch:
-            row = results[path]
-            errors += "error" in row
-            if output_format is OutputFormat.jsonl:
-                sys.stdout.write(json.dumps(row) + "\n")
-            else:
-                rows.append(row)
-        sys.stdout.flush()
-        progress.update(len(batch))
+            for (path, _), prediction in zip(readable, predictions, strict=True):
+                results[path] = {
+                    "file": str(path),
+                    "classification": prediction.classification.value,
+                    "malignantProbability": round(prediction.malignant_probability, 6),
+                    "modelVersion": prediction.model_version,
+                }
+            for path, _ in batch:
+                row = results[path]
+                errors += "error" in row
+                if output_format is OutputFormat.jsonl:
+                    sys.stdout.write(json.dumps(row) + "\n")
+                else:
+                    rows.append(row)
+            sys.stdout.flush()
+            progress.update(len(batch))
     progress.close()
     if output_format is OutputFormat.table:
         _print_table(rows)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 __all__ = ["evaluate_command", "train_command"]
 
 _NEEDS_EXTRA = "this command needs the training extra: pip install -e '.[train]'"
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"spotcheck: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def train_command(
@@ -22,11 +28,18 @@ def train_command(
     """Fine-tune, calibrate, export to ONNX and evaluate; outputs go to output_dir/run_name."""
     try:
         from spotcheck.training.config import load_config
+        from spotcheck.training.dataset import DatasetError
         from spotcheck.training.pipeline import run_training
     except ImportError as exc:
-        typer.echo(f"spotcheck: {_NEEDS_EXTRA} ({exc})", err=True)
-        raise typer.Exit(2) from None
-    summary = run_training(load_config(config, override or []))
+        _fail(f"{_NEEDS_EXTRA} ({exc})")
+    try:
+        recipe = load_config(config, override or [])
+    except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
+        _fail(f"invalid training configuration {config or ''}: {exc}")
+    try:
+        summary = run_training(recipe)
+    except DatasetError as exc:
+        _fail(str(exc))
     test = summary["test"]
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))
     typer.echo(
@@ -42,24 +55,29 @@ def evaluate_command(
     manifest: Annotated[Path | None, typer.Option(help="Split manifest; evaluate only --split of it.")] = None,
     split: Annotated[str, typer.Option(help="Split of the manifest to evaluate.")] = "test",
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("evaluation"),
-    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the AUC interval.")] = 2000,
+    bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
 ) -> None:
     """ROC AUC with a bootstrap interval, sensitivity/specificity, calibration; JSON, Markdown and PNG plots."""
     try:
+        from spotcheck.training.dataset import DatasetError
         from spotcheck.training.evaluation import evaluate_folder
     except ImportError as exc:
-        typer.echo(f"spotcheck: {_NEEDS_EXTRA} ({exc})", err=True)
-        raise typer.Exit(2) from None
+        _fail(f"{_NEEDS_EXTRA} ({exc})")
+    from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.onnx import OnnxClassifier
     from spotcheck.runtime import packaged_model_path
 
-    metrics = evaluate_folder(
-        OnnxClassifier(model or packaged_model_path()),
-        data_dir,
-        out_dir=out,
-        manifest=manifest,
-        split=split,
-        bootstrap_samples=bootstrap,
-    )
+    try:
+        classifier = OnnxClassifier(model or packaged_model_path())
+    except ModelUnavailableError as exc:
+        _fail(str(exc))
+    if manifest is not None and not manifest.is_file():
+        _fail(f"no split manifest at {manifest}")
+    try:
+        metrics = evaluate_folder(
+            classifier, data_dir, out_dir=out, manifest=manifest, split=split, bootstrap_samples=bootstrap
+        )
+    except (DatasetError, ValueError) as exc:  # ValueError: no images selected, or only one class among them
+        _fail(str(exc))
     typer.echo((out / "evaluation.md").read_text())
     typer.echo(f"ROC AUC {metrics['roc_auc']:.3f}; report written to {out}")

@@ -39,11 +39,16 @@ class TrainConfig(BaseModel):
     version: str = "lite0-ham10000"
 
 
-def _parse_value(text: str) -> Any:
+def _parse_value(key: str, text: str) -> Any:
     try:
-        return tomllib.loads(f"v = {text}")["v"]
+        value = tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    field = TrainConfig.model_fields.get(key)
+    if field is not None and field.annotation in (str, Path) and not isinstance(value, str):
+        # A name or a path is text even when it looks like a number: `run_name=2024` means "2024".
+        return text
+    return value
 
 
 def load_config(path: Path | None, overrides: list[str]) -> TrainConfig:
@@ -53,5 +58,6 @@ def load_config(path: Path | None, overrides: list[str]) -> TrainConfig:
         key, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"override {item!r} is not of the form key=value")
-        data[key.strip().replace("-", "_")] = _parse_value(value.strip())
+        name = key.strip().replace("-", "_")
+        data[name] = _parse_value(name, value.strip())
     return TrainConfig.model_validate(data)

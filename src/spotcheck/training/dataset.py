@@ -49,14 +49,23 @@ def load_records(root: Path) -> list[LesionImage]:
     paths = {p.stem: p for p in root.rglob("*.jpg") if "segmentation" not in p.stem}
     records: list[LesionImage] = []
     with metadata.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            dx = row["dx"].strip()
+        reader = csv.DictReader(handle)
+        missing = {"lesion_id", "image_id", "dx"} - set(reader.fieldnames or ())
+        if missing:
+            raise DatasetError(
+                f"{metadata} lacks the column(s) {', '.join(sorted(missing))}; "
+                f"expected at least lesion_id, image_id, dx (found {', '.join(reader.fieldnames or ()) or 'none'})"
+            )
+        for row in reader:
+            image_id, dx = row["image_id"].strip(), row["dx"].strip()
             if dx not in DIAGNOSES:
-                raise DatasetError(f"{metadata}: unknown diagnosis {dx!r} for {row['image_id']}")
-            path = paths.get(row["image_id"])
+                raise DatasetError(
+                    f"{metadata}: unknown diagnosis {dx!r} for {image_id}; expected one of {', '.join(DIAGNOSES)}"
+                )
+            path = paths.get(image_id)
             if path is None:
-                raise DatasetError(f"{metadata} lists {row['image_id']} but no {row['image_id']}.jpg exists")
-            records.append(LesionImage(row["image_id"], row["lesion_id"], dx, path))
+                raise DatasetError(f"{metadata} lists {image_id} but no {image_id}.jpg exists below {root}")
+            records.append(LesionImage(image_id, row["lesion_id"].strip(), dx, path))
     if not records:
         raise DatasetError(f"{metadata} lists no images")
     return sorted(records, key=lambda r: r.image_id)

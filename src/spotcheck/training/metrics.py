@@ -22,6 +22,8 @@ def auc_interval(
         if y[idx].min() == y[idx].max():
             continue
         aucs.append(roc_auc_score(y[idx], scores[idx]))
+    if not aucs:
+        raise ValueError(f"cannot bootstrap the ROC AUC: every resample of {n} images holds a single class")
     tail = (1 - level) / 2
     low, high = np.quantile(aucs, [tail, 1 - tail])
     return float(low), float(high)

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from images import BLUE, RED, image_bytes
+from spotcheck.cli import app
+from tiny_model import TINY_MODEL_VERSION
+
+KEYS = {"file", "classification", "malignantProbability", "modelVersion"}
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "a-red.jpg").write_bytes(image_bytes(RED))
+    (tmp_path / "b-broken.jpg").write_bytes(image_bytes(BLUE)[:40])
+    (tmp_path / "c-blue.png").write_bytes(image_bytes(BLUE, fmt="PNG"))
+    (tmp_path / "notes.txt").write_text("not an image, and not picked up from a folder")
+    return tmp_path
+
+
+def _jsonl(output: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in output.splitlines()]
+
+
+def test_jsonl_has_one_line_per_image_and_the_broken_one_is_reported(folder: Path, tiny_model_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classify", "--format", "jsonl", "--model", str(tiny_model_path), str(folder)])
+    assert result.exit_code == 0, result.output
+    red, broken, blue = _jsonl(result.stdout)
+    assert set(red) == set(blue) == KEYS
+    assert red["file"] == str(folder / "a-red.jpg")
+    assert (red["classification"], blue["classification"]) == ("MALIGNANT", "BENIGN")
+    assert red["modelVersion"] == blue["modelVersion"] == TINY_MODEL_VERSION
+    assert isinstance(red["malignantProbability"], float)
+    assert 0.5 <= red["malignantProbability"] <= 1.0
+    assert set(broken) == {"file", "error"}
+    assert str(broken["error"]).startswith("cannot read image")
+    assert "1 of 3 files could not be read" in result.stderr
+
+
+def test_files_are_classified_in_batches(tmp_path: Path, tiny_model_path: Path) -> None:
+    # 70 files span three batches of 32; order and colours must survive the batching.
+    paths = []
+    for i in range(70):
+        path = tmp_path / f"{i:03d}.jpg"
+        path.write_bytes(image_bytes(RED if i % 3 == 0 else BLUE))
+        paths.append(str(path))
+    result = CliRunner().invoke(app, ["classify", "--format", "jsonl", "--model", str(tiny_model_path), *paths])
+    assert result.exit_code == 0, result.output
+    rows = _jsonl(result.stdout)
+    assert [r["file"] for r in rows] == paths
+    assert [r["classification"] for r in rows] == ["MALIGNANT" if i % 3 == 0 else "BENIGN" for i in range(70)]
+
+
+def test_table_format(folder: Path, tiny_model_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classify", "--model", str(tiny_model_path), str(folder)])
+    assert result.exit_code == 0, result.output
+    header, red, broken, blue = result.stdout.splitlines()
+    assert header.split() == ["file", "classification", "malignant", "probability"]
+    assert red.split()[:2] == [str(folder / "a-red.jpg"), "MALIGNANT"]
+    assert 0.5 <= float(red.split()[2]) <= 1.0
+    assert broken.split()[:3] == [str(folder / "b-broken.jpg"), "ERROR", "cannot"]
+    assert blue.split()[:2] == [str(folder / "c-blue.png"), "BENIGN"]
+
+
+def test_missing_model_exits_2_with_the_reason(folder: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classify", "--model", str(tmp_path / "none.onnx"), str(folder)])
+    assert result.exit_code == 2
+    assert "no model at" in result.stderr
+    assert result.stdout == ""
+
+
+def test_no_image_files_exits_1(tmp_path: Path, tiny_model_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classify", "--model", str(tiny_model_path), str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no image files" in result.stderr
+
+
+def test_real_process_writes_jsonl_and_no_progress_bar(folder: Path, tiny_model_path: Path) -> None:
+    command = [sys.executable, "-m", "spotcheck", "classify", "--format", "jsonl", "--model", str(tiny_model_path)]
+    done = subprocess.run([*command, str(folder)], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [row["classification"] if "error" not in row else "error" for row in _jsonl(done.stdout)] == [
+        "MALIGNANT",
+        "error",
+        "BENIGN",
+    ]
+    # stderr is not a terminal here, so only the summary line is written to it.
+    assert done.stderr.strip() == "1 of 3 files could not be read"

@@ -1,0 +1,46 @@
+"""One small real training run, shared by the tests that need its outputs."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_DIR = (REPO_ROOT / "../shared/datasets/ham10000-200x150").resolve()
+SMOKE_OVERRIDES = ["limit_images=70", "batch_size=16", "epochs=1", "bootstrap_samples=100"]
+
+_runs: dict[Path, dict[str, Any] | BaseException] = {}
+
+
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The summary of configs/smoke.toml on 70 images of the shared data set, run once per session."""
+    from spotcheck.training.config import load_config
+    from spotcheck.training.pipeline import run_training
+
+    if not (DATA_DIR / "metadata.csv").is_file():
+        pytest.skip(f"the shared data set is not at {DATA_DIR}")
+    if DATA_DIR not in _runs:
+        output = tmp_path_factory.mktemp("runs")
+        config = load_config(
+            REPO_ROOT / "configs" / "smoke.toml", [f"data_dir={DATA_DIR}", f"output_dir={output}", *SMOKE_OVERRIDES]
+        )
+        with warnings.catch_warnings():
+            # export.py chooses the TorchScript exporter (dynamo=False) on purpose; torch deprecates it,
+            # uses deprecated helpers inside it and notes the Slice ops it leaves unfolded. None of
+            # that changes the exported graph, whose agreement with PyTorch the tests check.
+            warnings.filterwarnings(
+                "ignore", message="You are using the legacy TorchScript", category=DeprecationWarning
+            )
+            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx\.")
+            warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
+            try:
+                _runs[DATA_DIR] = run_training(config)
+            except Exception as exc:  # remembered, so a broken pipeline fails fast in every test
+                _runs[DATA_DIR] = exc
+    outcome = _runs[DATA_DIR]
+    if isinstance(outcome, BaseException):
+        raise RuntimeError(f"the smoke training run failed: {outcome!r}") from outcome
+    return outcome
