@@ -26,10 +26,19 @@ def malignant_probability(logits: np.ndarray, temperature: float, malignant: lis
 
 
 def threshold_for_sensitivity(scores: np.ndarray, is_malignant: np.ndarray, target: float) -> float:
-    """The highest threshold whose sensitivity (score >= threshold) is at least ``target``."""
+    """A threshold whose sensitivity (score >= threshold) on these scores is at least ``target``.
+
+    Of all such thresholds, it flags the fewest images. It sits halfway between the lowest
+    malignant score that must be flagged and the next lower score, not on that score itself: the
+    served model computes in float32, and a threshold exactly on a score could lose that image
+    to rounding.
+    """
     positives = np.sort(scores[is_malignant.astype(bool)])
     if positives.size == 0:
         raise ValueError("no malignant examples to set a threshold on")
     # Keep at least ceil(target * P) positives at or above the threshold.
     allowed_misses = int(np.floor((1.0 - target) * positives.size + 1e-9))
-    return float(positives[allowed_misses])
+    lowest_flagged = float(positives[allowed_misses])
+    below = scores[scores < lowest_flagged]
+    next_lower = float(below.max()) if below.size else 0.0
+    return (lowest_flagged + next_lower) / 2.0
