@@ -93,3 +93,26 @@ def test_evaluation_covers_the_test_split(summary: dict[str, Any]) -> None:
     low, high = evaluation["roc_auc_ci95"]
     assert low <= evaluation["roc_auc"] <= high
     assert "ROC AUC" in (Path(summary["run_dir"]) / "evaluation" / "evaluation.md").read_text()
+
+
+def test_from_checkpoint_recalibrates_without_training(
+    summary: dict[str, Any], tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    import shutil
+
+    from spotcheck.training.pipeline import run_training
+
+    run_dir = Path(summary["run_dir"])
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    epochs_before = (copy / "metrics.jsonl").read_text()
+    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    stricter = config.model_copy(update={"output_dir": tmp_path, "target_sensitivity": 1.0})
+
+    again = run_training(stricter, from_checkpoint=True)
+
+    assert (copy / "metrics.jsonl").read_text() == epochs_before  # no epoch was trained
+    assert again["threshold"] <= summary["threshold"]  # sensitivity 1.0 needs a threshold at least as low
+    assert ModelMetadata.read(copy / "model.json").threshold == again["threshold"]
+    with pytest.raises(ValueError, match="seed"):
+        run_training(stricter.model_copy(update={"seed": config.seed + 1}), from_checkpoint=True)

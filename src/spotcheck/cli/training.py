@@ -24,6 +24,9 @@ def train_command(
         Path | None, typer.Option("--config", "-c", help="TOML recipe, e.g. configs/release.toml.")
     ] = None,
     override: Annotated[list[str] | None, typer.Option("--override", "-o", help="key=value, repeatable.")] = None,
+    from_checkpoint: Annotated[
+        bool, typer.Option(help="Skip fine-tuning: recalibrate, export and evaluate the run's best.pt.")
+    ] = False,
 ) -> None:
     """Fine-tune, calibrate, export to ONNX and evaluate; outputs go to output_dir/run_name."""
     try:
@@ -37,8 +40,8 @@ def train_command(
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         _fail(f"invalid training configuration {config or ''}: {exc}")
     try:
-        summary = run_training(recipe)
-    except DatasetError as exc:
+        summary = run_training(recipe, from_checkpoint=from_checkpoint)
+    except (DatasetError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     test = summary["test"]
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))

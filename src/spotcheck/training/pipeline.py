@@ -58,13 +58,27 @@ def _labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) 
     )
 
 
-def run_training(config: TrainConfig) -> dict[str, Any]:
-    """Train, calibrate, export and evaluate; every output lands in ``output_dir/run_name``."""
+def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[str, Any]:
+    """Train, calibrate, export and evaluate; every output lands in ``output_dir/run_name``.
+
+    ``from_checkpoint`` skips fine-tuning and redoes calibration, threshold, export and evaluation
+    from the run folder's ``best.pt`` (for example after changing ``target_sensitivity``).
+    """
     started = time.perf_counter()
     _seed_everything(config.seed)
     run_dir = config.output_dir / config.run_name
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.json").write_text(config.model_dump_json(indent=2) + "\n")
+    config_path = run_dir / "config.json"
+    if from_checkpoint and config_path.is_file():
+        trained_with = TrainConfig.model_validate_json(config_path.read_text())
+        changed = {
+            key
+            for key in ("seed", "val_fraction", "test_fraction", "height", "width", "mean", "std", "limit_images")
+            if getattr(trained_with, key) != getattr(config, key)
+        }
+        if changed:
+            raise ValueError(f"the checkpoint was trained with other {', '.join(sorted(changed))}")
+    config_path.write_text(config.model_dump_json(indent=2) + "\n")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
     records = load_records(config.data_dir)
@@ -88,16 +102,21 @@ def run_training(config: TrainConfig) -> dict[str, Any]:
         pretrained=config.pretrained,
         dropout=config.dropout,
     )
-    best = train_network(
-        network,
-        train=train,
-        val=val,
-        spec=spec,
-        malignant_indices=malignant_indices,
-        config=config,
-        device=device,
-        run_dir=run_dir,
-    )
+    best = run_dir / "best.pt"
+    if from_checkpoint:
+        if not best.is_file():
+            raise FileNotFoundError(f"no checkpoint {best} to continue from; train without --from-checkpoint first")
+    else:
+        best = train_network(
+            network,
+            train=train,
+            val=val,
+            spec=spec,
+            malignant_indices=malignant_indices,
+            config=config,
+            device=device,
+            run_dir=run_dir,
+        )
     checkpoint = torch.load(best, map_location="cpu", weights_only=True)
     network.load_state_dict(checkpoint["state_dict"])
     network.to("cpu").float()
