@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
 import time
@@ -26,9 +25,10 @@ import torch
 
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise
+from spotcheck.hardware import cpu_model
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import load_images, load_records
-from spotcheck.training.network import CalibratedClassifier, build_network
+from spotcheck.training.network import load_run_model
 
 
 @dataclass(frozen=True)
@@ -37,33 +37,6 @@ class Timing:
     batch_size: int
     images_per_second: float
     median_ms_per_image: float
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def load_pytorch(run_dir: Path, meta: ModelMetadata, *, channels_last: bool) -> torch.nn.Module:
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
-    network = build_network(
-        num_classes=len(meta.classes),
-        height=meta.input.height,
-        width=meta.input.width,
-        pretrained=False,
-        dropout=config.dropout,
-    )
-    checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
-    network.load_state_dict(checkpoint["state_dict"])
-    model = CalibratedClassifier(network, meta.temperature).eval().float()
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    return model
 
 
 def time_runtime(
@@ -112,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]
 
     torch.set_num_threads(args.threads)
-    model = load_pytorch(run_dir, meta, channels_last=args.channels_last)
+    model = load_run_model(run_dir)
+    if args.channels_last:
+        model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
     session = ort.InferenceSession(str(run_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])

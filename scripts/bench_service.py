@@ -35,6 +35,8 @@ from pathlib import Path
 
 import httpx
 
+from spotcheck.hardware import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "ham10000-200x150" / "images"
 PACKAGED_MODEL = ROOT / "src" / "spotcheck" / "model" / "spotcheck-lesion.onnx"
@@ -55,16 +57,6 @@ def _percentiles(values: Sequence[float]) -> str:
         return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
     return f"p50 {rank(50) * 1000:8.1f} ms   p95 {rank(95) * 1000:8.1f} ms   p99 {rank(99) * 1000:8.1f} ms"
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
 
 
 @contextmanager
@@ -220,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"only {len(files)} JPEGs in {args.images}; need {args.n}")
 
     print("command:  " + shlex.join([sys.executable, *sys.argv]))
-    print(f"hardware: {_cpu_model()}, {os.cpu_count()} logical cores, {platform.platform()}")
+    print(f"hardware: {cpu_model()}, {os.cpu_count()} logical cores, {platform.platform()}")
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     print(f"load avg at start: {load}  (other work on the machine skews the figures)")
     print(f"model:    {model}")

