@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,6 +34,7 @@ class TrainConfig(BaseModel):
     dropout: float = 0.2
     bf16: bool = True
     limit_images: int | None = Field(default=None, ge=7, description="Use only this many images (smoke runs).")
+    tta_flips: Literal[1, 2, 4] = Field(default=1, description="Mirror views averaged at inference (1 = off).")
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
     bootstrap_samples: int = 2000
     version: str = "lite0-ham10000"

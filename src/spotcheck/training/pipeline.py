@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
@@ -20,7 +21,7 @@ from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import LesionImage, load_images, load_records
 from spotcheck.training.evaluation import evaluate_records
 from spotcheck.training.export import export_onnx, parity_max_abs_diff
-from spotcheck.training.network import CalibratedClassifier, build_network
+from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
 from spotcheck.training.splits import manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, predict_logits, train_network
 
@@ -121,12 +122,13 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     network.load_state_dict(checkpoint["state_dict"])
     network.to("cpu").float()
 
-    val_logits = predict_logits(network, val.pixels, spec, torch.device("cpu"))
+    scorer = FlipAveraged(network, config.tta_flips)
+    val_logits = predict_logits(scorer, val.pixels, spec, torch.device("cpu"))
     temperature = fit_temperature(val_logits, val.classes)
     val_scores = malignant_probability(val_logits, temperature, malignant_indices)
     threshold = threshold_for_sensitivity(val_scores, val.malignant, config.target_sensitivity)
 
-    calibrated = CalibratedClassifier(network, temperature)
+    calibrated = CalibratedClassifier(scorer, temperature)
     onnx_path = run_dir / "model.onnx"
     export_onnx(calibrated, spec, onnx_path)
     test_pixels = pixels[index["test"]]
@@ -157,6 +159,8 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     summary = {
         "run_dir": str(run_dir),
         "best_epoch": checkpoint["epoch"],
+        "tta_flips": config.tta_flips,
+        "val_roc_auc": float(roc_auc_score(val.malignant, val_scores)),
         "temperature": temperature,
         "threshold": threshold,
         "parity_max_abs_diff": parity,

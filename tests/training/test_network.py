@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from spotcheck.training.network import FlipAveraged  # noqa: E402
+
+pytestmark = pytest.mark.training
+
+
+def _network() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(7)
+    ).eval()
+
+
+def test_one_view_is_the_plain_network() -> None:
+    network, pixels = _network(), torch.randn(2, 3, 8, 10)
+    torch.testing.assert_close(FlipAveraged(network, 1)(pixels), network(pixels))
+
+
+def test_four_views_make_the_output_mirror_invariant() -> None:
+    averaged, pixels = FlipAveraged(_network(), 4), torch.randn(3, 3, 8, 10)
+    expected = averaged(pixels)
+    for mirrored in (pixels.flip(3), pixels.flip(2), pixels.flip(2).flip(3)):
+        torch.testing.assert_close(averaged(mirrored), expected)
+
+
+def test_two_views_average_the_left_right_mirror() -> None:
+    network, pixels = _network(), torch.randn(2, 3, 8, 10)
+    torch.testing.assert_close(FlipAveraged(network, 2)(pixels), (network(pixels) + network(pixels.flip(3))) / 2)
+
+
+def test_other_view_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="flips must be 1, 2 or 4"):
+        FlipAveraged(_network(), 3)
