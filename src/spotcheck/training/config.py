@@ -30,6 +30,7 @@ class TrainConfig(BaseModel):
     lr: float = Field(default=1e-3, gt=0.0)
     weight_decay: float = 1e-4
     warmup_epochs: float = 1.0
+    ema_decay: float | None = Field(default=None, gt=0.0, lt=1.0, description="Weight EMA per step; None = off.")
     label_smoothing: float = 0.1
     dropout: float = 0.2
     bf16: bool = True

@@ -13,6 +13,7 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score
 from torch import nn
 from torch.nn import functional as F
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from spotcheck.classifier.metadata import InputSpec
@@ -80,6 +81,18 @@ def train_network(
     amp_dtype = torch.bfloat16 if config.bf16 else torch.float32
     best_path = run_dir / "best.pt"
     best_auc = -1.0
+    # An exponential moving average of the weights (and batch-norm statistics) is what gets
+    # evaluated and saved when ema_decay is set: it smooths the epoch-to-epoch noise of fine-tuning.
+    ema = (
+        AveragedModel(
+            network,
+            multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),  # type: ignore[no-untyped-call]
+            use_buffers=True,
+        )
+        if config.ema_decay
+        else None
+    )
+    evaluated: nn.Module = ema.module if ema is not None else network
     step = 0
     with (run_dir / "metrics.jsonl").open("w") as log:
         for epoch in range(1, config.epochs + 1):
@@ -102,10 +115,12 @@ def train_network(
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimiser.step()
+                if ema is not None:
+                    ema.update_parameters(network)
                 losses.append(loss.item())
                 step += 1
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
-            val_logits = predict_logits(network, val.pixels, spec, device)
+            val_logits = predict_logits(evaluated, val.pixels, spec, device)
             val_scores = malignant_probability(val_logits, 1.0, malignant_indices)
             record = {
                 "epoch": epoch,
@@ -120,5 +135,5 @@ def train_network(
             tqdm.write(json.dumps(record))
             if record["val_roc_auc"] > best_auc:
                 best_auc = record["val_roc_auc"]
-                torch.save({"epoch": epoch, "state_dict": network.state_dict()}, best_path)
+                torch.save({"epoch": epoch, "state_dict": evaluated.state_dict()}, best_path)
     return best_path
