@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -57,6 +59,13 @@ def _labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) 
         classes=np.array([DIAGNOSES.index(records[i].dx) for i in index], dtype=np.int64),
         malignant=np.array([records[i].dx in MALIGNANT_DIAGNOSES for i in index], dtype=np.int64),
     )
+
+
+def _fingerprint(config: TrainConfig, checkpoint: Path) -> str:
+    """Eight hex digits that change with the weights or with any setting of the recipe."""
+    digest = hashlib.sha256(checkpoint.read_bytes())
+    digest.update(config.model_dump_json(exclude={"output_dir", "data_dir", "run_name"}).encode())
+    return digest.hexdigest()[:8]
 
 
 def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[str, Any]:
@@ -139,7 +148,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     metadata = ModelMetadata(
         name="SpotCheck lesion classifier (EfficientNet-Lite0)",
-        version=f"{config.version}-{stamp}-{manifest_sha256(manifest)[:8]}",
+        version=f"{config.version}-{stamp}-{_fingerprint(config, best)}",
         input=spec,
         classes=DIAGNOSES,
         malignant_classes=MALIGNANT_DIAGNOSES,
