@@ -44,6 +44,13 @@ def evaluate_records(
         true_classes=np.array([DIAGNOSES.index(r.dx) for r in records]) if seven_class else None,
         predicted_classes=probabilities.argmax(1) if seven_class else None,
     )
+    flagged = scores >= meta.threshold
+    diagnoses = np.array([r.dx for r in records])
+    metrics["flagged_by_diagnosis"] = {
+        dx: {"images": int((diagnoses == dx).sum()), "flagged": int(flagged[diagnoses == dx].sum())}
+        for dx in DIAGNOSES
+        if (diagnoses == dx).any()
+    }
     metrics["model_version"] = meta.version
     write_report(out_dir, y=y, scores=scores, metrics=metrics, title=title)
     return metrics

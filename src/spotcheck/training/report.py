@@ -14,6 +14,8 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
+from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES
+
 __all__ = ["write_report"]
 
 
@@ -77,6 +79,20 @@ def _markdown(metrics: dict[str, Any], title: str) -> str:
         f"| truly malignant | {cm['tp']} | {cm['fn']} |",
         f"| truly benign | {cm['fp']} | {cm['tn']} |",
         "",
+    ]
+    if "flagged_by_diagnosis" in metrics:
+        lines += [
+            "Sent to further examination (MALIGNANT) at the threshold, by diagnosis:",
+            "",
+            "| diagnosis | group | images | flagged | share |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for dx, counts in metrics["flagged_by_diagnosis"].items():
+            group = "malignant" if dx in MALIGNANT_DIAGNOSES else "benign"
+            share = counts["flagged"] / counts["images"]
+            lines.append(f"| {dx} | {group} | {counts['images']} | {counts['flagged']} | {share:.3f} |")
+        lines.append("")
+    lines += [
         "![ROC curve](roc.png) ![Reliability diagram](reliability.png)",
         "",
     ]
