@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,8 @@ def test_exported_model_loads_with_its_metadata(summary: dict[str, Any]) -> None
     classifier = OnnxClassifier(model)
     meta = ModelMetadata.read(model.with_suffix(".json"))
     assert classifier.version == meta.version
-    assert meta.version.endswith(summary["manifest_sha256"][:8])
+    # recipe name, date, fingerprint of the weights and the recipe
+    assert re.fullmatch(r"lite0-ham10000-\d{8}-[0-9a-f]{8}", meta.version), meta.version
     assert meta.threshold == pytest.approx(summary["threshold"])
     assert meta.temperature == pytest.approx(summary["temperature"])
     assert (meta.input.height, meta.input.width) == (150, 200)
@@ -113,6 +115,8 @@ def test_from_checkpoint_recalibrates_without_training(
 
     assert (copy / "metrics.jsonl").read_text() == epochs_before  # no epoch was trained
     assert again["threshold"] <= summary["threshold"]  # sensitivity 1.0 needs a threshold at least as low
-    assert ModelMetadata.read(copy / "model.json").threshold == again["threshold"]
+    recalibrated = ModelMetadata.read(copy / "model.json")
+    assert recalibrated.threshold == again["threshold"]
+    assert recalibrated.version != ModelMetadata.read(run_dir / "model.json").version  # another recipe
     with pytest.raises(ValueError, match="seed"):
         run_training(stricter.model_copy(update={"seed": config.seed + 1}), from_checkpoint=True)
