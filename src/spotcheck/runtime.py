@@ -46,8 +46,9 @@ class Runtime:
     def start(self, *, sole_worker: bool) -> None:
         """Reconcile interrupted work, then start the in-process workers.
 
-        ``sole_worker``: no other process works this queue, so jobs left "running" by a crash
-        are handed out again at once instead of after their lease.
+        ``sole_worker``: no other process serves this data, so jobs left "running" by a crash are
+        handed out again at once instead of after their lease, and uploads or deletes a crash cut
+        short are repaired.
         """
         if isinstance(self.store, LocalObjectStore):
             self.store.remove_stale_temporaries()
@@ -55,6 +56,9 @@ class Runtime:
             released = self.queue.release_running()
             if released:
                 log.info("re-queued %d jobs interrupted by a crash", released)
+            repaired = self.gallery.repair_interrupted_writes()
+            if repaired:
+                log.info("repaired %d images whose upload or delete a crash interrupted", repaired)
         self.queue.prune_done()
         open_ids = self.queue.open_upload_ids()
         for event in self.gallery.pending_upload_keys():

@@ -197,6 +197,46 @@ class Gallery:
             self._store.delete(key)
         self._queue.discard(key)
 
+    def repair_interrupted_writes(self) -> int:
+        """Make every row agree with its object again after a crash; returns how many rows changed.
+
+        An upload writes its object while its row's transaction is open; a crash between the two
+        leaves the object holding an upload the row never recorded, and a delete killed midway
+        leaves a row without an object. Only safe while no upload or delete is in flight, that is,
+        at the start-up of the only process that serves this data.
+        """
+        repaired = 0
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(images.c.owner_id, images.c.file_name, images.c.object_key, images.c.upload_id))
+            recorded = list(rows)
+        for row in recorded:
+            try:
+                stored_upload = self._store.head(row.object_key).metadata.get(UPLOAD_ID)
+            except ObjectNotFoundError:
+                stored_upload = None
+            if stored_upload == row.upload_id:
+                continue
+            where = (images.c.owner_id == row.owner_id) & (images.c.file_name == row.file_name)
+            with self._engine.begin() as conn:
+                if stored_upload is None:
+                    conn.execute(delete(images).where(where))
+                else:
+                    conn.execute(
+                        update(images)
+                        .where(where)
+                        .values(
+                            upload_id=stored_upload,
+                            status="pending",
+                            classification=None,
+                            malignant_probability=None,
+                            model_version=None,
+                            classified_at=None,
+                            error=None,
+                        )
+                    )
+            repaired += 1
+        return repaired
+
     def pending_upload_keys(self) -> list[ObjectCreated]:
         """Every upload still waiting for a label (for reconciliation at start-up)."""
         with self._engine.connect() as conn:

@@ -1,0 +1,55 @@
+"""Start-up repair of uploads and deletes that a crash cut short (embedded default, sole worker)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi.testclient import TestClient
+
+from conftest import register_and_sign_in, wait_for_label
+from images import BLUE, RED, image_bytes
+from spotcheck.api import create_app
+from spotcheck.config import Settings
+from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.runtime import build_runtime
+
+
+def _key(runtime_store_keys: list[str], name: str) -> str:
+    (key,) = [k for k in runtime_store_keys if k.endswith(f"/{name}")]
+    return key
+
+
+def test_restart_repairs_a_replacement_and_a_delete_cut_short(settings: Settings) -> None:
+    first = build_runtime(settings)
+    with TestClient(create_app(first)) as client:
+        auth = register_and_sign_in(client, "ada@example.org")
+        for name in ("mole.jpg", "gone.jpg"):
+            assert client.put(f"/images/{name}", content=image_bytes(RED), headers=auth).status_code == 202
+            assert wait_for_label(lambda n=name: client.get(f"/detect/{n}", headers=auth)).status_code == 200
+        keys = [info.key for info in first.store.list("users/")]
+        # A replacement whose object was written but whose row never committed (the process died in between) ...
+        first.store.put(
+            _key(keys, "mole.jpg"),
+            image_bytes(BLUE),
+            content_type="image/jpeg",
+            metadata={UPLOAD_ID: str(uuid.uuid4()), UPLOADED_AT: "2026-11-26T00:00:00+00:00"},
+        )
+        # ... and a delete that removed the object but not the row.
+        first.store.delete(_key(keys, "gone.jpg"))
+        assert client.get("/detect/mole.jpg", headers=auth).status_code == 202  # stuck: no job for that upload
+
+    second = build_runtime(settings)
+    with TestClient(create_app(second, sole_worker=True)) as client:
+        auth = register_and_sign_in_again(client)
+        result = wait_for_label(lambda: client.get("/detect/mole.jpg", headers=auth))
+        assert result.status_code == 200, result.text
+        assert result.json()["classification"] == "BENIGN"  # the body that is stored now
+        assert client.get("/detect/gone.jpg", headers=auth).status_code == 404
+        listed = [item["fileName"] for item in client.get("/images", headers=auth).json()["items"]]
+        assert listed == ["mole.jpg"]
+
+
+def register_and_sign_in_again(client: TestClient) -> dict[str, str]:
+    token = client.post("/auth/token", data={"username": "ada@example.org", "password": "correct horse battery"})
+    assert token.status_code == 200, token.text
+    return {"Authorization": f"Bearer {token.json()['access_token']}"}
