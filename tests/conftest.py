@@ -45,6 +45,10 @@ def register_and_sign_in(
 ) -> dict[str, str]:
     response = client.post("/auth/register", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
+    return sign_in(client, email, password)
+
+
+def sign_in(client: TestClient | httpx.Client, email: str, password: str = "correct horse battery") -> dict[str, str]:
     token = client.post("/auth/token", data={"username": email, "password": password})
     assert token.status_code == 200, token.text
     return {"Authorization": f"Bearer {token.json()['access_token']}"}

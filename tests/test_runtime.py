@@ -6,7 +6,7 @@ import uuid
 
 from fastapi.testclient import TestClient
 
-from conftest import register_and_sign_in, wait_for_label
+from conftest import register_and_sign_in, sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from spotcheck.api import create_app
 from spotcheck.config import Settings
@@ -14,8 +14,8 @@ from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
 from spotcheck.runtime import build_runtime
 
 
-def _key(runtime_store_keys: list[str], name: str) -> str:
-    (key,) = [k for k in runtime_store_keys if k.endswith(f"/{name}")]
+def _key(keys: list[str], name: str) -> str:
+    (key,) = [k for k in keys if k.endswith(f"/{name}")]
     return key
 
 
@@ -40,16 +40,10 @@ def test_restart_repairs_a_replacement_and_a_delete_cut_short(settings: Settings
 
     second = build_runtime(settings)
     with TestClient(create_app(second, sole_worker=True)) as client:
-        auth = register_and_sign_in_again(client)
+        auth = sign_in(client, "ada@example.org")
         result = wait_for_label(lambda: client.get("/detect/mole.jpg", headers=auth))
         assert result.status_code == 200, result.text
         assert result.json()["classification"] == "BENIGN"  # the body that is stored now
         assert client.get("/detect/gone.jpg", headers=auth).status_code == 404
         listed = [item["fileName"] for item in client.get("/images", headers=auth).json()["items"]]
         assert listed == ["mole.jpg"]
-
-
-def register_and_sign_in_again(client: TestClient) -> dict[str, str]:
-    token = client.post("/auth/token", data={"username": "ada@example.org", "password": "correct horse battery"})
-    assert token.status_code == 200, token.text
-    return {"Authorization": f"Bearer {token.json()['access_token']}"}
