@@ -1,11 +1,12 @@
 """Inference speed of a trained run on CPU: ONNX Runtime (what SpotCheck serves) against PyTorch eager.
 
-    python scripts/bench_model.py runs/release --images 256 --batch-sizes 1,32
+    python scripts/bench_model.py runs/release-ensemble --images 256 --batch-sizes 1,32
 
-Loads the run's best.pt + config.json (PyTorch, fp32, torch.inference_mode) and its model.onnx +
-model.json (ONNX Runtime, CPU), runs both on the same real images at each batch size and prints
-images/s and the median latency per image, with the CPU and thread counts used. Other processes
-competing for the CPU lower every figure: the load average is printed so a reader can tell.
+Loads the run's PyTorch weights (best.pt + config.json, or an ensemble run's members; fp32,
+torch.inference_mode) and its model.onnx + model.json (ONNX Runtime, CPU), runs both on the same
+real images at each batch size and prints images/s and the median latency per image, with the CPU
+and thread counts used. Other processes competing for the CPU lower every figure: the load average
+is printed so a reader can tell.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import torch
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise
 from spotcheck.hardware import cpu_model
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import load_images, load_records
 from spotcheck.training.network import load_run_model
 
@@ -64,7 +65,9 @@ def time_runtime(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir", nargs="?", type=Path, default=Path("runs/release"), help="a training run folder")
+    parser.add_argument(
+        "run_dir", nargs="?", type=Path, default=Path("runs/release-ensemble"), help="a training or ensemble run folder"
+    )
     parser.add_argument("--data-dir", type=Path, help="images to run on (default: the run's data_dir)")
     parser.add_argument("--images", type=int, default=256, help="how many real images (default 256)")
     parser.add_argument("--batch-sizes", default="1,32", help="comma-separated (default 1,32)")
@@ -74,12 +77,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     run_dir: Path = args.run_dir
-    missing = [n for n in ("best.pt", "config.json", "model.onnx", "model.json") if not (run_dir / n).is_file()]
+    ensemble = (run_dir / "ensemble.json").is_file()
+    needed = ("ensemble.json",) if ensemble else ("best.pt", "config.json")
+    missing = [n for n in (*needed, "model.onnx", "model.json") if not (run_dir / n).is_file()]
     if missing:
         print(f"bench_model: {run_dir} lacks {', '.join(missing)}; is it a finished training run?", file=sys.stderr)
         return 2
     meta = ModelMetadata.read(run_dir / "model.json")
-    data_dir = args.data_dir or TrainConfig.model_validate_json((run_dir / "config.json").read_text()).data_dir
+    trained = (
+        EnsembleConfig.model_validate_json((run_dir / "ensemble.json").read_text()).members[0] if ensemble else run_dir
+    )
+    data_dir = args.data_dir or TrainConfig.model_validate_json((trained / "config.json").read_text()).data_dir
     records = load_records(data_dir)[: args.images]
     inputs = normalise(load_images(records, meta.input), meta.input)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]

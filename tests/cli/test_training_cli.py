@@ -92,3 +92,30 @@ def test_train_reports_a_missing_data_set(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", *[arg for o in overrides for arg in ("-o", o)]])
     assert result.exit_code == 2
     assert "holds none of metadata.csv, HAM10000_metadata.csv" in result.stderr
+
+
+def test_ensemble_refuses_folders_that_are_not_runs(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = CliRunner().invoke(app, ["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'a'} is not a finished training run: it lacks config.json" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [(["--tta-flips", "3"], "tta_flips"), (["--target-sensitivity", "1.5"], "target_sensitivity")],
+)
+def test_ensemble_rejects_bad_settings(tmp_path: Path, arguments: list[str], message: str) -> None:
+    pytest.importorskip("torch")
+    result = CliRunner().invoke(app, ["ensemble", str(tmp_path / "a"), str(tmp_path / "b"), *arguments])
+    assert result.exit_code == 2
+    assert "invalid ensemble" in result.stderr and message in result.stderr
+
+
+def test_ensemble_needs_two_runs(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    result = CliRunner().invoke(app, ["ensemble", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "at least 2 items" in result.stderr

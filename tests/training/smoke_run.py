@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +26,10 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         config = load_config(
             REPO_ROOT / "configs" / "smoke.toml", [f"data_dir={DATA_DIR}", f"output_dir={output}", *SMOKE_OVERRIDES]
         )
-        with warnings.catch_warnings():
-            # export.py chooses the TorchScript exporter (dynamo=False) on purpose; torch deprecates it,
-            # uses deprecated helpers inside it and notes the Slice ops it leaves unfolded. None of
-            # that changes the exported graph, whose agreement with PyTorch the tests check.
-            warnings.filterwarnings(
-                "ignore", message="You are using the legacy TorchScript", category=DeprecationWarning
-            )
-            warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"torch\.onnx\.")
-            warnings.filterwarnings("ignore", message="Constant folding", category=UserWarning)
-            try:
-                _runs[DATA_DIR] = run_training(config)
-            except Exception as exc:  # remembered, so a broken pipeline fails fast in every test
-                _runs[DATA_DIR] = exc
+        try:
+            _runs[DATA_DIR] = run_training(config)
+        except Exception as exc:  # remembered, so a broken pipeline fails fast in every test
+            _runs[DATA_DIR] = exc
     outcome = _runs[DATA_DIR]
     if isinstance(outcome, BaseException):
         raise RuntimeError(f"the smoke training run failed: {outcome!r}") from outcome

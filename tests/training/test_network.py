@@ -4,13 +4,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from spotcheck.training.network import FlipAveraged  # noqa: E402
+from spotcheck.training.network import FlipAveraged, MeanLogits  # noqa: E402
 
 pytestmark = pytest.mark.training
 
 
-def _network() -> torch.nn.Module:
-    torch.manual_seed(0)
+def _network(seed: int = 0) -> torch.nn.Module:
+    torch.manual_seed(seed)
     return torch.nn.Sequential(
         torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.LazyLinear(7)
     ).eval()
@@ -36,3 +36,13 @@ def test_two_views_average_the_left_right_mirror() -> None:
 def test_other_view_counts_are_refused() -> None:
     with pytest.raises(ValueError, match="flips must be 1, 2 or 4"):
         FlipAveraged(_network(), 3)
+
+
+def test_an_ensemble_averages_its_members_logits() -> None:
+    first, second, pixels = _network(0), _network(1), torch.randn(2, 3, 8, 10)
+    torch.testing.assert_close(MeanLogits([first, second])(pixels), (first(pixels) + second(pixels)) / 2)
+
+
+def test_an_empty_ensemble_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one network"):
+        MeanLogits([])

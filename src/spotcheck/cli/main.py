@@ -1,4 +1,4 @@
-"""``spotcheck`` subcommands: serve, worker, classify, train, evaluate."""
+"""``spotcheck`` subcommands: serve, worker, classify, train, ensemble, evaluate."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from spotcheck.cli.classify import classify_command
-from spotcheck.cli.training import evaluate_command, train_command
+from spotcheck.cli.training import ensemble_command, evaluate_command, train_command
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.command("classify")(classify_command)
 app.command("train")(train_command)
+app.command("ensemble")(ensemble_command)
 app.command("evaluate")(evaluate_command)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
-__all__ = ["evaluate_command", "train_command"]
+__all__ = ["ensemble_command", "evaluate_command", "train_command"]
 
 _NEEDS_EXTRA = "this command needs the training extra: pip install -e '.[train]'"
 
@@ -43,6 +43,10 @@ def train_command(
         summary = run_training(recipe, from_checkpoint=from_checkpoint)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
+    _print_summary(summary)
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
     test = summary["test"]
     typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))
     typer.echo(
@@ -50,6 +54,40 @@ def train_command(
         f"sensitivity {test['sensitivity']:.3f}, specificity {test['specificity']:.3f} at threshold "
         f"{test['threshold']:.4f}; report in {summary['run_dir']}/evaluation"
     )
+
+
+def ensemble_command(
+    members: Annotated[list[Path], typer.Argument(help="Finished training run folders, all on the same split.")],
+    out: Annotated[Path, typer.Option(help="Run folder for the ensemble's outputs.")] = Path("runs/release-ensemble"),
+    tta_flips: Annotated[int, typer.Option(help="Mirror views averaged at inference: 1, 2 or 4.")] = 4,
+    target_sensitivity: Annotated[float, typer.Option(help="Validation sensitivity the threshold keeps.")] = 0.95,
+    float16_weights: Annotated[bool, typer.Option(help="Store weights as float16 (half the size).")] = True,
+    bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
+) -> None:
+    """Average the logits of several runs into one model: calibrate, export to ONNX and evaluate it."""
+    try:
+        from spotcheck.training.config import EnsembleConfig
+        from spotcheck.training.dataset import DatasetError
+        from spotcheck.training.ensemble import run_ensemble
+    except ImportError as exc:
+        _fail(f"{_NEEDS_EXTRA} ({exc})")
+    try:
+        recipe = EnsembleConfig(
+            members=members,
+            output_dir=out.parent,
+            run_name=out.name,
+            tta_flips=tta_flips,  # type: ignore[arg-type]  # pydantic refuses values other than 1, 2, 4
+            target_sensitivity=target_sensitivity,
+            float16_weights=float16_weights,
+            bootstrap_samples=bootstrap,
+        )
+    except ValueError as exc:
+        _fail(f"invalid ensemble: {exc}")
+    try:
+        summary = run_ensemble(recipe)
+    except (DatasetError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    _print_summary(summary)
 
 
 def evaluate_command(

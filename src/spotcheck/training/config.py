@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["TrainConfig", "load_config"]
+__all__ = ["EnsembleConfig", "TrainConfig", "load_config"]
 
 
 class TrainConfig(BaseModel):
@@ -39,6 +39,20 @@ class TrainConfig(BaseModel):
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
     bootstrap_samples: int = 2000
     version: str = "lite0-ham10000"
+
+
+class EnsembleConfig(BaseModel):
+    """How ``spotcheck ensemble`` combines finished training runs into one shipped model."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    members: list[Path] = Field(min_length=2, description="Training run folders, all on the same split.")
+    output_dir: Path = Path("runs")
+    run_name: str = "release-ensemble"
+    tta_flips: Literal[1, 2, 4] = 4
+    target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
+    float16_weights: bool = Field(default=True, description="Store weights as float16 (half the file size).")
+    bootstrap_samples: int = 2000
 
 
 def _parse_value(key: str, text: str) -> Any:

