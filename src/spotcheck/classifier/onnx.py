@@ -16,6 +16,11 @@ from spotcheck.classifier.preprocess import normalise, resize_rgb
 
 __all__ = ["OnnxClassifier", "metadata_path_for"]
 
+# Images per ONNX Runtime call. The shipped graph already runs every image as a batch of mirror
+# views per network, and larger calls spill the CPU caches: on 2 cores `spotcheck classify` takes
+# 15.2 s for 1,000 images at 2 per call and 21.2 s at 32.
+_IMAGES_PER_RUN = 2
+
 
 def metadata_path_for(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
@@ -54,9 +59,15 @@ class OnnxClassifier:
 
     def class_probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """(N, classes) probabilities for uint8 images already at the input size, (N, H, W, 3)."""
-        inputs = normalise(pixels, self.metadata.input)
-        result = self._session.run(None, {self._input_name: inputs})[0]
-        probabilities: np.ndarray = np.asarray(result, dtype=np.float64)
+        runs = [
+            self._session.run(
+                None, {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)}
+            )[0]
+            for start in range(0, len(pixels), _IMAGES_PER_RUN)
+        ]
+        if not runs:
+            return np.empty((0, len(self.metadata.classes)))
+        probabilities: np.ndarray = np.asarray(np.concatenate(runs), dtype=np.float64)
         return probabilities
 
     def malignant_probabilities(self, pixels: np.ndarray) -> np.ndarray:

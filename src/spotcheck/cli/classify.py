@@ -20,10 +20,6 @@ if TYPE_CHECKING:
 __all__ = ["classify_command", "iter_image_paths"]
 
 _DECODE_BATCH = 32
-# Images per ONNX Runtime call. The graph already runs every image as a batch of mirror views per
-# network, and larger calls spill the CPU caches: on 2 cores the shipped model classifies 1,000
-# images in 15.2 s at 2 per call and 21.2 s at 32.
-_INFERENCE_BATCH = 2
 # Pillow releases the GIL while decoding, so two threads decode the next batch while ONNX Runtime
 # runs the current one; more threads only compete with inference for the same cores.
 _DECODE_THREADS = 2
@@ -107,12 +103,7 @@ def classify_command(
         for batch in _decoded_batches(files, classifier.metadata.input, pool):
             decoded = [(path, future.result()) for path, future in batch]
             readable = [(path, image) for path, image in decoded if not isinstance(image, str)]
-            images = [image for _, image in readable]
-            predictions = [
-                prediction
-                for start in range(0, len(images), _INFERENCE_BATCH)
-                for prediction in classifier.classify(images[start : start + _INFERENCE_BATCH])
-            ]
+            predictions = classifier.classify([image for _, image in readable])
             results: dict[Path, dict[str, Any]] = {
                 path: {"file": str(path), "error": outcome} for path, outcome in decoded if isinstance(outcome, str)
             }

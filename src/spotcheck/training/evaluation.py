@@ -25,13 +25,10 @@ def evaluate_records(
     title: str,
     bootstrap_samples: int = 2000,
     seed: int = 0,
-    batch_size: int = 64,
 ) -> dict[str, Any]:
     meta = classifier.metadata
     pixels = load_images(records, meta.input)
-    probabilities = np.concatenate(
-        [classifier.class_probabilities(pixels[i : i + batch_size]) for i in range(0, len(pixels), batch_size)]
-    )
+    probabilities = classifier.class_probabilities(pixels)
     scores = probabilities[:, meta.malignant_indices].sum(axis=1)
     y = np.array([r.dx in MALIGNANT_DIAGNOSES for r in records], dtype=np.int64)
     seven_class = tuple(meta.classes) == DIAGNOSES
