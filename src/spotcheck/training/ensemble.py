@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, threshold_for_sensitivity
@@ -111,8 +111,7 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
             raise RuntimeError(f"float16 weights move probabilities by {parity:.2e} (> {FLOAT16_TOLERANCE:.0e})")
 
     # The threshold is set on the scores of the exact file that ships.
-    malignant_indices = [DIAGNOSES.index(dx) for dx in sorted(MALIGNANT_DIAGNOSES)]
-    val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, malignant_indices].sum(axis=1)
+    val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, MALIGNANT_INDICES].sum(axis=1)
     threshold = threshold_for_sensitivity(val_scores, val_malignant, recipe.target_sensitivity)
     metadata = ModelMetadata(
         name=f"SpotCheck lesion classifier ({len(configs)} x EfficientNet-Lite0)",

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
-from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
@@ -101,7 +101,6 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     pixels = load_images(records, spec)
     index = {s: [i for i, r in enumerate(records) if split_of[r.image_id] == s] for s in ("train", "val", "test")}
     train, val = _labelled(records, pixels, index["train"]), _labelled(records, pixels, index["val"])
-    malignant_indices = [DIAGNOSES.index(dx) for dx in sorted(MALIGNANT_DIAGNOSES)]
 
     network = build_network(
         num_classes=len(DIAGNOSES),
@@ -120,7 +119,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
             train=train,
             val=val,
             spec=spec,
-            malignant_indices=malignant_indices,
+            malignant_indices=MALIGNANT_INDICES,
             config=config,
             device=device,
             run_dir=run_dir,
@@ -132,7 +131,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     scorer = FlipAveraged(network, config.tta_flips)
     val_logits = predict_logits(scorer, val.pixels, spec, torch.device("cpu"))
     temperature = fit_temperature(val_logits, val.classes)
-    val_scores = malignant_probability(val_logits, temperature, malignant_indices)
+    val_scores = malignant_probability(val_logits, temperature, MALIGNANT_INDICES)
     threshold = threshold_for_sensitivity(val_scores, val.malignant, config.target_sensitivity)
 
     calibrated = CalibratedClassifier(scorer, temperature)
