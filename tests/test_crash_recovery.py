@@ -11,6 +11,8 @@ Approach: real ``spotcheck serve`` processes (``LiveServer``) on one data direct
    all 10 correctly (red images MALIGNANT, blue BENIGN with the tiny model).
 2. Killed while the worker is busy: 30 uploads to a server with a worker, SIGKILL right after the
    last one is accepted, restart, and every upload is labelled correctly with no job left open.
+   The first server runs a slowed tiny model (about a quarter of a second per image on two cores,
+   same answers), so the backlog is still there at the kill whatever the machine's speed.
 """
 
 from __future__ import annotations
@@ -28,8 +30,18 @@ from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 from spotcheck.clock import utc_now
 from spotcheck.db import jobs, open_database
+from tiny_model import write_tiny_model
 
 pytestmark = pytest.mark.slow
+
+# Big matrix products per image in the slowed model: ~0.23 s per image on the 2-core dev machine,
+# so 30 images keep one worker busy for several seconds after the last upload is accepted.
+_BUSYWORK = 50
+
+
+@pytest.fixture(scope="module")
+def slow_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny_model(tmp_path_factory.mktemp("slow-model"), busywork=_BUSYWORK)
 
 
 def _server(data_dir: Path, model: Path, *, workers: int) -> LiveServer:
@@ -101,9 +113,9 @@ def test_pending_and_interrupted_jobs_survive_a_kill(tmp_path: Path, tiny_model_
     assert _open_statuses(data_dir) == []
 
 
-def test_kill_while_the_worker_is_busy(tmp_path: Path, tiny_model_path: Path) -> None:
+def test_kill_while_the_worker_is_busy(tmp_path: Path, tiny_model_path: Path, slow_model_path: Path) -> None:
     data_dir = tmp_path / "data"
-    first = _server(data_dir, tiny_model_path, workers=1).start()
+    first = _server(data_dir, slow_model_path, workers=1).start()
     try:
         auth = _upload_all(first, 30, "busy@example.org")
     finally:

@@ -2,6 +2,10 @@
 
 It averages each colour channel and scores "mel" by red minus blue: a red image is MALIGNANT,
 a blue one BENIGN, so tests can choose the label by choosing the colour.
+
+``busywork`` adds that many large matrix products whose result is multiplied by zero: the
+answer is unchanged, but each image costs real compute, for tests that need a worker that is
+still busy when something happens to it.
 """
 
 from __future__ import annotations
@@ -20,24 +24,54 @@ __all__ = ["TINY_MODEL_VERSION", "write_tiny_model"]
 TINY_MODEL_VERSION = "tiny-test-model-1"
 
 
-def write_tiny_model(directory: Path, *, version: str = TINY_MODEL_VERSION) -> Path:
+_BUSY_SIDE = 1024  # each busywork product is a (1024 x 1024) @ (1024 x 1024) matrix multiply
+
+
+def _busywork_nodes(count: int) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    """Nodes that turn the pixels into ``zero``, a scalar 0 that took ``count`` big products."""
+    side = _BUSY_SIDE
+    nodes = [
+        helper.make_node("ReduceMean", ["pixels"], ["busy_mean"], keepdims=0),
+        helper.make_node("Expand", ["busy_mean", "busy_shape"], ["busy_0"]),
+    ]
+    for step in range(count):  # the mean is in [-1, 1]; with 1/side weights every product stays there
+        nodes.append(helper.make_node("MatMul", [f"busy_{step}", "busy_weights"], [f"busy_{step + 1}"]))
+    nodes += [
+        helper.make_node("ReduceMean", [f"busy_{count}"], ["busy_total"], keepdims=0),
+        helper.make_node("Mul", ["busy_total", "busy_zero"], ["zero"]),
+    ]
+    initializers = [
+        numpy_helper.from_array(np.array([side, side], dtype=np.int64), "busy_shape"),
+        numpy_helper.from_array(np.full((side, side), 1.0 / side, dtype=np.float32), "busy_weights"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), "busy_zero"),
+    ]
+    return nodes, initializers
+
+
+def write_tiny_model(directory: Path, *, version: str = TINY_MODEL_VERSION, busywork: int = 0) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     weights = np.zeros((3, len(DIAGNOSES)), dtype=np.float32)
     mel = DIAGNOSES.index("mel")
     weights[0, mel], weights[2, mel] = 8.0, -8.0  # red raises, blue lowers the melanoma logit
     bias = np.zeros(len(DIAGNOSES), dtype=np.float32)
     bias[DIAGNOSES.index("nv")] = 2.0
+    nodes = [
+        helper.make_node("GlobalAveragePool", ["pixels"], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["flat"]),
+        helper.make_node("Gemm", ["flat", "w", "b"], ["logits"]),
+    ]
+    initializers = [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")]
+    if busywork:
+        busy_nodes, busy_initializers = _busywork_nodes(busywork)
+        nodes[-1].output[0] = "plain_logits"
+        nodes += [*busy_nodes, helper.make_node("Add", ["plain_logits", "zero"], ["logits"])]
+        initializers += busy_initializers
     graph = helper.make_graph(
-        [
-            helper.make_node("GlobalAveragePool", ["pixels"], ["pooled"]),
-            helper.make_node("Flatten", ["pooled"], ["flat"]),
-            helper.make_node("Gemm", ["flat", "w", "b"], ["logits"]),
-            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
-        ],
+        [*nodes, helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1)],
         "tiny",
         [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, 32, 32])],
         [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(DIAGNOSES)])],
-        [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")],
+        initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
