@@ -105,7 +105,7 @@ def train_network(
                 idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
                 if len(idx) < 2:
                     continue
-                images = augment_batch(_to_float(train.pixels[idx], torch.device("cpu")), generator).to(device)
+                images = augment_batch(_to_float(train.pixels[idx], device), generator)
                 targets = torch.from_numpy(train.classes[idx]).to(device)
                 for group in optimiser.param_groups:
                     group["lr"] = _lr_at(step, total_steps, warmup, config.lr)
