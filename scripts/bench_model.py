@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     trained = (
         EnsembleConfig.model_validate_json((run_dir / "ensemble.json").read_text()).members[0] if ensemble else run_dir
     )
-    data_dir = args.data_dir or TrainConfig.model_validate_json((trained / "config.json").read_text()).data_dir
+    data_dir = args.data_dir or TrainConfig.of_run(trained).data_dir
     records = load_records(data_dir)[: args.images]
     inputs = normalise(load_images(records, meta.input), meta.input)
     batch_sizes = [int(b) for b in args.batch_sizes.split(",")]

@@ -21,7 +21,6 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
-from spotcheck.classifier.metadata import InputSpec
 from spotcheck.training.calibration import malignant_probability
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import LesionImage, load_images, load_records
@@ -36,7 +35,7 @@ def _validation_records(runs: list[Path]) -> list[LesionImage]:
     manifests = {manifest_sha256(run / "split_manifest.csv") for run in runs}
     if len(manifests) != 1:
         raise SystemExit("the runs were trained on different split manifests; they cannot be compared")
-    config = TrainConfig.model_validate_json((runs[0] / "config.json").read_text())
+    config = TrainConfig.of_run(runs[0])
     split_of = read_manifest(runs[0] / "split_manifest.csv")
     return [r for r in load_records(config.data_dir) if split_of.get(r.image_id) == "val"]
 
@@ -53,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     size_of: dict[Path, tuple[int, int]] = {}
     logits: dict[tuple[Path, int], np.ndarray] = {}
     for run in runs:
-        config = TrainConfig.model_validate_json((run / "config.json").read_text())
-        spec = InputSpec(height=config.height, width=config.width, mean=config.mean, std=config.std)
+        config = TrainConfig.of_run(run)
+        spec = config.input_spec
         size_of[run] = (spec.height, spec.width)
         if size_of[run] not in pixels_by_size:
             pixels_by_size[size_of[run]] = load_images(records, spec)

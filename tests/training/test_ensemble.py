@@ -81,7 +81,7 @@ def test_two_members_in_float16_take_the_room_of_one_in_float32(summary: dict[st
 def test_onnx_agrees_with_the_pytorch_ensemble(summary: dict[str, Any]) -> None:
     run_dir = Path(summary["run_dir"])
     meta = ModelMetadata.read(run_dir / "model.json")
-    config = TrainConfig.model_validate_json((Path(summary["members"][0]) / "config.json").read_text())
+    config = TrainConfig.of_run(Path(summary["members"][0]))
     split_of = read_manifest(run_dir / "split_manifest.csv")
     records = [r for r in load_records(config.data_dir) if r.image_id in split_of]
     pixels = load_images(records, meta.input)
@@ -94,7 +94,7 @@ def test_onnx_agrees_with_the_pytorch_ensemble(summary: dict[str, Any]) -> None:
 def test_threshold_keeps_the_target_sensitivity_on_validation(summary: dict[str, Any]) -> None:
     run_dir = Path(summary["run_dir"])
     classifier = OnnxClassifier(run_dir / "model.onnx")
-    config = TrainConfig.model_validate_json((Path(summary["members"][0]) / "config.json").read_text())
+    config = TrainConfig.of_run(Path(summary["members"][0]))
     split_of = read_manifest(run_dir / "split_manifest.csv")
     malignant_val = [
         r for r in load_records(config.data_dir) if split_of.get(r.image_id) == "val" and r.dx in MALIGNANT_DIAGNOSES
@@ -106,7 +106,7 @@ def test_threshold_keeps_the_target_sensitivity_on_validation(summary: dict[str,
 def test_members_must_share_the_split(members: list[Path], tmp_path: Path) -> None:
     other = tmp_path / "other-seed"
     shutil.copytree(members[1], other)
-    config = TrainConfig.model_validate_json((other / "config.json").read_text())
+    config = TrainConfig.of_run(other)
     (other / "config.json").write_text(config.model_copy(update={"seed": config.seed + 1}).model_dump_json())
     with pytest.raises(ValueError, match="trained with other seed"):
         run_ensemble(EnsembleConfig(members=[members[0], other], output_dir=tmp_path, run_name="refused"))

@@ -36,7 +36,7 @@ TOLERANCE = 1e-4
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Probabilities of both runtimes on the run's train and test images, and the model's metadata."""
     run_dir = Path(smoke_run(tmp_path_factory)["run_dir"])
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    config = TrainConfig.of_run(run_dir)
     meta = ModelMetadata.read(run_dir / "model.json")
     model = load_run_model(run_dir)
 
@@ -72,7 +72,7 @@ def test_batch_size_does_not_change_the_answer(
 ) -> None:
     run_dir = Path(smoke_run(tmp_path_factory)["run_dir"])
     meta: ModelMetadata = outputs["meta"]
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    config = TrainConfig.of_run(run_dir)
     split_of = read_manifest(run_dir / "split_manifest.csv")
     records = [r for r in load_records(config.data_dir) if split_of.get(r.image_id) == "test"][:8]
     pixels = load_images(records, meta.input)

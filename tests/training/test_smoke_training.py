@@ -49,7 +49,7 @@ def test_run_folder_holds_every_output(summary: dict[str, Any]) -> None:
 
 
 def test_config_is_saved_with_the_overrides(summary: dict[str, Any]) -> None:
-    config = TrainConfig.model_validate_json((Path(summary["run_dir"]) / "config.json").read_text())
+    config = TrainConfig.of_run(Path(summary["run_dir"]))
     assert (config.run_name, config.limit_images, config.batch_size, config.epochs) == ("smoke", 70, 16, 1)
     assert config.data_dir == DATA_DIR
 
@@ -108,7 +108,7 @@ def test_from_checkpoint_recalibrates_without_training(
     copy = tmp_path / run_dir.name
     shutil.copytree(run_dir, copy)
     epochs_before = (copy / "metrics.jsonl").read_text()
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    config = TrainConfig.of_run(run_dir)
     stricter = config.model_copy(update={"output_dir": tmp_path, "target_sensitivity": 1.0})
 
     again = run_training(stricter, from_checkpoint=True)

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from spotcheck.classifier.metadata import InputSpec
+
 __all__ = ["EnsembleConfig", "TrainConfig", "load_config"]
 
 
@@ -39,6 +41,16 @@ class TrainConfig(BaseModel):
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
     bootstrap_samples: int = 2000
     version: str = "lite0-ham10000"
+
+    @classmethod
+    def of_run(cls, run_dir: Path) -> TrainConfig:
+        """The settings a training run was made with (its ``config.json``)."""
+        return cls.model_validate_json((run_dir / "config.json").read_text())
+
+    @property
+    def input_spec(self) -> InputSpec:
+        """The size and normalisation of the network's input."""
+        return InputSpec(height=self.height, width=self.width, mean=self.mean, std=self.std)
 
 
 class EnsembleConfig(BaseModel):

@@ -18,7 +18,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
-from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, threshold_for_sensitivity
 from spotcheck.training.config import EnsembleConfig, TrainConfig
@@ -56,7 +56,7 @@ def _member_configs(members: list[Path]) -> list[TrainConfig]:
         missing = [n for n in ("config.json", "best.pt", "split_manifest.csv") if not (member / n).is_file()]
         if missing:
             raise FileNotFoundError(f"{member} is not a finished training run: it lacks {', '.join(missing)}")
-        configs.append(TrainConfig.model_validate_json((member / "config.json").read_text()))
+        configs.append(TrainConfig.of_run(member))
     if len(set(members)) < len(members):
         raise ValueError(f"a run is listed twice among {[str(m) for m in members]}")
     for member, config in zip(members[1:], configs[1:], strict=True):
@@ -91,7 +91,7 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
     records = [r for r in load_records(first.data_dir) if r.image_id in split_of]
     val_records = [r for r in records if split_of[r.image_id] == "val"]
     test_records = [r for r in records if split_of[r.image_id] == "test"]
-    spec = InputSpec(height=first.height, width=first.width, mean=first.mean, std=first.std)
+    spec = first.input_spec
     val_pixels = load_images(val_records, spec)
     val_classes = np.array([DIAGNOSES.index(r.dx) for r in val_records])
     val_malignant = np.array([r.dx in MALIGNANT_DIAGNOSES for r in val_records], dtype=np.int64)

@@ -36,7 +36,7 @@ def load_network(run_dir: Path) -> nn.Module:
     """A training run's best checkpoint, in eval mode on the CPU."""
     from spotcheck.training.config import TrainConfig
 
-    config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+    config = TrainConfig.of_run(run_dir)
     network = build_network(
         num_classes=len(DIAGNOSES), height=config.height, width=config.width, pretrained=False, dropout=config.dropout
     )
@@ -106,6 +106,6 @@ def load_run_model(run_dir: Path) -> CalibratedClassifier:
         recipe = EnsembleConfig.model_validate_json((run_dir / "ensemble.json").read_text())
         network, flips = MeanLogits([load_network(member) for member in recipe.members]), recipe.tta_flips
     else:
-        config = TrainConfig.model_validate_json((run_dir / "config.json").read_text())
+        config = TrainConfig.of_run(run_dir)
         network, flips = load_network(run_dir), config.tta_flips
     return CalibratedClassifier(FlipAveraged(network, flips), meta.temperature).eval().float()

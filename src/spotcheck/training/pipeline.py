@@ -14,7 +14,7 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
-from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import TrainConfig
@@ -97,7 +97,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     )
     manifest = run_dir / "split_manifest.csv"
     write_manifest(manifest, records, split_of)
-    spec = InputSpec(height=config.height, width=config.width, mean=config.mean, std=config.std)
+    spec = config.input_spec
     pixels = load_images(records, spec)
     index = {s: [i for i, r in enumerate(records) if split_of[r.image_id] == s] for s in ("train", "val", "test")}
     train, val = _labelled(records, pixels, index["train"]), _labelled(records, pixels, index["val"])
