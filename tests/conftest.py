@@ -17,6 +17,9 @@ from spotcheck.runtime import Runtime, build_runtime
 from tiny_model import write_tiny_model
 
 TEST_SECRET = "test-secret-" + "x" * 40
+# A job lease for tests that wait for one to expire: long enough that a busy machine cannot let
+# it expire between a claim and the next line.
+SHORT_LEASE_SECONDS = 1.0
 
 
 @pytest.fixture(scope="session")

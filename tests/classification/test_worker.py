@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, func, select
 
+from conftest import SHORT_LEASE_SECONDS
 from images import BLUE, RED, image_bytes
 from spotcheck.auth import AccountService
 from spotcheck.classification import ClassificationWorker, Outcome
@@ -23,9 +24,6 @@ from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StoredObject
-
-# Long enough that a busy machine cannot let it expire between a claim and the next line.
-_SHORT_LEASE = 1.0
 
 # --- fakes ----------------------------------------------------------------------------------
 
@@ -279,7 +277,7 @@ def test_a_classifier_that_always_crashes_fails_the_image(parts: Parts, tiny: Cl
 def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tiny: Classifier) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
     store = MemoryObjectStore()
-    short = SqlJobQueue(engine, lease_seconds=_SHORT_LEASE)
+    short = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
     gallery = Gallery(engine=engine, store=store, queue=short, max_image_pixels=40_000_000)
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
@@ -287,7 +285,7 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     abandoned = short.claim(timeout=0)  # this worker hangs (or its process died)
     assert abandoned is not None
     assert short.claim(timeout=0) is None
-    time.sleep(_SHORT_LEASE + 0.2)
+    time.sleep(SHORT_LEASE_SECONDS + 0.2)
     rescued = short.claim(timeout=0)
     assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
     worker = ClassificationWorker(engine=engine, store=store, queue=short, classifier=tiny, max_attempts=3)

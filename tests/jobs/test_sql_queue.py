@@ -10,12 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
+from conftest import SHORT_LEASE_SECONDS
 from spotcheck.clock import utc_now
 from spotcheck.db import jobs, open_database
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
-
-# Long enough that a busy machine cannot let it expire between a claim and the next line.
-_SHORT_LEASE = 1.0
 
 
 @pytest.fixture
@@ -122,12 +120,12 @@ def test_prune_done_keeps_open_and_failed_jobs(queue: SqlJobQueue, engine: Engin
 
 
 def test_an_expired_lease_lets_another_worker_take_the_job(engine: Engine) -> None:
-    first_worker = SqlJobQueue(engine, lease_seconds=_SHORT_LEASE)
-    second_worker = SqlJobQueue(engine, lease_seconds=_SHORT_LEASE)
+    first_worker = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
+    second_worker = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
     first_worker.publish(_event())
     job = _claim(first_worker)
     assert second_worker.claim(timeout=0) is None
-    time.sleep(_SHORT_LEASE + 0.2)
+    time.sleep(SHORT_LEASE_SECONDS + 0.2)
     taken = _claim(second_worker)
     assert (taken.id, taken.attempt) == (job.id, 2)
 
