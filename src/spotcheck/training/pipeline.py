@@ -78,7 +78,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
     if from_checkpoint and config_path.is_file():
-        trained_with = TrainConfig.model_validate_json(config_path.read_text())
+        trained_with = TrainConfig.of_run(run_dir)
         changed = {
             key
             for key in ("seed", "val_fraction", "test_fraction", "height", "width", "mean", "std", "limit_images")
