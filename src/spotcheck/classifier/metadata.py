@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,6 +18,10 @@ class InputSpec(BaseModel):
     width: int = Field(gt=0)
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
+    # How a photo of another shape reaches the input size. "stretch" resizes it whole (the first
+    # models); "crop" turns a portrait photo to landscape (a lesion has no canonical orientation)
+    # and cuts the centre to the input's aspect ratio, so a square phone photo keeps its proportions.
+    fit: Literal["stretch", "crop"] = "stretch"
 
 
 class ModelMetadata(BaseModel):
