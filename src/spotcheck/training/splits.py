@@ -1,4 +1,4 @@
-"""Stratified, lesion-disjoint train/validation/test splits and their manifest."""
+"""Stratified train/validation/test splits that keep each lesion (or patient) whole, and their manifest."""
 
 from __future__ import annotations
 
@@ -15,21 +15,26 @@ __all__ = ["SPLITS", "manifest_sha256", "read_manifest", "split_by_lesion", "wri
 
 SPLITS = ("train", "val", "test")
 
+# A group (a patient) with lesions of several diagnoses is stratified by the most serious one.
+_SEVERITY = ("mel", "bcc", "akiec", "bkl", "df", "vasc", "nv")
+
 
 def split_by_lesion(
     records: list[LesionImage], *, val_fraction: float, test_fraction: float, seed: int
 ) -> dict[str, str]:
-    """Map every image id to a split so that all images of one lesion share it.
+    """Map every image id to a split so that all images of one lesion (``split_group``) share it.
 
-    Lesions are shuffled within each diagnosis, then cut by fraction, which keeps the
-    class mix of every split close to that of the whole set.
+    Groups (lesions; patients for phone photos) are shuffled within each diagnosis, then cut by
+    fraction, which keeps the class mix of every split close to that of the whole set.
     """
-    lesions_by_dx: dict[str, list[str]] = defaultdict(list)
     dx_of_lesion: dict[str, str] = {}
     for record in records:
-        if record.lesion_id not in dx_of_lesion:
-            dx_of_lesion[record.lesion_id] = record.dx
-            lesions_by_dx[record.dx].append(record.lesion_id)
+        known = dx_of_lesion.get(record.split_group)
+        if known is None or _SEVERITY.index(record.dx) < _SEVERITY.index(known):
+            dx_of_lesion[record.split_group] = record.dx
+    lesions_by_dx: dict[str, list[str]] = defaultdict(list)
+    for lesion, dx in dx_of_lesion.items():
+        lesions_by_dx[dx].append(lesion)
     rng = np.random.default_rng(seed)
     split_of_lesion: dict[str, str] = {}
     for dx in sorted(lesions_by_dx):
@@ -39,7 +44,7 @@ def split_by_lesion(
         n_val = round(len(lesions) * val_fraction)
         for i, lesion in enumerate(lesions):
             split_of_lesion[lesion] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
-    return {r.image_id: split_of_lesion[r.lesion_id] for r in records}
+    return {r.image_id: split_of_lesion[r.split_group] for r in records}
 
 
 def write_manifest(path: Path, records: list[LesionImage], split_of: dict[str, str]) -> None:
