@@ -27,6 +27,9 @@ def train_command(
     from_checkpoint: Annotated[
         bool, typer.Option(help="Skip fine-tuning: recalibrate, export and evaluate the run's best.pt.")
     ] = False,
+    stop_after_training: Annotated[
+        bool, typer.Option(help="Stop once best.pt is written; finish later with --from-checkpoint.")
+    ] = False,
 ) -> None:
     """Fine-tune, calibrate, export to ONNX and evaluate; outputs go to output_dir/run_name."""
     try:
@@ -40,20 +43,29 @@ def train_command(
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         _fail(f"invalid training configuration {config or ''}: {exc}")
     try:
-        summary = run_training(recipe, from_checkpoint=from_checkpoint)
+        summary = run_training(recipe, from_checkpoint=from_checkpoint, stop_after_training=stop_after_training)
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
+    if "test" not in summary:
+        typer.echo(json.dumps(summary, indent=2))
+        return
     _print_summary(summary)
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    test = summary["test"]
-    typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))
-    typer.echo(
-        f"test ROC AUC {test['roc_auc']:.3f} (95% CI {test['roc_auc_ci95'][0]:.3f}-{test['roc_auc_ci95'][1]:.3f}), "
-        f"sensitivity {test['sensitivity']:.3f}, specificity {test['specificity']:.3f} at threshold "
-        f"{test['threshold']:.4f}; report in {summary['run_dir']}/evaluation"
+def _one_line(domain: str, figures: dict[str, Any]) -> str:
+    low, high = figures["roc_auc_ci95"]
+    return (
+        f"{domain}: ROC AUC {figures['roc_auc']:.3f} (95% CI {low:.3f}-{high:.3f}), "
+        f"sensitivity {figures['sensitivity']:.3f}, specificity {figures['specificity']:.3f} at threshold "
+        f"{figures['threshold']:.4f}, ECE {figures['expected_calibration_error']:.3f}"
     )
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))
+    for domain, figures in summary["test"].items():
+        typer.echo(f"test, {_one_line(domain, figures)}")
+    typer.echo(f"reports in {summary['run_dir']}/evaluation")
 
 
 def ensemble_command(
@@ -120,5 +132,7 @@ def evaluate_command(
         )
     except (DatasetError, ValueError) as exc:  # ValueError: no images selected, or only one class among them
         _fail(str(exc))
-    typer.echo((out / "evaluation.md").read_text())
-    typer.echo(f"ROC AUC {metrics['roc_auc']:.3f}; report written to {out}")
+    for domain, figures in metrics.items():
+        typer.echo((out / domain / "evaluation.md").read_text())
+        typer.echo(_one_line(domain, figures))
+    typer.echo(f"reports written to {out}")

@@ -17,15 +17,29 @@ class TrainConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     data_dir: Path = Path("../shared/datasets/ham10000-200x150")
+    # Phone photos (a PAD-UFES-20-style folder) trained on beside the dermatoscopic ones; None = off.
+    phone_data_dir: Path | None = None
     output_dir: Path = Path("runs")
     run_name: str = "release"
     seed: int = 20261126
     val_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
     test_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
+    # The phone folder is small (hundreds of patients): larger shares keep its validation and test
+    # splits big enough to measure sensitivity on.
+    phone_val_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
+    phone_test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
+    phone_share: float = Field(default=0.25, ge=0.0, lt=1.0, description="Share of training draws from phone photos.")
+    phone_style: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Chance a dermatoscopic training image is made to look phone-taken.",
+    )
     height: int = 150
     width: int = 200
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    fit: Literal["stretch", "crop"] = "stretch"
     pretrained: bool = True
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=32, ge=2)
@@ -50,7 +64,7 @@ class TrainConfig(BaseModel):
     @property
     def input_spec(self) -> InputSpec:
         """The size and normalisation of the network's input."""
-        return InputSpec(height=self.height, width=self.width, mean=self.mean, std=self.std)
+        return InputSpec(height=self.height, width=self.width, mean=self.mean, std=self.std, fit=self.fit)
 
 
 class EnsembleConfig(BaseModel):

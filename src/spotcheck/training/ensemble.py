@@ -13,22 +13,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.hardware import cpu_description
-from spotcheck.training.calibration import fit_temperature, threshold_for_sensitivity
+from spotcheck.training.calibration import fit_temperature
 from spotcheck.training.config import EnsembleConfig, TrainConfig
-from spotcheck.training.dataset import load_images, load_records
+from spotcheck.training.dataset import load_images
 from spotcheck.training.export import export_onnx, onnx_probabilities, parity_max_abs_diff, store_weights_as_float16
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, MeanLogits, load_network
-from spotcheck.training.pipeline import PARITY_TOLERANCE
+from spotcheck.training.pipeline import PARITY_TOLERANCE, labelled, load_split_records, safe_threshold
 from spotcheck.training.publish import publish_model, release_version
 from spotcheck.training.splits import manifest_sha256, read_manifest
-from spotcheck.training.trainer import predict_logits
+from spotcheck.training.trainer import domain_aucs, predict_logits
 
 __all__ = ["FLOAT16_TOLERANCE", "run_ensemble"]
 
@@ -39,14 +38,18 @@ FLOAT16_TOLERANCE = 5e-3
 # Settings that decide which image lands in which split and how pixels reach the network.
 _SHARED_SETTINGS = (
     "data_dir",
+    "phone_data_dir",
     "seed",
     "val_fraction",
     "test_fraction",
+    "phone_val_fraction",
+    "phone_test_fraction",
     "limit_images",
     "height",
     "width",
     "mean",
     "std",
+    "fit",
 )
 
 
@@ -88,16 +91,15 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
     shutil.copyfile(recipe.members[0] / "split_manifest.csv", manifest)
 
     split_of = read_manifest(manifest)
-    records = [r for r in load_records(first.data_dir) if r.image_id in split_of]
+    records = [r for r in load_split_records(first)[0] if r.image_id in split_of]
     val_records = [r for r in records if split_of[r.image_id] == "val"]
     test_records = [r for r in records if split_of[r.image_id] == "test"]
     spec = first.input_spec
-    val_pixels = load_images(val_records, spec)
-    val_classes = np.array([DIAGNOSES.index(r.dx) for r in val_records])
-    val_malignant = np.array([r.dx in MALIGNANT_DIAGNOSES for r in val_records], dtype=np.int64)
+    val = labelled(val_records, load_images(val_records, spec), list(range(len(val_records))))
+    val_pixels = val.pixels
 
     scorer = FlipAveraged(MeanLogits([load_network(member) for member in recipe.members]), recipe.tta_flips)
-    temperature = fit_temperature(predict_logits(scorer, val_pixels, spec, torch.device("cpu")), val_classes)
+    temperature = fit_temperature(predict_logits(scorer, val_pixels, spec, torch.device("cpu")), val.classes)
     calibrated = CalibratedClassifier(scorer, temperature)
     onnx_path = run_dir / "model.onnx"
     export_onnx(calibrated, spec, onnx_path)
@@ -112,7 +114,7 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
 
     # The threshold is set on the scores of the exact file that ships.
     val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, MALIGNANT_INDICES].sum(axis=1)
-    threshold = threshold_for_sensitivity(val_scores, val_malignant, recipe.target_sensitivity)
+    threshold, domain_thresholds = safe_threshold(val, val_scores, recipe.target_sensitivity)
     metadata = ModelMetadata(
         name=f"SpotCheck lesion classifier ({len(configs)} x EfficientNet-Lite0)",
         version=release_version(f"{first.version}-x{len(configs)}", _fingerprint(recipe)),
@@ -130,9 +132,11 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
         "members": [str(member) for member in recipe.members],
         "tta_flips": recipe.tta_flips,
         "float16_weights": recipe.float16_weights,
-        "val_roc_auc": float(roc_auc_score(val_malignant, val_scores)),
+        "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
+        "val_roc_auc_by_domain": domain_aucs(val, val_scores),
         "temperature": temperature,
         "threshold": threshold,
+        "threshold_by_domain": domain_thresholds,
         "parity_max_abs_diff": parity,
         "model_bytes": onnx_path.stat().st_size,
         "manifest_sha256": manifest_sha256(manifest),

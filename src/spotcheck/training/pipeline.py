@@ -18,14 +18,14 @@ from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import TrainConfig
-from spotcheck.training.dataset import LesionImage, load_images, load_records
+from spotcheck.training.dataset import Domain, LesionImage, load_images, load_records
 from spotcheck.training.export import export_onnx, parity_max_abs_diff
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
 from spotcheck.training.publish import publish_model, release_version
 from spotcheck.training.splits import manifest_sha256, split_by_lesion, write_manifest
-from spotcheck.training.trainer import LabelledImages, predict_logits, train_network
+from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits, train_network
 
-__all__ = ["PARITY_TOLERANCE", "run_training"]
+__all__ = ["PARITY_TOLERANCE", "labelled", "load_split_records", "run_training", "safe_threshold"]
 
 # ONNX Runtime and PyTorch differ only by float32 rounding; 1e-4 on probabilities is far below
 # anything that could move a prediction across the threshold except at its very edge.
@@ -51,26 +51,69 @@ def _subsample(records: list[LesionImage], limit: int, seed: int) -> list[Lesion
     return sorted(chosen, key=lambda r: r.image_id)
 
 
-def _labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) -> LabelledImages:
+def labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) -> LabelledImages:
+    """The images ``index`` of ``records`` with their labels, as training and calibration use them."""
+    chosen = [records[i] for i in index]
     return LabelledImages(
         pixels=pixels[index],
-        classes=np.array([DIAGNOSES.index(records[i].dx) for i in index], dtype=np.int64),
-        malignant=np.array([records[i].dx in MALIGNANT_DIAGNOSES for i in index], dtype=np.int64),
+        classes=np.array([DIAGNOSES.index(r.dx) for r in chosen], dtype=np.int64),
+        malignant=np.array([r.dx in MALIGNANT_DIAGNOSES for r in chosen], dtype=np.int64),
+        phone=np.array([r.domain is Domain.SMARTPHONE for r in chosen], dtype=bool),
+        binary=np.array([counts_in_binary_figures(r) for r in chosen], dtype=bool),
     )
+
+
+def counts_in_binary_figures(record: LesionImage) -> bool:
+    """Actinic keratoses on phone photos are pre-malignant: reported apart from malignant vs benign."""
+    return record.source_dx != "ACK"
+
+
+def load_split_records(config: TrainConfig) -> tuple[list[LesionImage], dict[str, str]]:
+    """Every image the recipe uses and its split: each data set split on its own, by lesion or patient."""
+    folders = [(config.data_dir, config.val_fraction, config.test_fraction)]
+    if config.phone_data_dir is not None:
+        folders.append((config.phone_data_dir, config.phone_val_fraction, config.phone_test_fraction))
+    records: list[LesionImage] = []
+    split_of: dict[str, str] = {}
+    for folder, val_fraction, test_fraction in folders:
+        found = load_records(folder)
+        if config.limit_images:
+            found = _subsample(found, config.limit_images, config.seed)
+        split_of |= split_by_lesion(found, val_fraction=val_fraction, test_fraction=test_fraction, seed=config.seed)
+        records += found
+    return records, split_of
+
+
+def safe_threshold(data: LabelledImages, scores: np.ndarray, target: float) -> tuple[float, dict[str, float]]:
+    """One threshold that keeps sensitivity at ``target`` or more on every kind of photo present.
+
+    Each kind gets the threshold its own validation images need; the lowest of them is the one
+    that is safe for all. Returns it and each kind's own.
+    """
+    per_domain = {}
+    for name, mask in (("dermatoscopic", ~data.phone), ("smartphone", data.phone)):
+        mask = mask & data.binary
+        if data.malignant[mask].sum() > 0:
+            per_domain[name] = threshold_for_sensitivity(scores[mask], data.malignant[mask], target)
+    return min(per_domain.values()), per_domain
 
 
 def _fingerprint(config: TrainConfig, checkpoint: Path) -> str:
     """Hex digits that change with the weights or with any setting of the recipe."""
     digest = hashlib.sha256(checkpoint.read_bytes())
-    digest.update(config.model_dump_json(exclude={"output_dir", "data_dir", "run_name"}).encode())
+    digest.update(config.model_dump_json(exclude={"output_dir", "data_dir", "phone_data_dir", "run_name"}).encode())
     return digest.hexdigest()
 
 
-def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[str, Any]:
+def run_training(
+    config: TrainConfig, *, from_checkpoint: bool = False, stop_after_training: bool = False
+) -> dict[str, Any]:
     """Train, calibrate, export and evaluate; every output lands in ``output_dir/run_name``.
 
     ``from_checkpoint`` skips fine-tuning and redoes calibration, threshold, export and evaluation
-    from the run folder's ``best.pt`` (for example after changing ``target_sensitivity``).
+    from the run folder's ``best.pt`` (for example after changing ``target_sensitivity``, or on
+    another machine). ``stop_after_training`` ends once ``best.pt`` is written (a GPU machine
+    fine-tunes; the rest runs anywhere).
     """
     started = time.perf_counter()
     _seed_everything(config.seed)
@@ -81,7 +124,20 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
         trained_with = TrainConfig.of_run(run_dir)
         changed = {
             key
-            for key in ("seed", "val_fraction", "test_fraction", "height", "width", "mean", "std", "limit_images")
+            for key in (
+                "seed",
+                "val_fraction",
+                "test_fraction",
+                "phone_data_dir",
+                "phone_val_fraction",
+                "phone_test_fraction",
+                "height",
+                "width",
+                "mean",
+                "std",
+                "fit",
+                "limit_images",
+            )
             if getattr(trained_with, key) != getattr(config, key)
         }
         if changed:
@@ -89,18 +145,13 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     config_path.write_text(config.model_dump_json(indent=2) + "\n")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
-    records = load_records(config.data_dir)
-    if config.limit_images:
-        records = _subsample(records, config.limit_images, config.seed)
-    split_of = split_by_lesion(
-        records, val_fraction=config.val_fraction, test_fraction=config.test_fraction, seed=config.seed
-    )
+    records, split_of = load_split_records(config)
     manifest = run_dir / "split_manifest.csv"
     write_manifest(manifest, records, split_of)
     spec = config.input_spec
     pixels = load_images(records, spec)
     index = {s: [i for i, r in enumerate(records) if split_of[r.image_id] == s] for s in ("train", "val", "test")}
-    train, val = _labelled(records, pixels, index["train"]), _labelled(records, pixels, index["val"])
+    train, val = labelled(records, pixels, index["train"]), labelled(records, pixels, index["val"])
 
     network = build_network(
         num_classes=len(DIAGNOSES),
@@ -124,6 +175,8 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
             device=device,
             run_dir=run_dir,
         )
+        if stop_after_training:
+            return {"run_dir": str(run_dir), "best_checkpoint": str(best), "seconds": time.perf_counter() - started}
     checkpoint = torch.load(best, map_location="cpu", weights_only=True)
     network.load_state_dict(checkpoint["state_dict"])
     network.to("cpu").float()
@@ -132,7 +185,7 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
     val_logits = predict_logits(scorer, val.pixels, spec, torch.device("cpu"))
     temperature = fit_temperature(val_logits, val.classes)
     val_scores = malignant_probability(val_logits, temperature, MALIGNANT_INDICES)
-    threshold = threshold_for_sensitivity(val_scores, val.malignant, config.target_sensitivity)
+    threshold, domain_thresholds = safe_threshold(val, val_scores, config.target_sensitivity)
 
     calibrated = CalibratedClassifier(scorer, temperature)
     onnx_path = run_dir / "model.onnx"
@@ -159,9 +212,11 @@ def run_training(config: TrainConfig, *, from_checkpoint: bool = False) -> dict[
         "run_dir": str(run_dir),
         "best_epoch": checkpoint["epoch"],
         "tta_flips": config.tta_flips,
-        "val_roc_auc": float(roc_auc_score(val.malignant, val_scores)),
+        "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
+        "val_roc_auc_by_domain": domain_aucs(val, val_scores),
         "temperature": temperature,
         "threshold": threshold,
+        "threshold_by_domain": domain_thresholds,
         "parity_max_abs_diff": parity,
         "manifest_sha256": manifest_sha256(manifest),
         "split_sizes": {s: len(v) for s, v in index.items()},

@@ -1,4 +1,8 @@
-"""The fine-tuning loop: mixed precision on CPU or CUDA, cosine schedule, best epoch by validation AUC."""
+"""The fine-tuning loop: mixed precision on CPU or CUDA, cosine schedule, best epoch by validation AUC.
+
+With phone photos beside the dermatoscopic images, each epoch draws a fixed share of its images
+from the phone photos, and the best epoch is the one with the best mean of both kinds' AUCs.
+"""
 
 from __future__ import annotations
 
@@ -17,11 +21,11 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
 from spotcheck.classifier.metadata import InputSpec
-from spotcheck.training.augment import augment_batch
+from spotcheck.training.augment import augment_batch, phone_style
 from spotcheck.training.calibration import malignant_probability
 from spotcheck.training.config import TrainConfig
 
-__all__ = ["LabelledImages", "predict_logits", "train_network"]
+__all__ = ["LabelledImages", "domain_aucs", "predict_logits", "train_network"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,29 @@ class LabelledImages:
     pixels: np.ndarray  # uint8 (N, H, W, 3)
     classes: np.ndarray  # int64 (N,), index into DIAGNOSES
     malignant: np.ndarray  # int64 (N,), 1 for malignant
+    phone: np.ndarray  # bool (N,), a phone photo (else dermatoscopic)
+    # bool (N,): counts in malignant-vs-benign figures. Actinic keratoses on phone photos do not:
+    # pre-malignant, they are reported on their own.
+    binary: np.ndarray
+
+
+def domain_aucs(data: LabelledImages, scores: np.ndarray) -> dict[str, float]:
+    """ROC AUC of each kind of photo present, over the images that count in binary figures."""
+    aucs = {}
+    for name, mask in (("dermatoscopic", ~data.phone), ("smartphone", data.phone)):
+        mask = mask & data.binary
+        if mask.any() and 0 < data.malignant[mask].sum() < mask.sum():
+            aucs[name] = float(roc_auc_score(data.malignant[mask], scores[mask]))
+    return aucs
+
+
+def _draw_weights(train: LabelledImages, phone_share: float) -> torch.Tensor:
+    """Per-image chance of being drawn, so that phone photos make up ``phone_share`` of the draws."""
+    phones = int(train.phone.sum())
+    if phones == 0 or phones == len(train.phone):
+        return torch.full((len(train.phone),), 1.0 / len(train.phone), dtype=torch.float64)
+    weights = np.where(train.phone, phone_share / phones, (1 - phone_share) / (len(train.phone) - phones))
+    return torch.from_numpy(weights)
 
 
 def _normalised(batch: torch.Tensor, spec: InputSpec) -> torch.Tensor:
@@ -93,19 +120,29 @@ def train_network(
         else None
     )
     evaluated: nn.Module = ema.module if ema is not None else network
+    draw_weights = _draw_weights(train, config.phone_share)
     step = 0
     with (run_dir / "metrics.jsonl").open("w") as log:
         for epoch in range(1, config.epochs + 1):
             network.train()
             started = time.perf_counter()
-            order = torch.randperm(len(train.pixels), generator=generator).numpy()
+            if train.phone.any():
+                order = torch.multinomial(draw_weights, len(train.pixels), replacement=True, generator=generator)
+            else:
+                # Dermatoscopic images alone: every image once per epoch, as the first releases trained.
+                order = torch.randperm(len(train.pixels), generator=generator)
             losses = []
             bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch}/{config.epochs}", unit="batch")
             for b in bar:
-                idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size])
+                idx = np.sort(order[b * config.batch_size : (b + 1) * config.batch_size].numpy())
                 if len(idx) < 2:
                     continue
-                images = augment_batch(_to_float(train.pixels[idx], device), generator)
+                images = _to_float(train.pixels[idx], device)
+                if config.phone_style > 0:
+                    draws = torch.rand(len(idx), generator=generator) < config.phone_style
+                    chosen = draws & torch.from_numpy(~train.phone[idx])
+                    images = phone_style(images, chosen.to(device), generator)
+                images = augment_batch(images, generator)
                 targets = torch.from_numpy(train.classes[idx]).to(device)
                 for group in optimiser.param_groups:
                     group["lr"] = _lr_at(step, total_steps, warmup, config.lr)
@@ -122,11 +159,14 @@ def train_network(
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
             val_logits = predict_logits(evaluated, val.pixels, spec, device)
             val_scores = malignant_probability(val_logits, 1.0, malignant_indices)
+            aucs = domain_aucs(val, val_scores)
             record = {
                 "epoch": epoch,
                 "train_loss": float(np.mean(losses)),
                 "val_loss": float(F.cross_entropy(torch.from_numpy(val_logits), torch.from_numpy(val.classes))),
-                "val_roc_auc": float(roc_auc_score(val.malignant, val_scores)),
+                # The mean over both kinds of photo, so that neither is given up for the other.
+                "val_roc_auc": float(np.mean(list(aucs.values()))),
+                **{f"val_roc_auc_{name}": auc for name, auc in aucs.items()},
                 "val_balanced_accuracy_7class": float(balanced_accuracy_score(val.classes, val_logits.argmax(1))),
                 "seconds": time.perf_counter() - started,
             }
