@@ -11,19 +11,37 @@ __all__ = ["auc_interval", "expected_calibration_error", "screening_metrics", "s
 
 
 def auc_interval(
-    y: np.ndarray, scores: np.ndarray, *, samples: int, seed: int, level: float = 0.95
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    samples: int,
+    seed: int,
+    level: float = 0.95,
+    groups: np.ndarray | None = None,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of the ROC AUC (resampling images)."""
+    """Percentile bootstrap interval of the ROC AUC.
+
+    With ``groups`` (a lesion or patient id per image) whole groups are resampled, since images
+    of one lesion are not independent; without, images are.
+    """
     rng = np.random.default_rng(seed)
+    if groups is None:
+        members = None
+        n = len(y)
+    else:
+        names, group_of = np.unique(groups, return_inverse=True)
+        order = np.argsort(group_of, kind="stable")
+        members = np.split(order, np.cumsum(np.bincount(group_of))[:-1])
+        n = len(names)
     aucs = []
-    n = len(y)
     for _ in range(samples):
-        idx = rng.integers(0, n, n)
+        drawn = rng.integers(0, n, n)
+        idx = drawn if members is None else np.concatenate([members[g] for g in drawn])
         if y[idx].min() == y[idx].max():
             continue
         aucs.append(roc_auc_score(y[idx], scores[idx]))
     if not aucs:
-        raise ValueError(f"cannot bootstrap the ROC AUC: every resample of {n} images holds a single class")
+        raise ValueError(f"cannot bootstrap the ROC AUC: every resample of {n} groups holds a single class")
     tail = (1 - level) / 2
     low, high = np.quantile(aucs, [tail, 1 - tail])
     return float(low), float(high)
@@ -53,6 +71,7 @@ def screening_metrics(
     threshold: float,
     bootstrap_samples: int,
     seed: int,
+    groups: np.ndarray | None = None,
     true_classes: np.ndarray | None = None,
     predicted_classes: np.ndarray | None = None,
 ) -> dict[str, Any]:
@@ -62,13 +81,14 @@ def screening_metrics(
     fn = int((~predicted & (y == 1)).sum())
     tn = int((~predicted & (y == 0)).sum())
     fp = int((predicted & (y == 0)).sum())
-    low, high = auc_interval(y, scores, samples=bootstrap_samples, seed=seed)
+    low, high = auc_interval(y, scores, samples=bootstrap_samples, seed=seed, groups=groups)
     result: dict[str, Any] = {
         "images": len(y),
         "malignant": int(y.sum()),
         "benign": int(len(y) - y.sum()),
         "roc_auc": float(roc_auc_score(y, scores)),
         "roc_auc_ci95": [low, high],
+        "bootstrap_resamples": "lesions or patients" if groups is not None else "images",
         "threshold": float(threshold),
         "sensitivity": tp / max(tp + fn, 1),
         "specificity": tn / max(tn + fp, 1),

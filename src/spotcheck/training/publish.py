@@ -21,8 +21,9 @@ def release_version(recipe: str, fingerprint: str) -> str:
 
 def publish_model(
     onnx_path: Path, metadata: ModelMetadata, test_records: list[LesionImage], *, bootstrap_samples: int, seed: int
-) -> dict[str, Any]:
-    """Write ``metadata`` beside the ONNX file, evaluate the pair on the test split, add the key metrics."""
+) -> dict[str, dict[str, Any]]:
+    """Write ``metadata`` beside the ONNX file, evaluate the pair on the test split (per kind of photo),
+    add the key metrics."""
     metadata_path = onnx_path.with_suffix(".json")
     metadata.write(metadata_path)
     metrics = evaluate_records(
@@ -34,9 +35,9 @@ def publish_model(
         seed=seed,
     )
     key_metrics = {
-        "test_roc_auc": metrics["roc_auc"],
-        "test_sensitivity": metrics["sensitivity"],
-        "test_specificity": metrics["specificity"],
+        f"test_{name}_{domain}": figures[name]
+        for domain, figures in metrics.items()
+        for name in ("roc_auc", "sensitivity", "specificity", "expected_calibration_error")
     }
     metadata.model_copy(update={"metrics": key_metrics}).write(metadata_path)
     return metrics
