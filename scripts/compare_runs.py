@@ -1,10 +1,11 @@
-"""Validation ROC AUC of training runs alone and of every same-input-size pair, with 1 and 4 views.
+"""Validation ROC AUC of training runs alone and of same-input-size pairs, per kind of photo, with 1, 2 and 4 views.
 
     python scripts/compare_runs.py runs/release runs/release-ema runs/gpu-release
 
 What to read before choosing the members and views of `spotcheck ensemble`: it scores each run's
 best checkpoint (PyTorch, fp32, CPU) on the validation images of its split manifest, alone and
 averaged with each other run of the same input size, as `spotcheck ensemble` would combine them.
+Dermatoscopic and phone photos get an AUC each (phone actinic keratoses left out) and their mean.
 Test images are never loaded. Scores are uncalibrated (temperature 1); ROC AUC barely moves with
 the temperature. All runs must share one split manifest.
 """
@@ -18,26 +19,25 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import roc_auc_score
 
-from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
+from spotcheck.classifier.labels import MALIGNANT_INDICES
 from spotcheck.training.calibration import malignant_probability
 from spotcheck.training.config import TrainConfig
-from spotcheck.training.dataset import LesionImage, load_images, load_records
+from spotcheck.training.dataset import LesionImage, load_images
 from spotcheck.training.network import FlipAveraged, load_network
+from spotcheck.training.pipeline import labelled, load_split_records
 from spotcheck.training.splits import manifest_sha256, read_manifest
-from spotcheck.training.trainer import predict_logits
+from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits
 
-VIEWS = (1, 4)
+VIEWS = (1, 2, 4)
 
 
 def _validation_records(runs: list[Path]) -> list[LesionImage]:
     manifests = {manifest_sha256(run / "split_manifest.csv") for run in runs}
     if len(manifests) != 1:
         raise SystemExit("the runs were trained on different split manifests; they cannot be compared")
-    config = TrainConfig.of_run(runs[0])
     split_of = read_manifest(runs[0] / "split_manifest.csv")
-    return [r for r in load_records(config.data_dir) if split_of.get(r.image_id) == "val"]
+    return [r for r in load_split_records(TrainConfig.of_run(runs[0]))[0] if split_of.get(r.image_id) == "val"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[Path] = args.runs
 
     records = _validation_records(runs)
-    is_malignant = np.array([r.dx in MALIGNANT_DIAGNOSES for r in records], dtype=np.int64)
+    val: LabelledImages | None = None
     pixels_by_size: dict[tuple[int, int], np.ndarray] = {}
     size_of: dict[Path, tuple[int, int]] = {}
     logits: dict[tuple[Path, int], np.ndarray] = {}
@@ -57,15 +57,19 @@ def main(argv: list[str] | None = None) -> int:
         size_of[run] = (spec.height, spec.width)
         if size_of[run] not in pixels_by_size:
             pixels_by_size[size_of[run]] = load_images(records, spec)
+            val = labelled(records, pixels_by_size[size_of[run]], list(range(len(records))))
         network = load_network(run)
         for views in VIEWS:
             scorer = FlipAveraged(network, views)
             logits[run, views] = predict_logits(scorer, pixels_by_size[size_of[run]], spec, torch.device("cpu"))
 
-    def auc(mean_logits: np.ndarray) -> float:
-        return float(roc_auc_score(is_malignant, malignant_probability(mean_logits, 1.0, MALIGNANT_INDICES)))
+    assert val is not None
 
-    print(f"{len(records)} validation images, {int(is_malignant.sum())} malignant")
+    def auc(mean_logits: np.ndarray) -> str:
+        aucs = domain_aucs(val, malignant_probability(mean_logits, 1.0, MALIGNANT_INDICES))
+        return "  ".join([f"mean {np.mean(list(aucs.values())):.4f}", *(f"{k} {v:.4f}" for k, v in aucs.items())])
+
+    print(f"{len(records)} validation images, {int(val.malignant[val.binary].sum())} malignant (ACK left out)")
     for views in VIEWS:
         for run in runs:
             print(f"views={views}  {run.name}: {auc(logits[run, views]):.4f}")
