@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSize, expect, sync_playwright
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -42,6 +42,7 @@ PASSWORD = "correct horse battery"
 MAX_UPLOAD_BYTES = 1_000_000  # small, so a too-large upload is quick to make
 PHONE = ViewportSize(width=375, height=812)
 DESKTOP = ViewportSize(width=1280, height=800)
+PHOTO_HINT = "A sharp, well-lit close-up of one spot. JPEG, PNG, WebP or HEIC. You can also drag an image here."
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests", allow_module_level=True)
@@ -147,7 +148,7 @@ def _lesion() -> Path:
 
 
 def _noise_png(side: int) -> bytes:
-    """An image too big for MAX_UPLOAD_BYTES even after the page re-encodes it: noise does not compress."""
+    """A PNG of noise, which does not compress: about 3 bytes a pixel."""
     rng = random.Random(7)
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(out, format="PNG", compress_level=1)
@@ -306,9 +307,42 @@ def test_a_too_large_image_gets_a_clear_error(page: Page, server: LiveServer) ->
     _register(server, "large@example.org")
     _sign_in(page, "large@example.org")
     photo = page.get_by_label("Photo")
-    photo.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": _noise_png(1200)})
+    expect(photo).to_have_accessible_description(PHOTO_HINT)  # no stray error mark before anything failed
+
+    # Small enough in pixels and bytes that the page sends it as it is: what reaches the server
+    # does not depend on how this browser's JPEG encoder would re-encode it.
+    image = _noise_png(700)
+    assert MAX_UPLOAD_BYTES < len(image) < 4_000_000
+    sent: list[int] = []
+
+    def measure(route: Route) -> None:
+        sent.append(len(route.request.post_data_buffer or b""))
+        route.continue_()
+
+    page.route("**/images", measure)
+    photo.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": image})
     page.get_by_role("button", name="Upload").click()
-    expect(photo).to_have_accessible_description(re.compile("This image is too large."))
+    message = (
+        "This image is too large to upload. The upload is larger than the limit of 1 MB. "
+        "Choose a smaller image, or take a new picture at a lower resolution."
+    )
+    expect(photo).to_have_accessible_description(f"{PHOTO_HINT} {message}")
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("The upload did not work")
+    assert len(sent) == 1 and sent[0] > len(image), "the page did not send the image as it was"
+    _screenshot(page, "10-too-large")
+
+
+def test_a_too_large_answer_without_a_message_still_explains_itself(page: Page, server: LiveServer) -> None:
+    _register(server, "proxy@example.org")
+    _sign_in(page, "proxy@example.org")
+    # A proxy in front of SpotCheck answers with its own HTML page, not the API's JSON.
+    page.route("**/images", lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>413</h1>"))
+    photo = page.get_by_label("Photo")
+    photo.set_input_files(_lesion())
+    page.get_by_role("button", name="Upload").click()
+    message = "This image is too large to upload. Choose a smaller image, or take a new picture at a lower resolution."
+    expect(photo).to_have_accessible_description(f"{PHOTO_HINT} {message}")
 
 
 def test_choosing_nothing_and_a_network_failure_are_explained(page: Page, server: LiveServer) -> None:

@@ -9,8 +9,12 @@ import { formatSize } from "./format.js";
 function uploadMessage(error) {
   if (!(error instanceof ApiError)) return "Something went wrong while uploading. Please try again.";
   switch (error.status) {
-    case 413: // the server's message names its limit, which the operator may have changed
-      return `This image is too large to upload. ${error.message} Choose a smaller image, or take a new picture at a lower resolution.`;
+    case 413: {
+      // The server's message names its limit, which the operator may have changed; a proxy's
+      // 413 page has no such message, and the sentence must still read well without it.
+      const limit = typeof error.detail === "string" ? `${error.detail} ` : "";
+      return `This image is too large to upload. ${limit}Choose a smaller image, or take a new picture at a lower resolution.`;
+    }
     case 415:
       return "This file is not an image SpotCheck can read. Choose a JPEG, PNG, WebP or HEIC image of the spot.";
     case 422:
