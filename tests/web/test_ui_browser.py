@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSize, expect, sync_playwright
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -42,6 +42,13 @@ PASSWORD = "correct horse battery"
 MAX_UPLOAD_BYTES = 1_000_000  # small, so a too-large upload is quick to make
 PHONE = ViewportSize(width=375, height=812)
 DESKTOP = ViewportSize(width=1280, height=800)
+REFUSAL = {
+    "reason": "blurry",
+    "message": "This photo is too blurry to judge.",
+    "tip": "Hold the phone about 10 cm from the spot, tap the spot on the screen to focus, and keep still.",
+}
+REFUSAL_META = {"modelVersion": "tiny-test-model-1", "checkedAt": "2026-05-04T10:00:00Z", "disclaimer": DISCLAIMER}
+PHOTO_HINT = "A sharp, well-lit close-up of one spot. JPEG, PNG, WebP or HEIC. You can also drag an image here."
 
 if not CHROMIUM.exists():
     pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests", allow_module_level=True)
@@ -147,11 +154,34 @@ def _lesion() -> Path:
 
 
 def _noise_png(side: int) -> bytes:
-    """An image too big for MAX_UPLOAD_BYTES even after the page re-encodes it: noise does not compress."""
+    """A PNG of noise, which does not compress: about 3 bytes a pixel."""
     rng = random.Random(7)
     out = io.BytesIO()
     Image.frombytes("RGB", (side, side), rng.randbytes(side * side * 3)).save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+def _refuse_every_photo(page: Page) -> None:
+    """Answer /detect and the history as a server whose photo gate refuses every photo (CONTRACT: "refused").
+
+    Uploads, thumbnails and deletes still reach the real server.
+    """
+
+    def detect(route: Route) -> None:
+        file_name = route.request.url.rsplit("/", 1)[1]
+        route.fulfill(json={"fileName": file_name, "status": "refused", **REFUSAL, **REFUSAL_META})
+
+    def listing(route: Route) -> None:
+        if route.request.method != "GET":
+            route.continue_()
+            return
+        body = route.fetch().json()
+        for item in body["items"]:
+            item.update(status="refused", classification=None, malignantProbability=None, refusal=REFUSAL)
+        route.fulfill(json=body)
+
+    page.route("**/detect/*", detect)
+    page.route(re.compile(r"/images\?"), listing)
 
 
 def _status(page: Page) -> str:
@@ -237,6 +267,8 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     _sign_in(page, "lesion@example.org")
     page.get_by_label("Photo").set_input_files(_lesion())
     expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Press Upload to send it.")
+    expect(page.get_by_label("Photo")).to_have_accessible_description(PHOTO_HINT)  # the browser's check found nothing
     _screenshot(page, "05-preview")
     page.get_by_role("button", name="Upload").click()
 
@@ -306,9 +338,42 @@ def test_a_too_large_image_gets_a_clear_error(page: Page, server: LiveServer) ->
     _register(server, "large@example.org")
     _sign_in(page, "large@example.org")
     photo = page.get_by_label("Photo")
-    photo.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": _noise_png(1200)})
+    expect(photo).to_have_accessible_description(PHOTO_HINT)  # no stray error mark before anything failed
+
+    # Small enough in pixels and bytes that the page sends it as it is: what reaches the server
+    # does not depend on how this browser's JPEG encoder would re-encode it.
+    image = _noise_png(700)
+    assert MAX_UPLOAD_BYTES < len(image) < 4_000_000
+    sent: list[int] = []
+
+    def measure(route: Route) -> None:
+        sent.append(len(route.request.post_data_buffer or b""))
+        route.continue_()
+
+    page.route("**/images", measure)
+    photo.set_input_files({"name": "huge.png", "mimeType": "image/png", "buffer": image})
     page.get_by_role("button", name="Upload").click()
-    expect(photo).to_have_accessible_description(re.compile("This image is too large."))
+    message = (
+        "This image is too large to upload. The upload is larger than the limit of 1 MB. "
+        "Choose a smaller image, or take a new picture at a lower resolution."
+    )
+    expect(photo).to_have_accessible_description(f"{PHOTO_HINT} {message}")
+    expect(page.get_by_text(message)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("The upload did not work")
+    assert len(sent) == 1 and sent[0] > len(image), "the page did not send the image as it was"
+    _screenshot(page, "10-too-large")
+
+
+def test_a_too_large_answer_without_a_message_still_explains_itself(page: Page, server: LiveServer) -> None:
+    _register(server, "proxy@example.org")
+    _sign_in(page, "proxy@example.org")
+    # A proxy in front of SpotCheck answers with its own HTML page, not the API's JSON.
+    page.route("**/images", lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>413</h1>"))
+    photo = page.get_by_label("Photo")
+    photo.set_input_files(_lesion())
+    page.get_by_role("button", name="Upload").click()
+    message = "This image is too large to upload. Choose a smaller image, or take a new picture at a lower resolution."
+    expect(photo).to_have_accessible_description(f"{PHOTO_HINT} {message}")
 
 
 def test_choosing_nothing_and_a_network_failure_are_explained(page: Page, server: LiveServer) -> None:
@@ -369,3 +434,86 @@ def test_everything_is_reachable_by_keyboard(page: Page, server: LiveServer) -> 
         if page.evaluate("document.activeElement.id") == "upload":
             break
     expect(page.get_by_role("button", name="Upload")).to_be_focused()
+
+
+def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(page: Page, server: LiveServer) -> None:
+    _register(server, "refused@example.org")
+    _sign_in(page, "refused@example.org")
+    # The guidance is there before anything is uploaded.
+    tips = page.locator("#photo-tips")
+    expect(tips.get_by_role("heading", name="How to take a good photo")).to_be_visible()
+    expect(tips).to_contain_text("one spot, in the middle of the picture, with the phone about 10 cm away")
+    expect(tips).to_contain_text("daylight, no flash, and no shadow over the spot")
+    expect(tips).to_contain_text("tap the spot on the screen to focus, then hold still")
+
+    _refuse_every_photo(page)
+    page.get_by_label("Photo").set_input_files(_lesion())
+    page.get_by_role("button", name="Upload").click()
+    result = page.get_by_role("region", name="Result")
+    expect(result.get_by_text("Photo not usable")).to_be_visible()
+    expect(result.get_by_text(REFUSAL["message"], exact=True)).to_be_visible()
+    expect(result.get_by_text(f"For a better photo: {REFUSAL['tip']}", exact=True)).to_be_visible()
+    expect(result.get_by_text(DISCLAIMER, exact=True)).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Photo not usable: This photo is too blurry to judge.")
+    expect(result.locator("#result-state")).to_have_attribute("data-state", "refused")
+
+    def shows_no_verdict() -> None:
+        for label in Classification:
+            expect(page.get_by_text(recommendation_for(label), exact=True)).to_have_count(0)
+        for words in ("Likely benign", "May need a closer look", "estimated chance", "Analysis complete"):
+            expect(page.get_by_text(words)).to_have_count(0)
+
+    shows_no_verdict()
+    history = page.get_by_role("region", name="History").get_by_role("listitem")
+    expect(history).to_have_count(1)
+    expect(history.first).to_contain_text("Photo not usable")
+    expect(history.first).to_contain_text("Too blurry")
+    shows_no_verdict()
+    _screenshot(page, "11-refused")
+
+    # After a refusal, the way to a better photo: the guidance, then the photo field.
+    page.get_by_role("button", name="Take a new photo").click()
+    expect(page.get_by_role("heading", name="How to take a good photo")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_label("Photo")).to_be_focused()
+
+    # Reopened from the history after a reload, it is still refused, still without a verdict.
+    page.reload()
+    history.first.get_by_role("button").first.click()
+    expect(result.get_by_text(REFUSAL["message"], exact=True)).to_be_visible()
+    shows_no_verdict()
+
+
+_CHECK_FINDS_IT_DARK = 'export function checkPhoto() { return { reason: "too-dark" }; }'
+
+
+def test_a_photo_the_browser_finds_too_dark_is_flagged_but_can_still_be_uploaded(
+    page: Page, server: LiveServer
+) -> None:
+    _register(server, "dark@example.org")
+    _sign_in(page, "dark@example.org")
+    page.route(
+        "**/static/js/photocheck.js",
+        lambda route: route.fulfill(content_type="text/javascript", body=_CHECK_FINDS_IT_DARK),
+    )
+    photo = page.get_by_label("Photo")
+    add = page.get_by_role("region", name="Add an image")
+    photo.set_input_files(_lesion())
+    warning = "This photo looks too dark: SpotCheck may not be able to judge the spot."
+    expect(add.get_by_text(warning)).to_be_visible()
+    expect(photo).to_have_accessible_description(re.compile(re.escape(warning)))
+    expect(photo).not_to_have_attribute("aria-invalid", "true")  # a warning, not an error
+    expect(page.get_by_role("status")).to_contain_text(f"Chosen: {_lesion().name}. {warning}")
+    _screenshot(page, "12-too-dark-warning")
+
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Choose another").click()
+    expect(add.get_by_text(warning)).to_be_hidden()
+    expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_hidden()
+    expect(photo).to_have_accessible_description(PHOTO_HINT)
+    chooser.value.set_files(_lesion())
+    expect(add.get_by_text(warning)).to_be_visible()
+
+    page.get_by_role("button", name="Upload anyway").click()  # the server decides
+    expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
+    expect(add.get_by_text(warning)).to_be_hidden()

@@ -81,7 +81,7 @@ def test_first_load_javascript_is_well_under_budget() -> None:
 
 def test_every_module_import_resolves() -> None:
     for path in (STATIC_DIR / "js").glob("*.js"):
-        for target in re.findall(r'from "(\./[^"]+)"', path.read_text()):
+        for target in re.findall(r'(?:from |import\()"(\./[^"]+)"', path.read_text()):  # static and dynamic
             assert (path.parent / target).is_file(), f"{path.name} imports missing {target}"
 
 

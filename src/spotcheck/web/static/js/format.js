@@ -30,6 +30,23 @@ export const CAVEAT =
   "This is a computer model's estimate from one photo. It can be wrong in either direction, " +
   "and lighting, focus and angle change it.";
 
+/** The label a photo the gate refused has instead of a verdict: it was not judged, not found benign. */
+export const REFUSED = "Photo not usable";
+
+// Short words for the API's reason codes; the API's own message covers a reason added later.
+const REASONS = {
+  "not-a-lesion": "No skin spot found",
+  blurry: "Too blurry",
+  "too-dark": "Too dark",
+  "too-bright": "Too bright",
+  "too-small": "Too small to judge",
+};
+
+/** A few words for why a photo was refused: {reason, message} from the API. */
+export function refusalReason(refusal) {
+  return REASONS[refusal?.reason] ?? refusal?.message ?? "";
+}
+
 /** A short, careful heading for a classification. */
 export function verdict(classification) {
   return classification === "MALIGNANT" ? "May need a closer look" : "Likely benign";

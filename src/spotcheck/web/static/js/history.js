@@ -3,7 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmDelete } from "./confirm.js";
-import { formatDate, verdict } from "./format.js";
+import { formatDate, refusalReason, REFUSED, verdict } from "./format.js";
 
 const PAGE = 20;
 const $ = (id) => document.getElementById(id);
@@ -11,6 +11,7 @@ const $ = (id) => document.getElementById(id);
 function labelFor(item) {
   if (item.status === "pending") return ["Analysing…", "pending"];
   if (item.status === "failed") return ["Could not be analysed", "failed"];
+  if (item.status === "refused") return [REFUSED, "refused"];
   return [verdict(item.classification), item.classification];
 }
 
@@ -100,6 +101,12 @@ export class History {
     prefix.className = "visually-hidden";
     prefix.textContent = "Show the result of the image from ";
     text.append(prefix, date, result);
+    if (item.status === "refused") {
+      const reason = document.createElement("span");
+      reason.className = "history-reason";
+      reason.textContent = refusalReason(item.refusal);
+      text.append(reason);
+    }
     open.append(thumb, text);
     open.addEventListener("click", () => this.onOpen(item.fileName));
 

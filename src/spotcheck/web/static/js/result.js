@@ -2,7 +2,7 @@
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
-import { CAVEAT, formatDate, probabilitySentence, verdict } from "./format.js";
+import { CAVEAT, formatDate, probabilitySentence, REFUSED, verdict } from "./format.js";
 
 const POLL_MS = 1000;
 const GIVE_UP_MS = 3 * 60 * 1000;
@@ -23,10 +23,11 @@ function showState(label, state) {
 }
 
 function clearDetails() {
-  for (const id of ["result-verdict", "result-recommendation", "result-probability", "result-caveat", "result-meta", "result-disclaimer"]) {
+  for (const id of ["result-verdict", "result-recommendation", "result-probability", "result-tip", "result-caveat", "result-meta", "result-disclaimer"]) {
     setText(id, "");
   }
   $("result-retry").hidden = true;
+  $("result-new-photo").hidden = true;
 }
 
 function render(result) {
@@ -40,6 +41,20 @@ function render(result) {
   setText("result-disclaimer", result.disclaimer);
 }
 
+// A photo the gate refused was not judged: its message and a tip for a better photo, and never
+// a verdict or recommendation, whatever else the answer carries.
+function renderRefused(result) {
+  clearDetails();
+  showState(REFUSED, "refused");
+  setText("result-verdict", result.message || "SpotCheck cannot judge this photo.");
+  setText("result-tip", result.tip ? `For a better photo: ${result.tip}` : "");
+  setText("result-caveat", "SpotCheck gives no result for a photo it cannot judge. Take a new photo of the spot and upload it.");
+  const checked = result.checkedAt ? `Checked ${formatDate(result.checkedAt)}` : "Checked";
+  setText("result-meta", result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`);
+  setText("result-disclaimer", result.disclaimer);
+  $("result-new-photo").hidden = false;
+}
+
 /** Shows one image's result, polling while it is analysed; onSettled(fileName) runs when it is known. */
 export class ResultCard {
   constructor({ onSettled }) {
@@ -48,6 +63,11 @@ export class ResultCard {
     this.run = 0; // bumps whenever the card switches image, so stale polls stop
     this.imageUrl = null;
     $("result-retry").addEventListener("click", () => this.show(this.fileName, { focus: false }));
+    $("result-new-photo").addEventListener("click", () => {
+      // The guidance sits just above the photo field: read it, then Tab reaches the field.
+      $("photo-tips-heading").focus();
+      $("add-card").scrollIntoView({ block: "start" });
+    });
   }
 
   /** Follow fileName; imageUrl is an object URL the card may show (the card owns it from now on). */
@@ -75,6 +95,12 @@ export class ResultCard {
         const { status, data } = await api.detect(fileName);
         failures = 0;
         if (run !== this.run) return;
+        if (status === 200 && data.status === "refused") {
+          renderRefused(data);
+          announce(`${REFUSED}: ${data.message || "SpotCheck cannot judge this photo."} A tip for a better photo is shown under Result.`);
+          this.onSettled(fileName);
+          return;
+        }
         if (status === 200) {
           render(data);
           announce(`Result ready: ${verdict(data.classification).toLowerCase()}. The recommendation is shown under Result.`, "success");

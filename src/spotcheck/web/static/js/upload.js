@@ -6,11 +6,34 @@ import { decode, prepareForUpload } from "./downscale.js";
 import { clearFieldError, showFieldError } from "./fields.js";
 import { formatSize } from "./format.js";
 
+// What the browser's own look at a photo may find, and what to do about it. The server checks
+// every photo again and decides, so a warning never blocks the upload.
+const WARNINGS = {
+  blurry: "This photo looks blurry: SpotCheck may not be able to judge the spot. Hold the phone about 10 cm away, tap the spot to focus, and hold still.",
+  "too-dark": "This photo looks too dark: SpotCheck may not be able to judge the spot. Take it in daylight, without flash, with no shadow over the spot.",
+  "too-bright": "This photo looks too bright: the spot may be washed out. Take it out of direct sunlight, without flash.",
+};
+
+/** A reason from WARNINGS, or null; the check is a courtesy, so any failure of it is no reason. */
+async function photoProblem(bitmap) {
+  try {
+    const { checkPhoto } = await import("./photocheck.js");
+    const { reason } = await checkPhoto(bitmap);
+    return Object.hasOwn(WARNINGS, reason) ? reason : null;
+  } catch {
+    return null;
+  }
+}
+
 function uploadMessage(error) {
   if (!(error instanceof ApiError)) return "Something went wrong while uploading. Please try again.";
   switch (error.status) {
-    case 413: // the server's message names its limit, which the operator may have changed
-      return `This image is too large to upload. ${error.message} Choose a smaller image, or take a new picture at a lower resolution.`;
+    case 413: {
+      // The server's message names its limit, which the operator may have changed; a proxy's
+      // 413 page has no such message, and the sentence must still read well without it.
+      const limit = typeof error.detail === "string" ? `${error.detail} ` : "";
+      return `This image is too large to upload. ${limit}Choose a smaller image, or take a new picture at a lower resolution.`;
+    }
     case 415:
       return "This file is not an image SpotCheck can read. Choose a JPEG, PNG, WebP or HEIC image of the spot.";
     case 422:
@@ -30,6 +53,8 @@ export function setUpUpload(onUploaded) {
   const previewImg = document.getElementById("preview-img");
   const caption = document.getElementById("preview-caption");
   const button = document.getElementById("upload");
+  const warning = document.getElementById("photo-warning");
+  const warningText = document.getElementById("photo-warning-text");
   // {file, decoded: Promise<ImageBitmap|null>, url}; set at once, so Upload right after choosing works.
   let chosen = null;
 
@@ -39,7 +64,14 @@ export function setUpUpload(onUploaded) {
     chosen = null;
     preview.hidden = true;
     previewImg.removeAttribute("src");
+    warn(null);
     clearFieldError("photo-error", photo);
+  }
+
+  function warn(reason) {
+    // Emptied when hidden: the photo field's description still reads a hidden element's text.
+    warningText.textContent = reason ? `${WARNINGS[reason]} You can upload it anyway: SpotCheck checks every photo too.` : "";
+    warning.hidden = !reason;
   }
 
   function reset() {
@@ -63,8 +95,20 @@ export function setUpUpload(onUploaded) {
     }
     previewImg.hidden = !bitmap;
     preview.hidden = false;
-    announce(`Chosen: ${file.name || "camera picture"}. Press Upload to send it.`);
+    const reason = bitmap ? await photoProblem(bitmap) : null;
+    if (chosen !== current) return;
+    warn(reason);
+    const name = file.name || "camera picture";
+    if (reason) announce(`Chosen: ${name}. ${WARNINGS[reason]} Upload anyway, or choose another.`);
+    else announce(`Chosen: ${name}. Press Upload to send it.`);
   }
+
+  document.getElementById("photo-warning-upload").addEventListener("click", () => form.requestSubmit());
+  document.getElementById("photo-warning-other").addEventListener("click", () => {
+    reset();
+    photo.focus();
+    photo.click(); // opens the picker (on a phone it offers the camera too)
+  });
 
   photo.addEventListener("change", () => {
     camera.value = "";
