@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.routes import auth, detect, health, images, session
+from spotcheck.api.uploads import upload_limiter
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
 
@@ -23,7 +24,8 @@ _DESCRIPTION = (
 
 def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.upload_limiter = upload_limiter(runtime.settings.max_concurrent_decodes)
         runtime.start(sole_worker=sole_worker)
         try:
             yield
