@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import Account, InvalidTokenError
 from spotcheck.gallery.service import Gallery
-from spotcheck.images import check_utf8_path, normalize_file_name
+from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
 
 __all__ = [
@@ -137,7 +137,14 @@ CurrentAccount = Annotated[Account, Depends(_current_account)]
 
 def _file_name(
     request: Request,
-    fileName: Annotated[str, Path(description="The image's name; any UTF-8 text within the naming rules")],
+    fileName: Annotated[
+        str,
+        Path(
+            description="The image's name: UTF-8, no path separators, '..' or control characters",
+            # Documented, not enforced here: the naming rules answer 400 with the rule that was broken.
+            json_schema_extra={"minLength": 1, "maxLength": MAX_FILE_NAME_LENGTH},
+        ),
+    ],
 ) -> str:
     """The fileName path parameter, NFC-normalised; 400 when its percent-encoded bytes are not UTF-8."""
     raw_path = request.scope.get("raw_path")

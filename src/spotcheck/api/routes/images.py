@@ -23,7 +23,16 @@ _BAD_NAME: dict[int | str, dict[str, object]] = {
 _NOT_FOUND: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such image for this user"}
 }
+_THE_UPLOAD = {"parameters": {"fileName": "$response.body#/fileName"}}
 _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
+    202: {
+        "description": "Stored; classification runs in the background (Location: its /detect URL)",
+        "links": {
+            "GetDetection": {"operationId": "detect_detect__fileName__get", **_THE_UPLOAD},
+            "GetImage": {"operationId": "get_image_images__fileName__get", **_THE_UPLOAD},
+            "DeleteImage": {"operationId": "delete_image_images__fileName__delete", **_THE_UPLOAD},
+        },
+    },
     **_BAD_NAME,
     413: {"model": ErrorBody, "description": "Larger than the upload limit"},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
