@@ -12,7 +12,7 @@ RED = (230, 30, 30)  # the tiny model calls this MALIGNANT
 BLUE = (30, 30, 230)  # ... and this BENIGN
 
 
-def image_bytes(colour: tuple[int, int, int] = BLUE, *, size: tuple[int, int] = (64, 48), fmt: str = "JPEG") -> bytes:
+def image_bytes(colour: tuple[int, int, int] = BLUE, *, size: tuple[int, int] = (128, 96), fmt: str = "JPEG") -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, colour).save(out, format=fmt)
     return out.getvalue()

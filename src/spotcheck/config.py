@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     token_lifetime_minutes: int = Field(default=60, gt=0)
     max_upload_bytes: int = Field(default=15_000_000, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    max_concurrent_decodes: int = Field(
+        default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
+    )
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_lease_seconds: float = Field(default=60.0, gt=0)

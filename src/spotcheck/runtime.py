@@ -17,6 +17,7 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.config import Settings, resolve_jwt_secret
 from spotcheck.db import open_database
 from spotcheck.gallery.service import Gallery
+from spotcheck.images import ImageSanitizer
 from spotcheck.jobs.sql import SqlJobQueue
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
 
@@ -95,7 +96,14 @@ def build_runtime(
         tokens=TokenIssuer(
             secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
         ),
-        gallery=Gallery(engine=engine, store=store, queue=queue, max_image_pixels=settings.max_image_pixels),
+        gallery=Gallery(
+            engine=engine,
+            store=store,
+            queue=queue,
+            sanitizer=ImageSanitizer(
+                max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
+            ),
+        ),
         worker=worker,
         pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import random
 import struct
 import zipfile
@@ -21,10 +22,12 @@ from urllib.parse import unquote
 
 import anyio
 import httpx
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, PngImagePlugin
 from sqlalchemy import Engine, select
+from starlette.types import Message
 
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
@@ -40,6 +43,7 @@ LIMIT = 200_000  # max_upload_bytes for this module: small, so "too large" is ch
 NOT_AN_IMAGE = "is not a recognisable image. Send a JPEG, PNG, WebP or HEIC image."
 DAMAGED = "The image is damaged or incomplete and cannot be read"
 TOO_LARGE = "The upload is larger than the limit of 0.2 MB."
+TOO_SMALL = "pixels; its shorter side must be at least 96 pixels."
 
 
 # --- generated files ----------------------------------------------------------------------
@@ -77,21 +81,21 @@ def jpeg_with_gps() -> bytes:
     gps[ExifTags.GPS.GPSLatitude] = (51.0, 30.0, 12.5)
     gps[ExifTags.GPS.GPSLongitudeRef] = "W"
     gps[ExifTags.GPS.GPSLongitude] = (0.0, 7.0, 39.0)
-    return _encode(Image.new("RGB", (64, 48), BLUE), "JPEG", exif=exif)
+    return _encode(Image.new("RGB", (128, 96), BLUE), "JPEG", exif=exif)
 
 
 def jpeg_rotated_by_exif() -> bytes:
     """Stored sideways: left half red, right half blue, with EXIF orientation 6 (turn 90 degrees clockwise)."""
-    image = Image.new("RGB", (64, 48), BLUE)
-    image.paste(RED, (0, 0, 32, 48))
+    image = Image.new("RGB", (128, 96), BLUE)
+    image.paste(RED, (0, 0, 64, 96))
     exif = Image.Exif()
     exif[ExifTags.Base.Orientation] = 6
     return _encode(image, "JPEG", exif=exif, quality=95)
 
 
 def mpo() -> bytes:
-    first = Image.new("RGB", (64, 48), BLUE)
-    return _encode(first, "MPO", save_all=True, append_images=[Image.new("RGB", (64, 48), RED)])
+    first = Image.new("RGB", (128, 96), BLUE)
+    return _encode(first, "MPO", save_all=True, append_images=[Image.new("RGB", (128, 96), RED)])
 
 
 def jpeg_then_zip() -> bytes:
@@ -103,7 +107,36 @@ def jpeg_then_zip() -> bytes:
 
 
 def _heic() -> bytes:
-    return _encode(Image.new("RGB", (64, 48), BLUE), "HEIF")
+    return _encode(Image.new("RGB", (128, 96), BLUE), "HEIF")
+
+
+def _corrupt(data: bytes) -> bytes:
+    """The first half kept, the middle of it zeroed: a damaged container around a damaged stream."""
+    cut = bytearray(data[: len(data) // 2])
+    cut[len(cut) // 2 :] = bytes(len(cut) - len(cut) // 2)
+    return bytes(cut)
+
+
+@functools.cache
+def jpeg_truncated_behind_a_large_header() -> bytes:
+    """A 3.7 KB JPEG whose header says 6000x6000: the data stops early and an end marker follows."""
+    whole = _encode(Image.linear_gradient("L").resize((6000, 6000)), "JPEG", quality=80)
+    return whole[:3700] + b"\xff\xd9"
+
+
+def jpeg_with_comment() -> bytes:
+    return _encode(_noise((128, 96), 8), "JPEG", comment=b"Ada Lovelace, GPS 51.5N 0.12W")
+
+
+def png_with_text() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "Ada Lovelace, GPS 51.5N 0.12W")
+    info.add_itxt("Location", "GPS 51.5N 0.12W", zip=True)
+    return _encode(_noise((128, 96), 9), "PNG", pnginfo=info)
+
+
+def png_16_bit_grey() -> bytes:
+    return _encode(Image.fromarray(np.full((96, 128), 30_000, dtype=np.uint16)), "PNG")
 
 
 def _truncated(data: bytes) -> bytes:
@@ -162,11 +195,24 @@ CORPUS = [
     Case("gif-js-polyglot", _const(b"GIF89a/*\x00\x00*/=alert(1);" + bytes(40)), 415, "looks like image/gif"),
     Case("bmp", lambda: image_bytes(RED, fmt="BMP"), 415, "looks like image/bmp"),
     Case("tiff", lambda: image_bytes(RED, fmt="TIFF"), 415, "looks like image/tiff"),
+    Case("avif", lambda: image_bytes(BLUE, fmt="AVIF"), 415, "The upload looks like image/avif."),
+    Case("corrupt-avif", lambda: _corrupt(image_bytes(BLUE, fmt="AVIF")), 415, "looks like image/avif"),
     # Accepted formats, but damaged: 422.
     Case("truncated-jpeg", lambda: _truncated(_encode(_noise((128, 128), 1), "JPEG")), 422, DAMAGED),
     Case("truncated-png", lambda: _truncated(_encode(_noise((96, 96), 2), "PNG")), 422, DAMAGED),
     Case("jpeg-header-garbage", lambda: b"\xff\xd8\xff\xe0" + random.Random(3).randbytes(4000), 422, DAMAGED),
     Case("png-header-garbage", lambda: b"\x89PNG\r\n\x1a\n" + random.Random(4).randbytes(4000), 422, DAMAGED),
+    Case("jpeg-6000x6000-header-3.7kb-data", jpeg_truncated_behind_a_large_header, 422, DAMAGED + " as JPEG."),
+    Case("corrupt-heic", lambda: _corrupt(_heic()), 422, DAMAGED),
+    Case("corrupt-webp", lambda: _corrupt(image_bytes(BLUE, fmt="WEBP")), 422, DAMAGED),
+    # Too few pixels to judge: 422 naming the minimum.
+    Case(
+        "png-1x1", lambda: image_bytes(size=(1, 1), fmt="PNG"), 422, "1x1 pixels; its shorter side must be at least 96"
+    ),
+    Case("png-65501x1", lambda: image_bytes(size=(65_501, 1), fmt="PNG"), 422, "65501x1 " + TOO_SMALL),
+    Case(
+        "jpeg-95-high", lambda: image_bytes(size=(400, 95)), 422, "400x95 pixels; its shorter side must be at least 96"
+    ),
     # Too many pixels: 422 before the pixels are decoded.
     Case(
         "png-8000x6000",
@@ -186,6 +232,9 @@ CORPUS = [
     Case("name-nul", lambda: image_bytes(), 400, "control characters (found U+0000)", name="mole%00.jpg"),
     Case("name-201-chars", lambda: image_bytes(), 400, "201 characters long; at most 200", name="x" * 201),
     Case("name-blank", lambda: image_bytes(), 400, "must not be empty", name="%20%20"),
+    Case("name-invalid-utf8-ff", lambda: image_bytes(), 400, "byte FF (percent-encoded) is not UTF-8", name="%ff.jpg"),
+    Case("name-invalid-utf8-fe", lambda: image_bytes(), 400, "byte FE (percent-encoded) is not UTF-8", name="%fe.jpg"),
+    Case("name-lone-surrogate", lambda: image_bytes(), 400, "is not UTF-8", name="%ed%a0%80.jpg"),
     # Accepted: content decides, not the name or the declared type; metadata is stripped.
     Case("png-named-jpg", lambda: image_bytes(BLUE, fmt="PNG"), 202, ""),
     Case("jpeg-as-text-plain", lambda: image_bytes(BLUE), 202, "", content_type="text/plain"),
@@ -194,7 +243,10 @@ CORPUS = [
     Case("jpeg-then-zip", jpeg_then_zip, 202, ""),
     Case("webp", lambda: image_bytes(BLUE, fmt="WEBP"), 202, "", name="spot.webp"),
     Case("heic", _heic, 202, "", name="spot.heic"),
-    Case("avif", lambda: image_bytes(BLUE, fmt="AVIF"), 202, "", name="spot.avif"),
+    Case("jpeg-with-comment", jpeg_with_comment, 202, ""),
+    Case("png-with-text-chunks", png_with_text, 202, ""),
+    Case("png-16-bit-grey", png_16_bit_grey, 202, ""),
+    Case("png-65501x96", lambda: image_bytes(size=(65_501, 96), fmt="PNG"), 202, ""),
     Case("mpo-phone-jpeg", mpo, 202, ""),
     Case("exactly-at-limit-name-200", lambda: image_bytes(BLUE), 202, "", name="y" * 196 + ".jpg"),
 ]
@@ -219,6 +271,8 @@ def _check_clean_stored_image(stored: bytes) -> None:
     assert stored.startswith(b"\xff\xd8")
     assert b"Exif\x00\x00" not in stored
     assert b"PK\x03\x04" not in stored and b"payload.sh" not in stored
+    assert b"GPS" not in stored and b"Lovelace" not in stored and b"\xff\xfe" not in stored  # no COM segment
+    assert b"ICC_PROFILE" not in stored and b"http://ns.adobe.com/xap" not in stored
     with Image.open(io.BytesIO(stored)) as image:
         assert image.format == "JPEG"
         assert dict(image.getexif()) == {}
@@ -296,13 +350,51 @@ def test_gps_is_removed_from_the_stored_image(client: TestClient, auth: dict[str
     assert b"SpotPhone" not in stored.content
 
 
+def test_16_bit_grey_png_is_stored_grey_not_white(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.put("/images/deep.png", content=png_16_bit_grey(), headers=auth).status_code == 202
+    with Image.open(io.BytesIO(client.get("/images/deep.png", headers=auth).content)) as stored:
+        grey = np.asarray(stored.convert("L"), dtype=np.float64)
+    assert abs(grey.mean() - 30_000 / 257) < 3  # 117, where clipping made it 255
+
+
+def test_comment_and_text_chunks_are_not_served_back(client: TestClient, auth: dict[str, str]) -> None:
+    for name, data in (("comment.jpg", jpeg_with_comment()), ("text.png", png_with_text())):
+        assert b"GPS 51.5N" in data  # the test file really carries it
+        assert client.put(f"/images/{name}", content=data, headers=auth).status_code == 202
+        served = client.get(f"/images/{name}", headers=auth).content
+        assert b"GPS 51.5N" not in served and b"Lovelace" not in served
+        _check_clean_stored_image(served)
+
+
+def test_invalid_utf8_names_do_not_overwrite_each_other(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    for raw in ("%ff.jpg", "%fe.jpg"):
+        response = client.put(f"/images/{raw}", content=image_bytes(), headers=auth)
+        assert response.status_code == 400 and "is not UTF-8" in response.json()["detail"]
+        for other in (client.get(f"/images/{raw}", headers=auth), client.get(f"/detect/{raw}", headers=auth)):
+            assert other.status_code == 400
+    assert list(runtime.store.list()) == []
+
+
+def test_nfc_and_nfd_spellings_are_one_file(client: TestClient, auth: dict[str, str]) -> None:
+    nfc, nfd = "M%C3%BCller.jpg", "Mu%CC%88ller.jpg"  # "Müller.jpg" composed and decomposed
+    assert client.put(f"/images/{nfd}", content=image_bytes(BLUE), headers=auth).json()["fileName"] == "Müller.jpg"
+    assert client.put(f"/images/{nfc}", content=image_bytes(RED), headers=auth).status_code == 202
+    listing = client.get("/images", headers=auth).json()
+    assert [item["fileName"] for item in listing["items"]] == ["Müller.jpg"]
+    assert client.get(f"/images/{nfd}", headers=auth).status_code == 200
+    assert client.delete(f"/images/{nfd}", headers=auth).status_code == 204
+    assert client.get(f"/images/{nfc}", headers=auth).status_code == 404
+
+
 def test_exif_orientation_is_applied(client: TestClient, auth: dict[str, str]) -> None:
     assert client.put("/images/turned.jpg", content=jpeg_rotated_by_exif(), headers=auth).status_code == 202
     stored = client.get("/images/turned.jpg", headers=auth).content
     with Image.open(io.BytesIO(stored)) as image:
-        assert image.size == (48, 64)  # turned upright: portrait
+        assert image.size == (96, 128)  # turned upright: portrait
         rgb = image.convert("RGB")
-        top, bottom = rgb.getpixel((24, 8)), rgb.getpixel((24, 56))
+        top, bottom = rgb.getpixel((48, 16)), rgb.getpixel((48, 112))
     assert isinstance(top, tuple) and isinstance(bottom, tuple)
     assert top[0] > 180 and top[2] < 80  # what was the left (red) half is now on top
     assert bottom[2] > 180 and bottom[0] < 80
@@ -434,3 +526,57 @@ def test_hostile_corpus_against_a_live_server(live: LiveServer) -> None:
             _check_nothing_stray(store, engine, prefix, accepted)
     finally:
         engine.dispose()
+
+
+# --- a client that goes away mid-upload ------------------------------------------------------
+
+
+def _disconnect_midway(client: TestClient, method: str, path: str, auth: dict[str, str], content_type: str) -> None:
+    """Half a body, then the client is gone: what uvicorn tells the app when the socket closes."""
+    head = b""
+    if content_type.startswith("multipart/"):
+        head = b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n\r\n'
+    messages: list[Message] = [
+        {"type": "http.request", "body": head + b"\xff\xd8\xff\xe0" + bytes(20_000), "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    headers = [(b"content-type", content_type.encode()), (b"content-length", b"90000")]
+    headers += [(key.lower().encode(), value.encode()) for key, value in auth.items()]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+        "client": ("127.0.0.1", 5000), "server": ("spotcheck", 80), "state": {},
+    }  # fmt: skip
+
+    async def receive() -> Message:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    async def call() -> None:
+        await client.app(scope, receive, send)  # type: ignore[arg-type]
+
+    anyio.run(call)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"),
+    [("PUT", "/images/gone.jpg", "image/jpeg"), ("POST", "/images", "multipart/form-data; boundary=XyZ")],
+)
+def test_client_disconnect_midway_is_one_log_line(
+    client: TestClient,
+    auth: dict[str, str],
+    runtime: Runtime,
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    content_type: str,
+) -> None:
+    caplog.set_level(logging.INFO)
+    _disconnect_midway(client, method, path, auth, content_type)
+    lines = [r for r in caplog.records if "disconnected" in r.getMessage()]
+    assert [r.getMessage() for r in lines] == [f"client disconnected during {method} {path}; nothing stored"]
+    assert all(r.exc_info is None and r.levelno < logging.WARNING for r in caplog.records), caplog.text
+    assert list(runtime.store.list()) == []
+    assert client.put("/images/after.jpg", content=image_bytes(RED), headers=auth).status_code == 202

@@ -92,9 +92,23 @@ def test_replacing_moves_an_image_to_the_top(client: TestClient, auth: dict[str,
     assert listing["total"] == 2
 
 
-@pytest.mark.parametrize("params", [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "ten"}])
+@pytest.mark.parametrize(
+    "params",
+    [{"limit": 0}, {"limit": 101}, {"offset": -1}, {"limit": "ten"}, {"offset": 1_000_001}, {"offset": 2**63}],
+)
 def test_bad_pagination_is_422(client: TestClient, auth: dict[str, str], params: dict[str, object]) -> None:
     assert client.get("/images", params=params, headers=auth).status_code == 422
+
+
+def test_an_overflowing_offset_leaves_uploads_working(client: TestClient, auth: dict[str, str]) -> None:
+    """One GET /images?offset=2**63 used to answer 500 and lock the database for every later upload."""
+    _put(client, "before.jpg", auth)
+    huge = client.get("/images", params={"offset": 9223372036854775808}, headers=auth)
+    assert huge.status_code == 422 and "1000000" in huge.text
+    _put(client, "after.jpg", auth, RED)
+    assert wait_for_label(lambda: client.get("/detect/after.jpg", headers=auth)).json()["classification"] == "MALIGNANT"
+    last = client.get("/images", params={"offset": 1_000_000}, headers=auth).json()
+    assert last["items"] == [] and last["total"] == 2
 
 
 def test_labelled_images_show_their_label_in_the_list(client: TestClient, auth: dict[str, str]) -> None:
@@ -115,7 +129,7 @@ def test_get_returns_the_stored_jpeg(client: TestClient, auth: dict[str, str]) -
     assert response.headers["content-type"] == "image/jpeg"
     assert response.headers["cache-control"] == "private, no-store"
     with Image.open(io.BytesIO(response.content)) as image:
-        assert image.format == "JPEG" and image.size == (64, 48)
+        assert image.format == "JPEG" and image.size == (128, 96)
 
 
 def test_missing_image_is_404(client: TestClient, auth: dict[str, str]) -> None:

@@ -22,6 +22,7 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
+from spotcheck.images import ImageSanitizer
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StoredObject
 
@@ -105,7 +106,9 @@ def _parts(tmp_path: Path, store: ObjectStore | None = None) -> Parts:
     engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
     store = store or MemoryObjectStore()
     queue = SqlJobQueue(engine, lease_seconds=60)
-    gallery = Gallery(engine=engine, store=store, queue=queue, max_image_pixels=40_000_000)
+    gallery = Gallery(
+        engine=engine, store=store, queue=queue, sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1)
+    )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     return Parts(engine, store, queue, gallery, owner)
 
@@ -278,7 +281,9 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
     store = MemoryObjectStore()
     short = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
-    gallery = Gallery(engine=engine, store=store, queue=short, max_image_pixels=40_000_000)
+    gallery = Gallery(
+        engine=engine, store=store, queue=short, sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1)
+    )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
 

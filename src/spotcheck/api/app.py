@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
+from spotcheck.api.methods import install_allow_header
 from spotcheck.api.routes import auth, detect, health, images, session
+from spotcheck.api.uploads import upload_limiter
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
 
@@ -23,7 +25,8 @@ _DESCRIPTION = (
 
 def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.upload_limiter = upload_limiter(runtime.settings.max_concurrent_decodes)
         runtime.start(sole_worker=sole_worker)
         try:
             yield
@@ -33,6 +36,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app = FastAPI(title="SpotCheck", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
     install_error_handlers(app)
+    install_allow_header(app)
     for module in (auth, session, images, detect, health):
         app.include_router(module.router)
     install_web_ui(app)

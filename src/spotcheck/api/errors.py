@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from starlette.requests import ClientDisconnect
 
 from spotcheck.auth import EmailTakenError, InvalidCredentialsError, WeakPasswordError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError
 from spotcheck.images import (
     CorruptImageError,
     ImageTooLargeError,
+    ImageTooSmallError,
     InvalidFileNameError,
     UnsupportedMediaError,
 )
 from spotcheck.storage import StorageError
 
 __all__ = ["UploadTooLargeError", "install_error_handlers"]
+
+log = logging.getLogger(__name__)
 
 
 class UploadTooLargeError(Exception):
@@ -27,6 +33,7 @@ _STATUS: dict[type[Exception], int] = {
     UnsupportedMediaError: 415,
     CorruptImageError: 422,
     ImageTooLargeError: 422,
+    ImageTooSmallError: 422,
     InvalidFileNameError: 400,
     ImageNotFoundError: 404,
     AnalysisFailedError: 422,
@@ -48,3 +55,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": message}, status_code=status, headers=headers)
 
         app.add_exception_handler(exc_type, handler)
+    app.add_exception_handler(ClientDisconnect, _client_disconnected)
+
+
+async def _client_disconnected(request: Request, _exc: Exception) -> Response:
+    """A client that goes away mid-upload is routine: one log line, no traceback, nothing stored."""
+    log.info("client disconnected during %s %s; nothing stored", request.method, request.url.path)
+    return Response(status_code=400)  # never delivered: there is no one left to read it

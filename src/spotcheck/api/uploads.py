@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+
+import anyio.to_thread
 from fastapi import Request
 from starlette.datastructures import UploadFile
 from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
+from spotcheck.gallery.service import Gallery, ImageSummary
 
-__all__ = ["check_declared_length", "limit_body", "read_body", "read_upload"]
+__all__ = [
+    "ACCEPTED_BODY_TYPES",
+    "check_declared_length",
+    "limit_body",
+    "read_body",
+    "read_upload",
+    "store_upload",
+    "upload_limiter",
+]
+
+# What PUT /images/{fileName} documents; any Content-Type is read the same way (content decides).
+ACCEPTED_BODY_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/octet-stream")
 
 _CHUNK = 64 * 1024
 
@@ -62,3 +77,21 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
         if len(data) > limit:
             raise _too_large(limit)
     return bytes(data)
+
+
+def upload_limiter(concurrency: int) -> anyio.CapacityLimiter:
+    """Threads that may sanitise and store uploads at once (created inside the event loop)."""
+    return anyio.CapacityLimiter(concurrency)
+
+
+async def store_upload(
+    request: Request, gallery: Gallery, *, owner_id: str, file_name: str, data: bytes
+) -> ImageSummary:
+    """Gallery.upload on a worker thread, at most as many at once as decodes may run.
+
+    Uploads beyond the decode bound wait here, in the event loop, instead of each holding one of
+    the shared thread pool's threads (40) that every other route needs.
+    """
+    limiter: anyio.CapacityLimiter = request.app.state.upload_limiter
+    upload = functools.partial(gallery.upload, owner_id=owner_id, file_name=file_name, data=data)
+    return await anyio.to_thread.run_sync(upload, limiter=limiter)

@@ -78,11 +78,11 @@ def classify_command(
     ] = None,
 ) -> None:
     """Classify lesion images with the shipped model, without a server."""
+    from pillow_heif import register_heif_opener
     from tqdm import tqdm
 
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.onnx import OnnxClassifier
-    from spotcheck.images.sanitize import register_heif_opener
     from spotcheck.runtime import packaged_model_path
 
     register_heif_opener()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -9,6 +11,32 @@ from sqlalchemy import Engine, create_engine, event
 from spotcheck.db.tables import metadata
 
 __all__ = ["open_database"]
+
+
+class _StatementClosingConnection(sqlite3.Connection):
+    """A SQLite connection whose rollback also closes every cursor it handed out.
+
+    Since Python 3.11 ``rollback()`` no longer resets unfinished statements. A statement that
+    was stepped but never run to its end (a result a failing request never read) keeps its read
+    snapshot after the connection goes back to the pool; once anyone else commits, every write on
+    that connection fails with "database is locked" (SQLITE_BUSY_SNAPSHOT, which the busy timeout
+    does not retry) until the process restarts. The pool rolls back every connection it takes
+    back, so closing the cursors here means no statement outlives its checkout.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cursors: weakref.WeakSet[sqlite3.Cursor] = weakref.WeakSet()
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        cursor = super().cursor(*args, **kwargs)
+        self._cursors.add(cursor)
+        return cursor
+
+    def rollback(self) -> None:
+        for cursor in list(self._cursors):
+            cursor.close()
+        super().rollback()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -21,9 +49,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def open_database(url: str) -> Engine:
-    """Engine with the schema created; SQLite gets WAL, foreign keys and a busy timeout."""
+    """Engine with the schema created; SQLite gets WAL, foreign keys, a busy timeout and no stray statements."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        connect_args = {"check_same_thread": False, "timeout": 10, "factory": _StatementClosingConnection}
+        engine = create_engine(url, connect_args=connect_args)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True)

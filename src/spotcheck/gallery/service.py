@@ -14,7 +14,7 @@ from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import images
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, read_label
-from spotcheck.images import sanitize_image, validate_file_name
+from spotcheck.images import ImageSanitizer, normalize_file_name, validate_file_name
 from spotcheck.jobs.base import JobQueue, ObjectCreated
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
@@ -88,13 +88,14 @@ def _summary(row: Any) -> ImageSummary:
 
 
 class Gallery:
-    def __init__(self, *, engine: Engine, store: ObjectStore, queue: JobQueue, max_image_pixels: int) -> None:
+    def __init__(self, *, engine: Engine, store: ObjectStore, queue: JobQueue, sanitizer: ImageSanitizer) -> None:
         self._engine = engine
         self._store = store
         self._queue = queue
-        self._max_pixels = max_image_pixels
+        self._sanitizer = sanitizer
 
     def _row(self, owner_id: str, file_name: str) -> Any:
+        file_name = normalize_file_name(file_name)
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name)
@@ -105,8 +106,8 @@ class Gallery:
 
     def upload(self, *, owner_id: str, file_name: str, data: bytes) -> ImageSummary:
         """Sanitise and store the image, then announce it; a replaced image starts over as pending."""
-        validate_file_name(file_name)
-        clean = sanitize_image(data, max_pixels=self._max_pixels)
+        file_name = validate_file_name(file_name)
+        clean = self._sanitizer.clean(data)
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())
         now = utc_now()
@@ -169,7 +170,9 @@ class Gallery:
 
     def list_page(self, *, owner_id: str, limit: int, offset: int) -> ImagePage:
         with self._engine.connect() as conn:
-            total = conn.execute(select(func.count()).select_from(images).where(images.c.owner_id == owner_id))
+            total = conn.execute(
+                select(func.count()).select_from(images).where(images.c.owner_id == owner_id)
+            ).scalar_one()
             rows = conn.execute(
                 select(images)
                 .where(images.c.owner_id == owner_id)
@@ -177,7 +180,7 @@ class Gallery:
                 .limit(limit)
                 .offset(offset)
             ).all()
-            return ImagePage(items=[_summary(r) for r in rows], total=int(total.scalar_one()))
+            return ImagePage(items=[_summary(r) for r in rows], total=int(total))
 
     def content(self, *, owner_id: str, file_name: str) -> tuple[bytes, str]:
         row = self._row(owner_id, file_name)
@@ -189,6 +192,7 @@ class Gallery:
 
     def delete(self, *, owner_id: str, file_name: str) -> None:
         """Remove the row and the object together (under the row's lock), then the object's jobs."""
+        file_name = normalize_file_name(file_name)
         key = object_key_for(owner_id, file_name)
         with self._engine.begin() as conn:
             gone = conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))

@@ -1,25 +1,37 @@
 """Upload hygiene: file-name rules and image sanitising."""
 
-from spotcheck.images.names import MAX_FILE_NAME_LENGTH, InvalidFileNameError, validate_file_name
-from spotcheck.images.sanitize import (
-    ACCEPTED_FORMATS,
-    CleanImage,
+from spotcheck.images.errors import (
     CorruptImageError,
     ImageRejectedError,
     ImageTooLargeError,
+    ImageTooSmallError,
     UnsupportedMediaError,
-    sanitize_image,
 )
+from spotcheck.images.formats import ACCEPTED_FORMATS
+from spotcheck.images.names import (
+    MAX_FILE_NAME_LENGTH,
+    InvalidFileNameError,
+    check_utf8_path,
+    normalize_file_name,
+    validate_file_name,
+)
+from spotcheck.images.sanitize import MAX_STORED_SIDE, MIN_SIDE, CleanImage, ImageSanitizer, sanitize_image
 
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_FILE_NAME_LENGTH",
+    "MAX_STORED_SIDE",
+    "MIN_SIDE",
     "CleanImage",
     "CorruptImageError",
     "ImageRejectedError",
+    "ImageSanitizer",
     "ImageTooLargeError",
+    "ImageTooSmallError",
     "InvalidFileNameError",
     "UnsupportedMediaError",
+    "check_utf8_path",
+    "normalize_file_name",
     "sanitize_image",
     "validate_file_name",
 ]

@@ -3,54 +3,31 @@
 from __future__ import annotations
 
 import io
-import warnings
+import threading
 from dataclasses import dataclass
 
-import filetype
-from PIL import Image, ImageOps, UnidentifiedImageError
-from pillow_heif import register_heif_opener
+from PIL import ExifTags, Image
 
-__all__ = [
-    "ACCEPTED_FORMATS",
-    "CleanImage",
-    "CorruptImageError",
-    "ImageRejectedError",
-    "ImageTooLargeError",
-    "UnsupportedMediaError",
-    "register_heif_opener",
-    "sanitize_image",
-]
+from spotcheck.images.decode import DECODER_ERRORS, check_jpeg_complete, decoded_to_fit, open_checked
+from spotcheck.images.errors import CorruptImageError
+from spotcheck.images.formats import sniff
+from spotcheck.images.modes import flatten_to_rgb
 
-register_heif_opener()
+__all__ = ["MAX_STORED_SIDE", "MIN_SIDE", "CleanImage", "ImageSanitizer", "sanitize_image"]
 
-# Sniffed MIME type -> Pillow format names that may decode it. Phone cameras often write MPO
-# (a JPEG with a second, depth or preview, picture appended); Pillow reads AVIF natively.
-ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
-    "image/jpeg": frozenset({"JPEG", "MPO"}),
-    "image/png": frozenset({"PNG"}),
-    "image/webp": frozenset({"WEBP"}),
-    "image/heic": frozenset({"HEIF"}),
-    "image/heif": frozenset({"HEIF"}),
-    "image/avif": frozenset({"AVIF", "HEIF"}),
-}
-_HUMAN_FORMATS = "JPEG, PNG, WebP or HEIC"
+MAX_STORED_SIDE = 2048  # long side of the stored copy: far more than the model's input, enough to look at
+MIN_SIDE = 96  # shorter side below this holds too little of a lesion to judge
 _JPEG_QUALITY = 92
-
-
-class ImageRejectedError(ValueError):
-    """The upload cannot be stored; the message tells the user why."""
-
-
-class UnsupportedMediaError(ImageRejectedError):
-    """Not an image of an accepted format, judged by its content (HTTP 415)."""
-
-
-class CorruptImageError(ImageRejectedError):
-    """Looks like an accepted image but cannot be decoded completely (HTTP 422)."""
-
-
-class ImageTooLargeError(ImageRejectedError):
-    """Too many pixels: a decompression bomb or simply too big to analyse (HTTP 422)."""
+# EXIF orientation -> the transposition that turns the picture upright (as ImageOps.exif_transpose).
+_UPRIGHT: dict[int, Image.Transpose] = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,44 +35,67 @@ class CleanImage:
     jpeg: bytes
     width: int
     height: int
-    source_format: str
 
 
-def _sniff(data: bytes) -> str:
-    if not data:
-        raise UnsupportedMediaError(f"The upload is empty. Send a {_HUMAN_FORMATS} image.")
-    kind = filetype.guess(data[:8192])
-    mime = kind.mime if kind else None
-    if mime not in ACCEPTED_FORMATS:
-        found = f"looks like {mime}" if mime else "is not a recognisable image"
-        raise UnsupportedMediaError(f"The upload {found}. Send a {_HUMAN_FORMATS} image.")
-    return str(mime)
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except DECODER_ERRORS:
+        return 1  # unreadable EXIF: the picture as stored
+    return value if isinstance(value, int) else 1
+
+
+def _pixels_only(image: Image.Image) -> bytes:
+    """Encode a fresh image built from the pixel values alone.
+
+    Pillow's JPEG writer copies ``info`` entries of the image it saves (a JPEG COM comment, an
+    ICC profile); a new image made from raw bytes has none, so EXIF, XMP, ICC, comments and PNG
+    text chunks cannot reach the stored copy.
+    """
+    bare = Image.frombytes("RGB", image.size, image.tobytes())
+    out = io.BytesIO()
+    bare.save(out, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
+    return out.getvalue()
+
+
+class ImageSanitizer:
+    """Decodes uploads with at most ``max_concurrent`` decodes at once, so peak memory has a bound."""
+
+    def __init__(
+        self,
+        *,
+        max_pixels: int,
+        max_concurrent: int,
+        max_side: int = MAX_STORED_SIDE,
+        min_side: int = MIN_SIDE,
+    ) -> None:
+        if max_concurrent < 1:
+            raise ValueError(f"max_concurrent must be at least 1, not {max_concurrent}")
+        self.max_pixels = max_pixels
+        self.max_side = max_side
+        self.min_side = min_side
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+
+    def clean(self, data: bytes) -> CleanImage:
+        """Check, decode (scaled), turn upright by EXIF, drop all metadata and re-encode as JPEG."""
+        mime = sniff(data)
+        image = open_checked(data, mime, max_pixels=self.max_pixels, min_side=self.min_side)
+        with self._slots, image:
+            if mime == "image/jpeg":
+                check_jpeg_complete(data)
+            orientation = _orientation(image)
+            try:
+                upright = flatten_to_rgb(decoded_to_fit(image, mime, max_side=self.max_side))
+                if orientation in _UPRIGHT:
+                    upright = upright.transpose(_UPRIGHT[orientation])
+                jpeg = _pixels_only(upright)
+            except CorruptImageError:
+                raise
+            except DECODER_ERRORS:
+                raise CorruptImageError("The image is damaged or incomplete and cannot be read.") from None
+        return CleanImage(jpeg=jpeg, width=upright.width, height=upright.height)
 
 
 def sanitize_image(data: bytes, *, max_pixels: int) -> CleanImage:
-    """Decode fully, apply EXIF orientation, drop all metadata (GPS included), re-encode as JPEG."""
-    mime = _sniff(data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data))
-            if image.format not in ACCEPTED_FORMATS[mime]:
-                raise CorruptImageError(f"The file claims to be {mime} but does not decode as one.")
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageTooLargeError(
-                    f"The image is {width}x{height} pixels ({width * height:,}); "
-                    f"at most {max_pixels:,} pixels are accepted."
-                )
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            rgb = upright.convert("RGB")
-    except ImageRejectedError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLargeError(f"The image has too many pixels to analyse safely: {exc}") from exc
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise CorruptImageError(f"The image is damaged or incomplete and cannot be read ({exc}).") from exc
-    out = io.BytesIO()
-    rgb.save(out, format="JPEG", quality=_JPEG_QUALITY, optimize=True)
-    return CleanImage(jpeg=out.getvalue(), width=rgb.width, height=rgb.height, source_format=mime)
+    """One upload, cleaned outside any shared concurrency bound (tools and tests)."""
+    return ImageSanitizer(max_pixels=max_pixels, max_concurrent=1).clean(data)

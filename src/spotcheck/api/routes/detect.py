@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response, status
 
-from spotcheck.api.deps import CurrentAccount, GalleryDep
+from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep
 from spotcheck.api.schemas import DetectionPending, DetectionResult, ErrorBody
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
@@ -15,12 +15,13 @@ router = APIRouter(tags=["detect"])
     "/detect/{fileName:path}",
     responses={
         202: {"model": DetectionPending, "description": "Still being analysed; ask again shortly"},
+        400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
         404: {"model": ErrorBody, "description": "No such image for this user"},
         422: {"model": ErrorBody, "description": "The stored image could not be analysed"},
     },
 )
 def detect(
-    fileName: str, response: Response, account: CurrentAccount, gallery: GalleryDep
+    fileName: FileName, response: Response, account: CurrentAccount, gallery: GalleryDep
 ) -> DetectionResult | DetectionPending:
     detection = gallery.detect(owner_id=account.id, file_name=fileName)
     if detection.classification is None:

@@ -7,21 +7,46 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from spotcheck.api.deps import CurrentAccount, GalleryDep, RuntimeDep
+from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, UploadAccepted
-from spotcheck.api.uploads import limit_body, read_body, read_upload
+from spotcheck.api.uploads import ACCEPTED_BODY_TYPES, limit_body, read_body, read_upload, store_upload
 from spotcheck.gallery.service import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"])
 
+MAX_OFFSET = 1_000_000  # far beyond any gallery; keeps the value inside every database's integer range
+_BAD_NAME: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "fileName breaks a naming rule or is not UTF-8"},
+}
+_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "No such image for this user"}
+}
+_THE_UPLOAD = {"parameters": {"fileName": "$response.body#/fileName"}}
 _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "fileName breaks a naming rule"},
+    202: {
+        "description": "Stored; classification runs in the background (Location: its /detect URL)",
+        "links": {
+            "GetDetection": {"operationId": "detect_detect__fileName__get", **_THE_UPLOAD},
+            "GetImage": {"operationId": "get_image_images__fileName__get", **_THE_UPLOAD},
+            "DeleteImage": {"operationId": "delete_image_images__fileName__delete", **_THE_UPLOAD},
+        },
+    },
+    **_BAD_NAME,
     413: {"model": ErrorBody, "description": "Larger than the upload limit"},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
-    422: {"model": ErrorBody, "description": "Damaged, truncated or far too many pixels"},
+    422: {
+        "model": ErrorBody,
+        "description": "Damaged or truncated, too many pixels, or a shorter side under the minimum",
+    },
+}
+_RAW_BODY_SCHEMA = {
+    "requestBody": {
+        "required": True,
+        "description": "The image file itself; its type is judged by content, whatever Content-Type says",
+        "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in ACCEPTED_BODY_TYPES},
+    }
 }
 _MULTIPART_FRAMING = 64 * 1024  # room for boundaries, part headers and the fileName field
 _MULTIPART_SCHEMA = {
@@ -63,13 +88,18 @@ def _item(summary: ImageSummary) -> ImageItem:
     )
 
 
-@router.put("/{fileName:path}", status_code=status.HTTP_202_ACCEPTED, responses=_UPLOAD_ERRORS)
+@router.put(
+    "/{fileName:path}",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_UPLOAD_ERRORS,
+    openapi_extra=_RAW_BODY_SCHEMA,
+)
 async def put_image(
-    fileName: str, request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
+    fileName: FileName, request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
 ) -> UploadAccepted:
     """Store the raw request body as image ``fileName`` (replacing any earlier one) and classify it."""
     data = await read_body(request, runtime.settings.max_upload_bytes)
-    summary = await run_in_threadpool(runtime.gallery.upload, owner_id=account.id, file_name=fileName, data=data)
+    summary = await store_upload(request, runtime.gallery, owner_id=account.id, file_name=fileName, data=data)
     return _accepted(response, summary)
 
 
@@ -87,7 +117,7 @@ async def post_image(
         data = await read_upload(upload, limit)
         requested = form.get("fileName")
         file_name = requested if isinstance(requested, str) and requested else f"{uuid.uuid4().hex}.jpg"
-    summary = await run_in_threadpool(runtime.gallery.upload, owner_id=account.id, file_name=file_name, data=data)
+    summary = await store_upload(request, runtime.gallery, owner_id=account.id, file_name=file_name, data=data)
     return _accepted(response, summary)
 
 
@@ -96,7 +126,7 @@ def list_images(
     account: CurrentAccount,
     gallery: GalleryDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ImageList:
     """The caller's uploads, newest first."""
     page = gallery.list_page(owner_id=account.id, limit=limit, offset=offset)
@@ -106,16 +136,20 @@ def list_images(
 @router.get(
     "/{fileName:path}",
     response_class=Response,
-    responses={200: {"content": {"image/jpeg": {}}}, 404: {"model": ErrorBody}},
+    responses={
+        200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+        **_BAD_NAME,
+        **_NOT_FOUND,
+    },
 )
-def get_image(fileName: str, account: CurrentAccount, gallery: GalleryDep) -> Response:
+def get_image(fileName: FileName, account: CurrentAccount, gallery: GalleryDep) -> Response:
     """The stored image (re-encoded as JPEG, metadata removed)."""
     body, content_type = gallery.content(owner_id=account.id, file_name=fileName)
     return Response(body, media_type=content_type, headers={"Cache-Control": "private, no-store"})
 
 
-@router.delete("/{fileName:path}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": ErrorBody}})
-def delete_image(fileName: str, account: CurrentAccount, gallery: GalleryDep) -> Response:
+@router.delete("/{fileName:path}", status_code=status.HTTP_204_NO_CONTENT, responses={**_BAD_NAME, **_NOT_FOUND})
+def delete_image(fileName: FileName, account: CurrentAccount, gallery: GalleryDep) -> Response:
     """Remove the image, its label and its jobs."""
     gallery.delete(owner_id=account.id, file_name=fileName)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,143 @@
+#!/usr/bin/env python
+"""Peak memory of a real ``spotcheck serve`` while 12 clients upload ~40 MP images at once.
+
+    python scripts/bench_upload_memory.py [--uploads 12] [--side 6300] [--decodes 2]
+
+Starts the server on a free 127.0.0.1 port with a throw-away data directory and
+``SPOTCHECK_MAX_CONCURRENT_DECODES=--decodes``, registers a user, sends ``--uploads`` parallel
+PUTs of a highly compressible ``--side`` x ``--side`` RGB PNG (6300 x 6300 is 39.7 MP, just under
+the 40 MP default limit, and about 0.2 MB on the wire), and samples the server's resident set
+size (VmRSS, and the kernel's VmHWM high-water mark) every 10 ms. Prints the baseline, the peak,
+the statuses and the time taken. A benchmark that prints figures, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _big_png(side: int) -> bytes:
+    """A gradient with a few stripes: compresses to a few hundred KB, decodes to ``side``² pixels."""
+    image = Image.linear_gradient("L").resize((side, side)).convert("RGB")
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=9)
+    return out.getvalue()
+
+
+def _high_water_mark(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--uploads", type=int, default=12)
+    parser.add_argument("--side", type=int, default=6300)
+    parser.add_argument("--decodes", type=int, default=2, help="SPOTCHECK_MAX_CONCURRENT_DECODES")
+    parser.add_argument("--model", type=Path, help="ONNX model; default: the packaged one")
+    args = parser.parse_args(argv)
+
+    body = _big_png(args.side)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="spotcheck-bench-") as data_dir:
+        env = {
+            **os.environ,
+            "SPOTCHECK_DATA_DIR": data_dir,
+            "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
+            "SPOTCHECK_MAX_CONCURRENT_DECODES": str(args.decodes),
+        }
+        if args.model:
+            env["SPOTCHECK_MODEL_PATH"] = str(args.model)
+        command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        log = Path(data_dir) / "server.log"
+        with log.open("wb") as log_file:
+            server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise SystemExit(f"server did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+            with httpx.Client(base_url=url, timeout=120) as client:
+                credentials = {"email": "bench@example.org", "password": "a long and varied pass phrase"}
+                client.post("/auth/register", json=credentials).raise_for_status()
+                token = client.post(
+                    "/auth/token", data={"username": credentials["email"], "password": credentials["password"]}
+                ).json()["access_token"]
+                headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
+                process = psutil.Process(server.pid)
+                baseline = process.memory_info().rss
+                peak, done = baseline, threading.Event()
+
+                def sample() -> None:
+                    nonlocal peak
+                    while not done.is_set():
+                        peak = max(peak, process.memory_info().rss)
+                        time.sleep(0.01)
+
+                sampler = threading.Thread(target=sample, daemon=True)
+                sampler.start()
+                started = time.perf_counter()
+
+                def upload(number: int) -> int:
+                    return client.put(f"/images/big-{number}.png", content=body, headers=headers).status_code
+
+                with ThreadPoolExecutor(args.uploads) as pool:
+                    statuses = list(pool.map(upload, range(args.uploads)))
+                elapsed = time.perf_counter() - started
+                time.sleep(1.0)  # let the workers classify what was stored
+                done.set()
+                sampler.join()
+                high_water = _high_water_mark(server.pid)
+                after = process.memory_info().rss
+        finally:
+            server.terminate()
+            server.wait(20)
+        tracebacks = log.read_text().count("Traceback")
+
+    mib = 1024 * 1024
+    print(
+        f"uploads:           {args.uploads} parallel PUTs of a {args.side}x{args.side} PNG ({len(body) / 1e6:.2f} MB)"
+    )
+    print(f"decodes at once:   {args.decodes}")
+    print(f"statuses:          {sorted(statuses)}  in {elapsed:.1f} s")
+    print(f"server RSS:        baseline {baseline / mib:.0f} MiB, peak {peak / mib:.0f} MiB (sampled every 10 ms)")
+    print(f"                   high-water mark {high_water / mib:.0f} MiB (VmHWM), 1 s after {after / mib:.0f} MiB")
+    print(f"tracebacks in log: {tracebacks}")
+    print(f"command:           {shlex.join([sys.executable, *sys.argv])}")
+
+
+if __name__ == "__main__":
+    main()

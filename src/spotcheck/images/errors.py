@@ -1,0 +1,42 @@
+"""Why an upload cannot be stored, as a small hierarchy the API maps to HTTP statuses.
+
+ImageRejectedError
+├── UnsupportedMediaError   not an accepted format, judged by content (415)
+├── CorruptImageError       looks like an accepted format but does not decode completely (422)
+├── ImageTooLargeError      more pixels than the limit, or a decompression bomb (422)
+└── ImageTooSmallError      shorter side under the minimum (422)
+
+Every message is written for the person who uploaded: it names the offending value and what
+would be accepted, and never carries a decoder's exception text (which can hold object reprs
+and heap addresses).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CorruptImageError",
+    "ImageRejectedError",
+    "ImageTooLargeError",
+    "ImageTooSmallError",
+    "UnsupportedMediaError",
+]
+
+
+class ImageRejectedError(ValueError):
+    """The upload cannot be stored; the message tells the user why."""
+
+
+class UnsupportedMediaError(ImageRejectedError):
+    """Not an image of an accepted format, judged by its content (HTTP 415)."""
+
+
+class CorruptImageError(ImageRejectedError):
+    """Looks like an accepted image but cannot be decoded completely (HTTP 422)."""
+
+
+class ImageTooLargeError(ImageRejectedError):
+    """Too many pixels: a decompression bomb or simply too big to analyse (HTTP 422)."""
+
+
+class ImageTooSmallError(ImageRejectedError):
+    """Too few pixels on the shorter side to judge anything (HTTP 422)."""
