@@ -1,6 +1,6 @@
 """Lesion classifiers: the interface, the ONNX Runtime implementation and the model metadata."""
 
-from spotcheck.classifier.base import Classifier, ModelUnavailableError, Prediction
+from spotcheck.classifier.base import Assessment, Classifier, ModelUnavailableError, Prediction, Refusal
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, Classification
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.classifier.onnx import OnnxClassifier
@@ -8,6 +8,7 @@ from spotcheck.classifier.onnx import OnnxClassifier
 __all__ = [
     "DIAGNOSES",
     "MALIGNANT_DIAGNOSES",
+    "Assessment",
     "Classification",
     "Classifier",
     "InputSpec",
@@ -15,4 +16,5 @@ __all__ = [
     "ModelUnavailableError",
     "OnnxClassifier",
     "Prediction",
+    "Refusal",
 ]

@@ -9,8 +9,9 @@ from typing import Protocol
 from PIL import Image
 
 from spotcheck.classifier.labels import Classification
+from spotcheck.photocheck.reasons import RefusalReason
 
-__all__ = ["Classifier", "ModelUnavailableError", "Prediction"]
+__all__ = ["Assessment", "Classifier", "ModelUnavailableError", "Prediction", "Refusal"]
 
 
 class ModelUnavailableError(Exception):
@@ -24,10 +25,21 @@ class Prediction:
     model_version: str
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A photo the model may not answer about (the photo gate): never a BENIGN/MALIGNANT label."""
+
+    reason: RefusalReason
+    model_version: str
+
+
+Assessment = Prediction | Refusal
+
+
 class Classifier(Protocol):
     @property
     def version(self) -> str: ...
 
-    def classify(self, images: Sequence[Image.Image]) -> list[Prediction]:
-        """One prediction per image, in order."""
+    def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
+        """One prediction, or a refusal, per image, in order."""
         ...

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from spotcheck.photocheck.gate import GateSpec
+
 __all__ = ["InputSpec", "ModelMetadata"]
 
 
@@ -36,6 +38,8 @@ class ModelMetadata(BaseModel):
     malignant_classes: frozenset[str] = Field(min_length=1)
     threshold: float = Field(ge=0.0, le=1.0)
     temperature: float = Field(default=1.0, gt=0.0)
+    # The photo gate: None answers about every photo (test models, the first releases).
+    gate: GateSpec | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")

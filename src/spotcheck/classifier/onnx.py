@@ -9,12 +9,16 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from spotcheck.classifier.base import ModelUnavailableError, Prediction
+from spotcheck.classifier.base import Assessment, ModelUnavailableError, Prediction, Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise, resize_rgb
+from spotcheck.photocheck.gate import refusal_after_model, refusal_before_model
 
-__all__ = ["OnnxClassifier", "metadata_path_for"]
+__all__ = ["LESION_OUTPUT", "OnnxClassifier", "metadata_path_for"]
+
+# The graph's optional second output: the chance that the photo shows a skin lesion (the photo gate).
+LESION_OUTPUT = "lesion_probability"
 
 # Images per ONNX Runtime call. The shipped graph already runs every image as a batch of mirror
 # views per network, and larger calls spill the CPU caches: on 2 cores `spotcheck classify` takes
@@ -46,6 +50,13 @@ class OnnxClassifier:
         except Exception as exc:  # onnxruntime raises several unrelated types
             raise ModelUnavailableError(f"cannot load the model {model_path}: {exc}") from exc
         self._input_name = self._session.get_inputs()[0].name
+        names = [output.name for output in self._session.get_outputs()]
+        self._outputs = [names[0], LESION_OUTPUT] if LESION_OUTPUT in names else [names[0]]
+        gate = self.metadata.gate
+        if gate is not None and gate.lesion_threshold is not None and LESION_OUTPUT not in names:
+            raise ModelUnavailableError(
+                f"{meta_path.name} sets a lesion threshold, but {model_path} has no {LESION_OUTPUT!r} output"
+            )
         outputs = self._session.get_outputs()[0].shape
         # A symbolic (named) class dimension cannot be checked until the first run.
         if isinstance(outputs[-1], int) and outputs[-1] != len(self.metadata.classes):
@@ -57,33 +68,61 @@ class OnnxClassifier:
     def version(self) -> str:
         return self.metadata.version
 
-    def class_probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """(N, classes) probabilities for uint8 images already at the input size, (N, H, W, 3)."""
+    def outputs(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """(N, classes) probabilities and, if the graph has one, the (N,) lesion probability, for uint8
+        images already at the input size, (N, H, W, 3)."""
         runs = [
             self._session.run(
-                None, {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)}
-            )[0]
+                self._outputs,
+                {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)},
+            )
             for start in range(0, len(pixels), _IMAGES_PER_RUN)
         ]
         if not runs:
-            return np.empty((0, len(self.metadata.classes)))
-        probabilities: np.ndarray = np.asarray(np.concatenate(runs), dtype=np.float64)
-        return probabilities
+            return np.empty((0, len(self.metadata.classes))), None
+        probabilities = np.asarray(np.concatenate([run[0] for run in runs]), dtype=np.float64)
+        if len(self._outputs) == 1:
+            return probabilities, None
+        return probabilities, np.asarray(np.concatenate([run[1] for run in runs]), dtype=np.float64).reshape(-1)
+
+    def class_probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """(N, classes) probabilities for uint8 images already at the input size, (N, H, W, 3)."""
+        return self.outputs(pixels)[0]
 
     def malignant_probabilities(self, pixels: np.ndarray) -> np.ndarray:
         return np.asarray(self.class_probabilities(pixels)[:, self.metadata.malignant_indices].sum(axis=1))
 
-    def classify(self, images: Sequence[Image.Image]) -> list[Prediction]:
-        if not images:
-            return []
-        pixels = np.stack([resize_rgb(image, self.metadata.input) for image in images])
-        scores = np.clip(self.malignant_probabilities(pixels), 0.0, 1.0)
-        threshold = self.metadata.threshold
-        return [
-            Prediction(
-                classification=Classification.MALIGNANT if score >= threshold else Classification.BENIGN,
-                malignant_probability=float(score),
-                model_version=self.version,
-            )
-            for score in scores
-        ]
+    def prepare(self, image: Image.Image) -> np.ndarray | Refusal:
+        """The photo as the model's input, (H, W, 3) uint8, or the gate's refusal of the photo itself.
+
+        Thread-safe and free of ONNX Runtime: callers may prepare photos in other threads
+        while the model runs.
+        """
+        gate = self.metadata.gate
+        reason = refusal_before_model(image, gate) if gate is not None else None
+        return Refusal(reason, self.version) if reason else resize_rgb(image, self.metadata.input)
+
+    def assess(self, prepared: Sequence[np.ndarray | Refusal]) -> list[Assessment]:
+        """Run the model on the prepared photos: a prediction, or the gate's refusal, per photo."""
+        judged = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, Refusal)]
+        assessments: list[Assessment | None] = [item if isinstance(item, Refusal) else None for item in prepared]
+        if judged:
+            probabilities, lesion = self.outputs(np.stack([pixels for _, pixels in judged]))
+            scores = np.clip(probabilities[:, self.metadata.malignant_indices].sum(axis=1), 0.0, 1.0)
+            gate = self.metadata.gate
+            for n, (i, _) in enumerate(judged):
+                reason = None
+                if gate is not None and lesion is not None:
+                    reason = refusal_after_model(float(lesion[n]), gate)
+                assessments[i] = Refusal(reason, self.version) if reason else self._prediction(float(scores[n]))
+        return [a for a in assessments if a is not None]
+
+    def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
+        return self.assess([self.prepare(image) for image in images])
+
+    def _prediction(self, score: float) -> Prediction:
+        return Prediction(
+            classification=Classification.MALIGNANT if score >= self.metadata.threshold else Classification.BENIGN,
+            malignant_probability=score,
+            model_version=self.version,
+        )
