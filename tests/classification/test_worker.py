@@ -123,7 +123,8 @@ def _upload(parts: Parts, colour: tuple[int, int, int] = RED) -> None:
 
 
 def _label(parts: Parts) -> str | None:
-    return parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg").classification
+    label = parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg")
+    return label.classification if label else None
 
 
 # --- idempotency ----------------------------------------------------------------------------
@@ -295,7 +296,8 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
     worker = ClassificationWorker(engine=engine, store=store, queue=short, classifier=tiny, max_attempts=3)
     assert worker.handle(rescued) is Outcome.LABELLED
-    assert gallery.detect(owner_id=owner, file_name="mole.jpg").classification == "MALIGNANT"
+    label = gallery.detect(owner_id=owner, file_name="mole.jpg")
+    assert label is not None and label.classification == "MALIGNANT"
     # The first worker comes back and handles its stale copy: nothing changes, nothing breaks.
     (before,) = store.list()
     assert worker.handle(abandoned) is Outcome.ALREADY_LABELLED

@@ -9,14 +9,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from spotcheck.classifier.labels import Classification
+from spotcheck.db.tables import ImageStatus
+from spotcheck.photocheck.reasons import RefusalReason, guidance_for
 
 __all__ = [
     "AccountPublic",
     "DetectionPending",
+    "DetectionRefused",
     "DetectionResult",
     "ErrorBody",
     "ImageItem",
     "ImageList",
+    "RefusalPublic",
     "RegisterRequest",
     "TokenResponse",
     "UploadAccepted",
@@ -55,6 +59,7 @@ class DetectionPending(_Camel):
 
 class DetectionResult(_Camel):
     file_name: str
+    status: Literal["done"] = "done"
     classification: Classification
     recommendation: str
     malignant_probability: float
@@ -63,15 +68,42 @@ class DetectionResult(_Camel):
     disclaimer: str
 
 
+class RefusalPublic(_Camel):
+    """Why the photo gate gave no BENIGN/MALIGNANT answer, and how to take a photo that works."""
+
+    reason: RefusalReason
+    message: str
+    tip: str
+
+    @classmethod
+    def of(cls, reason: RefusalReason) -> RefusalPublic:
+        guidance = guidance_for(reason)
+        return cls(reason=reason, message=guidance.message, tip=guidance.tip)
+
+
+class DetectionRefused(_Camel):
+    """A photo SpotCheck cannot judge: never a classification or a recommendation."""
+
+    file_name: str
+    status: Literal["refused"] = "refused"
+    reason: RefusalReason
+    message: str
+    tip: str
+    model_version: str
+    checked_at: datetime
+    disclaimer: str
+
+
 class ImageItem(_Camel):
     file_name: str
-    status: Literal["pending", "done", "failed"]
+    status: ImageStatus
     size: int
     uploaded_at: datetime
     classification: Classification | None
     malignant_probability: float | None
     model_version: str | None
     classified_at: datetime | None
+    refusal: RefusalPublic | None
     error: str | None
 
 

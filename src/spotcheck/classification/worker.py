@@ -6,22 +6,33 @@ import io
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Engine, select, update
 
-from spotcheck.classifier.base import Classifier
+from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import images
+from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.labels import UPLOAD_ID, StoredLabel, label_metadata, read_label
 from spotcheck.jobs.base import Job, JobQueue
-from spotcheck.storage.base import ObjectNotFoundError, ObjectStore, PreconditionFailedError, StorageError
+from spotcheck.storage.base import (
+    ObjectNotFoundError,
+    ObjectStore,
+    PreconditionFailedError,
+    StorageError,
+    StoredObject,
+)
 
-__all__ = ["ClassificationWorker", "Outcome", "WorkerPool", "exponential_backoff"]
+__all__ = ["BATCH_SIZE", "ClassificationWorker", "Outcome", "WorkerPool", "exponential_backoff"]
 
 log = logging.getLogger(__name__)
+
+# Jobs a worker thread takes at once when a queue has built up: their images go to the classifier in
+# one call. Under load this spreads the fixed cost of a call; a lone upload is never held back.
+BATCH_SIZE = 8
 
 
 def exponential_backoff(attempt: int) -> float:
@@ -31,6 +42,7 @@ def exponential_backoff(attempt: int) -> float:
 
 class Outcome(StrEnum):
     LABELLED = "labelled"
+    REFUSED = "refused"  # the photo gate refused the photo; its reason is the label
     ALREADY_LABELLED = "already-labelled"
     STALE = "stale"  # deleted, or replaced by a newer upload whose own job will label it
     FAILED = "failed"
@@ -39,15 +51,27 @@ class Outcome(StrEnum):
 
 def _row_values(label: StoredLabel) -> dict[str, object]:
     return {
-        "classification": label.classification.value,
+        "status": ImageStatus.REFUSED if label.refusal else ImageStatus.DONE,
+        "classification": label.classification.value if label.classification else None,
         "malignant_probability": label.malignant_probability,
+        "refusal": label.refusal.value if label.refusal else None,
         "model_version": label.model_version,
         "classified_at": label.classified_at,
+        "error": None,
     }
 
 
+@dataclass(frozen=True, slots=True)
+class _Readable:
+    """A job whose stored image was read and decoded, waiting for the classifier."""
+
+    job: Job
+    stored: StoredObject
+    image: Image.Image
+
+
 class ClassificationWorker:
-    """Handles one job at a time; safe to run in many threads or processes at once."""
+    """Handles jobs one batch at a time; safe to run in many threads or processes at once."""
 
     def __init__(
         self,
@@ -79,7 +103,7 @@ class ClassificationWorker:
             )
 
     def _mark_failed(self, job: Job, message: str) -> Outcome:
-        self._mark(job, status="failed", error=message)
+        self._mark(job, status=ImageStatus.FAILED, error=message)
         self._queue.fail(job, error=message)
         return Outcome.FAILED
 
@@ -89,20 +113,51 @@ class ClassificationWorker:
         self._queue.retry(job, error=message, delay=self._retry_delay(job.attempt))
         return Outcome.RETRY
 
-    def handle(self, job: Job) -> Outcome:
-        try:
-            outcome = self._handle(job)
-        except StorageError as exc:
+    def _fault(self, job: Job, exc: Exception) -> Outcome:
+        if isinstance(exc, StorageError):
             return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")
-        except Exception as exc:
-            # A classifier or database fault: without this the job would be re-leased forever.
-            log.exception("job %s for %s failed", job.id, job.event.object_key)
-            return self._retry_or_fail(job, f"The analysis failed unexpectedly ({type(exc).__name__}).")
-        if outcome is not Outcome.FAILED:
+        # A classifier or database fault: without this the job would be re-leased forever.
+        log.exception("job %s for %s failed", job.id, job.event.object_key, exc_info=exc)
+        return self._retry_or_fail(job, f"The analysis failed unexpectedly ({type(exc).__name__}).")
+
+    def _settle(self, job: Job, outcome: Outcome) -> Outcome:
+        if outcome not in (Outcome.FAILED, Outcome.RETRY):
             self._queue.complete(job)
         return outcome
 
-    def _handle(self, job: Job) -> Outcome:
+    def handle(self, job: Job) -> Outcome:
+        return self.handle_batch([job])[0]
+
+    def handle_batch(self, jobs: list[Job]) -> list[Outcome]:
+        """Handle ``jobs``, classifying all of their images in one classifier call; an outcome per job."""
+        outcomes: dict[str, Outcome] = {}
+        readable: list[_Readable] = []
+        for job in jobs:
+            try:
+                prepared = self._prepare(job)
+            except Exception as exc:
+                outcomes[job.id] = self._fault(job, exc)
+                continue
+            if isinstance(prepared, _Readable):
+                readable.append(prepared)
+            else:
+                outcomes[job.id] = self._settle(job, prepared)
+        if readable:
+            try:
+                assessments = self._classifier.classify([r.image for r in readable])
+            except Exception as exc:
+                assessments = []
+                for r in readable:
+                    outcomes[r.job.id] = self._fault(r.job, exc)
+            for r, assessment in zip(readable, assessments, strict=False):
+                try:
+                    outcomes[r.job.id] = self._settle(r.job, self._write(r, assessment))
+                except Exception as exc:
+                    outcomes[r.job.id] = self._fault(r.job, exc)
+        return [outcomes[job.id] for job in jobs]
+
+    def _prepare(self, job: Job) -> Outcome | _Readable:
+        """The job's decoded image, or the outcome that makes classifying it needless."""
         row = self._current_row(job)
         if row is None or row.upload_id != job.event.upload_id:
             return Outcome.STALE
@@ -115,19 +170,21 @@ class ClassificationWorker:
             return Outcome.STALE  # the object already holds a newer upload
         label = read_label(metadata)
         if label is not None and label.model_version == self._classifier.version:
-            self._mark(job, status="done", error=None, **_row_values(label))
+            self._mark(job, **_row_values(label))
             return Outcome.ALREADY_LABELLED
         try:
             with Image.open(io.BytesIO(stored.body)) as image:
                 image.load()
-                prediction = self._classifier.classify([image])[0]
+                return _Readable(job, stored, image.copy())
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
             return self._mark_failed(
                 job, "The stored image could not be analysed: it is damaged or not an image; please upload it again."
             )
-        classified_at = utc_now()
+
+    def _write(self, readable: _Readable, assessment: Assessment) -> Outcome:
+        job, stored = readable.job, readable.stored
         new_metadata = label_metadata(
-            metadata, upload_id=job.event.upload_id, prediction=prediction, classified_at=classified_at
+            stored.info.metadata, upload_id=job.event.upload_id, assessment=assessment, classified_at=utc_now()
         )
         # The row gets the label exactly as stored on the object (probability rounded as written there),
         # so a re-delivered job that finds the label already written leaves the row as it is.
@@ -141,22 +198,25 @@ class ClassificationWorker:
                 current = conn.execute(
                     update(images)
                     .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
-                    .values(status="done", error=None, **_row_values(written))
+                    .values(**_row_values(written))
                 )
                 if current.rowcount == 0:
                     return Outcome.STALE  # replaced or deleted while it was being classified
                 self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
-        return Outcome.LABELLED
+        return Outcome.REFUSED if written.refusal else Outcome.LABELLED
 
 
 class WorkerPool:
     """Threads that claim and handle jobs until stopped."""
 
-    def __init__(self, worker: ClassificationWorker, queue: JobQueue, *, concurrency: int) -> None:
+    def __init__(
+        self, worker: ClassificationWorker, queue: JobQueue, *, concurrency: int, batch_size: int = BATCH_SIZE
+    ) -> None:
         self._worker = worker
         self._queue = queue
+        self._batch_size = batch_size
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"spotcheck-worker-{i}", daemon=True) for i in range(concurrency)
@@ -180,9 +240,14 @@ class WorkerPool:
         while not self._stop.is_set():
             try:
                 job = self._queue.claim(timeout=0.5)
-                if job is not None:
-                    outcome = self._worker.handle(job)
-                    log.info("job %s for %s: %s", job.id, job.event.object_key, outcome)
+                if job is None:
+                    continue
+                # Micro-batching: whatever else is already waiting joins this job, up to the batch size.
+                batch = [job]
+                while len(batch) < self._batch_size and (more := self._queue.claim(timeout=0)) is not None:
+                    batch.append(more)
+                for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
+                    log.info("job %s for %s: %s", done.id, done.event.object_key, outcome)
             except Exception:  # keep the worker alive; the job's lease hands it out again
                 log.exception("worker error")
                 self._stop.wait(1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import (
     Column,
     DateTime,
@@ -15,9 +17,19 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["images", "jobs", "metadata", "users"]
+__all__ = ["ImageStatus", "images", "jobs", "metadata", "users"]
 
 metadata = MetaData()
+
+
+class ImageStatus(StrEnum):
+    """Where an upload's analysis stands (``images.status``)."""
+
+    PENDING = "pending"
+    DONE = "done"  # labelled BENIGN or MALIGNANT
+    REFUSED = "refused"  # the photo gate refused it: no label, a reason
+    FAILED = "failed"  # it could not be analysed
+
 
 users = Table(
     "users",
@@ -36,13 +48,14 @@ images = Table(
     Column("file_name", String(200), primary_key=True),
     Column("object_key", String(300), nullable=False, unique=True),
     Column("upload_id", String(36), nullable=False),
-    Column("status", String(16), nullable=False),  # pending | done | failed
+    Column("status", String(16), nullable=False),  # an ImageStatus
     Column("size", Integer, nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False),
     Column("classification", String(16)),
     Column("malignant_probability", Float),
     Column("model_version", String(120)),
     Column("classified_at", DateTime(timezone=True)),
+    Column("refusal", String(32)),  # a RefusalReason, when status is refused
     Column("error", Text),
     Index("ix_images_owner_uploaded", "owner_id", "uploaded_at"),
 )

@@ -2,7 +2,6 @@
 
 from spotcheck.gallery.service import (
     AnalysisFailedError,
-    Detection,
     Gallery,
     ImageNotFoundError,
     ImagePage,
@@ -12,7 +11,6 @@ from spotcheck.gallery.service import (
 
 __all__ = [
     "AnalysisFailedError",
-    "Detection",
     "Gallery",
     "ImageNotFoundError",
     "ImagePage",

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from spotcheck.classifier.base import Prediction
+from spotcheck.classifier.base import Assessment, Prediction
 from spotcheck.classifier.labels import Classification
+from spotcheck.photocheck.reasons import RefusalReason
 
 __all__ = ["UPLOAD_ID", "StoredLabel", "label_metadata", "read_label"]
 
@@ -17,26 +18,38 @@ CLASSIFICATION = "classification"
 MALIGNANT_PROBABILITY = "malignant-probability"
 MODEL_VERSION = "model-version"
 CLASSIFIED_AT = "classified-at"
+REFUSED = "refused"  # the photo gate's reason, instead of a classification
 
 
 @dataclass(frozen=True, slots=True)
 class StoredLabel:
+    """A classification, or the photo gate's refusal: exactly one of ``classification`` and ``refusal``."""
+
     upload_id: str
-    classification: Classification
-    malignant_probability: float
     model_version: str
     classified_at: datetime
+    classification: Classification | None = None
+    malignant_probability: float | None = None
+    refusal: RefusalReason | None = None
 
 
 def label_metadata(
-    current: Mapping[str, str], *, upload_id: str, prediction: Prediction, classified_at: datetime
+    current: Mapping[str, str], *, upload_id: str, assessment: Assessment, classified_at: datetime
 ) -> dict[str, str]:
+    kept = {k: v for k, v in current.items() if k not in (CLASSIFICATION, MALIGNANT_PROBABILITY, REFUSED)}
+    outcome = (
+        {
+            CLASSIFICATION: assessment.classification.value,
+            MALIGNANT_PROBABILITY: f"{assessment.malignant_probability:.6f}",
+        }
+        if isinstance(assessment, Prediction)
+        else {REFUSED: assessment.reason.value}
+    )
     return {
-        **current,
+        **kept,
         UPLOAD_ID: upload_id,
-        CLASSIFICATION: prediction.classification.value,
-        MALIGNANT_PROBABILITY: f"{prediction.malignant_probability:.6f}",
-        MODEL_VERSION: prediction.model_version,
+        **outcome,
+        MODEL_VERSION: assessment.model_version,
         CLASSIFIED_AT: classified_at.isoformat(),
     }
 
@@ -44,12 +57,16 @@ def label_metadata(
 def read_label(metadata: Mapping[str, str]) -> StoredLabel | None:
     """The label in an object's metadata, or None if it has none (or a malformed one)."""
     try:
+        upload_id, model_version = metadata[UPLOAD_ID], metadata[MODEL_VERSION]
+        classified_at = datetime.fromisoformat(metadata[CLASSIFIED_AT])
+        if REFUSED in metadata:
+            return StoredLabel(upload_id, model_version, classified_at, refusal=RefusalReason(metadata[REFUSED]))
         return StoredLabel(
-            upload_id=metadata[UPLOAD_ID],
+            upload_id,
+            model_version,
+            classified_at,
             classification=Classification(metadata[CLASSIFICATION]),
             malignant_probability=float(metadata[MALIGNANT_PROBABILITY]),
-            model_version=metadata[MODEL_VERSION],
-            classified_at=datetime.fromisoformat(metadata[CLASSIFIED_AT]),
         )
     except (KeyError, ValueError):
         return None

@@ -12,15 +12,15 @@ from sqlalchemy.exc import IntegrityError
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
-from spotcheck.db.tables import images
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, read_label
+from spotcheck.db.tables import ImageStatus, images
+from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.images import ImageSanitizer, normalize_file_name, validate_file_name
 from spotcheck.jobs.base import JobQueue, ObjectCreated
+from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
 __all__ = [
     "AnalysisFailedError",
-    "Detection",
     "Gallery",
     "ImageNotFoundError",
     "ImagePage",
@@ -42,7 +42,7 @@ class AnalysisFailedError(Exception):
 @dataclass(frozen=True, slots=True)
 class ImageSummary:
     file_name: str
-    status: str  # pending | done | failed
+    status: ImageStatus
     size: int
     uploaded_at: datetime
     classification: Classification | None
@@ -50,23 +50,13 @@ class ImageSummary:
     model_version: str | None
     classified_at: datetime | None
     error: str | None
+    refusal: RefusalReason | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ImagePage:
     items: list[ImageSummary]
     total: int
-
-
-@dataclass(frozen=True, slots=True)
-class Detection:
-    """Either pending (``classification`` is None) or a label read from the object's metadata."""
-
-    file_name: str
-    classification: Classification | None = None
-    malignant_probability: float | None = None
-    model_version: str | None = None
-    classified_at: datetime | None = None
 
 
 def object_key_for(owner_id: str, file_name: str) -> str:
@@ -76,7 +66,7 @@ def object_key_for(owner_id: str, file_name: str) -> str:
 def _summary(row: Any) -> ImageSummary:
     return ImageSummary(
         file_name=row.file_name,
-        status=row.status,
+        status=ImageStatus(row.status),
         size=row.size,
         uploaded_at=as_utc(row.uploaded_at),
         classification=Classification(row.classification) if row.classification else None,
@@ -84,6 +74,7 @@ def _summary(row: Any) -> ImageSummary:
         model_version=row.model_version,
         classified_at=as_utc(row.classified_at) if row.classified_at else None,
         error=row.error,
+        refusal=RefusalReason(row.refusal) if row.refusal else None,
     )
 
 
@@ -114,10 +105,11 @@ class Gallery:
         values = {
             "object_key": key,
             "upload_id": upload_id,
-            "status": "pending",
+            "status": ImageStatus.PENDING,
             "size": len(clean.jpeg),
             "uploaded_at": now,
             "classification": None,
+            "refusal": None,
             "malignant_probability": None,
             "model_version": None,
             "classified_at": None,
@@ -145,17 +137,18 @@ class Gallery:
                 # A concurrent first upload of this name inserted the row between our update and insert
                 # (databases with row locks); the second round updates that row instead.
         self._queue.publish(ObjectCreated(key, upload_id))
-        return ImageSummary(file_name, "pending", len(clean.jpeg), now, None, None, None, None, None)
+        return ImageSummary(file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None)
 
     def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
         return _summary(self._row(owner_id, file_name))
 
-    def detect(self, *, owner_id: str, file_name: str) -> Detection:
+    def detect(self, *, owner_id: str, file_name: str) -> StoredLabel | None:
+        """The label (a classification or the photo gate's refusal) of the current upload; None while pending."""
         row = self._row(owner_id, file_name)
-        if row.status == "failed":
+        if row.status == ImageStatus.FAILED:
             raise AnalysisFailedError(row.error or "The stored image could not be analysed.")
-        if row.status != "done":
-            return Detection(file_name)
+        if row.status not in (ImageStatus.DONE, ImageStatus.REFUSED):
+            return None
         try:
             info = self._store.head(row.object_key)
         except ObjectNotFoundError:
@@ -163,10 +156,8 @@ class Gallery:
         label = read_label(info.metadata)
         # A label written for an earlier upload of this name is never served for the new image.
         if label is None or label.upload_id != row.upload_id:
-            return Detection(file_name)
-        return Detection(
-            file_name, label.classification, label.malignant_probability, label.model_version, label.classified_at
-        )
+            return None
+        return label
 
     def list_page(self, *, owner_id: str, limit: int, offset: int) -> ImagePage:
         with self._engine.connect() as conn:
@@ -230,8 +221,9 @@ class Gallery:
                         .where(where)
                         .values(
                             upload_id=stored_upload,
-                            status="pending",
+                            status=ImageStatus.PENDING,
                             classification=None,
+                            refusal=None,
                             malignant_probability=None,
                             model_version=None,
                             classified_at=None,
@@ -244,5 +236,7 @@ class Gallery:
     def pending_upload_keys(self) -> list[ObjectCreated]:
         """Every upload still waiting for a label (for reconciliation at start-up)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(select(images.c.object_key, images.c.upload_id).where(images.c.status == "pending"))
+            rows = conn.execute(
+                select(images.c.object_key, images.c.upload_id).where(images.c.status == ImageStatus.PENDING)
+            )
             return [ObjectCreated(r.object_key, r.upload_id) for r in rows]

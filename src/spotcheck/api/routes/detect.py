@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep
-from spotcheck.api.schemas import DetectionPending, DetectionResult, ErrorBody
+from spotcheck.api.schemas import DetectionPending, DetectionRefused, DetectionResult, ErrorBody, RefusalPublic
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
 router = APIRouter(tags=["detect"])
@@ -14,6 +14,10 @@ router = APIRouter(tags=["detect"])
 @router.get(
     "/detect/{fileName:path}",
     responses={
+        200: {
+            "description": "The recommendation (status done), or why the photo cannot be judged (status refused: "
+            "no classification, a reason and a tip for a better photo)"
+        },
         202: {"model": DetectionPending, "description": "Still being analysed; ask again shortly"},
         400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
         404: {"model": ErrorBody, "description": "No such image for this user"},
@@ -22,19 +26,30 @@ router = APIRouter(tags=["detect"])
 )
 def detect(
     fileName: FileName, response: Response, account: CurrentAccount, gallery: GalleryDep
-) -> DetectionResult | DetectionPending:
-    detection = gallery.detect(owner_id=account.id, file_name=fileName)
-    if detection.classification is None:
+) -> DetectionResult | DetectionRefused | DetectionPending:
+    label = gallery.detect(owner_id=account.id, file_name=fileName)
+    if label is None:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Retry-After"] = "1"
         return DetectionPending(file_name=fileName)
-    assert detection.malignant_probability is not None and detection.model_version and detection.classified_at
+    if label.refusal is not None:
+        refusal = RefusalPublic.of(label.refusal)
+        return DetectionRefused(
+            file_name=fileName,
+            reason=refusal.reason,
+            message=refusal.message,
+            tip=refusal.tip,
+            model_version=label.model_version,
+            checked_at=label.classified_at,
+            disclaimer=DISCLAIMER,
+        )
+    assert label.classification is not None and label.malignant_probability is not None
     return DetectionResult(
         file_name=fileName,
-        classification=detection.classification,
-        recommendation=recommendation_for(detection.classification),
-        malignant_probability=detection.malignant_probability,
-        model_version=detection.model_version,
-        classified_at=detection.classified_at,
+        classification=label.classification,
+        recommendation=recommendation_for(label.classification),
+        malignant_probability=label.malignant_probability,
+        model_version=label.model_version,
+        classified_at=label.classified_at,
         disclaimer=DISCLAIMER,
     )

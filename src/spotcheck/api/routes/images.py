@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep
-from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, UploadAccepted
+from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import ACCEPTED_BODY_TYPES, limit_body, read_body, read_upload, store_upload
 from spotcheck.gallery.service import ImageSummary
 
@@ -77,13 +77,14 @@ def _accepted(response: Response, summary: ImageSummary) -> UploadAccepted:
 def _item(summary: ImageSummary) -> ImageItem:
     return ImageItem(
         file_name=summary.file_name,
-        status=summary.status,  # type: ignore[arg-type]
+        status=summary.status,
         size=summary.size,
         uploaded_at=summary.uploaded_at,
         classification=summary.classification,
         malignant_probability=summary.malignant_probability,
         model_version=summary.model_version,
         classified_at=summary.classified_at,
+        refusal=RefusalPublic.of(summary.refusal) if summary.refusal else None,
         error=summary.error,
     )
 
