@@ -1,4 +1,7 @@
-"""The scaled-out configuration: PostgreSQL, `serve` without workers, separate `spotcheck worker` processes."""
+"""The scaled-out configuration: PostgreSQL, `serve` without workers, separate `spotcheck worker` processes.
+
+A shared database is migrated only by `spotcheck db upgrade`, never by a starting server.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +15,17 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, insert, select, text
 
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
-from live_server import LiveServer
+from legacy_schema import legacy_metadata
+from live_server import LiveServer, free_port
 from pg_server import postgres_server
-from spotcheck.db import open_database
+from spotcheck.clock import utc_now
+from spotcheck.db import SchemaBehindError, head_revision, metadata, open_database, upgrade_database, users
 from spotcheck.jobs import ObjectCreated, SqlJobQueue
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -31,14 +38,84 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def database_url(postgres_url: str) -> str:
-    """A fresh database per test on the shared server."""
+def empty_database_url(postgres_url: str) -> str:
+    """A fresh, empty database per test on the shared server."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"CREATE DATABASE {name}"))
     admin.dispose()
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture
+def database_url(empty_database_url: str) -> str:
+    """A fresh database upgraded as an operator would, before any server starts."""
+    upgrade_database(empty_database_url)
+    return empty_database_url
+
+
+def _spotcheck(*args: str, database_url: str, data_dir: Path, model_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "SPOTCHECK_DATABASE_URL": database_url,
+        "SPOTCHECK_DATA_DIR": str(data_dir),
+        "SPOTCHECK_MODEL_PATH": str(model_path),
+        "SPOTCHECK_JWT_SECRET": TEST_SECRET,
+        "SPOTCHECK_WORKER_CONCURRENCY": "0",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "spotcheck", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_migrations_build_exactly_the_tables_module(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            assert list(compare_metadata(MigrationContext.configure(conn), metadata)) == []
+    finally:
+        engine.dispose()
+
+
+def test_a_server_does_not_start_on_an_empty_database(empty_database_url: str) -> None:
+    with pytest.raises(SchemaBehindError) as refused:
+        open_database(empty_database_url)
+    assert str(refused.value) == (
+        f"the database schema is at no revision (an empty database), this SpotCheck needs {head_revision()}: "
+        "run `spotcheck db upgrade`"
+    )
+
+
+def test_serve_refuses_a_database_from_before_migrations_until_db_upgrade(
+    empty_database_url: str, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    url = empty_database_url
+    legacy = create_engine(url)
+    legacy_metadata().create_all(legacy)
+    with legacy.begin() as conn:
+        conn.execute(insert(users).values(id="u", email="ada@example.org", password_hash="x", created_at=utc_now()))
+    legacy.dispose()
+    paths = {"database_url": url, "data_dir": tmp_path / "data", "model_path": tiny_model_path}
+
+    refused = _spotcheck("serve", "--port", str(free_port()), **paths)
+    assert refused.returncode == 2, refused.stderr
+    assert (
+        "spotcheck: the database schema is at no revision (its tables are from a SpotCheck before migrations), "
+        f"this SpotCheck needs {head_revision()}: run `spotcheck db upgrade`"
+    ) in refused.stderr
+    assert _spotcheck("worker", **paths).returncode == 2
+
+    upgraded = _spotcheck("db", "upgrade", **paths)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"upgraded from none (from before migrations, stamped 0001) to {head_revision()}" in upgraded.stdout
+    engine = open_database(url)  # what a starting server does: it no longer refuses
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(select(users.c.email)).scalars().all() == ["ada@example.org"]
+            assert list(compare_metadata(MigrationContext.configure(conn), metadata)) == []
+    finally:
+        engine.dispose()
 
 
 def test_concurrent_workers_never_claim_the_same_job(database_url: str) -> None:

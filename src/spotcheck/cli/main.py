@@ -1,4 +1,4 @@
-"""``spotcheck`` subcommands: serve, worker, classify, train, ensemble, evaluate."""
+"""``spotcheck`` subcommands: serve, worker, db, classify, train, ensemble, evaluate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from spotcheck.cli.classify import classify_command
+from spotcheck.cli.database import db_app
 from spotcheck.cli.training import ensemble_command, evaluate_command, train_command
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.command("classify")(classify_command)
 app.command("train")(train_command)
 app.command("ensemble")(ensemble_command)
 app.command("evaluate")(evaluate_command)
+app.add_typer(db_app, name="db")
 
 
 def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # type: ignore[no-untyped-def]
@@ -28,6 +30,7 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
 
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import Settings
+    from spotcheck.db import SchemaError
     from spotcheck.runtime import build_runtime
 
     try:
@@ -39,6 +42,9 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
         raise typer.Exit(2) from None
     except ValidationError as exc:
         typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    except SchemaError as exc:
+        typer.echo(f"spotcheck: {exc}", err=True)
         raise typer.Exit(2) from None
 
 

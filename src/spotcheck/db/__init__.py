@@ -1,6 +1,26 @@
-"""Relational storage of accounts, uploads and jobs."""
+"""Relational storage of accounts, uploads and jobs, and the migrations of its schema."""
 
 from spotcheck.db.engine import open_database
+from spotcheck.db.migrate import (
+    SchemaBehindError,
+    SchemaError,
+    Upgrade,
+    check_schema,
+    head_revision,
+    upgrade_database,
+)
 from spotcheck.db.tables import images, jobs, metadata, users
 
-__all__ = ["images", "jobs", "metadata", "open_database", "users"]
+__all__ = [
+    "SchemaBehindError",
+    "SchemaError",
+    "Upgrade",
+    "check_schema",
+    "head_revision",
+    "images",
+    "jobs",
+    "metadata",
+    "open_database",
+    "upgrade_database",
+    "users",
+]

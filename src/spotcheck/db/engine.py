@@ -6,9 +6,9 @@ import sqlite3
 import weakref
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 
-from spotcheck.db.tables import metadata
+from spotcheck.db.migrate import check_schema, upgrade_database, upgrade_schema
 
 __all__ = ["open_database"]
 
@@ -49,12 +49,28 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def open_database(url: str) -> Engine:
-    """Engine with the schema created; SQLite gets WAL, foreign keys, a busy timeout and no stray statements."""
-    if url.startswith("sqlite"):
-        connect_args = {"check_same_thread": False, "timeout": 10, "factory": _StatementClosingConnection}
-        engine = create_engine(url, connect_args=connect_args)
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
+    """Engine on a schema at this SpotCheck's revision; SQLite: WAL, foreign keys, busy timeout, no stray statements.
+
+    SQLite (one SpotCheck per file) is upgraded here, at start-up. Any other database is shared by
+    servers and workers that may run different versions during a roll-out, so it is never migrated
+    implicitly: a schema older than this SpotCheck's raises ``SchemaBehindError``, which asks for
+    ``spotcheck db upgrade``.
+    """
+    if make_url(url).get_backend_name() != "sqlite":
         engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
+        try:
+            check_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return engine
+    in_memory = make_url(url).database in (None, "", ":memory:")
+    if not in_memory:
+        upgrade_database(url)  # on its own connection, which locks out other processes while it migrates
+    connect_args = {"check_same_thread": False, "timeout": 10, "factory": _StatementClosingConnection}
+    engine = create_engine(url, connect_args=connect_args)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    if in_memory:  # the database exists only on this engine's connection
+        with engine.begin() as conn:
+            upgrade_schema(conn)
     return engine

@@ -1,0 +1,45 @@
+"""``spotcheck db``: the database schema."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+__all__ = ["db_app"]
+
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade_command(
+    database_url: Annotated[
+        str | None,
+        typer.Option(help="Any SQLAlchemy URL. Default: SPOTCHECK_DATABASE_URL, else SQLite in SPOTCHECK_DATA_DIR."),
+    ] = None,
+) -> None:
+    """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
+    from spotcheck.db import SchemaError, upgrade_database
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if database_url is None:
+        from pydantic import ValidationError
+
+        from spotcheck.config import Settings
+
+        try:
+            database_url = Settings().resolved_database_url
+        except ValidationError as exc:
+            typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        result = upgrade_database(database_url)
+    except SchemaError as exc:
+        typer.echo(f"spotcheck: {exc}", err=True)
+        raise typer.Exit(2) from None
+    before = result.before or ("none (from before migrations, stamped 0001)" if result.stamped_legacy else "none")
+    if result.before == result.after:
+        typer.echo(f"database schema already at {result.after}")
+    else:
+        typer.echo(f"database schema upgraded from {before} to {result.after}")

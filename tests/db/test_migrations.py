@@ -1,0 +1,140 @@
+"""Alembic migrations: they build exactly tables.py, adopt databases from before them, and SQLite upgrades itself."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, insert, inspect, select, text
+from typer.testing import CliRunner
+
+from legacy_schema import legacy_metadata
+from spotcheck.cli import app
+from spotcheck.clock import utc_now
+from spotcheck.db import SchemaError, head_revision, metadata, open_database, upgrade_database, users
+from spotcheck.db.migrate import current_revision
+
+
+def schema_differences(engine: Engine) -> list[Any]:
+    """What Alembic's autogenerate would change to make the database match tables.py."""
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def revision_of(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return current_revision(conn)
+
+
+def test_the_migrations_build_exactly_the_tables_module(tmp_path: Path) -> None:
+    """Fails when tables.py changed without a revision (or a revision without tables.py)."""
+    engine = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        assert revision_of(engine) == head_revision()
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_the_comparison_sees_a_missing_column(tmp_path: Path) -> None:
+    """The check above can fail: a column dropped behind Alembic's back is reported."""
+    engine = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE images DROP COLUMN error"))
+        assert [diff[0] for diff in schema_differences(engine)] == ["add_column"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_from_before_migrations_is_stamped_then_upgraded(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'legacy.db'}"
+    legacy = create_engine(url)
+    legacy_metadata().create_all(legacy)
+    with legacy.begin() as conn:
+        conn.execute(insert(users).values(id="u", email="ada@example.org", password_hash="x", created_at=utc_now()))
+    legacy.dispose()
+
+    result = upgrade_database(url)  # what open_database does first on SQLite
+    assert (result.before, result.stamped_legacy, result.after) == (None, True, head_revision())
+    engine = open_database(url)
+    try:
+        assert revision_of(engine) == head_revision()
+        assert schema_differences(engine) == []
+        with engine.connect() as conn:
+            assert conn.execute(select(users.c.email)).scalars().all() == ["ada@example.org"]
+    finally:
+        engine.dispose()
+
+
+def test_a_database_with_only_some_of_the_tables_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'odd.db'}"
+    partial = create_engine(url)
+    legacy_metadata().tables["users"].create(partial)
+    partial.dispose()
+    with pytest.raises(SchemaError, match=r"has the tables users but not images, jobs"):
+        open_database(url)
+
+
+def test_a_revision_newer_than_this_spotcheck_is_left_alone(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    open_database(url).dispose()
+    raw = create_engine(url)
+    with raw.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    raw.dispose()
+    with caplog.at_level(logging.WARNING, logger="spotcheck.db.migrate"):
+        engine = open_database(url)
+    engine.dispose()
+    assert "at 9999, newer than this SpotCheck's" in caplog.text
+    assert upgrade_database(url).after == "9999"
+
+
+def test_processes_starting_together_on_a_fresh_file_migrate_it_once(tmp_path: Path) -> None:
+    """serve and workers started at once: the first takes the write lock, the others find it done."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    errors: list[BaseException] = []
+
+    def start() -> None:
+        try:
+            open_database(url).dispose()
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+        assert set(inspect(engine).get_table_names()) == {"alembic_version", "users", "images", "jobs"}
+    finally:
+        engine.dispose()
+
+
+def test_an_in_memory_database_is_migrated_on_its_own_connection() -> None:
+    engine = open_database("sqlite://")
+    try:
+        assert revision_of(engine) == head_revision()
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_command(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    first = CliRunner().invoke(app, ["db", "upgrade", "--database-url", url])
+    assert first.exit_code == 0, first.output
+    assert f"upgraded from none to {head_revision()}" in first.stdout
+    again = CliRunner().invoke(app, ["db", "upgrade", "--database-url", url])
+    assert again.exit_code == 0, again.output
+    assert f"already at {head_revision()}" in again.stdout
