@@ -48,6 +48,11 @@ class TrainConfig(BaseModel):
     warmup_epochs: float = 1.0
     ema_decay: float | None = Field(default=None, gt=0.0, lt=1.0, description="Weight EMA per step; None = off.")
     label_smoothing: float = 0.1
+    # Knowledge distillation: an .npz of teacher logits by image id (``scripts/teacher_logits.py``),
+    # and the weight of matching them (temperature ``distill_temperature``) against the labels.
+    teacher_logits: Path | None = None
+    distill_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    distill_temperature: float = Field(default=2.0, gt=0.0)
     dropout: float = 0.2
     bf16: bool = True
     limit_images: int | None = Field(default=None, ge=7, description="Use only this many images (smoke runs).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -84,6 +85,15 @@ def load_split_records(config: TrainConfig) -> tuple[list[LesionImage], dict[str
     return records, split_of
 
 
+def _teacher_logits(path: Path, records: list[LesionImage], index: list[int]) -> np.ndarray:
+    with np.load(path) as saved:
+        by_id = dict(zip(saved["image_ids"].tolist(), saved["logits"], strict=True))
+    missing = [records[i].image_id for i in index if records[i].image_id not in by_id]
+    if missing:
+        raise ValueError(f"{path} has no teacher logits for {len(missing)} training images, e.g. {missing[0]}")
+    return np.stack([by_id[records[i].image_id] for i in index]).astype(np.float32)
+
+
 def safe_threshold(data: LabelledImages, scores: np.ndarray, target: float) -> tuple[float, dict[str, float]]:
     """One threshold that keeps sensitivity at ``target`` or more on every kind of photo present.
 
@@ -152,6 +162,8 @@ def run_training(
     pixels = load_images(records, spec)
     index = {s: [i for i, r in enumerate(records) if split_of[r.image_id] == s] for s in ("train", "val", "test")}
     train, val = labelled(records, pixels, index["train"]), labelled(records, pixels, index["val"])
+    if config.teacher_logits is not None:
+        train = dataclasses.replace(train, teacher=_teacher_logits(config.teacher_logits, records, index["train"]))
 
     network = build_network(
         num_classes=len(DIAGNOSES),

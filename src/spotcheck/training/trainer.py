@@ -37,6 +37,14 @@ class LabelledImages:
     # bool (N,): counts in malignant-vs-benign figures. Actinic keratoses on phone photos do not:
     # pre-malignant, they are reported on their own.
     binary: np.ndarray
+    teacher: np.ndarray | None = None  # float32 (N, classes): a teacher's logits to distil, if any
+
+
+def _distillation_loss(logits: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KL divergence from the teacher's softened distribution, scaled by T^2 (Hinton et al., 2015)."""
+    student = F.log_softmax(logits / temperature, dim=1)
+    target = F.softmax(teacher / temperature, dim=1)
+    return F.kl_div(student, target, reduction="batchmean") * temperature**2
 
 
 def domain_aucs(data: LabelledImages, scores: np.ndarray) -> dict[str, float]:
@@ -149,6 +157,10 @@ def train_network(
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=config.bf16):
                     logits = network(_normalised(images, spec))
                 loss = F.cross_entropy(logits.float(), targets, label_smoothing=config.label_smoothing)
+                if train.teacher is not None:
+                    teacher = torch.from_numpy(train.teacher[idx]).to(device)
+                    distilled = _distillation_loss(logits.float(), teacher, config.distill_temperature)
+                    loss = (1 - config.distill_weight) * loss + config.distill_weight * distilled
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()  # type: ignore[no-untyped-call]
                 optimiser.step()
