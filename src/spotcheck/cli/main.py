@@ -11,7 +11,7 @@ import typer
 
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
-from spotcheck.cli.training import ensemble_command, evaluate_command, train_command
+from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -22,6 +22,7 @@ app.command("classify")(classify_command)
 app.command("train")(train_command)
 app.command("ensemble")(ensemble_command)
 app.command("evaluate")(evaluate_command)
+app.command("gate")(gate_command)
 app.add_typer(db_app, name="db")
 
 

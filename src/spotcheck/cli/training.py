@@ -9,7 +9,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-__all__ = ["ensemble_command", "evaluate_command", "train_command"]
+__all__ = ["ensemble_command", "evaluate_command", "gate_command", "train_command"]
 
 _NEEDS_EXTRA = "this command needs the training extra: pip install -e '.[train]'"
 
@@ -62,7 +62,7 @@ def _one_line(domain: str, figures: dict[str, Any]) -> str:
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
-    typer.echo(json.dumps({k: v for k, v in summary.items() if k != "test"}, indent=2))
+    typer.echo(json.dumps({k: v for k, v in summary.items() if k not in ("test", "gate")}, indent=2))
     for domain, figures in summary["test"].items():
         typer.echo(f"test, {_one_line(domain, figures)}")
     typer.echo(f"reports in {summary['run_dir']}/evaluation")
@@ -100,6 +100,41 @@ def ensemble_command(
     except (DatasetError, FileNotFoundError, ValueError) as exc:
         _fail(str(exc))
     _print_summary(summary)
+
+
+def gate_command(
+    run: Annotated[Path, typer.Argument(help="A finished training or ensemble run folder.")],
+    negatives: Annotated[Path, typer.Option(help="Photos that are not of a lesion (images/ and labels.csv).")] = Path(
+        "../shared/datasets/non-lesion-photos"
+    ),
+    out: Annotated[Path, typer.Option(help="Run folder for the gated model.")] = Path("runs/release-gated"),
+    max_lesion_refusal: Annotated[
+        float, typer.Option(help="Share of validation lesion photos of each kind the lesion head may refuse.")
+    ] = 0.005,
+    bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
+) -> None:
+    """Fit the photo gate's lesion head on a run and export the run with it: the model SpotCheck ships."""
+    try:
+        from spotcheck.training.dataset import DatasetError
+        from spotcheck.training.gate import GateConfig, run_gate
+    except ImportError as exc:
+        _fail(f"{_NEEDS_EXTRA} ({exc})")
+    try:
+        recipe = GateConfig(
+            run=run,
+            negatives_dir=negatives,
+            output_dir=out.parent,
+            run_name=out.name,
+            max_lesion_refusal=max_lesion_refusal,
+            bootstrap_samples=bootstrap,
+        )
+        summary = run_gate(recipe)
+    except (DatasetError, FileNotFoundError, ValueError) as exc:
+        _fail(str(exc))
+    _print_summary(summary)
+    for name, counts in summary["gate"]["test"].items():
+        if "photos" in counts:
+            typer.echo(f"test, {name}: {counts['refused']} of {counts['photos']} refused by the photo gate")
 
 
 def evaluate_command(

