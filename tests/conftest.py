@@ -27,6 +27,12 @@ def tiny_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("model"))
 
 
+@pytest.fixture(scope="session")
+def gated_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model with the photo gate: green photos are refused as not a lesion, others pass."""
+    return write_tiny_model(tmp_path_factory.mktemp("gated-model"), gate=True)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, tiny_model_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET)

@@ -3,6 +3,11 @@
 It averages each colour channel and scores "mel" by red minus blue: a red image is MALIGNANT,
 a blue one BENIGN, so tests can choose the label by choosing the colour.
 
+``gate`` adds the photo gate: a ``lesion_probability`` output, high for red, blue and grey images
+and near 0 for a green one (green is "not a lesion"), and a ``GateSpec`` in the metadata.
+``gate=True`` gives ``OPEN_GATE``, whose quality limits are off so that flat test images pass;
+pass a ``GateSpec`` to test real limits.
+
 ``busywork`` adds that many large matrix products whose result is multiplied by zero: the
 answer is unchanged, but each image costs real compute, for tests that need a worker that is
 still busy when something happens to it.
@@ -18,11 +23,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.onnx import LESION_OUTPUT
+from spotcheck.photocheck.gate import GateSpec
 
-__all__ = ["TINY_MODEL_VERSION", "write_tiny_model"]
+__all__ = ["OPEN_GATE", "TINY_MODEL_VERSION", "write_tiny_model"]
 
 TINY_MODEL_VERSION = "tiny-test-model-1"
 
+
+# A gate that refuses only by the lesion head: any size from 8 px, no sharpness or exposure limits.
+OPEN_GATE = GateSpec(min_side=8, min_sharpness=0.0, min_bright_level=0.0, max_white_fraction=1.0, lesion_threshold=0.5)
 
 _BUSY_SIDE = 1024  # each busywork product is a (1024 x 1024) @ (1024 x 1024) matrix multiply
 
@@ -48,7 +58,32 @@ def _busywork_nodes(count: int) -> tuple[list[onnx.NodeProto], list[onnx.TensorP
     return nodes, initializers
 
 
-def write_tiny_model(directory: Path, *, version: str = TINY_MODEL_VERSION, busywork: int = 0) -> Path:
+def _lesion_nodes() -> tuple[list[onnx.NodeProto], list[onnx.TensorProto]]:
+    """``lesion_probability`` (N,): sigmoid(8 * (red + blue - 2 * green) + 1) of the normalised channel means.
+
+    Red (230, 30, 30) and blue give 1 - 1e-6, mid grey 0.73, skin (200, 150, 140) 0.97, green (30, 230, 30) 0.
+    """
+    nodes = [
+        helper.make_node("MatMul", ["flat", "lesion_w"], ["lesion_score"]),
+        helper.make_node("Add", ["lesion_score", "lesion_b"], ["lesion_logit"]),
+        helper.make_node("Sigmoid", ["lesion_logit"], ["lesion_column"]),
+        helper.make_node("Reshape", ["lesion_column", "lesion_shape"], [LESION_OUTPUT]),
+    ]
+    initializers = [
+        numpy_helper.from_array(np.array([[8.0], [-16.0], [8.0]], dtype=np.float32), "lesion_w"),
+        numpy_helper.from_array(np.array([1.0], dtype=np.float32), "lesion_b"),
+        numpy_helper.from_array(np.array([-1], dtype=np.int64), "lesion_shape"),
+    ]
+    return nodes, initializers
+
+
+def write_tiny_model(
+    directory: Path,
+    *,
+    version: str = TINY_MODEL_VERSION,
+    busywork: int = 0,
+    gate: GateSpec | bool = False,
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     weights = np.zeros((3, len(DIAGNOSES)), dtype=np.float32)
     mel = DIAGNOSES.index("mel")
@@ -66,11 +101,18 @@ def write_tiny_model(directory: Path, *, version: str = TINY_MODEL_VERSION, busy
         nodes[-1].output[0] = "plain_logits"
         nodes += [*busy_nodes, helper.make_node("Add", ["plain_logits", "zero"], ["logits"])]
         initializers += busy_initializers
+    outputs = [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(DIAGNOSES)])]
+    spec = OPEN_GATE if gate is True else (gate if isinstance(gate, GateSpec) else None)
+    if spec is not None:
+        lesion_nodes, lesion_initializers = _lesion_nodes()
+        nodes += lesion_nodes
+        initializers += lesion_initializers
+        outputs.append(helper.make_tensor_value_info(LESION_OUTPUT, TensorProto.FLOAT, ["batch"]))
     graph = helper.make_graph(
         [*nodes, helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1)],
         "tiny",
         [helper.make_tensor_value_info("pixels", TensorProto.FLOAT, ["batch", 3, 32, 32])],
-        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(DIAGNOSES)])],
+        outputs,
         initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
@@ -85,5 +127,6 @@ def write_tiny_model(directory: Path, *, version: str = TINY_MODEL_VERSION, busy
         classes=DIAGNOSES,
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=0.5,
+        gate=spec,
     ).write(path.with_suffix(".json"))
     return path
