@@ -7,9 +7,17 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from images import BLUE, RED
-from spotcheck.classifier import Classification, ModelMetadata, ModelUnavailableError, OnnxClassifier
-from tiny_model import TINY_MODEL_VERSION, write_tiny_model
+from images import BLUE, GREEN, RED
+from spotcheck.classifier import (
+    Classification,
+    ModelMetadata,
+    ModelUnavailableError,
+    OnnxClassifier,
+    Prediction,
+    Refusal,
+)
+from spotcheck.photocheck import GateSpec, RefusalReason
+from tiny_model import OPEN_GATE, TINY_MODEL_VERSION, write_tiny_model
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +93,104 @@ def test_corrupt_model_file(tmp_path: Path, tiny_model_path: Path) -> None:
     shutil.copy(tiny_model_path.with_suffix(".json"), model.with_suffix(".json"))
     with pytest.raises(ModelUnavailableError, match=r"cannot load the model .*broken\.onnx"):
         OnnxClassifier(model)
+
+
+# --- the photo gate -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def gated(gated_model_path: Path) -> OnnxClassifier:
+    return OnnxClassifier(gated_model_path)
+
+
+def _textured(colour: tuple[int, int, int], *, gain: float = 1.0, size: tuple[int, int] = (400, 300)) -> Image.Image:
+    """Hard-edged blocks of random brightness in ``colour``, with fine noise: a sharp photo (gain < 1 darkens it)."""
+    width, height = size
+    rng = np.random.default_rng(7)
+    shade = np.kron(rng.uniform(0.6, 1.0, size=(height // 10, width // 10)), np.ones((10, 10)))
+    shade = shade + rng.normal(0, 0.03, size=(height, width))
+    pixels = shade[:, :, None] * np.array(colour, dtype=np.float64) * gain
+    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+
+
+def test_the_lesion_head_refuses_what_is_not_a_lesion(gated: OnnxClassifier) -> None:
+    red, green, blue = gated.classify([Image.new("RGB", (64, 48), c) for c in (RED, GREEN, BLUE)])
+    assert green == Refusal(RefusalReason.NOT_A_LESION, TINY_MODEL_VERSION)
+    assert isinstance(red, Prediction) and red.classification is Classification.MALIGNANT
+    assert isinstance(blue, Prediction) and blue.classification is Classification.BENIGN
+
+
+def test_a_photo_below_the_least_side_is_refused_as_too_small(gated: OnnxClassifier) -> None:
+    assert OPEN_GATE.min_side == 8
+    small, enough = gated.classify([Image.new("RGB", (200, 7), RED), Image.new("RGB", (8, 8), RED)])
+    assert small == Refusal(RefusalReason.TOO_SMALL, TINY_MODEL_VERSION)
+    assert isinstance(enough, Prediction)
+
+
+def test_the_default_quality_limits_refuse_dark_bright_blurry_and_small(tmp_path: Path) -> None:
+    classifier = OnnxClassifier(write_tiny_model(tmp_path, gate=GateSpec(lesion_threshold=0.5)))
+    photos = {
+        "sharp": _textured(RED),
+        "dark": _textured(RED, gain=0.1),
+        "bright": Image.new("RGB", (400, 300), (255, 255, 255)),
+        "flat": Image.new("RGB", (400, 300), RED),
+        "small": _textured(RED, size=(120, 90)),
+        "sharp green": _textured(GREEN),
+    }
+    sharp, dark, bright, flat, small, green = classifier.classify(list(photos.values()))
+    assert isinstance(sharp, Prediction) and sharp.classification is Classification.MALIGNANT
+    assert dark == Refusal(RefusalReason.TOO_DARK, TINY_MODEL_VERSION)
+    assert bright == Refusal(RefusalReason.TOO_BRIGHT, TINY_MODEL_VERSION)
+    assert flat == Refusal(RefusalReason.BLURRY, TINY_MODEL_VERSION)
+    assert small == Refusal(RefusalReason.TOO_SMALL, TINY_MODEL_VERSION)  # 90 px < the default 96
+    assert green == Refusal(RefusalReason.NOT_A_LESION, TINY_MODEL_VERSION)
+
+
+def test_quality_refusals_are_decided_before_the_model(gated: OnnxClassifier) -> None:
+    assert gated.prepare(Image.new("RGB", (7, 7), GREEN)) == Refusal(RefusalReason.TOO_SMALL, TINY_MODEL_VERSION)
+    pixels = gated.prepare(Image.new("RGB", (64, 48), GREEN))  # not a lesion: only the model can tell
+    assert isinstance(pixels, np.ndarray) and pixels.shape == (32, 32, 3) and pixels.dtype == np.uint8
+
+
+def test_prepare_then_assess_gives_what_classify_gives(gated: OnnxClassifier) -> None:
+    photos = [
+        Image.new("RGB", (64, 48), RED),
+        Image.new("RGB", (5, 300), RED),
+        Image.new("RGB", (64, 48), GREEN),
+        Image.new("RGB", (48, 64), BLUE),
+        Image.new("L", (40, 40), 128),
+    ]
+    assessed = gated.assess([gated.prepare(photo) for photo in photos])
+    assert assessed == gated.classify(photos)
+    assert [type(a) for a in assessed] == [Prediction, Refusal, Refusal, Prediction, Prediction]
+
+
+def test_assess_keeps_the_order_when_every_photo_is_refused_before_the_model(gated: OnnxClassifier) -> None:
+    refused = [gated.prepare(Image.new("RGB", (4, 4), c)) for c in (RED, BLUE)]
+    assert gated.assess(refused) == [Refusal(RefusalReason.TOO_SMALL, TINY_MODEL_VERSION)] * 2
+
+
+def test_without_a_gate_green_is_classified_not_refused(classifier: OnnxClassifier) -> None:
+    (green,) = classifier.classify([Image.new("RGB", (4, 4), GREEN)])
+    assert isinstance(green, Prediction)
+
+
+def test_a_lesion_threshold_needs_the_lesion_output(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path)  # no lesion_probability output
+    meta = ModelMetadata.read(model.with_suffix(".json"))
+    meta.model_copy(update={"gate": GateSpec(lesion_threshold=0.5)}).write(model.with_suffix(".json"))
+    with pytest.raises(
+        ModelUnavailableError, match=r"sets a lesion threshold, but .*tiny\.onnx has no 'lesion_probability'"
+    ):
+        OnnxClassifier(model)
+
+
+def test_a_gate_without_a_lesion_threshold_works_on_a_graph_without_the_output(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path)
+    meta = ModelMetadata.read(model.with_suffix(".json"))
+    meta.model_copy(update={"gate": OPEN_GATE.model_copy(update={"lesion_threshold": None})}).write(
+        model.with_suffix(".json")
+    )
+    small, green = OnnxClassifier(model).classify([Image.new("RGB", (4, 4), GREEN), Image.new("RGB", (64, 48), GREEN)])
+    assert small == Refusal(RefusalReason.TOO_SMALL, TINY_MODEL_VERSION)
+    assert isinstance(green, Prediction)
