@@ -1,4 +1,5 @@
-"""The classification worker: idempotent, never labels a stale upload, retries storage faults, then gives up."""
+"""The classification worker: idempotent, never labels a stale upload, retries storage faults, then gives up;
+writes the photo gate's refusals; classifies claimed jobs in micro-batches."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ from PIL import Image
 from sqlalchemy import Engine, func, select
 
 from conftest import SHORT_LEASE_SECONDS
-from images import BLUE, RED, image_bytes
+from images import BLUE, GREEN, RED, image_bytes
 from spotcheck.auth import AccountService
-from spotcheck.classification import ClassificationWorker, Outcome
+from spotcheck.classification import ClassificationWorker, Outcome, WorkerPool
 from spotcheck.classification.worker import exponential_backoff
-from spotcheck.classifier.base import Classifier, Prediction
+from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db import images, jobs, open_database
@@ -51,11 +52,13 @@ class CountingClassifier:
         self._inner = inner
         self.version = inner.version
         self.calls = 0
+        self.batch_sizes: list[int] = []
         self._during = during
         self._fail = fail
 
-    def classify(self, batch: Sequence[Image.Image]) -> list[Prediction]:
+    def classify(self, batch: Sequence[Image.Image]) -> list[Assessment]:
         self.calls += 1
+        self.batch_sizes.append(len(batch))
         if self.calls <= self._fail:
             raise RuntimeError("onnxruntime: out of memory")
         if self._during is not None:
@@ -118,8 +121,14 @@ def parts(tmp_path: Path) -> Parts:
     return _parts(tmp_path)
 
 
-def _upload(parts: Parts, colour: tuple[int, int, int] = RED) -> None:
-    parts.gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(colour))
+@pytest.fixture
+def gated(gated_model_path: Path) -> Classifier:
+    """The tiny model behind the photo gate: green photos are refused as not a lesion."""
+    return OnnxClassifier(gated_model_path)
+
+
+def _upload(parts: Parts, colour: tuple[int, int, int] = RED, name: str = "mole.jpg") -> None:
+    parts.gallery.upload(owner_id=parts.owner, file_name=name, data=image_bytes(colour))
 
 
 def _label(parts: Parts) -> str | None:
@@ -302,3 +311,126 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     (before,) = store.list()
     assert worker.handle(abandoned) is Outcome.ALREADY_LABELLED
     assert list(store.list()) == [before]
+
+
+# --- the photo gate's refusals --------------------------------------------------------------
+
+
+def test_a_refused_photo_is_stored_as_refused(parts: Parts, gated: Classifier) -> None:
+    _upload(parts, GREEN)
+    assert parts.worker(gated).handle(parts.claim()) is Outcome.REFUSED
+    row = parts.row()
+    assert (row.status, row.refusal) == ("refused", "not-a-lesion")
+    assert (row.classification, row.malignant_probability, row.error) == (None, None, None)
+    assert row.model_version == gated.version and row.classified_at is not None
+    (info,) = parts.store.list()
+    assert info.metadata["refused"] == "not-a-lesion"
+    assert "classification" not in info.metadata and "malignant-probability" not in info.metadata
+    label = parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg")
+    assert label is not None and label.refusal == "not-a-lesion" and label.classification is None
+    assert parts.queue.claim(timeout=0) is None  # the job is done, not retried
+
+
+def test_a_redelivered_job_finds_the_refusal_and_changes_nothing(parts: Parts, gated: Classifier) -> None:
+    _upload(parts, GREEN)
+    classifier = CountingClassifier(gated)
+    worker = parts.worker(classifier)
+    assert worker.handle(parts.claim()) is Outcome.REFUSED
+    (before,) = parts.store.list()
+    row_before = parts.row()
+
+    parts.queue.publish(_event_of(parts))
+    assert worker.handle(parts.claim()) is Outcome.ALREADY_LABELLED
+    assert list(parts.store.list()) == [before]
+    assert parts.row() == row_before
+    assert classifier.calls == 1
+
+
+def test_a_refusal_is_replaced_when_a_usable_photo_is_uploaded_under_its_name(parts: Parts, gated: Classifier) -> None:
+    _upload(parts, GREEN)
+    worker = parts.worker(gated)
+    assert worker.handle(parts.claim()) is Outcome.REFUSED
+    _upload(parts, RED)
+    assert parts.row().status == "pending" and parts.row().refusal is None
+    assert worker.handle(parts.claim()) is Outcome.LABELLED
+    row = parts.row()
+    assert (row.status, row.classification, row.refusal) == ("done", "MALIGNANT", None)
+    (info,) = parts.store.list()
+    assert "refused" not in info.metadata and info.metadata["classification"] == "MALIGNANT"
+
+
+# --- micro-batches --------------------------------------------------------------------------
+
+
+def _rows_by_name(parts: Parts) -> dict[str, Any]:
+    with parts.engine.connect() as conn:
+        return {r.file_name: r for r in conn.execute(select(images))}
+
+
+def test_a_batch_gets_an_outcome_per_job_from_one_classifier_call(parts: Parts, gated: Classifier) -> None:
+    for name, colour in (("red.jpg", RED), ("blue.jpg", BLUE), ("green.jpg", GREEN), ("gone.jpg", RED)):
+        _upload(parts, colour, name)
+    _upload(parts, RED, "twice.jpg")
+    _upload(parts, GREEN, "twice.jpg")  # the first upload's job is stale
+    gone = next(info.key for info in parts.store.list() if info.key.endswith("/gone.jpg"))
+    parts.store.delete(gone)
+    batch = [parts.claim() for _ in range(6)]
+    assert parts.queue.claim(timeout=0) is None
+    rows = _rows_by_name(parts)
+    current = {row.upload_id for row in rows.values()}
+
+    def name_of(job: Job) -> str:
+        name = job.event.object_key.rsplit("/", 1)[1]
+        return name if job.event.upload_id in current else f"old {name}"
+
+    classifier = CountingClassifier(gated)
+    outcomes = dict(zip([name_of(job) for job in batch], parts.worker(classifier).handle_batch(batch), strict=True))
+    assert outcomes == {
+        "red.jpg": Outcome.LABELLED,
+        "blue.jpg": Outcome.LABELLED,
+        "green.jpg": Outcome.REFUSED,
+        "gone.jpg": Outcome.STALE,
+        "old twice.jpg": Outcome.STALE,
+        "twice.jpg": Outcome.REFUSED,
+    }
+    assert classifier.batch_sizes == [4]  # one call, with only the images that needed classifying
+
+    rows = _rows_by_name(parts)
+    assert (rows["red.jpg"].status, rows["red.jpg"].classification) == ("done", "MALIGNANT")
+    assert (rows["blue.jpg"].status, rows["blue.jpg"].classification) == ("done", "BENIGN")
+    for name in ("green.jpg", "twice.jpg"):
+        assert (rows[name].status, rows[name].refusal, rows[name].classification) == ("refused", "not-a-lesion", None)
+    assert rows["gone.jpg"].status == "pending"
+    assert parts.queue.claim(timeout=0) is None  # every job settled, none to retry
+
+
+def _wait_until_none_pending(parts: Parts, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while any(row.status == "pending" for row in _rows_by_name(parts).values()):
+        assert time.monotonic() < deadline, "jobs still pending"
+        time.sleep(0.05)
+
+
+def test_a_pool_takes_jobs_already_waiting_as_one_batch(parts: Parts, gated: Classifier) -> None:
+    colours = [RED, BLUE, GREEN, RED, GREEN]
+    for i, colour in enumerate(colours):
+        _upload(parts, colour, f"{i}.jpg")
+    classifier = CountingClassifier(gated)
+    pool = WorkerPool(parts.worker(classifier), parts.queue, concurrency=1)
+    pool.start()
+    try:
+        _wait_until_none_pending(parts)
+    finally:
+        pool.stop()
+    rows = _rows_by_name(parts)
+    expected = {
+        RED: ("done", "MALIGNANT", None),
+        BLUE: ("done", "BENIGN", None),
+        GREEN: ("refused", None, "not-a-lesion"),
+    }
+    for i, colour in enumerate(colours):
+        row = rows[f"{i}.jpg"]
+        assert (row.status, row.classification, row.refusal) == expected[colour]
+    assert sum(classifier.batch_sizes) == len(colours)
+    assert max(classifier.batch_sizes) > 1  # the waiting jobs were classified together
+    assert parts.queue.claim(timeout=0) is None
