@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from images import BLUE, RED, image_bytes
+from images import BLUE, GREEN, RED, image_bytes
 from spotcheck.cli import app
 from tiny_model import TINY_MODEL_VERSION
 
 KEYS = {"file", "classification", "malignantProbability", "modelVersion"}
+REFUSED_KEYS = {"file", "classification", "refused", "modelVersion"}
 
 
 @pytest.fixture
@@ -92,3 +93,53 @@ def test_real_process_writes_jsonl_and_no_progress_bar(folder: Path, tiny_model_
     ]
     # stderr is not a terminal here, so only the summary line is written to it.
     assert done.stderr.strip() == "1 of 3 files could not be read"
+
+
+@pytest.fixture
+def gated_folder(tmp_path: Path) -> Path:
+    (tmp_path / "a-red.jpg").write_bytes(image_bytes(RED))
+    (tmp_path / "b-green.jpg").write_bytes(image_bytes(GREEN))
+    (tmp_path / "c-blue.png").write_bytes(image_bytes(BLUE, fmt="PNG"))
+    return tmp_path
+
+
+def test_jsonl_reports_a_refused_photo_without_a_classification(gated_folder: Path, gated_model_path: Path) -> None:
+    command = ["classify", "--format", "jsonl", "--model", str(gated_model_path), str(gated_folder)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    red, green, blue = _jsonl(result.stdout)
+    assert set(red) == set(blue) == KEYS
+    assert (red["classification"], blue["classification"]) == ("MALIGNANT", "BENIGN")
+    assert set(green) == REFUSED_KEYS
+    assert green == {
+        "file": str(gated_folder / "b-green.jpg"),
+        "classification": None,
+        "refused": "not-a-lesion",
+        "modelVersion": TINY_MODEL_VERSION,
+    }
+    assert result.stderr == ""  # a refusal is an answer, not an unreadable file
+
+
+def test_table_shows_a_refused_photo_as_refused_with_its_reason(gated_folder: Path, gated_model_path: Path) -> None:
+    result = CliRunner().invoke(app, ["classify", "--model", str(gated_model_path), str(gated_folder)])
+    assert result.exit_code == 0, result.output
+    _header, red, green, blue = result.stdout.splitlines()
+    assert red.split()[:2] == [str(gated_folder / "a-red.jpg"), "MALIGNANT"]
+    assert green.split() == [str(gated_folder / "b-green.jpg"), "REFUSED", "not-a-lesion"]
+    assert blue.split()[:2] == [str(gated_folder / "c-blue.png"), "BENIGN"]
+
+
+def test_refusals_keep_their_place_across_batches(tmp_path: Path, gated_model_path: Path) -> None:
+    # 40 files span two batches of 32; every third one is green and refused.
+    paths = []
+    for i in range(40):
+        path = tmp_path / f"{i:03d}.jpg"
+        path.write_bytes(image_bytes(GREEN if i % 3 == 0 else RED))
+        paths.append(str(path))
+    result = CliRunner().invoke(app, ["classify", "--format", "jsonl", "--model", str(gated_model_path), *paths])
+    assert result.exit_code == 0, result.output
+    rows = _jsonl(result.stdout)
+    assert [r["file"] for r in rows] == paths
+    assert [r.get("refused") or r["classification"] for r in rows] == [
+        "not-a-lesion" if i % 3 == 0 else "MALIGNANT" for i in range(40)
+    ]
