@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSi
 from conftest import TEST_SECRET
 from live_server import LiveServer
 from spotcheck.classifier.labels import Classification
+from spotcheck.photocheck import RefusalReason, guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -42,12 +43,8 @@ PASSWORD = "correct horse battery"
 MAX_UPLOAD_BYTES = 1_000_000  # small, so a too-large upload is quick to make
 PHONE = ViewportSize(width=375, height=812)
 DESKTOP = ViewportSize(width=1280, height=800)
-REFUSAL = {
-    "reason": "blurry",
-    "message": "This photo is too blurry to judge.",
-    "tip": "Hold the phone about 10 cm from the spot, tap the spot on the screen to focus, and keep still.",
-}
-REFUSAL_META = {"modelVersion": "tiny-test-model-1", "checkedAt": "2026-05-04T10:00:00Z", "disclaimer": DISCLAIMER}
+# The server runs the tiny model behind the photo gate: it refuses green photos as not a lesion.
+REFUSAL = guidance_for(RefusalReason.NOT_A_LESION)
 PHOTO_HINT = "A sharp, well-lit close-up of one spot. JPEG, PNG, WebP or HEIC. You can also drag an image here."
 
 if not CHROMIUM.exists():
@@ -55,10 +52,10 @@ if not CHROMIUM.exists():
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tiny_model_path: Path) -> Iterator[LiveServer]:
+def server(tmp_path_factory: pytest.TempPathFactory, gated_model_path: Path) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("ui") / "data"
     env = {"SPOTCHECK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)}
-    with LiveServer(data_dir=data_dir, model_path=tiny_model_path, jwt_secret=TEST_SECRET, env=env) as live:
+    with LiveServer(data_dir=data_dir, model_path=gated_model_path, jwt_secret=TEST_SECRET, env=env) as live:
         yield live
 
 
@@ -161,27 +158,15 @@ def _noise_png(side: int) -> bytes:
     return out.getvalue()
 
 
-def _refuse_every_photo(page: Page) -> None:
-    """Answer /detect and the history as a server whose photo gate refuses every photo (CONTRACT: "refused").
-
-    Uploads, thumbnails and deletes still reach the real server.
-    """
-
-    def detect(route: Route) -> None:
-        file_name = route.request.url.rsplit("/", 1)[1]
-        route.fulfill(json={"fileName": file_name, "status": "refused", **REFUSAL, **REFUSAL_META})
-
-    def listing(route: Route) -> None:
-        if route.request.method != "GET":
-            route.continue_()
-            return
-        body = route.fetch().json()
-        for item in body["items"]:
-            item.update(status="refused", classification=None, malignantProbability=None, refusal=REFUSAL)
-        route.fulfill(json=body)
-
-    page.route("**/detect/*", detect)
-    page.route(re.compile(r"/images\?"), listing)
+def _green_photo(directory: Path) -> Path:
+    """The lesion photo with its brightness put in the green channel: as sharp and well lit as the
+    original, but the gated tiny model's lesion head calls it not a lesion."""
+    with Image.open(_lesion()) as lesion:
+        grey = lesion.convert("L")
+    dim = grey.point(lambda level: round(level * 0.3))
+    path = directory / "green-spot.jpg"
+    Image.merge("RGB", (dim, grey, dim)).save(path, quality=95)
+    return path
 
 
 def _status(page: Page) -> str:
@@ -436,7 +421,9 @@ def test_everything_is_reachable_by_keyboard(page: Page, server: LiveServer) -> 
     expect(page.get_by_role("button", name="Upload")).to_be_focused()
 
 
-def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(page: Page, server: LiveServer) -> None:
+def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(
+    page: Page, server: LiveServer, tmp_path: Path
+) -> None:
     _register(server, "refused@example.org")
     _sign_in(page, "refused@example.org")
     # The guidance is there before anything is uploaded.
@@ -446,16 +433,21 @@ def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(page: Pa
     expect(tips).to_contain_text("daylight, no flash, and no shadow over the spot")
     expect(tips).to_contain_text("tap the spot on the screen to focus, then hold still")
 
-    _refuse_every_photo(page)
-    page.get_by_label("Photo").set_input_files(_lesion())
+    page.get_by_label("Photo").set_input_files(_green_photo(tmp_path))
+    expect(page.get_by_label("Photo")).to_have_accessible_description(PHOTO_HINT)  # the browser's check passes it
     page.get_by_role("button", name="Upload").click()
     result = page.get_by_role("region", name="Result")
     expect(result.get_by_text("Photo not usable")).to_be_visible()
-    expect(result.get_by_text(REFUSAL["message"], exact=True)).to_be_visible()
-    expect(result.get_by_text(f"For a better photo: {REFUSAL['tip']}", exact=True)).to_be_visible()
+    expect(result.get_by_text(REFUSAL.message, exact=True)).to_be_visible()
+    expect(result.get_by_text(f"For a better photo: {REFUSAL.tip}", exact=True)).to_be_visible()
     expect(result.get_by_text(DISCLAIMER, exact=True)).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Photo not usable: This photo is too blurry to judge.")
+    expect(page.get_by_role("status")).to_contain_text(f"Photo not usable: {REFUSAL.message}")
     expect(result.locator("#result-state")).to_have_attribute("data-state", "refused")
+    # The server refused it, by the contract's shape (no verdict in the answer either).
+    (item,) = page.request.get("/images").json()["items"]
+    assert (item["status"], item["classification"], item["refusal"]["reason"]) == ("refused", None, "not-a-lesion")
+    answer = page.request.get(f"/detect/{item['fileName']}").json()
+    assert answer["status"] == "refused" and "classification" not in answer and "recommendation" not in answer
 
     def shows_no_verdict() -> None:
         for label in Classification:
@@ -467,7 +459,7 @@ def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(page: Pa
     history = page.get_by_role("region", name="History").get_by_role("listitem")
     expect(history).to_have_count(1)
     expect(history.first).to_contain_text("Photo not usable")
-    expect(history.first).to_contain_text("Too blurry")
+    expect(history.first).to_contain_text("No skin spot found")
     shows_no_verdict()
     _screenshot(page, "11-refused")
 
@@ -480,7 +472,7 @@ def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(page: Pa
     # Reopened from the history after a reload, it is still refused, still without a verdict.
     page.reload()
     history.first.get_by_role("button").first.click()
-    expect(result.get_by_text(REFUSAL["message"], exact=True)).to_be_visible()
+    expect(result.get_by_text(REFUSAL.message, exact=True)).to_be_visible()
     shows_no_verdict()
 
 
