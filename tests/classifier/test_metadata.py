@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from spotcheck.classifier import DIAGNOSES, MALIGNANT_DIAGNOSES, InputSpec, ModelMetadata
+from spotcheck.photocheck import GateSpec
 
 SPEC = InputSpec(height=150, width=200, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
 
@@ -51,3 +52,17 @@ def test_write_then_read_round_trips(tmp_path: Path) -> None:
     assert ModelMetadata.read(tmp_path / "m.json") == meta
     # Sorted, so the file is byte-stable from run to run.
     assert json.loads((tmp_path / "m.json").read_text())["malignant_classes"] == ["akiec", "bcc", "mel"]
+
+
+def test_a_gate_round_trips_and_is_absent_by_default(tmp_path: Path) -> None:
+    assert _metadata().gate is None
+    meta = _metadata(gate=GateSpec(min_side=64, min_sharpness=0.1, lesion_threshold=0.35))
+    meta.write(tmp_path / "m.json")
+    assert ModelMetadata.read(tmp_path / "m.json") == meta
+    assert json.loads((tmp_path / "m.json").read_text())["gate"]["lesion_threshold"] == 0.35
+
+
+@pytest.mark.parametrize("gate", [{"lesion_threshold": 1.5}, {"lesion_threshold": -0.1}, {"min_side": 0}])
+def test_a_gate_out_of_range_is_refused(gate: dict[str, object]) -> None:
+    with pytest.raises(ValidationError, match="gate"):
+        _metadata(gate=gate)
