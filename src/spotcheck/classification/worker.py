@@ -145,11 +145,13 @@ class ClassificationWorker:
         if readable:
             try:
                 assessments = self._classifier.classify([r.image for r in readable])
+                if len(assessments) != len(readable):
+                    raise RuntimeError(f"the classifier answered {len(assessments)} of {len(readable)} images")
             except Exception as exc:
                 assessments = []
                 for r in readable:
                     outcomes[r.job.id] = self._fault(r.job, exc)
-            for r, assessment in zip(readable, assessments, strict=False):
+            for r, assessment in zip(readable, assessments, strict=False):  # empty after a fault
                 try:
                     outcomes[r.job.id] = self._settle(r.job, self._write(r, assessment))
                 except Exception as exc:
