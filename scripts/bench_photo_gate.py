@@ -27,8 +27,8 @@ from PIL import Image
 
 from spotcheck.classifier.base import Refusal
 from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.hardware import cpu_description
-from spotcheck.runtime import packaged_model_path
 from spotcheck.training.negatives import negative_splits
 from spotcheck.training.splits import read_manifest
 

@@ -24,12 +24,14 @@ from spotcheck.classifier.labels import MALIGNANT_INDICES
 from spotcheck.training.calibration import malignant_probability
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import LesionImage, load_images
-from spotcheck.training.network import FlipAveraged, load_network
+from spotcheck.training.network import load_network
 from spotcheck.training.pipeline import labelled, load_split_records
 from spotcheck.training.splits import manifest_sha256, read_manifest
 from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits
 
 VIEWS = (1, 2, 4)
+# Each mirror view once: the mean of the first 1, 2 or 4 is what FlipAveraged computes.
+_FLIPS: tuple[tuple[int, ...], ...] = ((), (3,), (2,), (2, 3))
 
 
 def _validation_records(runs: list[Path]) -> list[LesionImage]:
@@ -43,8 +45,10 @@ def _validation_records(runs: list[Path]) -> list[LesionImage]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", type=Path, help="training run folders on one split")
+    parser.add_argument("--views", type=int, choices=VIEWS, default=4, help="most mirror views to score (default 4)")
     args = parser.parse_args(argv)
     runs: list[Path] = args.runs
+    views_scored = [v for v in VIEWS if v <= args.views]
 
     records = _validation_records(runs)
     val: LabelledImages | None = None
@@ -59,9 +63,12 @@ def main(argv: list[str] | None = None) -> int:
             pixels_by_size[size_of[run]] = load_images(records, spec)
             val = labelled(records, pixels_by_size[size_of[run]], list(range(len(records))))
         network = load_network(run)
-        for views in VIEWS:
-            scorer = FlipAveraged(network, views)
-            logits[run, views] = predict_logits(scorer, pixels_by_size[size_of[run]], spec, torch.device("cpu"))
+        pixels = pixels_by_size[size_of[run]]
+        per_view = [
+            predict_logits(_Mirrored(network, dims), pixels, spec, torch.device("cpu")) for dims in _FLIPS[: args.views]
+        ]
+        for views in views_scored:
+            logits[run, views] = np.mean(per_view[:views], axis=0)
 
     assert val is not None
 
@@ -70,14 +77,26 @@ def main(argv: list[str] | None = None) -> int:
         return "  ".join([f"mean {np.mean(list(aucs.values())):.4f}", *(f"{k} {v:.4f}" for k, v in aucs.items())])
 
     print(f"{len(records)} validation images, {int(val.malignant[val.binary].sum())} malignant (ACK left out)")
-    for views in VIEWS:
+    for views in views_scored:
         for run in runs:
-            print(f"views={views}  {run.name}: {auc(logits[run, views]):.4f}")
+            print(f"views={views}  {run.name}: {auc(logits[run, views])}", flush=True)
         for first, second in itertools.combinations(runs, 2):
             if size_of[first] == size_of[second]:
                 pair = (logits[first, views] + logits[second, views]) / 2
-                print(f"views={views}  {first.name} + {second.name}: {auc(pair):.4f}")
+                print(f"views={views}  {first.name} + {second.name}: {auc(pair)}", flush=True)
     return 0
+
+
+class _Mirrored(torch.nn.Module):
+    """The network on its input mirrored along ``dims`` (none: the image as it is)."""
+
+    def __init__(self, network: torch.nn.Module, dims: tuple[int, ...]) -> None:
+        super().__init__()
+        self.network, self.dims = network, dims
+
+    def forward(self, pixels: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.network(pixels.flip(self.dims) if self.dims else pixels)
+        return out
 
 
 if __name__ == "__main__":

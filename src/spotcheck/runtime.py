@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
-from importlib import resources
-from pathlib import Path
 
 from sqlalchemy import Engine
 
@@ -14,6 +12,7 @@ from spotcheck.auth import AccountService, TokenIssuer
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.config import Settings, resolve_jwt_secret
 from spotcheck.db import open_database
 from spotcheck.gallery.service import Gallery
@@ -21,13 +20,9 @@ from spotcheck.images import ImageSanitizer
 from spotcheck.jobs.sql import SqlJobQueue
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
 
-__all__ = ["Runtime", "build_runtime", "packaged_model_path"]
+__all__ = ["Runtime", "build_runtime"]
 
 log = logging.getLogger(__name__)
-
-
-def packaged_model_path() -> Path:
-    return Path(str(resources.files("spotcheck") / "model" / "spotcheck-lesion.onnx"))
 
 
 @dataclass

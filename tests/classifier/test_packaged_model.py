@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from spotcheck.classifier import DIAGNOSES, MALIGNANT_DIAGNOSES, ModelMetadata, OnnxClassifier
-from spotcheck.runtime import packaged_model_path
+from spotcheck.classifier.packaged import packaged_model_path
 
 MAX_SHIPPED_BYTES = 20 * 1024 * 1024
 
@@ -29,7 +29,18 @@ def test_metadata_says_how_to_use_the_model(packaged_model: Path) -> None:
     assert (meta.input.height, meta.input.width) == (150, 200)
     assert meta.classes == DIAGNOSES
     assert meta.malignant_classes == MALIGNANT_DIAGNOSES
-    assert {"test_roc_auc", "test_sensitivity", "test_specificity"} <= meta.metrics.keys()
+    for domain in ("dermatoscopic", "smartphone"):
+        assert {f"test_roc_auc_{domain}", f"test_sensitivity_{domain}", f"test_specificity_{domain}"} <= meta.metrics.keys()
+
+
+def test_the_shipped_model_has_a_photo_gate(packaged_model: Path) -> None:
+    meta = ModelMetadata.read(packaged_model.with_suffix(".json"))
+    assert meta.gate is not None and meta.gate.lesion_threshold is not None
+    classifier = OnnxClassifier(packaged_model)
+    pixels = np.random.default_rng(0).integers(0, 256, size=(2, 150, 200, 3), dtype=np.uint8)
+    probabilities, lesion = classifier.outputs(pixels)
+    assert lesion is not None and lesion.shape == (2,)
+    assert ((lesion >= 0) & (lesion <= 1)).all()
 
 
 def test_model_and_metadata_fit_in_20_mb(packaged_model: Path) -> None:

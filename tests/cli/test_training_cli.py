@@ -38,10 +38,13 @@ def test_evaluate_writes_the_report(labelled: Path, tiny_model_path: Path, tmp_p
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
     assert "ROC AUC 1.000" in result.stdout
-    metrics = json.loads((out / "evaluation.json").read_text())
+    metrics = json.loads((out / "dermatoscopic" / "evaluation.json").read_text())
     assert (metrics["images"], metrics["malignant"], metrics["sensitivity"], metrics["specificity"]) == (8, 4, 1.0, 1.0)
     assert metrics["balanced_accuracy_7class"] >= 0.0
-    assert {p.name for p in out.iterdir()} == {"evaluation.json", "evaluation.md", "roc.png", "reliability.png"}
+    assert metrics["bootstrap_resamples"] == "lesions or patients"
+    assert {p.name for p in out.iterdir()} == {"dermatoscopic"}  # no phone photos in this folder
+    report = {p.name for p in (out / "dermatoscopic").iterdir()}
+    assert report == {"evaluation.json", "evaluation.md", "roc.png", "reliability.png"}
 
 
 def test_evaluate_one_split_of_a_manifest(labelled: Path, tiny_model_path: Path, tmp_path: Path) -> None:
@@ -54,7 +57,7 @@ def test_evaluate_one_split_of_a_manifest(labelled: Path, tiny_model_path: Path,
     command = ["evaluate", str(labelled), "--model", str(tiny_model_path), "--out", str(out), "--bootstrap", "20"]
     result = CliRunner().invoke(app, [*command, "--manifest", str(manifest), "--split", "val"])
     assert result.exit_code == 0, result.output
-    assert json.loads((out / "evaluation.json").read_text())["images"] == 3
+    assert json.loads((out / "dermatoscopic" / "evaluation.json").read_text())["images"] == 3
 
     result = CliRunner().invoke(app, [*command, "--manifest", str(manifest), "--split", "test"])
     assert result.exit_code == 2

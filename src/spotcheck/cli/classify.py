@@ -85,7 +85,7 @@ def classify_command(
 
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.onnx import OnnxClassifier
-    from spotcheck.runtime import packaged_model_path
+    from spotcheck.classifier.packaged import packaged_model_path
 
     register_heif_opener()
     try:

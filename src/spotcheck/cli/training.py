@@ -153,7 +153,7 @@ def evaluate_command(
         _fail(f"{_NEEDS_EXTRA} ({exc})")
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.onnx import OnnxClassifier
-    from spotcheck.runtime import packaged_model_path
+    from spotcheck.classifier.packaged import packaged_model_path
 
     try:
         classifier = OnnxClassifier(model or packaged_model_path())

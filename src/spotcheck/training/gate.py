@@ -10,6 +10,7 @@ of each kind (dermatoscopic, phone) are refused; the test photos of both are onl
 from __future__ import annotations
 
 import hashlib
+import shutil
 import json
 import time
 from collections import defaultdict
@@ -98,6 +99,7 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
     run_dir = config.output_dir / config.run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "gate.json").write_text(config.model_dump_json(indent=2) + "\n")
+    shutil.copyfile(config.run / "split_manifest.csv", run_dir / "split_manifest.csv")
 
     split_of = read_manifest(config.run / "split_manifest.csv")
     records = [r for r in load_split_records(train_config)[0] if r.image_id in split_of]
