@@ -64,12 +64,11 @@ def test_run_folder_holds_the_model_and_its_report(summary: dict[str, Any], memb
     for name in ("ensemble.json", "split_manifest.csv", "model.onnx", "model.json", "summary.json"):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "split_manifest.csv").read_bytes() == (members[0] / "split_manifest.csv").read_bytes()
-    assert (
-        json.loads((run_dir / "evaluation" / "evaluation.json").read_text())["images"] == summary["split_sizes"]["test"]
-    )
+    report = json.loads((run_dir / "evaluation" / "dermatoscopic" / "evaluation.json").read_text())
+    assert report["images"] == summary["split_sizes"]["test"]
     meta = ModelMetadata.read(run_dir / "model.json")
     assert re.fullmatch(r"lite0-ham10000-x2-\d{8}-[0-9a-f]{8}", meta.version), meta.version
-    assert meta.metrics["test_roc_auc"] == pytest.approx(summary["test"]["roc_auc"])
+    assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary["test"]["dermatoscopic"]["roc_auc"])
     assert OnnxClassifier(run_dir / "model.onnx").version == meta.version
 
 

@@ -29,10 +29,10 @@ RUN_FILES = [
     "model.onnx",
     "model.json",
     "summary.json",
-    "evaluation/evaluation.json",
-    "evaluation/evaluation.md",
-    "evaluation/roc.png",
-    "evaluation/reliability.png",
+    "evaluation/dermatoscopic/evaluation.json",
+    "evaluation/dermatoscopic/evaluation.md",
+    "evaluation/dermatoscopic/roc.png",
+    "evaluation/dermatoscopic/reliability.png",
 ]
 
 
@@ -45,7 +45,7 @@ def test_run_folder_holds_every_output(summary: dict[str, Any]) -> None:
     run_dir = Path(summary["run_dir"])
     missing = [name for name in RUN_FILES if not (run_dir / name).is_file()]
     assert not missing, f"{run_dir} lacks {missing}"
-    assert (run_dir / "evaluation" / "roc.png").read_bytes().startswith(b"\x89PNG")
+    assert (run_dir / "evaluation" / "dermatoscopic" / "roc.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_config_is_saved_with_the_overrides(summary: dict[str, Any]) -> None:
@@ -85,16 +85,16 @@ def test_exported_model_loads_with_its_metadata(summary: dict[str, Any]) -> None
     assert meta.threshold == pytest.approx(summary["threshold"])
     assert meta.temperature == pytest.approx(summary["temperature"])
     assert (meta.input.height, meta.input.width) == (150, 200)
-    assert meta.metrics["test_roc_auc"] == pytest.approx(summary["test"]["roc_auc"])
+    assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary["test"]["dermatoscopic"]["roc_auc"])
 
 
 def test_evaluation_covers_the_test_split(summary: dict[str, Any]) -> None:
-    evaluation = json.loads((Path(summary["run_dir"]) / "evaluation" / "evaluation.json").read_text())
+    evaluation = json.loads((Path(summary["run_dir"]) / "evaluation" / "dermatoscopic" / "evaluation.json").read_text())
     assert evaluation["images"] == summary["split_sizes"]["test"]
     assert evaluation["threshold"] == pytest.approx(summary["threshold"])
     low, high = evaluation["roc_auc_ci95"]
     assert low <= evaluation["roc_auc"] <= high
-    assert "ROC AUC" in (Path(summary["run_dir"]) / "evaluation" / "evaluation.md").read_text()
+    assert "ROC AUC" in (Path(summary["run_dir"]) / "evaluation" / "dermatoscopic" / "evaluation.md").read_text()
 
 
 def test_from_checkpoint_recalibrates_without_training(

@@ -14,8 +14,6 @@ import numpy as np
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import roc_curve
 
-from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES
-
 __all__ = ["write_report"]
 
 
@@ -56,7 +54,8 @@ def _markdown(metrics: dict[str, Any], title: str) -> str:
     lines = [
         f"# {title}",
         "",
-        f"Images: {metrics['images']} ({metrics['malignant']} malignant, {metrics['benign']} benign)",
+        f"Images: {metrics['images']} ({metrics['malignant']} malignant, {metrics['benign']} benign); "
+        f"AUC interval from {metrics.get('bootstrap_resamples', 'images')} resampled",
         "",
         "| metric | value |",
         "| --- | --- |",
@@ -88,10 +87,33 @@ def _markdown(metrics: dict[str, Any], title: str) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         for dx, counts in metrics["flagged_by_diagnosis"].items():
-            group = "malignant" if dx in MALIGNANT_DIAGNOSES else "benign"
+            group = "pre-malignant" if dx == "ACK" else "malignant" if counts["malignant"] else "benign"
             share = counts["flagged"] / counts["images"]
             lines.append(f"| {dx} | {group} | {counts['images']} | {counts['flagged']} | {share:.3f} |")
         lines.append("")
+    for key, name in (("flagged_by_fitzpatrick", "Fitzpatrick skin type"), ("flagged_by_sex", "sex")):
+        if key in metrics:
+            lines += [
+                f"By {name} (all images of this kind, actinic keratoses included):",
+                "",
+                f"| {name} | images | flagged | malignant | malignant flagged |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for value, counts in metrics[key].items():
+                lines.append(
+                    f"| {value} | {counts['images']} | {counts['flagged']} | {counts['malignant']} "
+                    f"| {counts['malignant_flagged']} |"
+                )
+            lines.append("")
+    if "with_ack_as_malignant" in metrics:
+        ack = metrics["with_ack_as_malignant"]
+        low, high = ack["roc_auc_ci95"]
+        lines += [
+            "Actinic keratoses (ACK) are left out of the figures above. Counted as needing examination: "
+            f"{ack['images']} images, ROC AUC {ack['roc_auc']:.3f} ({low:.3f}-{high:.3f}), sensitivity "
+            f"{ack['sensitivity']:.3f}, specificity {ack['specificity']:.3f}.",
+            "",
+        ]
     lines += [
         "![ROC curve](roc.png) ![Reliability diagram](reliability.png)",
         "",
