@@ -96,7 +96,7 @@ class FlipAveraged(nn.Module):
 
 # Blocks of EfficientNet-Lite0 whose outputs (40, 80 and 112 channels, at 1/4, 1/8 and 1/16 of the
 # input size) describe a photo for the photo gate. Fine-tuning turns the last features into lesion
-# detectors that also fire on other things: a linear head on them refused 82 % of the validation
+# detectors that also fire on other things: a linear head on them refused about 80 % of the validation
 # photos that are not of a lesion (at 0.5 % of lesion photos refused), on these earlier, more
 # generic colour and texture statistics 99.4 % (the comparison is in MODEL_CARD.md, "Photo gate").
 GATE_TAPS = (4, 7, 10)
