@@ -30,7 +30,11 @@ def test_metadata_says_how_to_use_the_model(packaged_model: Path) -> None:
     assert meta.classes == DIAGNOSES
     assert meta.malignant_classes == MALIGNANT_DIAGNOSES
     for domain in ("dermatoscopic", "smartphone"):
-        assert {f"test_roc_auc_{domain}", f"test_sensitivity_{domain}", f"test_specificity_{domain}"} <= meta.metrics.keys()
+        assert {
+            f"test_roc_auc_{domain}",
+            f"test_sensitivity_{domain}",
+            f"test_specificity_{domain}",
+        } <= meta.metrics.keys()
 
 
 def test_the_shipped_model_has_a_photo_gate(packaged_model: Path) -> None:
@@ -38,7 +42,7 @@ def test_the_shipped_model_has_a_photo_gate(packaged_model: Path) -> None:
     assert meta.gate is not None and meta.gate.lesion_threshold is not None
     classifier = OnnxClassifier(packaged_model)
     pixels = np.random.default_rng(0).integers(0, 256, size=(2, 150, 200, 3), dtype=np.uint8)
-    probabilities, lesion = classifier.outputs(pixels)
+    _, lesion = classifier.outputs(pixels)
     assert lesion is not None and lesion.shape == (2,)
     assert ((lesion >= 0) & (lesion <= 1)).all()
 

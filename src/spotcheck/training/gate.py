@@ -10,8 +10,8 @@ of each kind (dermatoscopic, phone) are refused; the test photos of both are onl
 from __future__ import annotations
 
 import hashlib
-import shutil
 import json
+import shutil
 import time
 from collections import defaultdict
 from pathlib import Path
