@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from spotcheck.auth import AccountService, TokenIssuer
+from spotcheck.auth import AccountService, SessionService, TokenIssuer
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
@@ -34,6 +34,7 @@ class Runtime:
     classifier: Classifier
     accounts: AccountService
     tokens: TokenIssuer
+    sessions: SessionService
     gallery: Gallery
     worker: ClassificationWorker
     pool: WorkerPool
@@ -56,6 +57,7 @@ class Runtime:
             if repaired:
                 log.info("repaired %d images whose upload or delete a crash interrupted", repaired)
         self.queue.prune_done()
+        self.sessions.prune_expired()
         open_ids = self.queue.open_upload_ids()
         for event in self.gallery.pending_upload_keys():
             if event.upload_id not in open_ids:
@@ -78,6 +80,9 @@ def build_runtime(
     engine = open_database(settings.resolved_database_url)
     store = open_store(settings)
     queue = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    tokens = TokenIssuer(
+        secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
+    )
     worker = ClassificationWorker(
         engine=engine, store=store, queue=queue, classifier=classifier, max_attempts=settings.job_max_attempts
     )
@@ -88,9 +93,8 @@ def build_runtime(
         queue=queue,
         classifier=classifier,
         accounts=AccountService(engine),
-        tokens=TokenIssuer(
-            secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
-        ),
+        tokens=tokens,
+        sessions=SessionService(engine=engine, tokens=tokens),
         gallery=Gallery(
             engine=engine,
             store=store,

@@ -8,8 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from conftest import register_and_sign_in, sign_in
+from spotcheck.api.security import CSRF_HEADER
 from spotcheck.config import Settings, resolve_jwt_secret
-from spotcheck.runtime import build_runtime
+from spotcheck.runtime import Runtime, build_runtime
 
 PASSWORD = "correct horse battery"
 
@@ -99,14 +101,14 @@ def test_secret_is_generated_once_and_kept(tmp_path: Path, tiny_model_path: Path
     settings = Settings(data_dir=tmp_path / "data", model_path=tiny_model_path)
     first = build_runtime(settings, concurrency=0)
     account = first.accounts.register(email="ada@example.org", password=PASSWORD)
-    token = first.tokens.issue(account.id)
+    token = first.sessions.start(user_id=account.id)
     first.stop()
 
     secret_file = tmp_path / "data" / "jwt-secret"
     assert secret_file.stat().st_mode & 0o777 == 0o600
     assert len(secret_file.read_text().strip()) >= 32
     restarted = build_runtime(Settings(data_dir=tmp_path / "data", model_path=tiny_model_path), concurrency=0)
-    assert restarted.tokens.verify(token) == account.id  # a restart does not sign everyone out
+    assert restarted.sessions.resolve(token).user_id == account.id  # a restart does not sign everyone out
     restarted.stop()
     assert not list((tmp_path / "data").glob("*.tmp")) and not list((tmp_path / "data").glob(".jwt-secret-*"))
 
@@ -129,3 +131,53 @@ def test_a_configured_secret_is_used_and_not_written(tmp_path: Path) -> None:
     secret = "s" * 10 + "-configured-" + "t" * 30
     assert resolve_jwt_secret(Settings(data_dir=tmp_path, jwt_secret=secret)) == secret
     assert not (tmp_path / "jwt-secret").exists()
+
+
+def test_every_token_names_its_own_recorded_session(client: TestClient, runtime: Runtime) -> None:
+    auth = register_and_sign_in(client, "ada@example.org")
+    again = sign_in(client, "ada@example.org")
+    first, second = (runtime.tokens.verify(h["Authorization"].removeprefix("Bearer ")) for h in (auth, again))
+    assert first.user_id == second.user_id and first.session_id != second.session_id
+    # A correctly signed token whose session was never recorded signs no one in.
+    unrecorded = runtime.tokens.issue(first.user_id)
+    assert client.get("/images", headers={"Authorization": f"Bearer {unrecorded}"}).status_code == 401
+
+
+def test_after_sign_out_the_old_cookie_and_bearer_token_are_401(client: TestClient) -> None:
+    register_and_sign_in(client, "ada@example.org")
+    signed_in = client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD})
+    cookie = client.cookies["spotcheck_session"]
+    csrf = signed_in.json()["csrfToken"]
+    assert client.delete("/ui/session", headers={CSRF_HEADER: csrf}).status_code == 204
+
+    client.cookies.set("spotcheck_session", cookie)
+    assert client.get("/images").status_code == 401
+    client.cookies.clear()
+    # The cookie's value is a bearer token too; its session is over either way.
+    assert client.get("/images", headers={"Authorization": f"Bearer {cookie}"}).status_code == 401
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_account(client: TestClient) -> None:
+    ada_phone = register_and_sign_in(client, "ada@example.org")
+    ada_laptop = sign_in(client, "ada@example.org")
+    ada_tablet = sign_in(client, "ada@example.org")
+    grace = register_and_sign_in(client, "grace@example.org")
+    assert client.get("/images", headers=ada_laptop).status_code == 200
+
+    assert client.delete("/auth/sessions", headers=ada_phone).status_code == 204
+    for headers in (ada_phone, ada_laptop, ada_tablet):
+        response = client.get("/images", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["detail"] == "The access token is invalid, has expired or was signed out; sign in again."
+    assert client.get("/images", headers=grace).status_code == 200  # other accounts are untouched
+    assert client.get("/images", headers=sign_in(client, "ada@example.org")).status_code == 200
+
+
+def test_sign_out_everywhere_from_the_page_needs_csrf_and_clears_the_cookie(client: TestClient) -> None:
+    elsewhere = register_and_sign_in(client, "ada@example.org")
+    csrf = client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD}).json()["csrfToken"]
+    assert client.delete("/auth/sessions").status_code == 403
+    response = client.delete("/auth/sessions", headers={CSRF_HEADER: csrf})
+    assert response.status_code == 204
+    assert "spotcheck_session" not in client.cookies
+    assert client.get("/images", headers=elsewhere).status_code == 401

@@ -160,7 +160,7 @@ def test_tampered_cookie_is_401_and_can_still_be_cleared(client: TestClient, csr
     client.cookies.set("spotcheck_session", tampered)
     response = client.get("/images")
     assert response.status_code == 401
-    assert response.json()["detail"] == "Your session has expired; sign in again."
+    assert response.json()["detail"] == "Your session has expired or was signed out; sign in again."
     assert client.get("/ui/session").status_code == 401
     assert client.delete("/ui/session").status_code == 204
 
@@ -183,3 +183,14 @@ def test_sessions_are_per_browser(client: TestClient) -> None:
     # Knowing the CSRF token is not enough without the cookie.
     response = stranger.put("/images/mole.jpg", content=image_bytes(BLUE), headers={CSRF_HEADER: csrf})
     assert response.status_code == 401
+
+
+def test_after_sign_out_the_old_cookie_is_refused_even_if_replayed(client: TestClient, csrf: str) -> None:
+    old_cookie = client.cookies["spotcheck_session"]
+    assert client.delete("/ui/session", headers={CSRF_HEADER: csrf}).status_code == 204
+    client.cookies.set("spotcheck_session", old_cookie)
+    response = client.get("/images")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Your session has expired or was signed out; sign in again."
+    assert client.get("/ui/session").status_code == 401
+    assert client.put("/images/m.jpg", content=image_bytes(BLUE), headers={CSRF_HEADER: csrf}).status_code == 401

@@ -16,9 +16,11 @@ from spotcheck.runtime import Runtime
 
 __all__ = [
     "CurrentAccount",
+    "CurrentPrincipal",
     "CurrentUiSession",
     "FileName",
     "GalleryDep",
+    "Principal",
     "RuntimeDep",
     "SignOutAllowed",
     "UiSession",
@@ -47,11 +49,20 @@ def _unauthorised(message: str) -> HTTPException:
 
 
 @dataclass(frozen=True)
+class Principal:
+    """A signed-in account and the server-side session its token belongs to."""
+
+    account: Account
+    session_id: str
+
+
+@dataclass(frozen=True)
 class UiSession:
-    """The web page's signed-in account and the token its session cookie holds."""
+    """The web page's signed-in account, the token its session cookie holds, and that token's session."""
 
     account: Account
     token: str
+    session_id: str
 
 
 def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
@@ -59,13 +70,13 @@ def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
     token = read_session_cookie(request)
     if token is None:
         return None
-    account = _account_for(
+    principal = _principal_for(
         runtime,
         token,
-        expired="Your session has expired; sign in again.",
+        expired="Your session has expired or was signed out; sign in again.",
         gone="The account of this session no longer exists.",
     )
-    return UiSession(account=account, token=token)
+    return UiSession(account=principal.account, token=token, session_id=principal.session_id)
 
 
 def _current_ui_session(request: Request, runtime: RuntimeDep) -> UiSession:
@@ -102,25 +113,27 @@ def _sign_out_allowed(request: Request, runtime: RuntimeDep) -> None:
 SignOutAllowed = Depends(_sign_out_allowed)
 
 
-def _account_for(runtime: Runtime, token: str, *, expired: str, gone: str) -> Account:
-    """The live account a signed token names; 401 with ``expired`` or ``gone`` otherwise."""
+def _principal_for(runtime: Runtime, token: str, *, expired: str, gone: str) -> Principal:
+    """The live account and session a signed token names; 401 with ``expired`` or ``gone`` otherwise."""
     try:
-        user_id = runtime.tokens.verify(token)
-    except InvalidTokenError:
+        claims = runtime.sessions.resolve(token)
+    except InvalidTokenError:  # bad signature, expired, or its session was signed out
         raise _unauthorised(expired) from None
-    account = runtime.accounts.get(user_id)
+    account = runtime.accounts.get(claims.user_id)
     if account is None:
         raise _unauthorised(gone)
-    return account
+    return Principal(account=account, session_id=claims.session_id)
 
 
-def _current_account(request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]) -> Account:
+def _current_principal(
+    request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:
-        return _account_for(
+        return _principal_for(
             runtime,
             token,
-            expired="The access token is invalid or has expired; sign in again.",
+            expired="The access token is invalid, has expired or was signed out; sign in again.",
             gone="The account of this token no longer exists.",
         )
     session = _ui_session(request, runtime)
@@ -129,7 +142,14 @@ def _current_account(request: Request, runtime: RuntimeDep, token: Annotated[str
             "Sign in first: send 'Authorization: Bearer <token>' from POST /auth/token, or sign in on the web page."
         )
     _require_csrf(request, session)
-    return session.account
+    return Principal(account=session.account, session_id=session.session_id)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
+
+
+def _current_account(principal: CurrentPrincipal) -> Account:
+    return principal.account
 
 
 CurrentAccount = Annotated[Account, Depends(_current_account)]

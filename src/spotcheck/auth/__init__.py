@@ -1,4 +1,4 @@
-"""Accounts, password hashing and bearer tokens."""
+"""Accounts, password hashing, bearer tokens and the sessions they belong to."""
 
 from spotcheck.auth.accounts import (
     Account,
@@ -8,7 +8,8 @@ from spotcheck.auth.accounts import (
     normalise_email,
 )
 from spotcheck.auth.passwords import WeakPasswordError
-from spotcheck.auth.tokens import InvalidTokenError, TokenIssuer
+from spotcheck.auth.sessions import SessionEndedError, SessionService
+from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer
 
 __all__ = [
     "Account",
@@ -16,6 +17,9 @@ __all__ = [
     "EmailTakenError",
     "InvalidCredentialsError",
     "InvalidTokenError",
+    "SessionEndedError",
+    "SessionService",
+    "TokenClaims",
     "TokenIssuer",
     "WeakPasswordError",
     "normalise_email",

@@ -1,14 +1,16 @@
-"""Signed, expiring bearer tokens (JWT, HS256)."""
+"""Signed, expiring bearer tokens (JWT, HS256), each naming its session by ``jti``."""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 import jwt
 
 from spotcheck.clock import utc_now
 
-__all__ = ["InvalidTokenError", "TokenIssuer"]
+__all__ = ["InvalidTokenError", "TokenClaims", "TokenIssuer"]
 
 _ALGORITHM = "HS256"
 _AUDIENCE = "spotcheck"
@@ -18,22 +20,41 @@ class InvalidTokenError(Exception):
     pass
 
 
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """Whom a token signs in (``sub``) and the server-side session it belongs to (``jti``)."""
+
+    user_id: str
+    session_id: str
+
+
 class TokenIssuer:
     def __init__(self, *, secret: str, lifetime: timedelta) -> None:
         self._secret = secret
         self.lifetime = lifetime
 
-    def issue(self, user_id: str) -> str:
+    def issue(self, user_id: str, *, session_id: str | None = None) -> str:
+        """A token for ``user_id``; without a recorded ``session_id`` it signs no one in."""
         now = utc_now()
-        claims = {"sub": user_id, "aud": _AUDIENCE, "iat": now, "exp": now + self.lifetime}
+        claims = {
+            "sub": user_id,
+            "jti": session_id or str(uuid.uuid4()),
+            "aud": _AUDIENCE,
+            "iat": now,
+            "exp": now + self.lifetime,
+        }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def verify(self, token: str) -> str:
-        """The user id the token was issued to."""
+    def verify(self, token: str) -> TokenClaims:
+        """The user and session the token names, when its signature, audience and expiry hold."""
         try:
             claims = jwt.decode(
-                token, self._secret, algorithms=[_ALGORITHM], audience=_AUDIENCE, options={"require": ["sub", "exp"]}
+                token,
+                self._secret,
+                algorithms=[_ALGORITHM],
+                audience=_AUDIENCE,
+                options={"require": ["sub", "exp", "jti"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc
-        return str(claims["sub"])
+        return TokenClaims(user_id=str(claims["sub"]), session_id=str(claims["jti"]))

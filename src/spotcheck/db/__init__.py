@@ -9,7 +9,7 @@ from spotcheck.db.migrate import (
     head_revision,
     upgrade_database,
 )
-from spotcheck.db.tables import images, jobs, metadata, users
+from spotcheck.db.tables import images, jobs, metadata, sessions, users
 
 __all__ = [
     "SchemaBehindError",
@@ -21,6 +21,7 @@ __all__ = [
     "jobs",
     "metadata",
     "open_database",
+    "sessions",
     "upgrade_database",
     "users",
 ]

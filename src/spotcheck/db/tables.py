@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["ImageStatus", "images", "jobs", "metadata", "users"]
+__all__ = ["ImageStatus", "images", "jobs", "metadata", "sessions", "users"]
 
 metadata = MetaData()
 
@@ -38,6 +38,19 @@ users = Table(
     Column("email", String(320), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per sign-in: the token's ``jti`` names it, and a token whose row is revoked (sign-out,
+# sign out everywhere) or gone is refused even before it expires.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_sessions_user_id", "user_id"),
 )
 
 # One row per (owner, fileName): the upload that is current and the state of its classification.

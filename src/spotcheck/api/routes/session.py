@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from spotcheck.api.deps import CurrentUiSession, RuntimeDep, SignOutAllowed
 from spotcheck.api.schemas import ErrorBody
-from spotcheck.api.security import clear_session_cookie, csrf_token_for, set_session_cookie
-from spotcheck.auth import TokenIssuer
+from spotcheck.api.security import clear_session_cookie, csrf_token_for, read_session_cookie, set_session_cookie
+from spotcheck.auth import InvalidTokenError, TokenIssuer
 
 __all__ = ["SessionCreate", "SessionPublic", "router"]
 
@@ -37,7 +39,7 @@ def _public(*, email: str, token: str, tokens: TokenIssuer) -> SessionPublic:
 def create_session(body: SessionCreate, request: Request, response: Response, runtime: RuntimeDep) -> SessionPublic:
     """Sign in: sets the HttpOnly session cookie and returns the CSRF token that goes with it."""
     account = runtime.accounts.authenticate(email=body.email, password=body.password)
-    token = runtime.tokens.issue(account.id)
+    token = runtime.sessions.start(user_id=account.id)
     set_session_cookie(response, request, token=token, lifetime=runtime.tokens.lifetime)
     return _public(email=account.email, token=token, tokens=runtime.tokens)
 
@@ -51,8 +53,13 @@ def read_session(session: CurrentUiSession, runtime: RuntimeDep) -> SessionPubli
 @router.delete(
     "", status_code=status.HTTP_204_NO_CONTENT, dependencies=[SignOutAllowed], responses={403: {"model": ErrorBody}}
 )
-def delete_session(request: Request) -> Response:
-    """Sign out: clears the session cookie."""
+def delete_session(request: Request, runtime: RuntimeDep) -> Response:
+    """Sign out: ends the session on the server (its cookie and token stop working) and clears the cookie."""
+    token = read_session_cookie(request)
+    # A tampered or expired cookie has nothing on the server to end; it is cleared all the same.
+    if token is not None:
+        with suppress(InvalidTokenError):
+            runtime.sessions.end(session_id=runtime.tokens.verify(token).session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
