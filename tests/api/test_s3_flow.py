@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import httpx
+import jwt
 import pytest
 from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
@@ -76,7 +77,10 @@ def _register(client: TestClient | httpx.Client, email: str) -> tuple[str, dict[
     assert registered.status_code == 201, registered.text
     token = client.post("/auth/token", data={"username": email, "password": PASSWORD})
     assert token.status_code == 200, token.text
-    return str(registered.json()["id"]), {"Authorization": f"Bearer {token.json()['access_token']}"}
+    access_token = token.json()["access_token"]
+    # Registration does not say the id (its answer is the same for taken addresses); the token's sub does.
+    account_id = jwt.decode(access_token, options={"verify_signature": False})["sub"]
+    return str(account_id), {"Authorization": f"Bearer {access_token}"}
 
 
 def _detection(client: TestClient | httpx.Client, auth: dict[str, str], file_name: str) -> httpx.Response:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from spotcheck.auth import EmailTakenError, InvalidCredentialsError, WeakPasswordError
+from spotcheck.auth import EmailTakenError, InvalidCredentialsError, InvalidEmailError, WeakPasswordError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError
 from spotcheck.images import (
     CorruptImageError,
@@ -39,6 +39,7 @@ _STATUS: dict[type[Exception], int] = {
     AnalysisFailedError: 422,
     EmailTakenError: 409,
     WeakPasswordError: 422,
+    InvalidEmailError: 422,
     InvalidCredentialsError: 401,
     StorageError: 503,
 }

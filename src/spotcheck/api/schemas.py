@@ -13,7 +13,6 @@ from spotcheck.db.tables import ImageStatus
 from spotcheck.photocheck.reasons import RefusalReason, guidance_for
 
 __all__ = [
-    "AccountPublic",
     "DetectionPending",
     "DetectionRefused",
     "DetectionResult",
@@ -21,6 +20,7 @@ __all__ = [
     "ImageItem",
     "ImageList",
     "RefusalPublic",
+    "RegisterAccepted",
     "RegisterRequest",
     "TokenResponse",
     "UploadAccepted",
@@ -36,9 +36,11 @@ class RegisterRequest(_Camel):
     password: str = Field(max_length=256, examples=["a long and varied pass phrase"])
 
 
-class AccountPublic(_Camel):
-    id: str
-    email: str
+class RegisterAccepted(_Camel):
+    """The same answer whether or not the address already had an account: who has one is private."""
+
+    email: str = Field(description="The address as SpotCheck stores it: Unicode NFC, lower case.")
+    message: str
 
 
 class TokenResponse(BaseModel):

@@ -5,6 +5,7 @@ from spotcheck.auth.accounts import (
     AccountService,
     EmailTakenError,
     InvalidCredentialsError,
+    InvalidEmailError,
     normalise_email,
 )
 from spotcheck.auth.passwords import WeakPasswordError
@@ -16,6 +17,7 @@ __all__ = [
     "AccountService",
     "EmailTakenError",
     "InvalidCredentialsError",
+    "InvalidEmailError",
     "InvalidTokenError",
     "SessionEndedError",
     "SessionService",

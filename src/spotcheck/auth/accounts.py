@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 
@@ -12,7 +13,14 @@ from spotcheck.auth.passwords import check_password_strength, hash_password, ver
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import users
 
-__all__ = ["Account", "AccountService", "EmailTakenError", "InvalidCredentialsError", "normalise_email"]
+__all__ = [
+    "Account",
+    "AccountService",
+    "EmailTakenError",
+    "InvalidCredentialsError",
+    "InvalidEmailError",
+    "normalise_email",
+]
 
 # Verifying against a real hash when the email is unknown keeps the answer time the same.
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
@@ -26,6 +34,15 @@ class InvalidCredentialsError(Exception):
     pass
 
 
+class InvalidEmailError(ValueError):
+    """The message names the character that was refused and where."""
+
+
+# Control (Cc), format (Cf: zero-width space, bidi overrides, soft hyphen), surrogate, private-use and
+# unassigned code points, and line or paragraph separators: invisible or ambiguous in an address.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     id: str
@@ -33,7 +50,18 @@ class Account:
 
 
 def normalise_email(email: str) -> str:
-    return email.strip().lower()
+    """One spelling per address: Unicode NFC and lower case, so "zoë" typed either way is one account.
+
+    Raises InvalidEmailError for an address holding a control or invisible character.
+    """
+    email = unicodedata.normalize("NFC", email.strip())
+    for position, char in enumerate(email, start=1):
+        if unicodedata.category(char) in _REFUSED_CATEGORIES:
+            raise InvalidEmailError(
+                f"The email address holds an invisible or control character (U+{ord(char):04X} at position "
+                f"{position}); type the address again with letters, digits and punctuation only."
+            )
+    return unicodedata.normalize("NFC", email.lower())
 
 
 class AccountService:

@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from spotcheck.api.deps import CurrentPrincipal, RuntimeDep
-from spotcheck.api.schemas import AccountPublic, ErrorBody, RegisterRequest, TokenResponse
+from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
+from spotcheck.auth import EmailTakenError, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+_REGISTERED = (
+    "Registered: sign in with this address and password. If the address already had an account, "
+    "that account is unchanged and only its own password signs in."
+)
 
 
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"model": ErrorBody}, 422: {"description": "Weak password or malformed email"}},
+    responses={422: {"description": "Weak password, or a malformed email or one with invisible characters"}},
 )
-def register(body: RegisterRequest, runtime: RuntimeDep) -> AccountPublic:
-    account = runtime.accounts.register(email=body.email, password=body.password)
-    return AccountPublic(id=account.id, email=account.email)
+def register(body: RegisterRequest, runtime: RuntimeDep) -> RegisterAccepted:
+    """Create an account. The answer is the same whether or not the address was taken, so it reveals nothing."""
+    email = normalise_email(body.email)
+    # Taken or not, the password was checked and hashed first: the two answers also take the same time.
+    with suppress(EmailTakenError):
+        runtime.accounts.register(email=email, password=body.password)
+    return RegisterAccepted(email=email, message=_REGISTERED)
 
 
 @router.post("/token", responses={401: {"model": ErrorBody}})

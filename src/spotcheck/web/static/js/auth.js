@@ -35,14 +35,21 @@ function checkLocally(form) {
 function showApiError(form, error, action) {
   const { email, password } = form.elements;
   if (!(error instanceof ApiError)) throw error;
-  if (error.status === 409) {
-    showFieldError("email-error", `${error.message} Sign in instead, or use another email.`, email);
+  if (error.status === 401 && action === "sign-up") {
+    // Registration answers alike for new and taken addresses; only the sign-in after it can fail.
+    showFieldError(
+      "email-error",
+      "Could not sign in with this email and password. If you already have an account, sign in with its password; otherwise use another email.",
+      email,
+    );
   } else if (error.status === 401 && action === "sign-in") {
     showFieldError("password-error", "Incorrect email or password.", password);
   } else if (error.status === 422 && Array.isArray(error.detail)) {
     const about = error.detail.some((item) => (item.loc ?? []).includes("password")) ? "password" : "email";
     if (about === "password") showFieldError("password-error", "This password is too long.", password);
     else showFieldError("email-error", "Enter a valid email address, like name@example.org.", email);
+  } else if (error.status === 422 && error.message.startsWith("The email address")) {
+    showFieldError("email-error", error.message, email); // an invisible or control character
   } else if (error.status === 422) {
     showFieldError("password-error", error.message, password); // the weak-password rule it broke
   } else {
