@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from spotcheck.auth.throttle import ThrottleLimits, parse_limits
+
 __all__ = ["PLACEHOLDER_SECRETS", "Settings", "resolve_jwt_secret"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "jwt-secret", "test", "password"})
@@ -36,6 +38,20 @@ class Settings(BaseSettings):
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )
+    sign_in_limit_per_address: str = Field(
+        default="60/minute", description="Sign-in attempts (token and page) from one client address."
+    )
+    sign_in_failure_limit_per_account: str = Field(
+        default="10/15 minutes", description="Failed sign-ins for one account before it answers 429."
+    )
+    register_limit_per_address: str = Field(default="30/hour", description="Registrations from one client address.")
+    register_limit_per_account: str = Field(default="5/hour", description="Registrations naming one email address.")
+    max_concurrent_password_hashes: int = Field(
+        default=2, ge=1, description="Argon2 hashes at once; each takes 64 MiB and most of a core."
+    )
+    password_hash_wait_seconds: float = Field(
+        default=5.0, gt=0, description="How long a sign-in waits for a hashing slot before answering 503."
+    )
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_lease_seconds: float = Field(default=60.0, gt=0)
@@ -52,6 +68,26 @@ class Settings(BaseSettings):
                 "(for example `python -c 'import secrets; print(secrets.token_urlsafe(48))'`), not a placeholder"
             )
         return value
+
+    @field_validator(
+        "sign_in_limit_per_address",
+        "sign_in_failure_limit_per_account",
+        "register_limit_per_address",
+        "register_limit_per_account",
+    )
+    @classmethod
+    def _parse_limit(cls, value: str) -> str:
+        parse_limits(value)
+        return value
+
+    @property
+    def throttle_limits(self) -> ThrottleLimits:
+        return ThrottleLimits(
+            sign_in_per_address=self.sign_in_limit_per_address,
+            sign_in_failures_per_account=self.sign_in_failure_limit_per_account,
+            register_per_address=self.register_limit_per_address,
+            register_per_account=self.register_limit_per_account,
+        )
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from spotcheck.auth import AccountService, SessionService, TokenIssuer
+from spotcheck.auth import AccountService, PasswordHasher, SessionService, TokenIssuer
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
@@ -92,7 +92,12 @@ def build_runtime(
         store=store,
         queue=queue,
         classifier=classifier,
-        accounts=AccountService(engine),
+        accounts=AccountService(
+            engine,
+            hasher=PasswordHasher(
+                max_concurrent=settings.max_concurrent_password_hashes, wait_seconds=settings.password_hash_wait_seconds
+            ),
+        ),
         tokens=tokens,
         sessions=SessionService(engine=engine, tokens=tokens),
         gallery=Gallery(

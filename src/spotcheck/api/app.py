@@ -12,6 +12,7 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.routes import auth, detect, health, images, session
 from spotcheck.api.uploads import upload_limiter
+from spotcheck.auth import AuthThrottle
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
 
@@ -35,6 +36,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
 
     app = FastAPI(title="SpotCheck", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
     app.state.runtime = runtime
+    app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
     for module in (auth, session, images, detect, health):

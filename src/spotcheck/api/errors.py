@@ -8,7 +8,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
-from spotcheck.auth import EmailTakenError, InvalidCredentialsError, InvalidEmailError, WeakPasswordError
+from spotcheck.auth import (
+    EmailTakenError,
+    HashingBusyError,
+    InvalidCredentialsError,
+    InvalidEmailError,
+    RetryLaterError,
+    TooManyAttemptsError,
+    WeakPasswordError,
+)
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError
 from spotcheck.images import (
     CorruptImageError,
@@ -41,6 +49,8 @@ _STATUS: dict[type[Exception], int] = {
     WeakPasswordError: 422,
     InvalidEmailError: 422,
     InvalidCredentialsError: 401,
+    TooManyAttemptsError: 429,
+    HashingBusyError: 503,
     StorageError: 503,
 }
 
@@ -50,6 +60,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
         async def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            if isinstance(exc, RetryLaterError):
+                headers = {"Retry-After": str(exc.retry_after)}
             message = str(exc)
             if isinstance(exc, StorageError):
                 message = "Storage is unavailable right now; please try again shortly."

@@ -8,21 +8,28 @@ from spotcheck.auth.accounts import (
     InvalidEmailError,
     normalise_email,
 )
-from spotcheck.auth.passwords import WeakPasswordError
+from spotcheck.auth.passwords import HashingBusyError, PasswordHasher, WeakPasswordError
 from spotcheck.auth.sessions import SessionEndedError, SessionService
+from spotcheck.auth.throttle import AuthThrottle, RetryLaterError, ThrottleLimits, TooManyAttemptsError
 from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer
 
 __all__ = [
     "Account",
     "AccountService",
+    "AuthThrottle",
     "EmailTakenError",
+    "HashingBusyError",
     "InvalidCredentialsError",
     "InvalidEmailError",
     "InvalidTokenError",
+    "PasswordHasher",
+    "RetryLaterError",
     "SessionEndedError",
     "SessionService",
+    "ThrottleLimits",
     "TokenClaims",
     "TokenIssuer",
+    "TooManyAttemptsError",
     "WeakPasswordError",
     "normalise_email",
 ]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from spotcheck.auth.passwords import check_password_strength, hash_password, verify_password
+from spotcheck.auth.passwords import PasswordHasher, check_password_strength
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import users
 
@@ -21,9 +21,6 @@ __all__ = [
     "InvalidEmailError",
     "normalise_email",
 ]
-
-# Verifying against a real hash when the email is unknown keeps the answer time the same.
-_DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
 
 
 class EmailTakenError(Exception):
@@ -65,8 +62,9 @@ def normalise_email(email: str) -> str:
 
 
 class AccountService:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, hasher: PasswordHasher | None = None) -> None:
         self._engine = engine
+        self._hasher = hasher or PasswordHasher()
 
     def register(self, *, email: str, password: str) -> Account:
         email = normalise_email(email)
@@ -76,7 +74,7 @@ class AccountService:
             with self._engine.begin() as conn:
                 conn.execute(
                     insert(users).values(
-                        id=account.id, email=email, password_hash=hash_password(password), created_at=utc_now()
+                        id=account.id, email=email, password_hash=self._hasher.hash(password), created_at=utc_now()
                     )
                 )
         except IntegrityError as exc:
@@ -87,9 +85,9 @@ class AccountService:
         with self._engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.email == normalise_email(email))).first()
         if row is None:
-            verify_password(password, _DUMMY_HASH)
+            self._hasher.verify_nothing(password)
             raise InvalidCredentialsError("Incorrect email or password.")
-        if not verify_password(password, row.password_hash):
+        if not self._hasher.verify(password, row.password_hash):
             raise InvalidCredentialsError("Incorrect email or password.")
         return Account(row.id, row.email)
 

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from pwdlib import PasswordHash
 
-__all__ = ["MIN_PASSWORD_LENGTH", "WeakPasswordError", "check_password_strength", "hash_password", "verify_password"]
+from spotcheck.auth.throttle import RetryLaterError
+
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "HashingBusyError",
+    "PasswordHasher",
+    "WeakPasswordError",
+    "check_password_strength",
+]
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
@@ -32,6 +44,8 @@ _COMMON = frozenset(
     }
 )
 _hasher = PasswordHash.recommended()
+# Verifying against a real hash when the email is unknown keeps the answer time the same.
+_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
 
 
 class WeakPasswordError(ValueError):
@@ -50,9 +64,39 @@ def check_password_strength(password: str, *, email: str) -> None:
         raise WeakPasswordError("Password must not contain your email address.")
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class HashingBusyError(RetryLaterError):
+    pass
 
 
-def verify_password(password: str, password_hash: str) -> bool:
-    return _hasher.verify(password, password_hash)
+class PasswordHasher:
+    """Argon2id hashing, at most ``max_concurrent`` at once.
+
+    Each hash takes 64 MiB and most of a CPU core for a good fraction of a second: without a bound,
+    40 sign-ins at once took 2 GB and starved every other request. A caller that cannot get a
+    slot within ``wait_seconds`` is answered "retry later" instead of queueing without end.
+    """
+
+    def __init__(self, *, max_concurrent: int = 2, wait_seconds: float = 5.0) -> None:
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._wait_seconds = wait_seconds
+
+    @contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._wait_seconds):
+            raise HashingBusyError("The server is busy checking passwords; try again in a moment.", retry_after=1)
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    def hash(self, password: str) -> str:
+        with self._slot():
+            return _hasher.hash(password)
+
+    def verify(self, password: str, password_hash: str) -> bool:
+        with self._slot():
+            return _hasher.verify(password, password_hash)
+
+    def verify_nothing(self, password: str) -> None:
+        """Spend what a verification spends, for an account that does not exist."""
+        self.verify(password, _DUMMY_HASH)

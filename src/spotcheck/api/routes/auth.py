@@ -11,6 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from spotcheck.api.deps import CurrentPrincipal, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, throttled_sign_in
 from spotcheck.auth import EmailTakenError, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -25,21 +26,30 @@ _REGISTERED = (
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
-    responses={422: {"description": "Weak password, or a malformed email or one with invisible characters"}},
+    responses={
+        422: {"description": "Weak password, or a malformed email or one with invisible characters"},
+        429: {"model": ErrorBody, "description": "Too many registrations; see Retry-After"},
+        503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
+    },
 )
-def register(body: RegisterRequest, runtime: RuntimeDep) -> RegisterAccepted:
+def register(body: RegisterRequest, request: Request, runtime: RuntimeDep, throttle: ThrottleDep) -> RegisterAccepted:
     """Create an account. The answer is the same whether or not the address was taken, so it reveals nothing."""
     email = normalise_email(body.email)
+    throttle.before_register(address=client_address(request), email=email)
     # Taken or not, the password was checked and hashed first: the two answers also take the same time.
     with suppress(EmailTakenError):
         runtime.accounts.register(email=email, password=body.password)
     return RegisterAccepted(email=email, message=_REGISTERED)
 
 
-@router.post("/token", responses={401: {"model": ErrorBody}})
-def token(form: Annotated[OAuth2PasswordRequestForm, Depends()], runtime: RuntimeDep) -> TokenResponse:
+@router.post("/token", responses=SIGN_IN_RESPONSES)
+def token(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+) -> TokenResponse:
     """OAuth2 password flow: ``username`` is the email address."""
-    account = runtime.accounts.authenticate(email=form.username, password=form.password)
+    account = throttled_sign_in(
+        accounts=runtime.accounts, throttle=throttle, request=request, email=form.username, password=form.password
+    )
     return TokenResponse(
         access_token=runtime.sessions.start(user_id=account.id),
         expires_in=int(runtime.tokens.lifetime.total_seconds()),

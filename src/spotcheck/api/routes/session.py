@@ -11,6 +11,7 @@ from pydantic.alias_generators import to_camel
 from spotcheck.api.deps import CurrentUiSession, RuntimeDep, SignOutAllowed
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie, csrf_token_for, read_session_cookie, set_session_cookie
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, throttled_sign_in
 from spotcheck.auth import InvalidTokenError, TokenIssuer
 
 __all__ = ["SessionCreate", "SessionPublic", "router"]
@@ -35,10 +36,14 @@ def _public(*, email: str, token: str, tokens: TokenIssuer) -> SessionPublic:
     return SessionPublic(email=email, csrf_token=csrf_token_for(token), expires_in=int(tokens.lifetime.total_seconds()))
 
 
-@router.post("", responses={401: {"model": ErrorBody}})
-def create_session(body: SessionCreate, request: Request, response: Response, runtime: RuntimeDep) -> SessionPublic:
+@router.post("", responses=SIGN_IN_RESPONSES)
+def create_session(
+    body: SessionCreate, request: Request, response: Response, runtime: RuntimeDep, throttle: ThrottleDep
+) -> SessionPublic:
     """Sign in: sets the HttpOnly session cookie and returns the CSRF token that goes with it."""
-    account = runtime.accounts.authenticate(email=body.email, password=body.password)
+    account = throttled_sign_in(
+        accounts=runtime.accounts, throttle=throttle, request=request, email=body.email, password=body.password
+    )
     token = runtime.sessions.start(user_id=account.id)
     set_session_cookie(response, request, token=token, lifetime=runtime.tokens.lifetime)
     return _public(email=account.email, token=token, tokens=runtime.tokens)
