@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     s3_create_bucket: bool = True
     model_path: Path | None = Field(default=None, description="ONNX model; the packaged one when unset.")
     jwt_secret: SecretStr | None = None
+    api_docs: bool = Field(
+        default=False,
+        description="Serve Swagger UI at /docs and ReDoc at /redoc (scripts from a CDN, on the cookie's origin).",
+    )
     token_lifetime_minutes: int = Field(default=60, gt=0)
     max_upload_bytes: int = Field(default=15_000_000, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)

@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
+from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.routes import auth, detect, health, images, session
 from spotcheck.api.uploads import upload_limiter
@@ -24,6 +26,12 @@ _DESCRIPTION = (
 )
 
 
+class _SpotCheckApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outside Starlette's error middleware, so a 500 answer carries the headers too.
+        return SecurityHeaders(super().build_middleware_stack(), docs_enabled=self.docs_url is not None)
+
+
 def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -34,7 +42,17 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
         finally:
             runtime.stop()
 
-    app = FastAPI(title="SpotCheck", version=__version__, description=_DESCRIPTION, lifespan=lifespan)
+    # Swagger UI and ReDoc load their scripts from a CDN, on the origin of the session cookie: off
+    # unless SPOTCHECK_API_DOCS asks for them. /openapi.json (plain JSON) is always there.
+    docs = runtime.settings.api_docs
+    app = _SpotCheckApp(
+        title="SpotCheck",
+        version=__version__,
+        description=_DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     app.state.runtime = runtime
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
