@@ -26,7 +26,14 @@ MAX_EXAMPLES = 12  # per operation and phase: about 25 s on 2 CPU cores
 
 @pytest.fixture
 def live(tmp_path: Path, tiny_model_path: Path) -> Iterator[LiveServer]:
-    env = {"SPOTCHECK_MAX_UPLOAD_BYTES": "200000"}
+    generous = "10000/minute"  # the fuzzer, not throttling, is under test here (tests/api/test_throttling.py)
+    env = {
+        "SPOTCHECK_MAX_UPLOAD_BYTES": "200000",
+        "SPOTCHECK_SIGN_IN_LIMIT_PER_ADDRESS": generous,
+        "SPOTCHECK_SIGN_IN_FAILURE_LIMIT_PER_ACCOUNT": generous,
+        "SPOTCHECK_REGISTER_LIMIT_PER_ADDRESS": generous,
+        "SPOTCHECK_REGISTER_LIMIT_PER_ACCOUNT": generous,
+    }
     with LiveServer(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET, env=env) as server:
         yield server
 

@@ -7,9 +7,23 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from spotcheck.api.schemas import ErrorBody
-from spotcheck.auth import Account, AccountService, AuthThrottle, InvalidCredentialsError, normalise_email
+from spotcheck.auth import (
+    Account,
+    AccountService,
+    AuthThrottle,
+    InvalidCredentialsError,
+    InvalidEmailError,
+    normalise_email,
+)
 
-__all__ = ["SIGN_IN_RESPONSES", "ThrottleDep", "client_address", "throttled_sign_in"]
+__all__ = ["SIGN_IN_RESPONSES", "ThrottleDep", "client_address", "input_refused", "throttled_sign_in"]
+
+
+def input_refused(description: str) -> dict[str, Any]:
+    """422 is FastAPI's list of validation errors, or one plain message from the account rules."""
+    either = [{"$ref": "#/components/schemas/ErrorBody"}, {"$ref": "#/components/schemas/HTTPValidationError"}]
+    return {"description": description, "content": {"application/json": {"schema": {"anyOf": either}}}}
+
 
 SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -35,10 +49,17 @@ def throttled_sign_in(
     *, accounts: AccountService, throttle: AuthThrottle, request: Request, email: str, password: str
 ) -> Account:
     """The account these credentials sign in; 429 before any hashing once a limit is spent."""
-    address = client_address(request)
-    throttle.before_sign_in(address=address, email=normalise_email(email))
+    account_key = _account_key(email)
+    throttle.before_sign_in(address=client_address(request), email=account_key)
     try:
         return accounts.authenticate(email=email, password=password)
     except InvalidCredentialsError:
-        throttle.sign_in_failed(email=normalise_email(email))
+        throttle.sign_in_failed(email=account_key)
         raise
+
+
+def _account_key(email: str) -> str:
+    try:
+        return normalise_email(email)
+    except InvalidEmailError:  # no such account can exist; still count its attempts under one key
+        return email.strip().lower()

@@ -82,8 +82,14 @@ class AccountService:
         return account
 
     def authenticate(self, *, email: str, password: str) -> Account:
+        try:
+            email = normalise_email(email)
+        except InvalidEmailError:
+            # No account can have such an address: the same answer, and the same time, as any unknown one.
+            self._hasher.verify_nothing(password)
+            raise InvalidCredentialsError("Incorrect email or password.") from None
         with self._engine.connect() as conn:
-            row = conn.execute(select(users).where(users.c.email == normalise_email(email))).first()
+            row = conn.execute(select(users).where(users.c.email == email)).first()
         if row is None:
             self._hasher.verify_nothing(password)
             raise InvalidCredentialsError("Incorrect email or password.")

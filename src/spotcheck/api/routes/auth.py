@@ -11,7 +11,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from spotcheck.api.deps import CurrentPrincipal, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, throttled_sign_in
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, input_refused, throttled_sign_in
 from spotcheck.auth import EmailTakenError, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -27,7 +27,7 @@ _REGISTERED = (
     "/register",
     status_code=status.HTTP_201_CREATED,
     responses={
-        422: {"description": "Weak password, or a malformed email or one with invisible characters"},
+        422: input_refused("Weak password, or a malformed email or one with invisible characters"),
         429: {"model": ErrorBody, "description": "Too many registrations; see Retry-After"},
         503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
     },
