@@ -179,18 +179,33 @@ def test_every_token_names_its_own_recorded_session(client: TestClient, runtime:
     assert client.get("/images", headers={"Authorization": f"Bearer {unrecorded}"}).status_code == 401
 
 
-def test_after_sign_out_the_old_cookie_and_bearer_token_are_401(client: TestClient) -> None:
-    register_and_sign_in(client, "ada@example.org")
-    signed_in = client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD})
+def test_after_sign_out_the_old_cookie_and_the_old_bearer_token_are_401(client: TestClient) -> None:
+    bearer = register_and_sign_in(client, "ada@example.org")
+    other_device = sign_in(client, "ada@example.org")
+    csrf = client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD}).json()["csrfToken"]
     cookie = client.cookies["spotcheck_session"]
-    csrf = signed_in.json()["csrfToken"]
-    assert client.delete("/ui/session", headers={CSRF_HEADER: csrf}).status_code == 204
 
+    assert client.delete("/ui/session", headers={CSRF_HEADER: csrf}).status_code == 204
     client.cookies.set("spotcheck_session", cookie)
     assert client.get("/images").status_code == 401
     client.cookies.clear()
-    # The cookie's value is a bearer token too; its session is over either way.
+
+    assert client.delete("/auth/sessions/current", headers=bearer).status_code == 204
+    response = client.get("/images", headers=bearer)
+    assert response.status_code == 401
+    assert response.json()["detail"] == "The access token is invalid, has expired or was signed out; sign in again."
+    assert client.get("/images", headers=other_device).status_code == 200  # only that session ended
+
+
+def test_the_cookie_is_no_bearer_token_and_a_bearer_token_is_no_cookie(client: TestClient) -> None:
+    bearer = register_and_sign_in(client, "ada@example.org")
+    client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD})
+    cookie = client.cookies["spotcheck_session"]
+    assert client.get("/images").status_code == 200
+    client.cookies.clear()
     assert client.get("/images", headers={"Authorization": f"Bearer {cookie}"}).status_code == 401
+    client.cookies.set("spotcheck_session", bearer["Authorization"].removeprefix("Bearer "))
+    assert client.get("/images").status_code == 401
 
 
 def test_sign_out_everywhere_ends_every_session_of_the_account(client: TestClient) -> None:

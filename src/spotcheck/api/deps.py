@@ -9,7 +9,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
-from spotcheck.auth import Account, InvalidTokenError
+from spotcheck.auth import Account, InvalidTokenError, TokenUse
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
@@ -54,6 +54,7 @@ class Principal:
 
     account: Account
     session_id: str
+    use: TokenUse  # API: a bearer token; PAGE: the page's session cookie
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
     principal = _principal_for(
         runtime,
         token,
+        use=TokenUse.PAGE,
         expired="Your session has expired or was signed out; sign in again.",
         gone="The account of this session no longer exists.",
     )
@@ -113,16 +115,16 @@ def _sign_out_allowed(request: Request, runtime: RuntimeDep) -> None:
 SignOutAllowed = Depends(_sign_out_allowed)
 
 
-def _principal_for(runtime: Runtime, token: str, *, expired: str, gone: str) -> Principal:
+def _principal_for(runtime: Runtime, token: str, *, use: TokenUse, expired: str, gone: str) -> Principal:
     """The live account and session a signed token names; 401 with ``expired`` or ``gone`` otherwise."""
     try:
-        claims = runtime.sessions.resolve(token)
+        claims = runtime.sessions.resolve(token, use=use)
     except InvalidTokenError:  # bad signature, expired, or its session was signed out
         raise _unauthorised(expired) from None
     account = runtime.accounts.get(claims.user_id)
     if account is None:
         raise _unauthorised(gone)
-    return Principal(account=account, session_id=claims.session_id)
+    return Principal(account=account, session_id=claims.session_id, use=use)
 
 
 def _current_principal(
@@ -133,6 +135,7 @@ def _current_principal(
         return _principal_for(
             runtime,
             token,
+            use=TokenUse.API,
             expired="The access token is invalid, has expired or was signed out; sign in again.",
             gone="The account of this token no longer exists.",
         )
@@ -142,7 +145,7 @@ def _current_principal(
             "Sign in first: send 'Authorization: Bearer <token>' from POST /auth/token, or sign in on the web page."
         )
     _require_csrf(request, session)
-    return Principal(account=session.account, session_id=session.session_id)
+    return Principal(account=session.account, session_id=session.session_id, use=TokenUse.PAGE)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]

@@ -11,7 +11,7 @@ from spotcheck.auth.accounts import (
 from spotcheck.auth.passwords import HashingBusyError, PasswordHasher, WeakPasswordError
 from spotcheck.auth.sessions import SessionEndedError, SessionService
 from spotcheck.auth.throttle import AuthThrottle, RetryLaterError, ThrottleLimits, TooManyAttemptsError
-from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer
+from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer, TokenUse
 
 __all__ = [
     "Account",
@@ -29,6 +29,7 @@ __all__ = [
     "ThrottleLimits",
     "TokenClaims",
     "TokenIssuer",
+    "TokenUse",
     "TooManyAttemptsError",
     "WeakPasswordError",
     "normalise_email",

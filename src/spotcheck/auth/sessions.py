@@ -6,7 +6,7 @@ import uuid
 
 from sqlalchemy import Engine, delete, insert, select, update
 
-from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer
+from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer, TokenUse
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import sessions
 
@@ -22,7 +22,7 @@ class SessionService:
         self._engine = engine
         self._tokens = tokens
 
-    def start(self, *, user_id: str) -> str:
+    def start(self, *, user_id: str, use: TokenUse = TokenUse.API) -> str:
         """Record a new session for ``user_id`` and return the token that carries it."""
         session_id = str(uuid.uuid4())
         now = utc_now()
@@ -32,11 +32,11 @@ class SessionService:
                     id=session_id, user_id=user_id, created_at=now, expires_at=now + self._tokens.lifetime
                 )
             )
-        return self._tokens.issue(user_id, session_id=session_id)
+        return self._tokens.issue(user_id, session_id=session_id, use=use)
 
-    def resolve(self, token: str) -> TokenClaims:
+    def resolve(self, token: str, *, use: TokenUse = TokenUse.API) -> TokenClaims:
         """The token's claims when its session is live; InvalidTokenError or SessionEndedError otherwise."""
-        claims = self._tokens.verify(token)
+        claims = self._tokens.verify(token, use=use)
         with self._engine.connect() as conn:
             live = conn.execute(
                 select(sessions.c.id).where(

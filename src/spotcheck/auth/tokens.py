@@ -5,15 +5,22 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 import jwt
 
 from spotcheck.clock import utc_now
 
-__all__ = ["InvalidTokenError", "TokenClaims", "TokenIssuer"]
+__all__ = ["InvalidTokenError", "TokenClaims", "TokenIssuer", "TokenUse"]
 
 _ALGORITHM = "HS256"
-_AUDIENCE = "spotcheck"
+
+
+class TokenUse(StrEnum):
+    """Where a token is accepted, written in its ``aud`` claim: the page's cookie is no bearer token."""
+
+    API = "spotcheck"  # Authorization: Bearer, from POST /auth/token
+    PAGE = "spotcheck-page"  # the web page's session cookie, from POST /ui/session
 
 
 class InvalidTokenError(Exception):
@@ -33,26 +40,26 @@ class TokenIssuer:
         self._secret = secret
         self.lifetime = lifetime
 
-    def issue(self, user_id: str, *, session_id: str | None = None) -> str:
+    def issue(self, user_id: str, *, session_id: str | None = None, use: TokenUse = TokenUse.API) -> str:
         """A token for ``user_id``; without a recorded ``session_id`` it signs no one in."""
         now = utc_now()
         claims = {
             "sub": user_id,
             "jti": session_id or str(uuid.uuid4()),
-            "aud": _AUDIENCE,
+            "aud": use.value,
             "iat": now,
             "exp": now + self.lifetime,
         }
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def verify(self, token: str) -> TokenClaims:
-        """The user and session the token names, when its signature, audience and expiry hold."""
+    def verify(self, token: str, *, use: TokenUse = TokenUse.API) -> TokenClaims:
+        """The user and session the token names, when its signature, expiry and ``use`` hold."""
         try:
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[_ALGORITHM],
-                audience=_AUDIENCE,
+                audience=use.value,
                 options={"require": ["sub", "exp", "jti"]},
             )
         except jwt.PyJWTError as exc:

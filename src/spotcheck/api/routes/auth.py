@@ -12,7 +12,7 @@ from spotcheck.api.deps import CurrentPrincipal, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, input_refused, throttled_sign_in
-from spotcheck.auth import EmailTakenError, normalise_email
+from spotcheck.auth import EmailTakenError, TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -62,4 +62,14 @@ def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: Runt
     runtime.sessions.end_all(user_id=principal.account.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
+    return response
+
+
+@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses={401: {"model": ErrorBody}})
+def delete_current_session(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
+    """Sign out: ends the session of the token (or cookie) this request is signed in with."""
+    runtime.sessions.end(session_id=principal.session_id)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    if principal.use is TokenUse.PAGE:
+        clear_session_cookie(response, request)
     return response

@@ -12,7 +12,7 @@ from spotcheck.api.deps import CurrentUiSession, RuntimeDep, SignOutAllowed
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie, csrf_token_for, read_session_cookie, set_session_cookie
 from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, throttled_sign_in
-from spotcheck.auth import InvalidTokenError, TokenIssuer
+from spotcheck.auth import InvalidTokenError, TokenIssuer, TokenUse
 
 __all__ = ["SessionCreate", "SessionPublic", "router"]
 
@@ -44,7 +44,7 @@ def create_session(
     account = throttled_sign_in(
         accounts=runtime.accounts, throttle=throttle, request=request, email=body.email, password=body.password
     )
-    token = runtime.sessions.start(user_id=account.id)
+    token = runtime.sessions.start(user_id=account.id, use=TokenUse.PAGE)
     set_session_cookie(response, request, token=token, lifetime=runtime.tokens.lifetime)
     return _public(email=account.email, token=token, tokens=runtime.tokens)
 
@@ -64,7 +64,7 @@ def delete_session(request: Request, runtime: RuntimeDep) -> Response:
     # A tampered or expired cookie has nothing on the server to end; it is cleared all the same.
     if token is not None:
         with suppress(InvalidTokenError):
-            runtime.sessions.end(session_id=runtime.tokens.verify(token).session_id)
+            runtime.sessions.end(session_id=runtime.tokens.verify(token, use=TokenUse.PAGE).session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
