@@ -138,3 +138,33 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     again = CliRunner().invoke(app, ["db", "upgrade", "--database-url", url])
     assert again.exit_code == 0, again.output
     assert f"already at {head_revision()}" in again.stdout
+
+
+def test_upgrading_puts_stored_emails_in_nfc_unless_another_account_has_that_spelling(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'emails.db'}"
+    legacy = create_engine(url)
+    legacy_metadata().create_all(legacy)
+    stored = {
+        "decomposed": "zoe\u0308@example.org",
+        "clash-nfc": "re\u0301my@example.org".replace("e\u0301", "\u00e9"),
+        "clash-nfd": "re\u0301my@example.org",
+        "plain": "ada@example.org",
+    }
+    with legacy.begin() as conn:
+        for user_id, email in stored.items():
+            conn.execute(insert(users).values(id=user_id, email=email, password_hash="x", created_at=utc_now()))
+    legacy.dispose()
+
+    upgrade_database(url)
+    engine = open_database(url)
+    try:
+        with engine.connect() as conn:
+            emails = {row.id: row.email for row in conn.execute(select(users.c.id, users.c.email))}
+    finally:
+        engine.dispose()
+    assert emails == {
+        "decomposed": "zo\u00eb@example.org",
+        "clash-nfc": "r\u00e9my@example.org",
+        "clash-nfd": "re\u0301my@example.org",  # two accounts are not merged behind their owners' backs
+        "plain": "ada@example.org",
+    }
