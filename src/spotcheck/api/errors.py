@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse, Response
 from starlette.requests import ClientDisconnect
 
 from spotcheck.auth import (
-    EmailTakenError,
     HashingBusyError,
     InvalidCredentialsError,
     InvalidEmailError,
@@ -45,7 +44,6 @@ _STATUS: dict[type[Exception], int] = {
     InvalidFileNameError: 400,
     ImageNotFoundError: 404,
     AnalysisFailedError: 422,
-    EmailTakenError: 409,
     WeakPasswordError: 422,
     InvalidEmailError: 422,
     InvalidCredentialsError: 401,
