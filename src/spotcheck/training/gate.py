@@ -33,6 +33,7 @@ from spotcheck.hardware import cpu_description
 from spotcheck.photocheck.gate import GateSpec
 from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images
+from spotcheck.training.ensemble import FLOAT16_TOLERANCE
 from spotcheck.training.export import export_onnx, parity_max_abs_diff, store_weights_as_float16
 from spotcheck.training.negatives import negative_splits
 from spotcheck.training.network import FlipAveraged, MeanLogits, ScreeningModel, WithEmbedding, load_network
@@ -42,9 +43,6 @@ from spotcheck.training.splits import read_manifest
 from spotcheck.training.trainer import predict_logits
 
 __all__ = ["GateConfig", "run_gate"]
-
-# Rounding weights to float16 moves probabilities by about 1e-3 (see training/ensemble.py).
-_FLOAT16_TOLERANCE = 5e-3
 
 
 class GateConfig(BaseModel):
@@ -114,8 +112,10 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
         lesions[split] = chosen
     negatives = negative_splits(config.negatives_dir, config.seed)
 
+    # The head is fitted on train and thresholded on val; test photos are judged by the exported
+    # model itself in _gate_figures, so their features are never needed here.
     feats = {}
-    for split in ("train", "val", "test"):
+    for split in ("train", "val"):
         feats[split, "lesion"] = _features(scorer, load_images(lesions[split], spec), spec)
         feats[split, "other"] = _features(scorer, _load_photos([p for p, _ in negatives[split]], spec), spec)
 
@@ -163,8 +163,8 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
     if config.float16_weights:
         store_weights_as_float16(onnx_path)
         parity = parity_max_abs_diff(model, onnx_path, check_pixels, spec)
-        if parity > _FLOAT16_TOLERANCE:
-            raise RuntimeError(f"float16 weights move outputs by {parity:.2e} (> {_FLOAT16_TOLERANCE:.0e})")
+        if parity > FLOAT16_TOLERANCE:
+            raise RuntimeError(f"float16 weights move outputs by {parity:.2e} (> {FLOAT16_TOLERANCE:.0e})")
 
     digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
     metadata = meta.model_copy(
