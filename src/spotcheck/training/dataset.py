@@ -69,6 +69,11 @@ class LesionImage:
     def split_group(self) -> str:
         return self.group_id or self.lesion_id
 
+    @property
+    def in_binary_figures(self) -> bool:
+        """Actinic keratoses on phone photos are pre-malignant: reported apart from malignant vs benign."""
+        return self.source_dx != "ACK"
+
 
 def find_metadata_file(root: Path) -> Path:
     for name in _METADATA_NAMES:

@@ -47,7 +47,7 @@ def _domain_metrics(
     seed: int,
 ) -> dict[str, Any]:
     """Figures for one kind of photo; on phone photos actinic keratoses are left out of the binary ones."""
-    counted = np.array([r.source_dx != "ACK" for r in records])
+    counted = np.array([r.in_binary_figures for r in records])
     y = np.array([r.dx in MALIGNANT_DIAGNOSES for r in records], dtype=np.int64)
     groups = np.array([r.split_group for r in records])
     classes = np.array([DIAGNOSES.index(r.dx) for r in records])
@@ -105,7 +105,7 @@ def evaluate_records(
             seed=seed,
         )
         metrics["model_version"] = meta.version
-        counted = np.array([r.source_dx != "ACK" for r in chosen])
+        counted = np.array([r.in_binary_figures for r in chosen])
         y = np.array([r.dx in MALIGNANT_DIAGNOSES for r in chosen], dtype=np.int64)
         write_report(
             out_dir / domain.value,

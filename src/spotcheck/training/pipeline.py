@@ -60,13 +60,8 @@ def labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) -
         classes=np.array([DIAGNOSES.index(r.dx) for r in chosen], dtype=np.int64),
         malignant=np.array([r.dx in MALIGNANT_DIAGNOSES for r in chosen], dtype=np.int64),
         phone=np.array([r.domain is Domain.SMARTPHONE for r in chosen], dtype=bool),
-        binary=np.array([counts_in_binary_figures(r) for r in chosen], dtype=bool),
+        binary=np.array([r.in_binary_figures for r in chosen], dtype=bool),
     )
-
-
-def counts_in_binary_figures(record: LesionImage) -> bool:
-    """Actinic keratoses on phone photos are pre-malignant: reported apart from malignant vs benign."""
-    return record.source_dx != "ACK"
 
 
 def load_split_records(config: TrainConfig) -> tuple[list[LesionImage], dict[str, str]]:
