@@ -41,6 +41,24 @@ class TrainConfig(BaseModel):
     std: tuple[float, float, float] = (0.5, 0.5, 0.5)
     fit: Literal["stretch", "crop"] = "stretch"
     pretrained: bool = True
+    init_from: Path | None = Field(
+        default=None,
+        description="A finished run's folder: fine-tuning starts from its best checkpoint, not ImageNet weights.",
+    )
+    frozen_blocks: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="The stem and this many blocks keep their weights and batch-norm statistics (0 = train all).",
+    )
+    melanoma_draws: float = Field(
+        default=1.0,
+        ge=1.0,
+        description="Melanoma images are drawn this many times as often as others of their kind of photo.",
+    )
+    epoch_images: int | None = Field(
+        default=None, ge=2, description="Images per epoch; the training split's size when unset."
+    )
     epochs: int = Field(default=20, ge=1)
     batch_size: int = Field(default=32, ge=2)
     lr: float = Field(default=1e-3, gt=0.0)

@@ -20,6 +20,7 @@ __all__ = [
     "ScreeningModel",
     "WithEmbedding",
     "build_network",
+    "freeze_early_layers",
     "load_network",
     "load_run_model",
 ]
@@ -41,6 +42,21 @@ def build_network(*, num_classes: int, height: int, width: int, pretrained: bool
             "efficientnet-lite0", num_classes=num_classes, image_size=(height, width), dropout_rate=dropout
         )
     return network
+
+
+def freeze_early_layers(network: nn.Module, blocks: int) -> list[nn.Module]:
+    """Fix the stem and the first ``blocks`` blocks; return them, to be kept in eval mode while training.
+
+    Frozen early layers make fine-tuning affordable on a CPU (no gradients through them) and leave
+    the photo gate's taps (``GATE_TAPS``) unchanged when ``blocks`` is past the last tap.
+    """
+    if blocks == 0:
+        return []
+    net: Any = network
+    frozen: list[nn.Module] = [net._conv_stem, net._bn0, *net._blocks[:blocks]]
+    for module in frozen:
+        module.requires_grad_(False)
+    return frozen
 
 
 def load_network(run_dir: Path) -> nn.Module:

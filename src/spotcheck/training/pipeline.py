@@ -110,6 +110,28 @@ def _fingerprint(config: TrainConfig, checkpoint: Path) -> str:
     return digest.hexdigest()
 
 
+_SPLIT_AND_INPUT = (
+    "seed",
+    "val_fraction",
+    "test_fraction",
+    "phone_data_dir",
+    "phone_val_fraction",
+    "phone_test_fraction",
+    "height",
+    "width",
+    "mean",
+    "std",
+    "fit",
+    "limit_images",
+)
+
+
+def _check_same_split_and_input(trained_with: TrainConfig, config: TrainConfig, *, what: str) -> None:
+    changed = {key for key in _SPLIT_AND_INPUT if getattr(trained_with, key) != getattr(config, key)}
+    if changed:
+        raise ValueError(f"{what} was trained with other {', '.join(sorted(changed))}")
+
+
 def run_training(
     config: TrainConfig, *, from_checkpoint: bool = False, stop_after_training: bool = False
 ) -> dict[str, Any]:
@@ -126,27 +148,10 @@ def run_training(
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
     if from_checkpoint and config_path.is_file():
-        trained_with = TrainConfig.of_run(run_dir)
-        changed = {
-            key
-            for key in (
-                "seed",
-                "val_fraction",
-                "test_fraction",
-                "phone_data_dir",
-                "phone_val_fraction",
-                "phone_test_fraction",
-                "height",
-                "width",
-                "mean",
-                "std",
-                "fit",
-                "limit_images",
-            )
-            if getattr(trained_with, key) != getattr(config, key)
-        }
-        if changed:
-            raise ValueError(f"the checkpoint was trained with other {', '.join(sorted(changed))}")
+        _check_same_split_and_input(TrainConfig.of_run(run_dir), config, what="the checkpoint")
+    if config.init_from is not None:
+        # The starting point must not have trained on this run's validation or test images.
+        _check_same_split_and_input(TrainConfig.of_run(config.init_from), config, what=str(config.init_from))
     config_path.write_text(config.model_dump_json(indent=2) + "\n")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
@@ -167,6 +172,9 @@ def run_training(
         pretrained=config.pretrained,
         dropout=config.dropout,
     )
+    if config.init_from is not None:
+        start = torch.load(config.init_from / "best.pt", map_location="cpu", weights_only=True)
+        network.load_state_dict(start["state_dict"])
     best = run_dir / "best.pt"
     if from_checkpoint:
         if not best.is_file():

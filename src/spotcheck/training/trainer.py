@@ -20,12 +20,16 @@ from torch.nn import functional as F
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm import tqdm
 
+from spotcheck.classifier.labels import DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec
 from spotcheck.training.augment import augment_batch, phone_style
 from spotcheck.training.calibration import malignant_probability
 from spotcheck.training.config import TrainConfig
+from spotcheck.training.network import freeze_early_layers
 
 __all__ = ["LabelledImages", "domain_aucs", "predict_logits", "train_network"]
+
+MELANOMA_INDEX = DIAGNOSES.index("mel")
 
 
 @dataclass(frozen=True)
@@ -57,12 +61,16 @@ def domain_aucs(data: LabelledImages, scores: np.ndarray) -> dict[str, float]:
     return aucs
 
 
-def _draw_weights(train: LabelledImages, phone_share: float) -> torch.Tensor:
-    """Per-image chance of being drawn, so that phone photos make up ``phone_share`` of the draws."""
+def _draw_weights(train: LabelledImages, phone_share: float, melanoma_draws: float) -> torch.Tensor:
+    """Per-image chance of being drawn: phone photos make up ``phone_share`` of the draws, and
+    within each kind of photo a melanoma is drawn ``melanoma_draws`` times as often as another image."""
+    relative = np.where(train.classes == MELANOMA_INDEX, melanoma_draws, 1.0)
     phones = int(train.phone.sum())
     if phones == 0 or phones == len(train.phone):
-        return torch.full((len(train.phone),), 1.0 / len(train.phone), dtype=torch.float64)
-    weights = np.where(train.phone, phone_share / phones, (1 - phone_share) / (len(train.phone) - phones))
+        return torch.from_numpy(relative / relative.sum())
+    phone_part = np.where(train.phone, relative, 0.0)
+    derm_part = np.where(train.phone, 0.0, relative)
+    weights = phone_share * phone_part / phone_part.sum() + (1 - phone_share) * derm_part / derm_part.sum()
     return torch.from_numpy(weights)
 
 
@@ -108,8 +116,11 @@ def train_network(
 ) -> Path:
     """Fine-tune ``network`` in place; write per-epoch metrics; return the best checkpoint's path."""
     network.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-    optimiser = torch.optim.AdamW(network.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(train.pixels) / config.batch_size)
+    frozen = freeze_early_layers(network, config.frozen_blocks)
+    trainable = [parameter for parameter in network.parameters() if parameter.requires_grad]
+    optimiser = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
+    epoch_images = config.epoch_images or len(train.pixels)
+    steps_per_epoch = math.ceil(epoch_images / config.batch_size)
     total_steps = steps_per_epoch * config.epochs
     warmup = max(1, int(config.warmup_epochs * steps_per_epoch))
     generator = torch.Generator().manual_seed(config.seed)
@@ -128,14 +139,17 @@ def train_network(
         else None
     )
     evaluated: nn.Module = ema.module if ema is not None else network
-    draw_weights = _draw_weights(train, config.phone_share)
+    draw_weights = _draw_weights(train, config.phone_share, config.melanoma_draws)
+    weighted_draws = bool(train.phone.any()) or config.melanoma_draws != 1.0 or epoch_images != len(train.pixels)
     step = 0
     with (run_dir / "metrics.jsonl").open("w") as log:
         for epoch in range(1, config.epochs + 1):
             network.train()
+            for module in frozen:
+                module.eval()
             started = time.perf_counter()
-            if train.phone.any():
-                order = torch.multinomial(draw_weights, len(train.pixels), replacement=True, generator=generator)
+            if weighted_draws:
+                order = torch.multinomial(draw_weights, epoch_images, replacement=True, generator=generator)
             else:
                 # Dermatoscopic images alone: every image once per epoch, as the first releases trained.
                 order = torch.randperm(len(train.pixels), generator=generator)
