@@ -59,6 +59,19 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_lease_seconds: float = Field(default=60.0, gt=0)
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics: GET /metrics on the API, and a worker's metrics port."
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address a `spotcheck worker` serves its metrics on.")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of a `spotcheck worker`'s metrics (0: any free one; unset: none).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object a line, with the request id or the job and upload ids."
+    )
 
     @field_validator("jwt_secret")
     @classmethod

@@ -12,9 +12,11 @@ from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
-from spotcheck.api.routes import auth, detect, health, images, session
+from spotcheck.api.request_log import RequestLog
+from spotcheck.api.routes import auth, detect, health, images, metrics, session
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
+from spotcheck.observability import metrics as observed
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
 
@@ -28,8 +30,8 @@ _DESCRIPTION = (
 
 class _SpotCheckApp(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
-        # Outside Starlette's error middleware, so a 500 answer carries the headers too.
-        return SecurityHeaders(super().build_middleware_stack(), docs_enabled=self.docs_url is not None)
+        # Outside Starlette's error middleware, so a 500 answer carries the headers and the request id too.
+        return RequestLog(SecurityHeaders(super().build_middleware_stack(), docs_enabled=self.docs_url is not None))
 
 
 def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
@@ -54,10 +56,13 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
         redoc_url="/redoc" if docs else None,
     )
     app.state.runtime = runtime
+    observed.model_loaded(runtime.classifier.version)
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
     for module in (auth, session, images, detect, health):
         app.include_router(module.router)
+    if runtime.settings.metrics:
+        app.include_router(metrics.router)
     install_web_ui(app)
     return app

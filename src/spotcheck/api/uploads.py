@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import AsyncIterator
 
 import anyio.to_thread
-from fastapi import Request
+from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
 from spotcheck.gallery.service import Gallery, ImageSummary
+from spotcheck.images import (
+    CorruptImageError,
+    ImageTooLargeError,
+    ImageTooSmallError,
+    InvalidFileNameError,
+    UnsupportedMediaError,
+)
+from spotcheck.observability import UploadRejection, metrics
+from spotcheck.storage import StorageError
 
 __all__ = [
     "ACCEPTED_BODY_TYPES",
     "check_declared_length",
+    "count_upload",
     "limit_body",
     "read_body",
     "read_upload",
+    "rejection_reason",
     "store_upload",
     "upload_limiter",
 ]
@@ -95,3 +108,35 @@ async def store_upload(
     limiter: anyio.CapacityLimiter = request.app.state.upload_limiter
     upload = functools.partial(gallery.upload, owner_id=owner_id, file_name=file_name, data=data)
     return await anyio.to_thread.run_sync(upload, limiter=limiter)
+
+
+_REJECTIONS: dict[type[Exception], UploadRejection] = {
+    UploadTooLargeError: UploadRejection.TOO_LARGE,
+    UnsupportedMediaError: UploadRejection.UNSUPPORTED_TYPE,
+    CorruptImageError: UploadRejection.DAMAGED,
+    ImageTooLargeError: UploadRejection.TOO_MANY_PIXELS,
+    ImageTooSmallError: UploadRejection.TOO_SMALL,
+    InvalidFileNameError: UploadRejection.BAD_FILE_NAME,
+    StorageError: UploadRejection.STORAGE_UNAVAILABLE,
+    ClientDisconnect: UploadRejection.CLIENT_DISCONNECTED,
+}
+
+
+def rejection_reason(exc: Exception) -> UploadRejection:
+    """The metrics reason for an upload that ended in ``exc``."""
+    for exc_type, reason in _REJECTIONS.items():
+        if isinstance(exc, exc_type):
+            return reason
+    if isinstance(exc, HTTPException):
+        return UploadRejection.UNAUTHORIZED if exc.status_code == 401 else UploadRejection.BAD_REQUEST
+    return UploadRejection.ERROR
+
+
+async def count_upload() -> AsyncIterator[None]:
+    """Route dependency (listed first): counts the upload accepted, or rejected with the reason it failed."""
+    try:
+        yield
+    except Exception as exc:
+        metrics.upload_rejected(rejection_reason(exc))
+        raise
+    metrics.upload_accepted()

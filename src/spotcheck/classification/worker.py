@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select, update
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import ImageStatus, images
-from spotcheck.gallery.labels import UPLOAD_ID, StoredLabel, label_metadata, read_label
+from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, label_metadata, read_label
 from spotcheck.jobs.base import Job, JobQueue
+from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
     ObjectNotFoundError,
     ObjectStore,
@@ -104,6 +105,7 @@ class ClassificationWorker:
 
     def _mark_failed(self, job: Job, message: str) -> Outcome:
         self._mark(job, status=ImageStatus.FAILED, error=message)
+        metrics.job_failed(self._classifier.version)
         self._queue.fail(job, error=message)
         return Outcome.FAILED
 
@@ -111,13 +113,14 @@ class ClassificationWorker:
         if job.attempt >= self._max_attempts:
             return self._mark_failed(job, f"{message} (gave up after {job.attempt} attempts)")
         self._queue.retry(job, error=message, delay=self._retry_delay(job.attempt))
+        metrics.job_retried(self._classifier.version)
         return Outcome.RETRY
 
     def _fault(self, job: Job, exc: Exception) -> Outcome:
         if isinstance(exc, StorageError):
             return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")
         # A classifier or database fault: without this the job would be re-leased forever.
-        log.exception("job %s for %s failed", job.id, job.event.object_key, exc_info=exc)
+        log.exception("job %s for %s failed", job.id, job.event.object_key, exc_info=exc, extra=logs.job_fields(job))
         return self._retry_or_fail(job, f"The analysis failed unexpectedly ({type(exc).__name__}).")
 
     def _settle(self, job: Job, outcome: Outcome) -> Outcome:
@@ -207,6 +210,7 @@ class ClassificationWorker:
                 self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
+        metrics.label_written(written, uploaded_at=stored.info.metadata.get(UPLOADED_AT))
         return Outcome.REFUSED if written.refusal else Outcome.LABELLED
 
 
@@ -241,6 +245,7 @@ class WorkerPool:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
+                logs.bind_jobs(())
                 job = self._queue.claim(timeout=0.5)
                 if job is None:
                     continue
@@ -248,8 +253,9 @@ class WorkerPool:
                 batch = [job]
                 while len(batch) < self._batch_size and (more := self._queue.claim(timeout=0)) is not None:
                     batch.append(more)
+                logs.bind_jobs(batch)
                 for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
-                    log.info("job %s for %s: %s", done.id, done.event.object_key, outcome)
+                    log.info("job %s for %s: %s", done.id, done.event.object_key, outcome, extra=logs.job_fields(done))
             except Exception:  # keep the worker alive; the job's lease hands it out again
                 log.exception("worker error")
                 self._stop.wait(1.0)

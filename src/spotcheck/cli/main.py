@@ -12,6 +12,7 @@ import typer
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
+from spotcheck.observability.logs import TEXT_FORMAT
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -32,10 +33,12 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import Settings
     from spotcheck.db import SchemaError
+    from spotcheck.observability import configure_logging
     from spotcheck.runtime import build_runtime
 
     try:
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+        configure_logging(settings.log_format)
         return build_runtime(settings, concurrency=concurrency)
     except ModelUnavailableError as exc:
         typer.echo(f"spotcheck: cannot start without a model: {exc}", err=True)
@@ -60,25 +63,53 @@ def serve(
 
     from spotcheck.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings name the format
     runtime = _load_runtime(data_dir)
     settings = runtime.settings
     sole_worker = settings.database_url is None and settings.worker_concurrency > 0
     typer.echo(
         f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
     )
-    uvicorn.run(create_app(runtime, sole_worker=sole_worker), host=host, port=port, log_level="info")
+    # SpotCheck logs each answer itself (with its request id), so uvicorn's access log is off; in JSON
+    # mode uvicorn's own loggers go through the root handler too, instead of its text formatter.
+    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(
+        create_app(runtime, sole_worker=sole_worker),
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=log_config,
+        access_log=False,
+    )
 
 
 @app.command()
 def worker(
     concurrency: Annotated[int, typer.Option(min=1, help="Worker threads in this process.")] = 1,
     data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            max=65535,
+            help="Serve Prometheus metrics on this port (0: any free one); overrides SPOTCHECK_METRICS_PORT.",
+        ),
+    ] = None,
 ) -> None:
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from spotcheck.observability import metrics, start_metrics_server
+
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings name the format
     runtime = _load_runtime(data_dir, concurrency=concurrency)
-    typer.echo(f"SpotCheck worker x{concurrency}, model {runtime.classifier.version}")
+    settings = runtime.settings
+    version = runtime.classifier.version
+    metrics.model_loaded(version)
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    server = start_metrics_server(settings.metrics_host, port) if settings.metrics and port is not None else None
+    typer.echo(f"SpotCheck worker x{concurrency}, model {version}")
+    if server is not None:
+        # One line a supervisor can read to find an ephemeral port.
+        typer.echo(f"metrics on http://{settings.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
     try:
         while runtime.pool.running:
@@ -87,3 +118,5 @@ def worker(
         pass
     finally:
         runtime.stop()
+        if server is not None:
+            server.shutdown()

@@ -6,12 +6,19 @@ import uuid
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
-from spotcheck.api.uploads import ACCEPTED_BODY_TYPES, limit_body, read_body, read_upload, store_upload
+from spotcheck.api.uploads import (
+    ACCEPTED_BODY_TYPES,
+    count_upload,
+    limit_body,
+    read_body,
+    read_upload,
+    store_upload,
+)
 from spotcheck.gallery.service import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"])
@@ -94,6 +101,7 @@ def _item(summary: ImageSummary) -> ImageItem:
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_RAW_BODY_SCHEMA,
+    dependencies=[Depends(count_upload)],
 )
 async def put_image(
     fileName: FileName, request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
@@ -104,7 +112,13 @@ async def put_image(
     return _accepted(response, summary)
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, responses=_UPLOAD_ERRORS, openapi_extra=_MULTIPART_SCHEMA)
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=_UPLOAD_ERRORS,
+    openapi_extra=_MULTIPART_SCHEMA,
+    dependencies=[Depends(count_upload)],
+)
 async def post_image(
     request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
 ) -> UploadAccepted:
