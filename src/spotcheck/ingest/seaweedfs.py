@@ -150,16 +150,16 @@ class FilerMetaTail:
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         while not self._stopped.is_set():
-            self._process = process = self._start()
-            assert process.stdout is not None
-            for change in _json_objects(process.stdout):
-                ts_ns = change.get("tsNs")
-                if isinstance(ts_ns, str | int) and str(ts_ns).isdigit():
-                    self._since_ns = max(self._since_ns, int(ts_ns) - _REPLAY_NS)
-                notification = filer_change_to_notification(change, bucket=self._bucket)
-                if notification is not None:
-                    yield notification
-            process.wait()
+            with self._start() as process:  # closes the pipe and reaps the process on the way out
+                self._process = process
+                assert process.stdout is not None
+                for change in _json_objects(process.stdout):
+                    ts_ns = change.get("tsNs")
+                    if isinstance(ts_ns, str | int) and str(ts_ns).isdigit():
+                        self._since_ns = max(self._since_ns, int(ts_ns) - _REPLAY_NS)
+                    notification = filer_change_to_notification(change, bucket=self._bucket)
+                    if notification is not None:
+                        yield notification
             if not self._stopped.is_set():
                 log.warning("weed filer.meta.tail exited with %s; starting it again", process.returncode)
                 self._stopped.wait(_RESTART_DELAY)
