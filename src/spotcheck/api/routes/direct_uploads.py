@@ -31,8 +31,8 @@ DirectUploadsDep = Annotated[DirectUploads, Depends(_direct_uploads)]
 def create_upload(body: DirectUploadRequest, account: CurrentAccount, uploads: DirectUploadsDep) -> DirectUploadGrant:
     """A form, valid 10 minutes, to POST the photo straight to the bucket; the bucket's event classifies it.
 
-    The store itself refuses a file over the upload limit. Until the photo's event is taken in (about
-    a second), GET /detect/{fileName} answers 404; then 202 while it is classified, then the result.
+    The store itself refuses a file over the upload limit. Until the photo's event is taken in,
+    GET /detect/{fileName} answers 404; then 202 while it is classified, then the result.
     """
     grant = uploads.grant(owner_id=account.id, file_name=body.file_name)
     return DirectUploadGrant(
