@@ -28,6 +28,12 @@ def events_command(
     reconcile_seconds: Annotated[
         float, typer.Option(min=0, help="Seconds between reconciliation passes (listing the bucket); 0: once.")
     ] = 300.0,
+    deep: Annotated[
+        bool,
+        typer.Option(
+            "--deep", help="Reconciliation also re-checks objects that have a row (one HEAD each), not only new ones."
+        ),
+    ] = False,
     data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
 ) -> None:
     """Record and classify objects put straight into the S3 bucket (presigned uploads, `aws s3 cp`)."""
@@ -57,13 +63,14 @@ def events_command(
         bucket=settings.s3_bucket,
         max_upload_bytes=settings.max_upload_bytes,
     )
+    bucket = settings.s3_bucket
+    reconciler = Reconciler(engine=runtime.engine, store=runtime.store, bucket=bucket, handle=ingestor.handle)
     consumer = EventConsumer(
         source=source,
         ingestor=ingestor,
-        reconciler=Reconciler(
-            engine=runtime.engine, store=runtime.store, bucket=settings.s3_bucket, handle=ingestor.handle
-        ),
+        reconciler=reconciler,
         reconcile_seconds=reconcile_seconds,
+        deep_reconcile=deep,
     )
 
     def stop(_signum: int, _frame: FrameType | None) -> None:

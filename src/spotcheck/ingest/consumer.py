@@ -25,12 +25,19 @@ class EventConsumer:
     """
 
     def __init__(
-        self, *, source: EventSource, ingestor: Ingestor, reconciler: Reconciler, reconcile_seconds: float
+        self,
+        *,
+        source: EventSource,
+        ingestor: Ingestor,
+        reconciler: Reconciler,
+        reconcile_seconds: float,
+        deep_reconcile: bool = False,
     ) -> None:
         self._source = source
         self._ingestor = ingestor
         self._reconciler = reconciler
         self._reconcile_seconds = reconcile_seconds
+        self._deep = deep_reconcile
         self._stopped = threading.Event()
         self._reconciling = threading.Thread(target=self._reconcile_loop, name="spotcheck-reconcile", daemon=True)
 
@@ -69,7 +76,7 @@ class EventConsumer:
     def _reconcile_loop(self) -> None:
         while not self._stopped.is_set():
             try:
-                self._reconciler.run_once()
+                self._reconciler.run_once(deep=self._deep)
             except Exception:
                 log.exception("reconciliation failed; trying again later")
             if self._reconcile_seconds <= 0 or self._stopped.wait(self._reconcile_seconds):

@@ -15,6 +15,7 @@ another classification.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -50,7 +51,12 @@ class IngestOutcome(StrEnum):
 
 
 class Ingestor:
-    """Safe to run in several processes: every decision re-reads the object and the row."""
+    """Every decision re-reads the object and the row.
+
+    Within one process objects are taken in one at a time, so an event and a reconciliation pass
+    that meet the same raw object take it in once. Two processes on one bucket could both take it
+    in (two uploads of the same bytes, the first one's job then skipped as stale).
+    """
 
     def __init__(
         self,
@@ -70,8 +76,13 @@ class Ingestor:
         self._max_bytes = max_upload_bytes
         self._grace = grace
         self._clock = clock
+        self._one_at_a_time = threading.Lock()
 
     def handle(self, event: ObjectCreated) -> IngestOutcome:
+        with self._one_at_a_time:
+            return self._handle(event)
+
+    def _handle(self, event: ObjectCreated) -> IngestOutcome:
         if event.bucket != self._bucket:
             return IngestOutcome.IGNORED
         target = upload_target(event.key)
