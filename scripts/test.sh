@@ -28,4 +28,5 @@ python3 -m venv .venv
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
+.venv/bin/cfn-lint deploy/aws/template.yaml
 exec .venv/bin/python -m pytest "$@"

@@ -74,6 +74,8 @@ class S3Endpoint:
     """Where the server answers, and credentials it accepts (signed requests are checked)."""
 
     url: str
+    # The filer as `weed` tools name it (host:port.grpcPort): its metadata stream carries the bucket events.
+    filer: str = ""
     access_key_id: str = ACCESS_KEY_ID
     secret_access_key: str = SECRET_ACCESS_KEY
     region: str = REGION
@@ -199,7 +201,10 @@ class SeaweedFS:
             command = self._command(weed, data_dir, ports, socket_dir)
             with self.log_path.open("ab") as log:
                 self._process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            endpoint = S3Endpoint(url=f"http://127.0.0.1:{ports['s3.port']}")
+            endpoint = S3Endpoint(
+                url=f"http://127.0.0.1:{ports['s3.port']}",
+                filer=f"127.0.0.1:{ports['filer.port']}.{ports['filer.port.grpc']}",
+            )
             failure = self._wait_until_ready(endpoint, timeout)
             if not failure:
                 self.endpoint = endpoint

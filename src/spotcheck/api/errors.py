@@ -24,6 +24,7 @@ from spotcheck.images import (
     InvalidFileNameError,
     UnsupportedMediaError,
 )
+from spotcheck.ingest.direct import DirectUploadsUnavailableError
 from spotcheck.storage import StorageError
 
 __all__ = ["UploadTooLargeError", "install_error_handlers"]
@@ -50,6 +51,7 @@ _STATUS: dict[type[Exception], int] = {
     TooManyAttemptsError: 429,
     HashingBusyError: 503,
     StorageError: 503,
+    DirectUploadsUnavailableError: 409,
 }
 
 

@@ -16,6 +16,8 @@ __all__ = [
     "DetectionPending",
     "DetectionRefused",
     "DetectionResult",
+    "DirectUploadGrant",
+    "DirectUploadRequest",
     "ErrorBody",
     "ImageItem",
     "ImageList",
@@ -118,3 +120,18 @@ class ImageList(_Camel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+class DirectUploadRequest(_Camel):
+    file_name: str = Field(description="The image's name, by the same rules as PUT /images/{fileName}")
+
+
+class DirectUploadGrant(_Camel):
+    """Send the photo to ``uploadUrl`` as a multipart/form-data POST: every entry of ``fields``, then ``file``."""
+
+    file_name: str
+    object_key: str = Field(description="Where the photo lands in the bucket")
+    upload_url: str
+    method: Literal["POST"] = "POST"
+    fields: dict[str, str]
+    expires_at: datetime

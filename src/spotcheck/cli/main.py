@@ -1,4 +1,4 @@
-"""``spotcheck`` subcommands: serve, worker, db, classify, train, ensemble, evaluate."""
+"""``spotcheck`` subcommands: serve, worker, events, db, classify, train, ensemble, evaluate."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
+from spotcheck.cli.events import events_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 from spotcheck.observability.logs import TEXT_FORMAT
 
@@ -24,6 +25,7 @@ app.command("train")(train_command)
 app.command("ensemble")(ensemble_command)
 app.command("evaluate")(evaluate_command)
 app.command("gate")(gate_command)
+app.command("events")(events_command)
 app.add_typer(db_app, name="db")
 
 

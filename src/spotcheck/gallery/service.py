@@ -139,6 +139,30 @@ class Gallery:
         self._queue.publish(ObjectCreated(key, upload_id))
         return ImageSummary(file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None)
 
+    def record_rejected(self, *, owner_id: str, file_name: str, size: int, error: str) -> None:
+        """Record an upload that reached the bucket directly but failed the upload hygiene: status failed.
+
+        There was no request to answer with the reason, so GET /detect tells it (422 with ``error``).
+        """
+        file_name = validate_file_name(file_name)
+        values = {
+            "object_key": object_key_for(owner_id, file_name),
+            "upload_id": str(uuid.uuid4()),
+            "status": ImageStatus.FAILED,
+            "size": size,
+            "uploaded_at": utc_now(),
+            "classification": None,
+            "refusal": None,
+            "malignant_probability": None,
+            "model_version": None,
+            "classified_at": None,
+            "error": error,
+        }
+        with self._engine.begin() as conn:
+            where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
+            if conn.execute(update(images).where(where).values(**values)).rowcount == 0:
+                conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
+
     def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
         return _summary(self._row(owner_id, file_name))
 

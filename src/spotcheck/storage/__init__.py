@@ -6,8 +6,10 @@ from spotcheck.storage.base import (
     ObjectNotFoundError,
     ObjectStore,
     PreconditionFailedError,
+    PresignedUpload,
     StorageError,
     StoredObject,
+    UploadSigner,
 )
 from spotcheck.storage.local import LocalObjectStore
 from spotcheck.storage.memory import MemoryObjectStore
@@ -20,9 +22,11 @@ __all__ = [
     "ObjectNotFoundError",
     "ObjectStore",
     "PreconditionFailedError",
+    "PresignedUpload",
     "S3ObjectStore",
     "StorageError",
     "StoredObject",
+    "UploadSigner",
     "open_store",
 ]
 

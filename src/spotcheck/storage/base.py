@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 __all__ = [
     "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectStore",
     "PreconditionFailedError",
+    "PresignedUpload",
     "StorageError",
     "StoredObject",
+    "UploadSigner",
 ]
 
 
@@ -63,3 +66,21 @@ class ObjectStore(Protocol):
         ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PresignedUpload:
+    """An HTML-form POST straight to the store: send ``fields`` and then the file as field ``file``."""
+
+    url: str
+    fields: Mapping[str, str]
+    expires_at: datetime
+
+
+@runtime_checkable
+class UploadSigner(Protocol):
+    """A store that can let a client upload one object itself, without the credentials (S3)."""
+
+    def presign_upload(self, key: str, *, max_bytes: int, expires_in_seconds: int) -> PresignedUpload:
+        """A POST form for ``key`` only, valid ``expires_in_seconds``; the store refuses bodies over ``max_bytes``."""
+        ...

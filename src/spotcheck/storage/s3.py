@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from spotcheck.clock import utc_now
 from spotcheck.storage.base import (
     ObjectInfo,
     ObjectNotFoundError,
     PreconditionFailedError,
+    PresignedUpload,
     StorageError,
     StoredObject,
 )
@@ -142,6 +145,17 @@ class S3ObjectStore:
 
     def delete(self, key: str) -> None:
         self._call(key, "delete_object")
+
+    def presign_upload(self, key: str, *, max_bytes: int, expires_in_seconds: int) -> PresignedUpload:
+        # Signing is local (no request): it cannot fail on an unreachable store.
+        expires_at = utc_now() + timedelta(seconds=expires_in_seconds)
+        form = self._client.generate_presigned_post(
+            self._bucket,
+            key,
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in_seconds,
+        )
+        return PresignedUpload(url=str(form["url"]), fields=dict(form["fields"]), expires_at=expires_at)
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")

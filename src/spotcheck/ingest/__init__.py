@@ -1,0 +1,34 @@
+"""Bucket events drive classification: objects that reach the bucket directly become uploads."""
+
+from spotcheck.ingest.consumer import EventConsumer
+from spotcheck.ingest.events import (
+    InvalidEventError,
+    ObjectCreated,
+    S3EventNotification,
+    notification_json,
+    object_created_events,
+)
+from spotcheck.ingest.keys import UploadTarget, upload_target
+from spotcheck.ingest.reconcile import Reconciler
+from spotcheck.ingest.seaweedfs import FilerMetaTail, filer_change_to_notification
+from spotcheck.ingest.service import DEFAULT_GRACE, Ingestor, IngestOutcome
+from spotcheck.ingest.sources import EventSource, JsonLinesSource
+
+__all__ = [
+    "DEFAULT_GRACE",
+    "EventConsumer",
+    "EventSource",
+    "FilerMetaTail",
+    "IngestOutcome",
+    "Ingestor",
+    "InvalidEventError",
+    "JsonLinesSource",
+    "ObjectCreated",
+    "Reconciler",
+    "S3EventNotification",
+    "UploadTarget",
+    "filer_change_to_notification",
+    "notification_json",
+    "object_created_events",
+    "upload_target",
+]

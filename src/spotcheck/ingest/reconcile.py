@@ -1,0 +1,49 @@
+"""Find the objects whose events were lost, by listing the bucket against the images table."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+
+from sqlalchemy import Engine, select
+
+from spotcheck.db.tables import images
+from spotcheck.ingest.events import ObjectCreated
+from spotcheck.ingest.keys import USERS_PREFIX
+from spotcheck.ingest.service import IngestOutcome
+from spotcheck.storage.base import ObjectStore
+
+__all__ = ["Reconciler"]
+
+log = logging.getLogger(__name__)
+
+
+class Reconciler:
+    """One pass lists ``users/`` and hands every object that no row names to the ingest core.
+
+    A shallow pass costs one listing and one query; it finds every new object whose event was lost.
+    A deep pass also re-checks objects that have a row (one HEAD each), which finds a raw object
+    written over an earlier upload of the same name whose event was lost.
+    """
+
+    def __init__(
+        self, *, engine: Engine, store: ObjectStore, bucket: str, handle: Callable[[ObjectCreated], IngestOutcome]
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._bucket = bucket
+        self._handle = handle
+
+    def run_once(self, *, deep: bool = False) -> Counter[IngestOutcome]:
+        with self._engine.connect() as conn:
+            known = set(conn.execute(select(images.c.object_key)).scalars())
+        outcomes: Counter[IngestOutcome] = Counter()
+        for info in self._store.list(USERS_PREFIX):
+            if info.key in known and not deep:
+                continue
+            event = ObjectCreated(bucket=self._bucket, key=info.key, size=info.size, etag=info.etag)
+            outcomes[self._handle(event)] += 1
+        if outcomes[IngestOutcome.RECORDED] or outcomes[IngestOutcome.REJECTED]:
+            log.info("reconciliation took in objects whose events were lost: %s", dict(outcomes))
+        return outcomes

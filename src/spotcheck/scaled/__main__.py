@@ -1,0 +1,5 @@
+import sys
+
+from spotcheck.scaled.stack import main
+
+sys.exit(main())

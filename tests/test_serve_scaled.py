@@ -1,0 +1,134 @@
+"""The scaled stack as `scripts/serve-scaled.sh` starts it: READY line, direct uploads, a worker killed mid-burst."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from botocore.config import Config
+
+from conftest import register_and_sign_in
+from images import BLUE, RED, image_bytes
+from live_server import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.s3, pytest.mark.postgres]
+
+READY_TIMEOUT = 180.0
+LABEL_TIMEOUT = 120.0  # a killed worker's jobs wait for their lease (10 s here) before another takes them
+BURST = 30
+
+
+@pytest.fixture
+def stack(tiny_model_path: Path) -> Iterator[tuple[subprocess.Popen[str], dict[str, Any]]]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).parents[1] / "src"),
+        "SPOTCHECK_MODEL_PATH": str(tiny_model_path),
+        "SPOTCHECK_JOB_LEASE_SECONDS": "10",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "spotcheck.scaled", "--port", str(free_port())],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert process.stdout is not None
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT
+        line = ""
+        while not line.startswith("READY ") and time.monotonic() < deadline:
+            readable, _, _ = select.select([process.stdout], [], [], 1.0)
+            if readable:
+                line = process.stdout.readline()
+                if not line:
+                    break
+        assert line.startswith("READY "), f"no READY line (exit status {process.poll()})"
+        yield process, json.loads(line.removeprefix("READY "))
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(60)
+        process.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (exited, not yet reaped by its parent) counts as gone.
+    status = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]
+    return status != "Z"
+
+
+def _send(client: httpx.Client, auth: dict[str, str], name: str, body: bytes) -> dict[str, Any]:
+    grant = client.post("/uploads", json={"fileName": name}, headers=auth)
+    assert grant.status_code == 201, grant.text
+    form = grant.json()
+    sent = httpx.post(form["uploadUrl"], data=form["fields"], files={"file": (name, body)}, timeout=30)
+    assert sent.status_code in (200, 201, 204), sent.text
+    return dict(form)
+
+
+def _label(client: httpx.Client, auth: dict[str, str], name: str, *, want: str | None = None) -> httpx.Response:
+    deadline = time.monotonic() + LABEL_TIMEOUT
+    while True:
+        response = client.get(f"/detect/{name}", headers=auth)
+        finished = response.status_code == 200 and (want is None or response.json()["classification"] == want)
+        if finished or response.status_code not in (200, 202, 404) or time.monotonic() > deadline:
+            return response
+        time.sleep(0.2)
+
+
+def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
+    stack: tuple[subprocess.Popen[str], dict[str, Any]],
+) -> None:
+    process, ready = stack
+    assert set(ready) >= {"api", "s3", "workers", "queue", "services"}
+    assert ready["queue"] == "sql" and len(ready["workers"]) == 2
+    assert {"seaweedfs", "postgres", "api", "events"} <= set(ready["services"])
+    s3 = ready["s3"]
+    raw = boto3.client(
+        "s3",
+        endpoint_url=s3["endpoint"],
+        region_name="us-east-1",
+        aws_access_key_id=s3["accessKeyId"],
+        aws_secret_access_key=s3["secretAccessKey"],
+        config=Config(s3={"addressing_style": "path"}),
+    )
+    with httpx.Client(base_url=ready["api"], timeout=30) as client:
+        auth = register_and_sign_in(client, "ada@example.org")
+        form = _send(client, auth, "mole.jpg", image_bytes(RED))
+        result = _label(client, auth, "mole.jpg")
+        assert result.status_code == 200, result.text
+        assert result.json()["classification"] == "MALIGNANT"
+        raw.put_object(Bucket=s3["bucket"], Key=form["objectKey"], Body=image_bytes(BLUE), ContentType="image/jpeg")
+        assert _label(client, auth, "mole.jpg", want="BENIGN").json()["classification"] == "BENIGN"
+        assert raw.head_object(Bucket=s3["bucket"], Key=form["objectKey"])["Metadata"]["classification"] == "BENIGN"
+
+        victim = ready["workers"][0]
+        for i in range(BURST):
+            _send(client, auth, f"burst-{i}.jpg", image_bytes(RED if i % 2 else BLUE))
+            if i == 5:
+                os.kill(victim, signal.SIGKILL)
+        results = [_label(client, auth, f"burst-{i}.jpg") for i in range(BURST)]
+        assert [r.status_code for r in results] == [200] * BURST, [r.text for r in results if r.status_code != 200]
+        assert [r.json()["classification"] for r in results] == [
+            "MALIGNANT" if i % 2 else "BENIGN" for i in range(BURST)
+        ]
+
+    pids = [*ready["workers"], *ready["services"].values()]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(60) == 0
+    assert not [pid for pid in pids if _alive(pid)]
