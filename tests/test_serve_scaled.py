@@ -128,6 +128,13 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
             "MALIGNANT" if i % 2 else "BENIGN" for i in range(BURST)
         ]
 
+    # The surviving worker counted what it labelled, with the latency histogram beside it.
+    survivor = ready["metrics"]["workers"][1]
+    scraped = httpx.get(survivor, timeout=10).text
+    labelled = [line for line in scraped.splitlines() if line.startswith("spotcheck_labels_total{")]
+    assert labelled and sum(float(line.rsplit(" ", 1)[1]) for line in labelled) >= 1
+    assert "spotcheck_upload_to_label_seconds_bucket{" in scraped
+
     pids = [*ready["workers"], *ready["services"].values()]
     process.send_signal(signal.SIGTERM)
     assert process.wait(60) == 0

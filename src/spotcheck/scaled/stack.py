@@ -65,6 +65,13 @@ class Stack:
     def _log_says(self, name: str, text: str) -> bool:
         return text in (self.root / "logs" / f"{name}.log").read_text(errors="replace")
 
+    def _metrics_url(self, name: str) -> str | None:
+        """The metrics address a worker printed at start (``metrics on http://...``), if any."""
+        for line in (self.root / "logs" / f"{name}.log").read_text(errors="replace").splitlines():
+            if line.startswith("metrics on "):
+                return line.removeprefix("metrics on ").strip()
+        return None
+
     def start(self) -> dict[str, Any]:
         (self.root / "logs").mkdir(parents=True)
         # PostgreSQL runs as its own user when we are root: it must pass through (not list) our folder.
@@ -107,7 +114,8 @@ class Stack:
         api_url = f"http://127.0.0.1:{self.port}"
         wait_until(lambda: _http_ok(f"{api_url}/healthz"), what="spotcheck serve", process=api, timeout=START_TIMEOUT)
         for i in range(1, WORKERS + 1):
-            self._spawn(f"worker-{i}", [*spotcheck, "worker"], env)
+            # Each worker counts its own labels and latencies: a metrics port of its own (any free one).
+            self._spawn(f"worker-{i}", [*spotcheck, "worker", "--metrics-port", "0"], env)
         events = self._spawn(
             "events", [*spotcheck, "events", "--filer", seaweed.filer, "--reconcile-seconds", "60"], env
         )
@@ -126,6 +134,7 @@ class Stack:
             timeout=START_TIMEOUT,
         )
         workers = [self.processes[f"worker-{i}"].pid for i in range(1, WORKERS + 1)]
+        worker_metrics = [self._metrics_url(f"worker-{i}") for i in range(1, WORKERS + 1)]
         return {
             "api": api_url,
             "s3": {
@@ -137,6 +146,7 @@ class Stack:
             "workers": workers,
             "queue": "sql",
             "services": {name: p.pid for name, p in self.processes.items() if not name.startswith("worker-")},
+            "metrics": {"api": f"{api_url}/metrics", "workers": worker_metrics},
             "logs": str(self.root / "logs"),
         }
 
