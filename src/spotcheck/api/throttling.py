@@ -27,6 +27,7 @@ def input_refused(description: str) -> dict[str, Any]:
 
 SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
+    403: {"model": ErrorBody, "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)"},
     429: {"model": ErrorBody, "description": "Too many attempts; see Retry-After"},
     503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
 }
