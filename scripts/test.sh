@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python extras, Chromium, PostgreSQL), lint,
 # type-check and run the whole test suite. The tests start their own servers on 127.0.0.1
-# (SpotCheck itself, SeaweedFS for S3, PostgreSQL, Chromium) and stop them afterwards.
+# (SpotCheck itself, SeaweedFS for S3, PostgreSQL, Chromium, an OpenID provider) and stop them afterwards.
 # Extra arguments go to pytest (for example -m "not slow" or -k detect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,10 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
 .venv/bin/python -m pip install --quiet -e '.[dev,train]'
+
+# The OpenID provider the sign-in tests run (npm `oidc-provider`, pinned in its package-lock.json).
+command -v npm >/dev/null 2>&1 || { echo "Missing Node.js and npm (the OpenID provider tests need them)" >&2; exit 1; }
+npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 import pytest
@@ -143,6 +143,16 @@ class OpenIdProvider:
         claims.update(changes)
         return {name: value for name, value in claims.items() if value is not None}
 
+    def complete_sign_in(self, authorization_url: str, username: str) -> str:
+        """Sign in as ``username`` at ``authorization_url``, as a browser would; the redirect back to the client."""
+        with httpx.Client(timeout=10.0) as browser:
+            page = browser.get(authorization_url, follow_redirects=True)
+            assert page.status_code == 200, page.text
+            action = re.search(r'action="([^"]+)"', page.text)
+            assert action is not None, page.text
+            answer = browser.post(f"{self.issuer}{action.group(1)}", data={"username": username})
+            return _follow_to_client(answer, browser)
+
     def sign_in(self, username: str) -> ProviderTokens:
         """The code flow with PKCE, as a client does it: the provider's own ID and access tokens."""
         verifier, challenge = _pkce_pair()
@@ -157,13 +167,9 @@ class OpenIdProvider:
             "code_challenge": challenge,
             "code_challenge_method": "S256",
         }
+        redirect = self.complete_sign_in(f"{self.issuer}/auth?{urlencode(query)}", username)
+        code = parse_qs(urlsplit(redirect).query)["code"][0]
         with httpx.Client(base_url=self.issuer, timeout=10.0) as browser:
-            page = browser.get(f"/auth?{urlencode(query)}", follow_redirects=True)
-            assert page.status_code == 200, page.text
-            action = re.search(r'action="([^"]+)"', page.text)
-            assert action is not None, page.text
-            redirect = _follow_to_client(browser.post(action.group(1), data={"username": username}), browser)
-            code = parse_qs(urlsplit(redirect).query)["code"][0]
             tokens = browser.post(
                 "/token",
                 data={
@@ -188,7 +194,7 @@ def _follow_to_client(response: httpx.Response, browser: httpx.Client) -> str:
             return location
         if response.status_code not in (302, 303):
             break
-        response = browser.get(location)
+        response = browser.get(urljoin(str(response.url), location))
     raise AssertionError(f"the provider did not redirect to the client: {response.status_code} {response.text[:500]}")
 
 

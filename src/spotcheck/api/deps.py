@@ -11,9 +11,7 @@ from fastapi.security import OAuth2PasswordBearer
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import (
     Account,
-    IdentityTokenError,
     InvalidTokenError,
-    ProviderUnavailableError,
     TokenUse,
     unverified_issuer,
 )
@@ -154,10 +152,8 @@ def _provider_principal(runtime: Runtime, token: str) -> Principal:
     assert runtime.identity_tokens is not None
     try:
         identity = runtime.identity_tokens.validate(token)
-    except IdentityTokenError as exc:
+    except InvalidTokenError as exc:  # a failed check or an unknown key; an unreachable provider is a 503
         raise _unauthorised(f"The identity provider's token was refused: {exc}.") from None
-    except ProviderUnavailableError:
-        raise  # 503: the provider's keys could not be read, which says nothing about the token
     return Principal(account=runtime.identities.account_for(identity), session_id=None, use=TokenUse.API)
 
 
@@ -167,8 +163,8 @@ def _current_principal(
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:
         validator = runtime.identity_tokens
-        # Only the provider's tokens name its issuer: SpotCheck's own carry no ``iss``.
-        if validator is not None and unverified_issuer(token) == validator.issuer:
+        # SpotCheck's own tokens carry no ``iss``: one that names an issuer is for the provider's checks.
+        if validator is not None and unverified_issuer(token) is not None:
             return _provider_principal(runtime, token)
         return _principal_for(
             runtime,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.auth.accounts import Account
@@ -28,7 +28,7 @@ class IdentityService:
         """
         found = self._find(identity)
         if found is not None:
-            return found
+            return self._with_address(found, identity.email)
         for email in dict.fromkeys((identity.email, None)):
             try:
                 return self._create(identity, email=email)
@@ -37,6 +37,17 @@ class IdentityService:
                 if found is not None:
                     return found
         raise RuntimeError(f"could not create an account for {identity.subject!r} at {identity.issuer}")
+
+    def _with_address(self, account: Account, email: str | None) -> Account:
+        """An account made without an address takes the first verified one a later token brings."""
+        if account.email is not None or email is None:
+            return account
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == account.id, users.c.email.is_(None)).values(email=email))
+        except IntegrityError:
+            return account  # another account holds it: stay without one
+        return Account(account.id, email)
 
     def _find(self, identity: ExternalIdentity) -> Account | None:
         with self._engine.connect() as conn:
