@@ -100,6 +100,33 @@ export function setUpAuthForm(onSignedIn) {
   });
 }
 
+/**
+ * Offer "Sign in with <provider>" when the server has one (a top-level navigation to the server's
+ * /auth/oidc/login, which sends the browser on to the provider), and hide the password form when
+ * the server keeps no passwords.
+ */
+export async function setUpProviderSignIn() {
+  let providers;
+  try {
+    providers = await api.providers();
+  } catch {
+    return; // the password form stays; the provider button needs the server's answer
+  }
+  const { oidc, localAccounts } = providers;
+  if (oidc) {
+    const button = document.getElementById("provider-button");
+    button.textContent = `Sign in with ${oidc.name}`;
+    button.addEventListener("click", () => window.location.assign(oidc.loginUrl));
+    document.getElementById("provider-sign-in").hidden = false;
+  }
+  if (!localAccounts) {
+    document.getElementById("auth-form").hidden = true;
+    document.getElementById("provider-or").hidden = true;
+    document.querySelector("#auth-view .lead").textContent =
+      "Sign in to add an image of a skin spot and get a screening recommendation.";
+  }
+}
+
 /** Wire the header's Sign out button; onSignedOut runs once the server has cleared the session. */
 export function setUpSignOut(onSignedOut) {
   const button = document.getElementById("sign-out");
