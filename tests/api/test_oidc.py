@@ -153,6 +153,14 @@ def test_a_provider_token_cannot_be_signed_out_here(client: TestClient, oidc_pro
     assert "sign out or revoke it there" in response.json()["detail"]
 
 
+def test_a_provider_account_has_no_password_to_change(client: TestClient, oidc_provider: OpenIdProvider) -> None:
+    token = oidc_provider.sign(oidc_provider.claims("no-password"))
+    body = {"currentPassword": "anything at all", "newPassword": "a longer and more varied phrase"}
+    response = client.post("/auth/password", json=body, headers=_bearer(token))
+    assert response.status_code == 403
+    assert "has no SpotCheck password" in response.json()["detail"]
+
+
 def test_providers_tells_the_page_what_to_offer(client: TestClient, oidc_provider: OpenIdProvider) -> None:
     assert client.get("/auth/providers").json() == {
         "oidc": {"name": "127.0.0.1", "loginUrl": "/auth/oidc/login"},

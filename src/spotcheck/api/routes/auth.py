@@ -9,9 +9,16 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, RuntimeDep
-from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
+from spotcheck.api.schemas import ErrorBody, PasswordChange, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, input_refused, throttled_sign_in
+from spotcheck.api.throttling import (
+    SIGN_IN_RESPONSES,
+    ThrottleDep,
+    client_address,
+    input_refused,
+    throttled_password_change,
+    throttled_sign_in,
+)
 from spotcheck.auth import EmailTakenError, TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -80,3 +87,29 @@ def delete_current_session(principal: CurrentPrincipal, request: Request, runtim
     if principal.use is TokenUse.PAGE:
         clear_session_cookie(response, request)
     return response
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[LocalAccountsOn],
+    responses={
+        **SIGN_IN_RESPONSES,
+        403: {"model": ErrorBody, "description": "Wrong current password, no password here, or passwords are off"},
+        422: input_refused("The new password is too weak"),
+    },
+)
+def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+) -> Response:
+    """Change the password; every other session of the account is signed out, this one stays."""
+    throttled_password_change(
+        accounts=runtime.accounts,
+        throttle=throttle,
+        request=request,
+        account=principal.account,
+        current=body.current_password,
+        new=body.new_password,
+    )
+    runtime.sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
