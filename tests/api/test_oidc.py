@@ -19,6 +19,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
 from conftest import TEST_SECRET, register_and_sign_in
+from live_server import free_port
 from oidc_server import CLIENT_ID, RESOURCE, OpenIdProvider, oidc_provider
 from spotcheck.api import create_app
 from spotcheck.config import Settings
@@ -159,6 +160,23 @@ def test_a_provider_account_has_no_password_to_change(client: TestClient, oidc_p
     response = client.post("/auth/password", json=body, headers=_bearer(token))
     assert response.status_code == 403
     assert "has no SpotCheck password" in response.json()["detail"]
+
+
+def test_an_unreachable_provider_answers_503_not_401(tmp_path: Path, tiny_model_path: Path) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        model_path=tiny_model_path,
+        jwt_secret=TEST_SECRET,
+        oidc_issuer=f"http://127.0.0.1:{free_port()}",  # nothing listens there
+        oidc_client_id=CLIENT_ID,
+    )
+    with TestClient(create_app(build_runtime(settings)), base_url=BASE_URL) as client:
+        token = f"{_b64({'alg': 'RS256', 'kid': 'k'})}.{_b64({'iss': settings.oidc_issuer, 'sub': 'x'})}.c2ln"
+        response = client.get("/images", headers=_bearer(token))
+        assert response.status_code == 503
+        assert "cannot be reached" in response.json()["detail"]
+        assert response.headers["retry-after"] == "5"
+        assert client.get("/auth/oidc/login", follow_redirects=False).status_code == 503
 
 
 def test_providers_tells_the_page_what_to_offer(client: TestClient, oidc_provider: OpenIdProvider) -> None:
