@@ -229,3 +229,19 @@ def test_a_provider_that_cannot_be_read_is_unavailable_not_a_bad_token(rsa_key: 
     validator = IdentityTokenValidator(provider=provider, client_id=CLIENT_ID, audiences=[AUDIENCE])
     with pytest.raises(ProviderUnavailableError):
         validator.validate(_sign(rsa_key, _claims()))
+
+
+def test_a_provider_that_is_down_is_not_asked_again_by_every_token(
+    fetcher: MemoryJsonFetcher, rsa_key: RSAKey, clock: Clock
+) -> None:
+    down = MemoryJsonFetcher()
+    provider = OpenIdProvider(issuer=ISSUER, fetcher=down, failure_pause=5.0, clock=clock)
+    validator = IdentityTokenValidator(provider=provider, client_id=CLIENT_ID, audiences=[AUDIENCE])
+    token = _sign(rsa_key, _claims())
+    for _ in range(10):
+        with pytest.raises(ProviderUnavailableError):
+            validator.validate(token)
+    assert down.requests == {discovery_url(ISSUER): 1}
+    down.documents.update(fetcher.documents)  # it comes back
+    clock.now += 6
+    assert validator.validate(token).subject == "user-1"

@@ -29,6 +29,7 @@ class IdentityService:
         found = self._find(identity)
         if found is not None:
             return self._with_address(found, identity.email)
+        # With the provider's address first; if another account holds it, without one.
         for email in dict.fromkeys((identity.email, None)):
             try:
                 return self._create(identity, email=email)

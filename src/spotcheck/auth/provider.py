@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from joserfc.errors import JoseError
@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 _MAX_DOCUMENT_BYTES = 512 * 1024
+_T = TypeVar("_T")
 
 
 class ProviderUnavailableError(RetryLaterError):
@@ -113,21 +114,42 @@ class OpenIdProvider:
         issuer: str,
         fetcher: JsonFetcher,
         refetch_interval: float = 60.0,
+        failure_pause: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer = issuer
         self._fetcher = fetcher
         self._refetch_interval = refetch_interval
+        self._failure_pause = failure_pause
         self._clock = clock
         self._lock = threading.Lock()
         self._metadata: ProviderMetadata | None = None
         self._keys: KeySet | None = None
         self._keys_read_at = 0.0
+        self._failure: ProviderUnavailableError | None = None
+        self._failed_at = 0.0
+
+    def _fetch(self, read: Callable[[], _T]) -> _T:
+        """``read()``, unless it failed moments ago: then the same failure at once, without a request.
+
+        A provider that is down is not asked again by every request that carries a token for it.
+        Call with the lock held.
+        """
+        if self._failure is not None and self._clock() - self._failed_at < self._failure_pause:
+            # A new exception each time: re-raising one object would grow its traceback without end.
+            raise ProviderUnavailableError(str(self._failure), retry_after=self._failure.retry_after)
+        try:
+            result = read()
+        except ProviderUnavailableError as exc:
+            self._failure, self._failed_at = exc, self._clock()
+            raise
+        self._failure = None
+        return result
 
     def metadata(self) -> ProviderMetadata:
         with self._lock:
             if self._metadata is None:
-                self._metadata = self._discover()
+                self._metadata = self._fetch(self._discover)
             return self._metadata
 
     def _discover(self) -> ProviderMetadata:
@@ -163,7 +185,7 @@ class OpenIdProvider:
                     return key
                 if self._clock() - self._keys_read_at < self._refetch_interval:
                     raise UnknownKeyError(f"the token's signing key {kid!r} is not one the provider publishes")
-            self._keys = self._read_keys(jwks_uri)
+            self._keys = self._fetch(lambda: self._read_keys(jwks_uri))
             self._keys_read_at = self._clock()
             key = _find(self._keys, kid)
         if key is None:
