@@ -85,6 +85,9 @@ export const api = {
   async providers() {
     return (await request("GET", "/auth/providers")).data;
   },
+  async changePassword(currentPassword, newPassword) {
+    await request("POST", "/auth/password", { json: { currentPassword, newPassword } });
+  },
   async register(email, password) {
     return (await request("POST", "/auth/register", { json: { email, password } })).data;
   },

@@ -2,7 +2,7 @@
 
 import { api, ApiError, whenSessionLost } from "./api.js";
 import { announce } from "./announce.js";
-import { setUpAuthForm, setUpProviderSignIn, setUpSignOut } from "./auth.js";
+import { setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
 import { History } from "./history.js";
 import { ResultCard } from "./result.js";
 import { setUpUpload } from "./upload.js";
@@ -37,8 +37,11 @@ function showSignedIn(session) {
   $("add-heading").focus();
 }
 
+const closePasswordChange = setUpPasswordChange();
+
 function showSignedOut() {
   $("loading").hidden = true;
+  closePasswordChange();
   result.close();
   history.clear();
   upload.reset();
