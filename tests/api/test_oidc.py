@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from joserfc import jwt
@@ -19,7 +20,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import func, select
 
 from conftest import TEST_SECRET, register_and_sign_in
-from live_server import free_port
+from live_server import LiveServer, free_port
 from oidc_server import CLIENT_ID, RESOURCE, OpenIdProvider, oidc_provider
 from spotcheck.api import create_app
 from spotcheck.config import Settings
@@ -262,3 +263,29 @@ def test_a_callback_with_another_state_or_no_cookie_or_an_error_is_refused(
     response = client.get("/auth/oidc/callback?error=access_denied&error_description=no", follow_redirects=False)
     assert response.status_code == 400
     assert "access_denied" in response.json()["detail"]
+
+
+@pytest.mark.slow
+def test_a_running_spotcheck_serve_takes_the_providers_token_and_refuses_forgeries(
+    tmp_path: Path, tiny_model_path: Path, oidc_provider: OpenIdProvider
+) -> None:
+    """As an operator would check it: `spotcheck serve` with the provider set in its environment."""
+    server = LiveServer(
+        data_dir=tmp_path / "live", model_path=tiny_model_path, jwt_secret=TEST_SECRET, env=oidc_provider.env()
+    )
+    with server as live:
+        tokens = oidc_provider.sign_in("live-user")
+        listed = httpx.get(f"{live.url}/images", headers=_bearer(tokens.access_token))
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["items"] == []
+        stranger = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
+        forged = {
+            "other key": jwt.encode({"alg": "RS256", "kid": "rsa-1"}, oidc_provider.claims("live-user"), stranger),
+            "other audience": oidc_provider.sign(oidc_provider.claims("live-user", aud="https://other.test")),
+            "expired": oidc_provider.sign(oidc_provider.claims("live-user", exp=int(time.time()) - 600)),
+            "unsigned": f"{_b64({'alg': 'none'})}.{_b64(oidc_provider.claims('live-user'))}.",
+        }
+        answers = {
+            name: httpx.get(f"{live.url}/images", headers=_bearer(token)).status_code for name, token in forged.items()
+        }
+        assert answers == dict.fromkeys(forged, 401)
