@@ -254,6 +254,12 @@ def test_a_callback_with_another_state_or_no_cookie_or_an_error_is_refused(
     assert "does not belong to this browser" in response.json()["detail"]
     assert "spotcheck_session" not in client.cookies
 
+    # The right state with a made-up code: the provider refuses to trade it.
+    made_up = back.replace("code=", "code=made-up")
+    response = client.get(made_up, follow_redirects=False)
+    assert response.status_code == 400
+    assert "refused the sign-in (invalid_grant)" in response.json()["detail"]
+
     client.cookies.clear()
     response = client.get(back, follow_redirects=False)
     assert response.status_code == 400

@@ -94,6 +94,9 @@ class OidcSignIn:
             raise SignInFailedError(f"The identity provider refused the sign-in ({exc.error}); start again.") from exc
         except httpx.HTTPError as exc:
             raise ProviderUnavailableError(f"The identity provider cannot be reached ({exc}).", retry_after=5) from exc
+        except (TypeError, ValueError) as exc:  # a body that is no token response (a proxy's page, say)
+            message = "The identity provider's token endpoint answered no token."
+            raise ProviderUnavailableError(message, retry_after=5) from exc
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise SignInFailedError("The identity provider sent no ID token; is the 'openid' scope allowed?")
