@@ -6,10 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Chromium (browser tests) and PostgreSQL (scale-out tests).
+# System packages: Chromium (browser tests), PostgreSQL (scale-out tests), Node.js (the OpenID provider).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq
@@ -26,7 +27,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet -e '.[dev,train]'
 
 # The OpenID provider the sign-in tests run (npm `oidc-provider`, pinned in its package-lock.json).
-command -v npm >/dev/null 2>&1 || { echo "Missing Node.js and npm (the OpenID provider tests need them)" >&2; exit 1; }
 npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 
 .venv/bin/ruff check src tests scripts
