@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Install everything the tests need (Python extras, Chromium, PostgreSQL), lint,
 # type-check and run the whole test suite. The tests start their own servers on 127.0.0.1
-# (SpotCheck itself, SeaweedFS for S3, PostgreSQL, Chromium) and stop them afterwards.
+# (SpotCheck itself, SeaweedFS for S3, PostgreSQL, Chromium, an OpenID provider) and stop them afterwards.
 # Extra arguments go to pytest (for example -m "not slow" or -k detect).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: Chromium (browser tests) and PostgreSQL (scale-out tests).
+# System packages: Chromium (browser tests), PostgreSQL (scale-out tests), Node.js (the OpenID provider).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         apt-get update -qq
@@ -24,6 +25,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
 .venv/bin/python -m pip install --quiet -e '.[dev,train]'
+
+# The OpenID provider the sign-in tests run (npm `oidc-provider`, pinned in its package-lock.json).
+npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from spotcheck.auth.throttle import ThrottleLimits, parse_limits
@@ -56,6 +58,21 @@ class Settings(BaseSettings):
     password_hash_wait_seconds: float = Field(
         default=5.0, gt=0, description="How long a sign-in waits for a hashing slot before answering 503."
     )
+    local_accounts: bool = Field(
+        default=True, description="Passwords kept by SpotCheck; false leaves sign-in to the OpenID provider alone."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="The OpenID provider's issuer URL; its discovery document is read from there."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_audience: str | None = Field(
+        default=None, description="The audience of the provider's access tokens for this API; the client id when unset."
+    )
+    oidc_name: str | None = Field(
+        default=None,
+        description="The provider's name on the page (\"Sign in with <name>\"); from the issuer's host when unset.",
+    )
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_lease_seconds: float = Field(default=60.0, gt=0)
@@ -97,6 +114,40 @@ class Settings(BaseSettings):
         parse_limits(value)
         return value
 
+    @field_validator("oidc_issuer")
+    @classmethod
+    def _check_issuer(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(
+                f"SPOTCHECK_OIDC_ISSUER {value!r} is not an issuer URL like https://id.example.org/realms/x"
+            )
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError(f"SPOTCHECK_OIDC_ISSUER {value!r} must use https (plain http only on loopback, for tests)")
+        return value
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Self:
+        if self.oidc_issuer and not self.oidc_client_id:
+            raise ValueError(
+                "SPOTCHECK_OIDC_ISSUER needs SPOTCHECK_OIDC_CLIENT_ID (the client registered at the provider)"
+            )
+        if not self.local_accounts and not self.oidc_issuer:
+            raise ValueError(
+                "SPOTCHECK_LOCAL_ACCOUNTS=false leaves no way to sign in: set SPOTCHECK_OIDC_ISSUER and "
+                "SPOTCHECK_OIDC_CLIENT_ID too"
+            )
+        return self
+
+    @property
+    def oidc_display_name(self) -> str:
+        """The provider's name for "Sign in with <name>"."""
+        if self.oidc_name:
+            return self.oidc_name
+        return urlsplit(self.oidc_issuer or "").hostname or "your identity provider"
+
     @property
     def throttle_limits(self) -> ThrottleLimits:
         return ThrottleLimits(
@@ -109,6 +160,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _stored_secret(path: Path) -> str | None:

@@ -8,7 +8,17 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from spotcheck.auth import AccountService, PasswordHasher, SessionService, TokenIssuer
+from spotcheck.auth import (
+    AccountService,
+    HttpJsonFetcher,
+    IdentityService,
+    IdentityTokenValidator,
+    OidcSignIn,
+    OpenIdProvider,
+    PasswordHasher,
+    SessionService,
+    TokenIssuer,
+)
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
@@ -35,9 +45,13 @@ class Runtime:
     accounts: AccountService
     tokens: TokenIssuer
     sessions: SessionService
+    identities: IdentityService
     gallery: Gallery
     worker: ClassificationWorker
     pool: WorkerPool
+    # Both set when SPOTCHECK_OIDC_ISSUER names an OpenID provider.
+    identity_tokens: IdentityTokenValidator | None = None
+    oidc_sign_in: OidcSignIn | None = None
     started: bool = field(default=False)
 
     def start(self, *, sole_worker: bool) -> None:
@@ -70,6 +84,22 @@ class Runtime:
         self.engine.dispose()
 
 
+def _open_id_provider(settings: Settings) -> tuple[IdentityTokenValidator, OidcSignIn] | None:
+    """The provider's token checks and page sign-in; nothing is read from it until first use."""
+    if settings.oidc_issuer is None or settings.oidc_client_id is None:
+        return None
+    provider = OpenIdProvider(issuer=settings.oidc_issuer, fetcher=HttpJsonFetcher())
+    validator = IdentityTokenValidator(
+        provider=provider,
+        client_id=settings.oidc_client_id,
+        audiences=[settings.oidc_audience or settings.oidc_client_id],
+    )
+    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
+    return validator, OidcSignIn(
+        provider=provider, validator=validator, client_id=settings.oidc_client_id, client_secret=secret
+    )
+
+
 def build_runtime(
     settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
 ) -> Runtime:
@@ -86,6 +116,7 @@ def build_runtime(
     worker = ClassificationWorker(
         engine=engine, store=store, queue=queue, classifier=classifier, max_attempts=settings.job_max_attempts
     )
+    oidc = _open_id_provider(settings)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -100,6 +131,7 @@ def build_runtime(
         ),
         tokens=tokens,
         sessions=SessionService(engine=engine, tokens=tokens),
+        identities=IdentityService(engine),
         gallery=Gallery(
             engine=engine,
             store=store,
@@ -110,4 +142,6 @@ def build_runtime(
         ),
         worker=worker,
         pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
+        identity_tokens=oidc[0] if oidc else None,
+        oidc_sign_in=oidc[1] if oidc else None,
     )

@@ -11,6 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, insert, inspect, select, text
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from legacy_schema import legacy_metadata
@@ -18,6 +19,7 @@ from spotcheck.cli import app
 from spotcheck.clock import utc_now
 from spotcheck.db import SchemaError, head_revision, metadata, open_database, upgrade_database, users
 from spotcheck.db.migrate import current_revision
+from spotcheck.db.tables import images
 
 
 def schema_differences(engine: Engine) -> list[Any]:
@@ -116,7 +118,14 @@ def test_processes_starting_together_on_a_fresh_file_migrate_it_once(tmp_path: P
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
-        assert set(inspect(engine).get_table_names()) == {"alembic_version", "users", "images", "jobs", "sessions"}
+        assert set(inspect(engine).get_table_names()) == {
+            "alembic_version",
+            "users",
+            "images",
+            "jobs",
+            "sessions",
+            "identities",
+        }
     finally:
         engine.dispose()
 
@@ -168,3 +177,38 @@ def test_upgrading_puts_stored_emails_in_nfc_unless_another_account_has_that_spe
         "clash-nfd": "re\u0301my@example.org",  # two accounts are not merged behind their owners' backs
         "plain": "ada@example.org",
     }
+
+
+def test_rebuilding_users_for_provider_accounts_keeps_every_row_and_the_unique_address(tmp_path: Path) -> None:
+    """0005 copies the users table on SQLite (batch mode): no cascade may delete images or sessions."""
+    url = f"sqlite:///{tmp_path / 'rebuild.db'}"
+    legacy = create_engine(url)
+    legacy_metadata().create_all(legacy)
+    now = utc_now()
+    with legacy.begin() as conn:
+        conn.execute(insert(users).values(id="u", email="ada@example.org", password_hash="x", created_at=now))
+        conn.execute(
+            insert(images).values(
+                owner_id="u",
+                file_name="a.jpg",
+                object_key="u/a.jpg",
+                upload_id="1",
+                status="pending",
+                size=1,
+                uploaded_at=now,
+            )
+        )
+    legacy.dispose()
+
+    upgrade_database(url)
+    engine = open_database(url)
+    try:
+        with engine.begin() as conn:
+            assert conn.execute(select(images.c.file_name)).scalars().all() == ["a.jpg"]
+            # A provider's account may have neither address nor password; two such accounts may coexist.
+            for user_id in ("p1", "p2"):
+                conn.execute(insert(users).values(id=user_id, email=None, password_hash=None, created_at=now))
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert(users).values(id="v", email="ada@example.org", password_hash="y", created_at=now))
+    finally:
+        engine.dispose()

@@ -203,6 +203,37 @@ def test_sign_up_keeps_the_session_in_an_httponly_cookie_and_sign_out_ends_it(pa
     expect(page.get_by_label("Email")).to_be_visible()
 
 
+def test_change_password_keeps_this_session_and_the_new_password_signs_in(page: Page, server: LiveServer) -> None:
+    new_password = "a longer and more varied phrase"
+    _register(server, "changer@example.org")
+    _sign_in(page, "changer@example.org")
+    elsewhere = httpx.post(
+        f"{server.url}/auth/token", data={"username": "changer@example.org", "password": PASSWORD}
+    ).json()["access_token"]
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_label("Current password")).to_be_focused()
+    page.get_by_label("Current password").fill("not my password at all")
+    page.get_by_label("New password").fill(new_password)
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.get_by_text("The current password is not correct.")).to_be_visible()
+    expect(page.get_by_label("Current password")).to_have_attribute("aria-invalid", "true")
+
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_role("button", name="Save new password").click()
+    expect(page.get_by_role("status")).to_have_text("Your password is changed. Your other devices are signed out.")
+    expect(page.get_by_label("Current password")).to_be_hidden()
+    signed_out = httpx.get(f"{server.url}/images", headers={"Authorization": f"Bearer {elsewhere}"})
+    assert signed_out.status_code == 401
+    page.reload()
+    expect(page.get_by_label("Photo")).to_be_visible()  # this session stays
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("Email").fill("changer@example.org")
+    page.get_by_label("Password", exact=True).fill(new_password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_label("Photo")).to_be_visible()
+
+
 def test_sign_up_errors_appear_next_to_their_fields(page: Page, server: LiveServer) -> None:
     email, password = page.get_by_label("Email"), page.get_by_label("Password")
     sign_up = page.get_by_role("button", name="Sign up")

@@ -13,7 +13,7 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.request_log import RequestLog
-from spotcheck.api.routes import auth, detect, direct_uploads, health, images, metrics, session
+from spotcheck.api.routes import auth, detect, direct_uploads, health, images, metrics, oidc, session
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
@@ -60,7 +60,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
-    for module in (auth, session, images, direct_uploads, detect, health):
+    for module in (auth, oidc, session, images, direct_uploads, detect, health):
         app.include_router(module.router)
     if runtime.settings.metrics:
         app.include_router(metrics.router)

@@ -9,7 +9,12 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
-from spotcheck.auth import Account, InvalidTokenError, TokenUse
+from spotcheck.auth import (
+    Account,
+    InvalidTokenError,
+    TokenUse,
+    unverified_issuer,
+)
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
@@ -20,6 +25,7 @@ __all__ = [
     "CurrentUiSession",
     "FileName",
     "GalleryDep",
+    "LocalAccountsOn",
     "Principal",
     "RuntimeDep",
     "SignOutAllowed",
@@ -44,6 +50,19 @@ def _gallery(runtime: RuntimeDep) -> Gallery:
 GalleryDep = Annotated[Gallery, Depends(_gallery)]
 
 
+def _local_accounts_on(runtime: RuntimeDep) -> None:
+    settings = runtime.settings
+    if not settings.local_accounts:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"Passwords are switched off on this server: sign in with {settings.oidc_display_name}.",
+        )
+
+
+LocalAccountsOn = Depends(_local_accounts_on)
+"""Refuses (403) registration and password sign-in where SPOTCHECK_LOCAL_ACCOUNTS is false."""
+
+
 def _unauthorised(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
@@ -53,7 +72,7 @@ class Principal:
     """A signed-in account and the server-side session its token belongs to."""
 
     account: Account
-    session_id: str
+    session_id: str | None  # None: signed in by the OpenID provider's own token, which SpotCheck cannot end
     use: TokenUse  # API: a bearer token; PAGE: the page's session cookie
 
 
@@ -78,6 +97,7 @@ def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
         expired="Your session has expired or was signed out; sign in again.",
         gone="The account of this session no longer exists.",
     )
+    assert principal.session_id is not None  # a cookie always carries one of SpotCheck's own sessions
     return UiSession(account=principal.account, token=token, session_id=principal.session_id)
 
 
@@ -127,11 +147,25 @@ def _principal_for(runtime: Runtime, token: str, *, use: TokenUse, expired: str,
     return Principal(account=account, session_id=claims.session_id, use=use)
 
 
+def _provider_principal(runtime: Runtime, token: str) -> Principal:
+    """The account of an ID or access token from the OpenID provider, made on its first use."""
+    assert runtime.identity_tokens is not None
+    try:
+        identity = runtime.identity_tokens.validate(token)
+    except InvalidTokenError as exc:  # a failed check or an unknown key; an unreachable provider is a 503
+        raise _unauthorised(f"The identity provider's token was refused: {exc}.") from None
+    return Principal(account=runtime.identities.account_for(identity), session_id=None, use=TokenUse.API)
+
+
 def _current_principal(
     request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:
+        validator = runtime.identity_tokens
+        # SpotCheck's own tokens carry no ``iss``: one that names an issuer is for the provider's checks.
+        if validator is not None and unverified_issuer(token) is not None:
+            return _provider_principal(runtime, token)
         return _principal_for(
             runtime,
             token,

@@ -12,9 +12,13 @@ from spotcheck.auth import (
     HashingBusyError,
     InvalidCredentialsError,
     InvalidEmailError,
+    NoPasswordError,
+    ProviderUnavailableError,
     RetryLaterError,
+    SignInFailedError,
     TooManyAttemptsError,
     WeakPasswordError,
+    WrongPasswordError,
 )
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError
 from spotcheck.images import (
@@ -50,6 +54,10 @@ _STATUS: dict[type[Exception], int] = {
     InvalidCredentialsError: 401,
     TooManyAttemptsError: 429,
     HashingBusyError: 503,
+    ProviderUnavailableError: 503,
+    SignInFailedError: 400,
+    WrongPasswordError: 403,
+    NoPasswordError: 403,
     StorageError: 503,
     DirectUploadsUnavailableError: 409,
 }

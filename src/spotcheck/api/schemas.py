@@ -21,6 +21,7 @@ __all__ = [
     "ErrorBody",
     "ImageItem",
     "ImageList",
+    "PasswordChange",
     "RefusalPublic",
     "RegisterAccepted",
     "RegisterRequest",
@@ -36,6 +37,11 @@ class _Camel(BaseModel):
 class RegisterRequest(_Camel):
     email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@example.org"])
     password: str = Field(max_length=256, examples=["a long and varied pass phrase"])
+
+
+class PasswordChange(_Camel):
+    current_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256, examples=["a longer and more varied pass phrase"])
 
 
 class RegisterAccepted(_Camel):

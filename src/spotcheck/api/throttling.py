@@ -13,10 +13,18 @@ from spotcheck.auth import (
     AuthThrottle,
     InvalidCredentialsError,
     InvalidEmailError,
+    WrongPasswordError,
     normalise_email,
 )
 
-__all__ = ["SIGN_IN_RESPONSES", "ThrottleDep", "client_address", "input_refused", "throttled_sign_in"]
+__all__ = [
+    "SIGN_IN_RESPONSES",
+    "ThrottleDep",
+    "client_address",
+    "input_refused",
+    "throttled_password_change",
+    "throttled_sign_in",
+]
 
 
 def input_refused(description: str) -> dict[str, Any]:
@@ -27,6 +35,7 @@ def input_refused(description: str) -> dict[str, Any]:
 
 SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
+    403: {"model": ErrorBody, "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)"},
     429: {"model": ErrorBody, "description": "Too many attempts; see Retry-After"},
     503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
 }
@@ -54,6 +63,19 @@ def throttled_sign_in(
     try:
         return accounts.authenticate(email=email, password=password)
     except InvalidCredentialsError:
+        throttle.sign_in_failed(email=account_key)
+        raise
+
+
+def throttled_password_change(
+    *, accounts: AccountService, throttle: AuthThrottle, request: Request, account: Account, current: str, new: str
+) -> None:
+    """A password change proves the current password: its guesses count like failed sign-ins."""
+    account_key = account.email or account.id
+    throttle.before_sign_in(address=client_address(request), email=account_key)
+    try:
+        accounts.change_password(user_id=account.id, current=current, new=new)
+    except WrongPasswordError:
         throttle.sign_in_failed(email=account_key)
         raise
 

@@ -6,9 +6,20 @@ from spotcheck.auth.accounts import (
     EmailTakenError,
     InvalidCredentialsError,
     InvalidEmailError,
+    NoPasswordError,
+    WrongPasswordError,
     normalise_email,
 )
+from spotcheck.auth.identities import IdentityService
+from spotcheck.auth.identity_tokens import (
+    ExternalIdentity,
+    IdentityTokenError,
+    IdentityTokenValidator,
+    unverified_issuer,
+)
+from spotcheck.auth.oidc_sign_in import OidcSignIn, PendingSignIn, SignInFailedError
 from spotcheck.auth.passwords import HashingBusyError, PasswordHasher, WeakPasswordError
+from spotcheck.auth.provider import HttpJsonFetcher, OpenIdProvider, ProviderUnavailableError
 from spotcheck.auth.sessions import SessionEndedError, SessionService
 from spotcheck.auth.throttle import AuthThrottle, RetryLaterError, ThrottleLimits, TooManyAttemptsError
 from spotcheck.auth.tokens import InvalidTokenError, TokenClaims, TokenIssuer, TokenUse
@@ -18,19 +29,32 @@ __all__ = [
     "AccountService",
     "AuthThrottle",
     "EmailTakenError",
+    "ExternalIdentity",
     "HashingBusyError",
+    "HttpJsonFetcher",
+    "IdentityService",
+    "IdentityTokenError",
+    "IdentityTokenValidator",
     "InvalidCredentialsError",
     "InvalidEmailError",
     "InvalidTokenError",
+    "NoPasswordError",
+    "OidcSignIn",
+    "OpenIdProvider",
     "PasswordHasher",
+    "PendingSignIn",
+    "ProviderUnavailableError",
     "RetryLaterError",
     "SessionEndedError",
     "SessionService",
+    "SignInFailedError",
     "ThrottleLimits",
     "TokenClaims",
     "TokenIssuer",
     "TokenUse",
     "TooManyAttemptsError",
     "WeakPasswordError",
+    "WrongPasswordError",
     "normalise_email",
+    "unverified_issuer",
 ]

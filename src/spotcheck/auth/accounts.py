@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.auth.passwords import PasswordHasher, check_password_strength
@@ -19,6 +19,8 @@ __all__ = [
     "EmailTakenError",
     "InvalidCredentialsError",
     "InvalidEmailError",
+    "NoPasswordError",
+    "WrongPasswordError",
     "normalise_email",
 ]
 
@@ -29,6 +31,14 @@ class EmailTakenError(Exception):
 
 class InvalidCredentialsError(Exception):
     pass
+
+
+class WrongPasswordError(Exception):
+    """A signed-in account's current password, given to change it, is not its password."""
+
+
+class NoPasswordError(Exception):
+    """The account signs in at the OpenID provider: SpotCheck keeps no password for it."""
 
 
 class InvalidEmailError(ValueError):
@@ -43,7 +53,7 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 @dataclass(frozen=True, slots=True)
 class Account:
     id: str
-    email: str
+    email: str | None  # None: made by the OpenID provider, which gave no verified address
 
 
 def normalise_email(email: str) -> str:
@@ -90,12 +100,24 @@ class AccountService:
             raise InvalidCredentialsError("Incorrect email or password.") from None
         with self._engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.email == email)).first()
-        if row is None:
+        if row is None or row.password_hash is None:
             self._hasher.verify_nothing(password)
             raise InvalidCredentialsError("Incorrect email or password.")
         if not self._hasher.verify(password, row.password_hash):
             raise InvalidCredentialsError("Incorrect email or password.")
         return Account(row.id, row.email)
+
+    def change_password(self, *, user_id: str, current: str, new: str) -> None:
+        """Replace the password once ``current`` is proven; WeakPasswordError for a poor ``new`` one."""
+        with self._engine.connect() as conn:
+            row = conn.execute(select(users.c.email, users.c.password_hash).where(users.c.id == user_id)).first()
+        if row is None or row.password_hash is None:
+            raise NoPasswordError("This account signs in with its identity provider and has no SpotCheck password.")
+        if not self._hasher.verify(current, row.password_hash):
+            raise WrongPasswordError("The current password is not correct.")
+        check_password_strength(new, email=row.email or "")
+        with self._engine.begin() as conn:
+            conn.execute(update(users).where(users.c.id == user_id).values(password_hash=self._hasher.hash(new)))
 
     def get(self, user_id: str) -> Account | None:
         with self._engine.connect() as conn:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
 
@@ -21,6 +22,7 @@ class TokenUse(StrEnum):
 
     API = "spotcheck"  # Authorization: Bearer, from POST /auth/token
     PAGE = "spotcheck-page"  # the web page's session cookie, from POST /ui/session
+    OIDC_STATE = "spotcheck-oidc-state"  # a pending sign-in at the OpenID provider (its cookie)
 
 
 class InvalidTokenError(Exception):
@@ -65,3 +67,18 @@ class TokenIssuer:
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc
         return TokenClaims(user_id=str(claims["sub"]), session_id=str(claims["jti"]))
+
+    def seal(self, data: dict[str, str], *, use: TokenUse, lifetime: timedelta) -> str:
+        """``data`` signed for ``use`` (never a sign-in token: those need ``sub`` and ``jti``)."""
+        now = utc_now()
+        return jwt.encode(
+            {**data, "aud": use.value, "iat": now, "exp": now + lifetime}, self._secret, algorithm=_ALGORITHM
+        )
+
+    def unseal(self, token: str, *, use: TokenUse) -> dict[str, Any]:
+        """What ``seal`` signed for ``use``, when unexpired and untampered; InvalidTokenError otherwise."""
+        try:
+            data: dict[str, Any] = jwt.decode(token, self._secret, algorithms=[_ALGORITHM], audience=use.value)
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        return data

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["ImageStatus", "images", "jobs", "metadata", "sessions", "users"]
+__all__ = ["ImageStatus", "identities", "images", "jobs", "metadata", "sessions", "users"]
 
 metadata = MetaData()
 
@@ -35,9 +35,21 @@ users = Table(
     "users",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("email", String(320), nullable=False, unique=True),
-    Column("password_hash", String(255), nullable=False),
+    # Both empty for an account made by the OpenID provider's first sign-in (no verified address).
+    Column("email", String(320), unique=True),
+    Column("password_hash", String(255)),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# The OpenID provider's accounts: issuer + subject name one person for good (an address can change).
+identities = Table(
+    "identities",
+    metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_identities_user_id", "user_id"),
 )
 
 # One row per sign-in: the token's ``jti`` names it, and a token whose row is revoked (sign-out,

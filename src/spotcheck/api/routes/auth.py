@@ -5,13 +5,20 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from spotcheck.api.deps import CurrentPrincipal, RuntimeDep
-from spotcheck.api.schemas import ErrorBody, RegisterAccepted, RegisterRequest, TokenResponse
+from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, RuntimeDep
+from spotcheck.api.schemas import ErrorBody, PasswordChange, RegisterAccepted, RegisterRequest, TokenResponse
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, client_address, input_refused, throttled_sign_in
+from spotcheck.api.throttling import (
+    SIGN_IN_RESPONSES,
+    ThrottleDep,
+    client_address,
+    input_refused,
+    throttled_password_change,
+    throttled_sign_in,
+)
 from spotcheck.auth import EmailTakenError, TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -26,7 +33,9 @@ _REGISTERED = (
 @router.post(
     "/register",
     status_code=status.HTTP_201_CREATED,
+    dependencies=[LocalAccountsOn],
     responses={
+        403: {"model": ErrorBody, "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)"},
         422: input_refused("Weak password, or a malformed email or one with invisible characters"),
         429: {"model": ErrorBody, "description": "Too many registrations; see Retry-After"},
         503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
@@ -42,7 +51,7 @@ def register(body: RegisterRequest, request: Request, runtime: RuntimeDep, throt
     return RegisterAccepted(email=email, message=_REGISTERED)
 
 
-@router.post("/token", responses=SIGN_IN_RESPONSES)
+@router.post("/token", dependencies=[LocalAccountsOn], responses=SIGN_IN_RESPONSES)
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, runtime: RuntimeDep, throttle: ThrottleDep
 ) -> TokenResponse:
@@ -68,8 +77,39 @@ def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: Runt
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses={401: {"model": ErrorBody}})
 def delete_current_session(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
     """Sign out: ends the session of the token (or cookie) this request is signed in with."""
+    if principal.session_id is None:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail="This token was issued by the identity provider, not SpotCheck: sign out or revoke it there.",
+        )
     runtime.sessions.end(session_id=principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if principal.use is TokenUse.PAGE:
         clear_session_cookie(response, request)
     return response
+
+
+@router.post(
+    "/password",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[LocalAccountsOn],
+    responses={
+        **SIGN_IN_RESPONSES,
+        403: {"model": ErrorBody, "description": "Wrong current password, no password here, or passwords are off"},
+        422: input_refused("The new password is too weak"),
+    },
+)
+def change_password(
+    body: PasswordChange, principal: CurrentPrincipal, request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+) -> Response:
+    """Change the password; every other session of the account is signed out, this one stays."""
+    throttled_password_change(
+        accounts=runtime.accounts,
+        throttle=throttle,
+        request=request,
+        account=principal.account,
+        current=body.current_password,
+        new=body.new_password,
+    )
+    runtime.sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

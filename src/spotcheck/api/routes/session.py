@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from spotcheck.api.deps import CurrentUiSession, RuntimeDep, SignOutAllowed
+from spotcheck.api.deps import CurrentUiSession, LocalAccountsOn, RuntimeDep, SignOutAllowed
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie, csrf_token_for, read_session_cookie, set_session_cookie
 from spotcheck.api.throttling import SIGN_IN_RESPONSES, ThrottleDep, throttled_sign_in
@@ -27,16 +27,16 @@ class SessionCreate(BaseModel):
 class SessionPublic(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
-    email: str
+    email: str | None = Field(description="None for an account the identity provider made without an address.")
     csrf_token: str = Field(description="Send it back in the X-CSRF-Token header of every POST, PUT and DELETE.")
     expires_in: int = Field(description="Seconds until the session cookie expires.")
 
 
-def _public(*, email: str, token: str, tokens: TokenIssuer) -> SessionPublic:
+def _public(*, email: str | None, token: str, tokens: TokenIssuer) -> SessionPublic:
     return SessionPublic(email=email, csrf_token=csrf_token_for(token), expires_in=int(tokens.lifetime.total_seconds()))
 
 
-@router.post("", responses=SIGN_IN_RESPONSES)
+@router.post("", dependencies=[LocalAccountsOn], responses=SIGN_IN_RESPONSES)
 def create_session(
     body: SessionCreate, request: Request, response: Response, runtime: RuntimeDep, throttle: ThrottleDep
 ) -> SessionPublic:

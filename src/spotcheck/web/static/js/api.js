@@ -81,6 +81,13 @@ export const api = {
   async signIn(email, password) {
     return remember((await request("POST", "/ui/session", { json: { email, password } })).data);
   },
+  /** How one signs in here: { oidc: { name, loginUrl } | null, localAccounts }. */
+  async providers() {
+    return (await request("GET", "/auth/providers")).data;
+  },
+  async changePassword(currentPassword, newPassword) {
+    await request("POST", "/auth/password", { json: { currentPassword, newPassword } });
+  },
   async register(email, password) {
     return (await request("POST", "/auth/register", { json: { email, password } })).data;
   },

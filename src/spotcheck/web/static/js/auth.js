@@ -100,6 +100,34 @@ export function setUpAuthForm(onSignedIn) {
   });
 }
 
+/**
+ * Offer "Sign in with <provider>" when the server has one (a top-level navigation to the server's
+ * /auth/oidc/login, which sends the browser on to the provider), and hide the password form when
+ * the server keeps no passwords.
+ */
+export async function setUpProviderSignIn() {
+  let providers;
+  try {
+    providers = await api.providers();
+  } catch {
+    return; // the password form stays; the provider button needs the server's answer
+  }
+  const { oidc, localAccounts } = providers;
+  if (oidc) {
+    const button = document.getElementById("provider-button");
+    button.textContent = `Sign in with ${oidc.name}`;
+    button.addEventListener("click", () => window.location.assign(oidc.loginUrl));
+    document.getElementById("provider-sign-in").hidden = false;
+  }
+  if (!localAccounts) {
+    document.getElementById("change-password-open").hidden = true;
+    document.getElementById("auth-form").hidden = true;
+    document.getElementById("provider-or").hidden = true;
+    document.querySelector("#auth-view .lead").textContent =
+      "Sign in to add an image of a skin spot and get a screening recommendation.";
+  }
+}
+
 /** Wire the header's Sign out button; onSignedOut runs once the server has cleared the session. */
 export function setUpSignOut(onSignedOut) {
   const button = document.getElementById("sign-out");
@@ -113,6 +141,57 @@ export function setUpSignOut(onSignedOut) {
       announce(`Could not sign out: ${error.message}`, "error");
     } finally {
       button.disabled = false;
+    }
+  });
+}
+
+/** The password-change form behind the header's "Change password" button; returns its close(). */
+export function setUpPasswordChange() {
+  const open = document.getElementById("change-password-open");
+  const slot = document.getElementById("password-slot");
+  const close = () => {
+    slot.replaceChildren();
+    open.setAttribute("aria-expanded", "false");
+  };
+  open.addEventListener("click", () => {
+    if (slot.firstElementChild) return close();
+    slot.append(document.getElementById("password-template").content.cloneNode(true));
+    open.setAttribute("aria-expanded", "true");
+    wirePasswordForm(close, open);
+  });
+  return close;
+}
+
+function wirePasswordForm(close, open) {
+  const form = document.getElementById("password-form");
+  const { current, new: fresh } = form.elements;
+  const clear = () => {
+    clearFieldError("current-password-error", current);
+    clearFieldError("new-password-error", fresh);
+    clearFieldError("password-change-error");
+  };
+  current.focus();
+  document.getElementById("change-password-cancel").addEventListener("click", () => {
+    close();
+    open.focus();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clear();
+    if (!current.value) return showFieldError("current-password-error", "Enter your current password.", current);
+    if (!fresh.value) return showFieldError("new-password-error", "Enter a new password.", fresh);
+    try {
+      await api.changePassword(current.value, fresh.value);
+      close();
+      open.focus();
+      announce("Your password is changed. Your other devices are signed out.", "success");
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status === 403) showFieldError("current-password-error", error.message, current);
+      else if (error.status === 422 && typeof error.detail === "string") showFieldError("new-password-error", error.message, fresh);
+      else if (error.status === 422) showFieldError("new-password-error", "This password is too long.", fresh);
+      else showFieldError("password-change-error", error.message);
+      announce("The password was not changed; see the message in the form.", "error");
     }
   });
 }

@@ -2,7 +2,7 @@
 
 import { api, ApiError, whenSessionLost } from "./api.js";
 import { announce } from "./announce.js";
-import { setUpAuthForm, setUpSignOut } from "./auth.js";
+import { setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
 import { History } from "./history.js";
 import { ResultCard } from "./result.js";
 import { setUpUpload } from "./upload.js";
@@ -30,14 +30,18 @@ function showSignedIn(session) {
   $("auth-view").hidden = true;
   $("app-view").hidden = false;
   $("account").hidden = false;
-  $("account-email").textContent = session.email;
+  // An account from the identity provider may have no address.
+  $("account-email").textContent = session.email ?? "your account";
   history.refresh();
   $("add-heading").setAttribute("tabindex", "-1");
   $("add-heading").focus();
 }
 
+const closePasswordChange = setUpPasswordChange();
+
 function showSignedOut() {
   $("loading").hidden = true;
+  closePasswordChange();
   result.close();
   history.clear();
   upload.reset();
@@ -55,6 +59,7 @@ whenSessionLost(() => {
 });
 
 setUpAuthForm(showSignedIn);
+setUpProviderSignIn();
 setUpSignOut(() => {
   showSignedOut();
   $("email").focus();

@@ -1,0 +1,97 @@
+"""Signing in on the page through a real OpenID provider (`oidc-provider` on loopback), in a real Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from conftest import TEST_SECRET
+from live_server import LiveServer
+from oidc_server import OpenIdProvider, oidc_provider
+
+__all__ = ["oidc_provider"]
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+PROVIDER_NAME = "Test ID"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests", allow_module_level=True)
+
+
+@pytest.fixture(scope="module", params=[True, False], ids=["passwords-on", "passwords-off"])
+def local_accounts(request: pytest.FixtureRequest) -> bool:
+    return bool(request.param)
+
+
+@pytest.fixture(scope="module")
+def server(
+    local_accounts: bool,
+    tmp_path_factory: pytest.TempPathFactory,
+    tiny_model_path: Path,
+    oidc_provider: OpenIdProvider,
+) -> Iterator[LiveServer]:
+    env = oidc_provider.env(SPOTCHECK_OIDC_NAME=PROVIDER_NAME, SPOTCHECK_LOCAL_ACCOUNTS=str(local_accounts).lower())
+    data_dir = tmp_path_factory.mktemp("oidc-ui") / "data"
+    with LiveServer(data_dir=data_dir, model_path=tiny_model_path, jwt_secret=TEST_SECRET, env=env) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(base_url=server.url)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and "Failed to load resource" not in message.text:
+            errors.append(message.text)
+
+    opened.on("console", on_console)
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto("/")
+    yield opened
+    context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server: LiveServer) -> None:
+    page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True).click()
+    # The provider's own sign-in form, on its own origin.
+    page.get_by_label("Username").fill("browser-user")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    page.wait_for_url(f"{server.url}/")
+    expect(page.get_by_label("Photo")).to_be_visible()
+    expect(page.get_by_text("browser-user@example.org")).to_be_visible()
+    session = [c for c in page.context.cookies(server.url) if c["name"] == "spotcheck_session"]
+    assert [(c["httpOnly"], c["sameSite"]) for c in session] == [(True, "Strict")]
+    assert page.evaluate("document.cookie") == ""
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True)).to_be_visible()
+    expect(page.get_by_label("Photo")).to_be_hidden()
+
+
+def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local_accounts: bool) -> None:
+    expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True)).to_be_visible()
+    if local_accounts:
+        expect(page.get_by_label("Email")).to_be_visible()
+        expect(page.get_by_role("button", name="Sign up")).to_be_visible()
+    else:
+        expect(page.get_by_label("Email")).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign up")).to_be_hidden()
