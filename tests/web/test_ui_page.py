@@ -106,3 +106,16 @@ def test_session_routes_are_documented(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths["/ui/session"]) == {"get", "post", "delete"}
     assert "/" not in paths
+
+
+@pytest.mark.parametrize("path", ["/", "/static/js/result.js", "/static/app.css", "/openapi.json"])
+def test_text_answers_are_gzipped(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["vary"]
+
+
+def test_small_answers_are_not_gzipped(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers

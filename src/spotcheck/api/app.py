@@ -6,13 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
-from spotcheck.api.routes import auth, detect, health, images, session
+from spotcheck.api.routes import auth, detect, health, images, model, session
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
 from spotcheck.runtime import Runtime
@@ -57,7 +58,10 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
-    for module in (auth, session, images, detect, health):
+    for module in (auth, session, images, detect, health, model):
         app.include_router(module.router)
     install_web_ui(app)
+    # Text answers (the page's files, JSON) shrink to a quarter or less; JPEGs are left alone
+    # (the middleware skips image types), and answers under 500 bytes are not worth a gzip header.
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     return app
