@@ -70,16 +70,16 @@ $("spot-back").addEventListener("click", (event) => {
   else route();
 });
 
-function showSignedIn(session) {
+async function showSignedIn(session) {
+  $("account-email").textContent = session.email;
+  $("account").hidden = false;
+  // Everything the signed-in view lists is asked for first, so that the view is laid out once
+  // and nothing moves when the answers arrive (each is a small, fast query).
+  await Promise.all([history.refresh(), spots.refresh(), refreshReminders(), account.load()]);
   $("loading").hidden = true;
   $("auth-view").hidden = true;
   $("app-view").hidden = false;
-  $("account").hidden = false;
-  $("account-email").textContent = session.email;
-  history.refresh();
-  spots.refresh().then(route);
-  refreshReminders();
-  account.load();
+  route();
   $("add-heading").setAttribute("tabindex", "-1");
   if (!/^#spot\//.test(location.hash)) $("add-heading").focus();
 }
@@ -111,7 +111,7 @@ setUpSignOut(() => {
 });
 
 try {
-  showSignedIn(await api.currentSession());
+  await showSignedIn(await api.currentSession());
 } catch (error) {
   showSignedOut();
   if (!(error instanceof ApiError && error.status === 401)) announce(error.message, "error");
