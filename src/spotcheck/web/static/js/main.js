@@ -86,6 +86,8 @@ async function showSignedIn(session) {
 
 function showSignedOut() {
   $("loading").hidden = true;
+  // A spot's address is the signed-out user's no longer; the next sign-in starts at the top.
+  if (location.hash) window.history.replaceState(null, "", location.pathname);
   result.close();
   history.clear();
   spots.clear();
