@@ -20,7 +20,7 @@ import httpx
 import pytest
 from axe import serious_violations
 from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
-from test_ui_browser import CHROMIUM, PASSWORD, _register, _sign_in, browser  # noqa: F401
+from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
 
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
@@ -232,6 +232,8 @@ def test_new_spot_upload_into_it_timeline_answers_and_sharing(
     expect(link).to_have_value(re.compile(rf"^{re.escape(server.url)}/share/tok[0-9a-f]+$"))
     expect(link).to_have_attribute("readonly", "")
     assert serious_violations(page) == []
+    _screenshot(page, "32-spot-page")  # fits 375 px without sideways scrolling, text legible
+    page.set_viewport_size(PHONE)
     page.get_by_role("button", name="Stop sharing").click()
     expect(link).to_be_hidden()
     assert ("DELETE", f"/spots/{spot_id}/shares", None) in fake.sent
