@@ -266,3 +266,68 @@ def test_deleting_the_account_asks_for_the_password_again_when_it_is_wrong(
     deletes = [body for method, path, body in fake.sent if (method, path) == ("DELETE", "/account")]
     assert deletes == [{"password": "not it at all"}, {"password": PASSWORD}]
     assert httpx.get(f"{server.url}/healthz").status_code == 200
+
+
+def _item(file_name: str, classification: str, probability: float, uploaded: str) -> dict[str, Any]:
+    return {
+        "fileName": file_name,
+        "spotId": "s1",
+        "status": "done",
+        "size": 1000,
+        "uploadedAt": uploaded,
+        "classification": classification,
+        "malignantProbability": probability,
+        "modelVersion": "tiny-1",
+        "classifiedAt": uploaded,
+        "refusal": None,
+        "error": None,
+        "measures": None,
+    }
+
+
+def test_the_share_view_is_read_only(browser: Browser, server: LiveServer) -> None:  # noqa: F811
+    first = _item("a.jpg", "MALIGNANT", 0.4, "2026-10-01T09:00:00Z")
+    second = _item("b.jpg", "BENIGN", 0.05, "2026-11-01T09:00:00Z")
+    first["answers"] = dict.fromkeys(["grown", "changed", "itches", "hurts", "raised"], False) | {"bleeds": True}
+    second["answers"] = None
+    detail = {
+        "id": "s1",
+        "name": "Right calf",
+        "bodySite": {"view": "back", "x": 0.4, "y": 0.8},
+        "createdAt": "2026-10-01T09:00:00Z",
+        "imageCount": 2,
+        "latest": second,
+        "summary": {"level": "worrying", "message": "A recent photo was flagged, so this spot needs a look.",
+                    "basedOn": "a.jpg"},
+        "images": [first, second],
+        "changes": [],
+    }  # fmt: skip
+    context = browser.new_context(base_url=server.url, viewport=PHONE, bypass_csp=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.route(
+        re.compile(r"/shared/tok123$"),
+        lambda route: route.fulfill(content_type="application/json", body=json.dumps(detail)),
+    )
+    page.route(
+        re.compile(r"/shared/tok123/images/"),
+        lambda route: route.fulfill(content_type="image/jpeg", body=image_bytes(BLUE)),
+    )
+    page.goto("/share/tok123")
+    expect(page.get_by_role("heading", name="Right calf")).to_be_visible()
+    entries = page.locator(".timeline-entry")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(0).get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_be_visible()
+    expect(entries.nth(0).get_by_text("The patient said: It bleeds.")).to_be_visible()
+    expect(entries.nth(1).get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_be_visible()
+    expect(entries.nth(0).get_by_role("img")).to_have_js_property("naturalWidth", 128)
+    expect(page.get_by_text("A recent photo was flagged, so this spot needs a look.")).to_be_visible()
+    expect(page.get_by_role("link", name="Download report")).to_have_attribute("href", "/shared/tok123/report.pdf")
+    for name in ("Delete", "Upload", "Save answers", "Share with a doctor", "Stop sharing", "Sign out"):
+        expect(page.get_by_role("button", name=name)).to_have_count(0)
+    expect(page.get_by_role("checkbox")).to_have_count(0)
+    assert serious_violations(page) == []
+    _screenshot(page, "33-share-view")
+    context.close()
+    assert errors == []
