@@ -103,7 +103,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     _upload(phone, RED, tmp_path, "first.jpg")
     _upload(phone, BLUE, tmp_path, "second.jpg")
     view = phone.get_by_role("region", name=SPOT)
-    entries = view.get_by_role("list").filter(has=phone.locator(".timeline-entry")).get_by_role("listitem")
+    entries = view.locator(".timeline-entry")
     expect(entries).to_have_count(2)
     expect(entries.nth(0).get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_be_visible()
     expect(entries.nth(1).get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_be_visible()
