@@ -25,6 +25,8 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
 .venv/bin/python -m pip install --quiet -e '.[dev,train]'
+# axe-core (pinned in package.json): the browser tests inject it to check accessibility.
+npm ci --no-audit --no-fund --silent
 
 # The OpenID provider the sign-in tests run (npm `oidc-provider`, pinned in its package-lock.json).
 npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error

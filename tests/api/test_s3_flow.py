@@ -25,7 +25,7 @@ from live_server import LiveServer
 from s3_server import S3Endpoint, empty_and_delete_bucket
 from spotcheck.api import create_app
 from spotcheck.config import Settings
-from spotcheck.gallery.service import object_key_for
+from spotcheck.gallery.service import object_key_for, thumbnail_key_for
 from spotcheck.runtime import build_runtime
 from tiny_model import TINY_MODEL_VERSION
 
@@ -131,6 +131,26 @@ def test_upload_label_replace_and_delete_on_s3(s3_client: TestClient, raw: Any, 
     assert missing.value.response["Error"]["Code"] in {"404", "NoSuchKey"}
     assert raw.list_objects_v2(Bucket=bucket, Prefix=f"users/{user_id}/").get("KeyCount", 0) == 0
     assert s3_client.get("/detect/mole.jpg", headers=auth).status_code == 404
+
+
+def test_thumbnails_are_cached_in_the_bucket_and_deleted_with_their_image(
+    s3_client: TestClient, raw: Any, bucket: str
+) -> None:
+    user_id, auth = _register(s3_client, "thumbs@example.org")
+    assert s3_client.put("/images/mole.jpg", content=image_bytes(RED, size=(800, 600)), headers=auth).status_code == 202
+    assert _detection(s3_client, auth, "mole.jpg").status_code == 200
+    thumbnail = s3_client.get("/images/mole.jpg/thumbnail", headers=auth)
+    assert thumbnail.status_code == 200
+    key = thumbnail_key_for(user_id, "mole.jpg")
+    cached = raw.get_object(Bucket=bucket, Key=key)
+    assert cached["Body"].read() == thumbnail.content
+    assert cached["ContentType"] == "image/jpeg"
+    # The label stays on the image's own object; the rendition is no image of its own.
+    assert _label_of(raw, bucket, object_key_for(user_id, "mole.jpg"))["classification"] == "MALIGNANT"
+    assert s3_client.get("/images", headers=auth).json()["total"] == 1
+
+    assert s3_client.delete("/images/mole.jpg", headers=auth).status_code == 204
+    assert raw.list_objects_v2(Bucket=bucket, Prefix="thumbnails/").get("KeyCount", 0) == 0
 
 
 def test_each_user_writes_under_their_own_prefix(s3_client: TestClient, raw: Any, bucket: str) -> None:

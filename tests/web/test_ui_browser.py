@@ -169,6 +169,13 @@ def _green_photo(directory: Path) -> Path:
     return path
 
 
+def _shows_one_disclaimer_in_main(page: Page) -> None:
+    """One disclaimer on the page, inside the main landmark: results do not repeat it."""
+    expect(page.get_by_text("A screening aid, not a diagnosis.")).to_have_count(1)
+    expect(page.get_by_role("main").get_by_text("A screening aid, not a diagnosis.")).to_be_visible()
+    expect(page.get_by_text(DISCLAIMER, exact=True)).to_have_count(0)
+
+
 def _status(page: Page) -> str:
     return page.get_by_role("status").inner_text()
 
@@ -298,7 +305,7 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     answer = page.request.get(f"/detect/{file_name}").json()
     label = Classification(answer["classification"])
     expect(result.get_by_text(recommendation_for(label), exact=True)).to_be_visible()
-    expect(result.get_by_text(DISCLAIMER, exact=True)).to_be_visible()
+    _shows_one_disclaimer_in_main(page)
     percent = round(answer["malignantProbability"] * 100)
     expected = f"The model's estimated chance that this lesion needs a closer look: {percent} %"
     expect(result.get_by_text(expected)).to_be_visible()
@@ -310,7 +317,7 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     expect(items).to_have_count(1)
     verdict = "May need a closer look" if label is Classification.MALIGNANT else "Likely benign"
     expect(items.first).to_contain_text(verdict)
-    expect(items.first.locator("img")).to_have_js_property("naturalWidth", 200)  # the thumbnail loaded
+    expect(items.first.locator("img")).to_have_js_property("naturalWidth", 160)  # the small rendition loaded
 
     # Reopening from history shows the same result again.
     page.reload()
@@ -473,7 +480,7 @@ def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(
     expect(result.get_by_text("Photo not usable")).to_be_visible()
     expect(result.get_by_text(REFUSAL.message, exact=True)).to_be_visible()
     expect(result.get_by_text(f"For a better photo: {REFUSAL.tip}", exact=True)).to_be_visible()
-    expect(result.get_by_text(DISCLAIMER, exact=True)).to_be_visible()
+    _shows_one_disclaimer_in_main(page)
     expect(page.get_by_role("status")).to_contain_text(f"Photo not usable: {REFUSAL.message}")
     expect(result.locator("#result-state")).to_have_attribute("data-state", "refused")
     # The server refused it, by the contract's shape (no verdict in the answer either).

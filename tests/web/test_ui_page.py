@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
 
 from spotcheck.api.headers import API_CONTENT_SECURITY_POLICY
+from spotcheck.classifier.labels import Classification
+from spotcheck.recommendation import recommendation_for
 from spotcheck.web import STATIC_DIR
 
 _JS_BUDGET_GZIP_BYTES = 200_000
@@ -67,10 +72,58 @@ class _InlineFinder(HTMLParser):
         )
 
 
-def test_page_has_no_inline_script_or_style_for_the_csp_to_block() -> None:
+@pytest.mark.parametrize("page", ["index.html", "share.html"])
+def test_page_has_no_inline_script_or_style_for_the_csp_to_block(page: str) -> None:
     finder = _InlineFinder()
-    finder.feed((STATIC_DIR / "index.html").read_text())
+    finder.feed((STATIC_DIR / page).read_text())
     assert finder.problems == []
+
+
+def test_share_links_open_the_read_only_page_with_the_page_headers(client: TestClient) -> None:
+    response = client.get("/share/some-token_with-dashes")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="/static/js/share.js">' in response.text
+    assert "upload" not in response.text.lower() and "delete" not in response.text.lower()
+    assert response.headers["referrer-policy"] == "no-referrer"  # the token never leaks in a Referer
+    assert _csp(client, "/share/x")["script-src"] == "'self'"
+
+
+def test_the_page_shows_the_fixed_recommendations_word_for_word() -> None:
+    source = (STATIC_DIR / "js" / "format.js").read_text()
+    block = source[source.index("export const RECOMMENDATIONS") :]
+    block = block[: block.index("};")]
+    joined = re.sub(r'"\s*\+\s*"', "", block)  # the JS joins each text from two literals
+    for label in Classification:
+        assert f'{label.value}:\n    "{recommendation_for(label)}"' in joined, label
+
+
+def test_the_disclaimer_is_said_once_inside_the_main_landmark() -> None:
+    html = (STATIC_DIR / "index.html").read_text()
+    assert html.count("A screening aid, not a diagnosis.") == 1
+    main = html[html.index("<main") : html.index("</main>")]
+    assert 'id="disclaimer"' in main and 'id="status"' in main
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+def test_polling_starts_fast_and_backs_off_to_retry_after() -> None:
+    script = f"""
+      import {{ pollDelay, FIRST_MS }} from "{(STATIC_DIR / "js" / "polling.js").as_uri()}";
+      const free = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => pollDelay(n));
+      const capped = [0, 1, 2, 3, 4, 5, 6, 7].map((n) => pollDelay(n, 1000));
+      const tiny = pollDelay(3, 0);
+      console.log(JSON.stringify({{ FIRST_MS, free, capped, tiny }}));
+    """
+    out = subprocess.run(
+        ["node", "--input-type=module", "-e", script], capture_output=True, text=True, check=True, timeout=30
+    )
+    schedule = json.loads(out.stdout)
+    assert 150 <= schedule["FIRST_MS"] <= 250
+    assert schedule["free"][0] == schedule["FIRST_MS"]
+    assert schedule["free"] == sorted(schedule["free"]) and schedule["free"][-1] == 2000
+    assert max(schedule["capped"]) == 1000  # never longer than the server's Retry-After
+    assert schedule["capped"][0] == schedule["FIRST_MS"]
+    assert schedule["tiny"] == schedule["FIRST_MS"]  # Retry-After: 0 does not make the page spin
 
 
 def test_first_load_javascript_is_well_under_budget() -> None:
@@ -106,3 +159,16 @@ def test_session_routes_are_documented(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert set(paths["/ui/session"]) == {"get", "post", "delete"}
     assert "/" not in paths
+
+
+@pytest.mark.parametrize("path", ["/", "/static/js/result.js", "/static/app.css", "/openapi.json"])
+def test_text_answers_are_gzipped(client: TestClient, path: str) -> None:
+    response = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert response.headers["content-encoding"] == "gzip"
+    assert "Accept-Encoding" in response.headers["vary"]
+
+
+def test_small_answers_are_not_gzipped(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
+    assert "content-encoding" not in response.headers

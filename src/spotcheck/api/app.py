@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from spotcheck import __version__
@@ -13,7 +14,7 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.request_log import RequestLog
-from spotcheck.api.routes import auth, detect, direct_uploads, health, images, metrics, oidc, session
+from spotcheck.api.routes import auth, detect, direct_uploads, health, images, metrics, model, oidc, session
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
@@ -60,9 +61,12 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
-    for module in (auth, oidc, session, images, direct_uploads, detect, health):
+    for module in (auth, oidc, session, images, direct_uploads, detect, health, model):
         app.include_router(module.router)
     if runtime.settings.metrics:
         app.include_router(metrics.router)
     install_web_ui(app)
+    # Text answers (the page's files, JSON) shrink to a quarter or less; JPEGs are left alone
+    # (the middleware skips image types), and answers under 500 bytes are not worth a gzip header.
+    app.add_middleware(GZipMiddleware, minimum_size=500)
     return app

@@ -21,6 +21,7 @@ __all__ = [
     "ErrorBody",
     "ImageItem",
     "ImageList",
+    "ModelFacts",
     "PasswordChange",
     "RefusalPublic",
     "RegisterAccepted",
@@ -122,6 +123,17 @@ class ImageList(_Camel):
     total: int
     limit: int
     offset: int
+
+
+class ModelFacts(_Camel):
+    """The serving model, for explaining a result: figures per kind of photo ("dermatoscopic", "smartphone")."""
+
+    version: str
+    threshold: float | None = Field(description="Estimates at or above this are flagged for a closer look")
+    flagged_harmless_share: dict[str, float] = Field(
+        description="Share of harmless spots in the model's test set that it flags (1 - specificity)"
+    )
+    sensitivity: dict[str, float] = Field(description="Share of skin cancers in the model's test set that it flags")
 
 
 class ErrorBody(BaseModel):

@@ -7,6 +7,7 @@ from spotcheck.gallery.service import (
     ImagePage,
     ImageSummary,
     object_key_for,
+    thumbnail_key_for,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "ImagePage",
     "ImageSummary",
     "object_key_for",
+    "thumbnail_key_for",
 ]

@@ -14,7 +14,7 @@ from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
-from spotcheck.images import ImageSanitizer, normalize_file_name, validate_file_name
+from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
 from spotcheck.jobs.base import JobQueue, ObjectCreated
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
@@ -26,6 +26,7 @@ __all__ = [
     "ImagePage",
     "ImageSummary",
     "object_key_for",
+    "thumbnail_key_for",
 ]
 
 
@@ -61,6 +62,12 @@ class ImagePage:
 
 def object_key_for(owner_id: str, file_name: str) -> str:
     return f"users/{owner_id}/{file_name}"
+
+
+def thumbnail_key_for(owner_id: str, file_name: str) -> str:
+    """Where an image's small rendition is cached: outside ``users/``, so it is never taken for an
+    upload, and nothing announces it to the classification workers."""
+    return f"thumbnails/{owner_id}/{file_name}"
 
 
 def _summary(row: Any) -> ImageSummary:
@@ -205,8 +212,35 @@ class Gallery:
             raise ImageNotFoundError(file_name) from None
         return stored.body, stored.info.content_type or "image/jpeg"
 
+    def thumbnail(self, *, owner_id: str, file_name: str) -> bytes:
+        """A small JPEG of the current upload, made on first request and cached in the store."""
+        row = self._row(owner_id, file_name)
+        key = thumbnail_key_for(owner_id, row.file_name)
+        try:
+            cached = self._store.get(key)
+            if cached.info.metadata.get(UPLOAD_ID) == row.upload_id:
+                return cached.body
+        except ObjectNotFoundError:
+            pass
+        small = render_thumbnail(self.content(owner_id=owner_id, file_name=row.file_name)[0])
+        # Cached under the row's write lock, and only while the row still names this upload: a
+        # delete (which removes the rendition under the same lock) cannot leave one behind.
+        with self._engine.begin() as conn:
+            current = conn.execute(
+                update(images)
+                .where(
+                    images.c.owner_id == owner_id,
+                    images.c.file_name == row.file_name,
+                    images.c.upload_id == row.upload_id,
+                )
+                .values(upload_id=row.upload_id)
+            )
+            if current.rowcount == 1:
+                self._store.put(key, small, content_type="image/jpeg", metadata={UPLOAD_ID: row.upload_id})
+        return small
+
     def delete(self, *, owner_id: str, file_name: str) -> None:
-        """Remove the row and the object together (under the row's lock), then the object's jobs."""
+        """Remove the row, the object and its rendition together (under the row's lock), then the jobs."""
         file_name = normalize_file_name(file_name)
         key = object_key_for(owner_id, file_name)
         with self._engine.begin() as conn:
@@ -214,6 +248,7 @@ class Gallery:
             if gone.rowcount == 0:
                 raise ImageNotFoundError(file_name)
             self._store.delete(key)
+            self._store.delete(thumbnail_key_for(owner_id, file_name))
         self._queue.discard(key)
 
     def repair_interrupted_writes(self) -> int:

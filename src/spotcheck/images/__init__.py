@@ -16,12 +16,14 @@ from spotcheck.images.names import (
     validate_file_name,
 )
 from spotcheck.images.sanitize import MAX_STORED_SIDE, MIN_SIDE, CleanImage, ImageSanitizer, sanitize_image
+from spotcheck.images.thumbnail import THUMBNAIL_SIDE, render_thumbnail
 
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_FILE_NAME_LENGTH",
     "MAX_STORED_SIDE",
     "MIN_SIDE",
+    "THUMBNAIL_SIDE",
     "CleanImage",
     "CorruptImageError",
     "ImageRejectedError",
@@ -32,6 +34,7 @@ __all__ = [
     "UnsupportedMediaError",
     "check_utf8_path",
     "normalize_file_name",
+    "render_thumbnail",
     "sanitize_image",
     "validate_file_name",
 ]

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from starlette.datastructures import UploadFile
 
+from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep
 from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
@@ -97,7 +98,7 @@ def _item(summary: ImageSummary) -> ImageItem:
 
 
 @router.put(
-    "/{fileName:path}",
+    "/{fileName:image}",
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_RAW_BODY_SCHEMA,
@@ -149,7 +150,22 @@ def list_images(
 
 
 @router.get(
-    "/{fileName:path}",
+    "/{fileName:path}/thumbnail",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
+        **_BAD_NAME,
+        **_NOT_FOUND,
+    },
+)
+def get_thumbnail(fileName: FileName, account: CurrentAccount, gallery: GalleryDep) -> Response:
+    """A small JPEG of the image (at most 160 px a side), for lists of images."""
+    body = gallery.thumbnail(owner_id=account.id, file_name=fileName)
+    return Response(body, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get(
+    "/{fileName:image}",
     response_class=Response,
     responses={
         200: {"content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}}},
@@ -163,7 +179,7 @@ def get_image(fileName: FileName, account: CurrentAccount, gallery: GalleryDep) 
     return Response(body, media_type=content_type, headers={"Cache-Control": "private, no-store"})
 
 
-@router.delete("/{fileName:path}", status_code=status.HTTP_204_NO_CONTENT, responses={**_BAD_NAME, **_NOT_FOUND})
+@router.delete("/{fileName:image}", status_code=status.HTTP_204_NO_CONTENT, responses={**_BAD_NAME, **_NOT_FOUND})
 def delete_image(fileName: FileName, account: CurrentAccount, gallery: GalleryDep) -> Response:
     """Remove the image, its label and its jobs."""
     gallery.delete(owner_id=account.id, file_name=fileName)

@@ -62,9 +62,19 @@ async function request(method, path, { json, body, expect = "json" } = {}) {
     }
     throw new ApiError(response.status, messageFor(response.status, detail), detail);
   }
-  if (response.status === 204) return { status: 204, data: null };
+  if (response.status === 204) return { status: 204, data: null, headers: response.headers };
   const data = expect === "blob" ? await response.blob() : await response.json();
-  return { status: response.status, data };
+  return { status: response.status, data, headers: response.headers };
+}
+
+/** Retry-After in milliseconds (seconds or an HTTP date), or null when absent or unreadable. */
+export function retryAfterMs(headers) {
+  const value = headers?.get("Retry-After");
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const when = Date.parse(value);
+  return Number.isNaN(when) ? null : Math.max(0, when - Date.now());
 }
 
 const segment = (name) => encodeURIComponent(name);
@@ -101,12 +111,13 @@ export const api = {
   forget() {
     csrfToken = null;
   },
-  async upload(file, fileName) {
+  async upload(file, fileName, spotId = null) {
     const form = new FormData();
     form.append("file", file, fileName);
+    if (spotId) form.append("spotId", spotId);
     return (await request("POST", "/images", { body: form })).data;
   },
-  /** {status: 200, data: result} or {status: 202, data: {status: "pending"}}. */
+  /** {status: 200, data: result, headers} or {status: 202, data: {status: "pending"}, headers}. */
   async detect(fileName) {
     return request("GET", `/detect/${segment(fileName)}`);
   },
@@ -116,7 +127,54 @@ export const api = {
   async imageBlob(fileName) {
     return (await request("GET", `/images/${segment(fileName)}`, { expect: "blob" })).data;
   },
+  async thumbnailBlob(fileName) {
+    return (await request("GET", `/images/${segment(fileName)}/thumbnail`, { expect: "blob" })).data;
+  },
   async deleteImage(fileName) {
     await request("DELETE", `/images/${segment(fileName)}`);
   },
+  /** The serving model's version and error rates (public). */
+  async model() {
+    return (await request("GET", "/model")).data;
+  },
+  async listSpots() {
+    return (await request("GET", "/spots")).data;
+  },
+  async createSpot(name, bodySite) {
+    return (await request("POST", "/spots", { json: { name, bodySite } })).data;
+  },
+  async spot(spotId) {
+    return (await request("GET", `/spots/${segment(spotId)}`)).data;
+  },
+  async saveAnswers(fileName, answers) {
+    return (await request("PUT", `/images/${segment(fileName)}/answers`, { json: answers })).data;
+  },
+  async createShare(spotId) {
+    return (await request("POST", `/spots/${segment(spotId)}/shares`, { json: { expiresInDays: 14 } })).data;
+  },
+  async listShares(spotId) {
+    return (await request("GET", `/spots/${segment(spotId)}/shares`)).data;
+  },
+  async stopSharing(spotId) {
+    await request("DELETE", `/spots/${segment(spotId)}/shares`);
+  },
+  async reminders() {
+    return (await request("GET", "/reminders")).data;
+  },
+  async account() {
+    return (await request("GET", "/account")).data;
+  },
+  async deleteAccount(password) {
+    await request("DELETE", "/account", { json: { password } });
+  },
+  /** A shared spot, read-only, by the token in its link (no sign-in). */
+  async shared(token) {
+    return (await request("GET", `/shared/${segment(token)}`)).data;
+  },
+};
+
+export const paths = {
+  report: (spotId) => `/spots/${segment(spotId)}/report.pdf`,
+  sharedReport: (token) => `/shared/${segment(token)}/report.pdf`,
+  sharedImage: (token, fileName) => `/shared/${segment(token)}/images/${segment(fileName)}`,
 };

@@ -1,13 +1,11 @@
 // A modal "are you sure?" for deleting. While it is open the rest of the page is inert (the
 // browser does that for showModal) and also hidden from assistive technology.
 
-const BACKGROUND = ["site-header", "notice-row", "main", "site-footer"];
+const BACKGROUND = ["site-header", "main", "site-footer"];
 
-/** Resolves true when the user confirms deleting the image uploaded at `when`. */
-export function confirmDelete(when) {
-  const dialog = document.getElementById("confirm-delete");
-  document.getElementById("confirm-text").textContent =
-    `The image from ${when} and its result are removed from SpotCheck for good.`;
+/** Open the <dialog> `dialogId`; resolves true when the user presses its "confirm" button. */
+export function confirmWith(dialogId) {
+  const dialog = document.getElementById(dialogId);
   return new Promise((resolve) => {
     dialog.addEventListener(
       "close",
@@ -21,4 +19,11 @@ export function confirmDelete(when) {
     for (const id of BACKGROUND) document.getElementById(id).setAttribute("aria-hidden", "true");
     dialog.showModal();
   });
+}
+
+/** Resolves true when the user confirms deleting the image uploaded at `when`. */
+export function confirmDelete(when) {
+  document.getElementById("confirm-text").textContent =
+    `The image from ${when} and its result are removed from SpotCheck for good.`;
+  return confirmWith("confirm-delete");
 }

@@ -56,3 +56,35 @@ export function formatSize(bytes) {
   if (bytes < 1_000_000) return `${Math.max(1, Math.round(bytes / 1000))} KB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
+
+// The two fixed recommendation texts, word for word as the API gives them (GET /detect); lists and
+// the read-only share view show them beside a photo without asking /detect for each.
+export const RECOMMENDATIONS = {
+  MALIGNANT:
+    "Our analysis suggests that this lesion may require further examination. " +
+    "We strongly recommend consulting a dermatologist for a professional evaluation.",
+  BENIGN:
+    "Our analysis suggests that this lesion is likely benign. " +
+    "However, we recommend consulting a dermatologist to confirm and ensure your health and safety.",
+};
+
+/** [label, state] for an image as GET /images lists it: pending, failed, refused or its verdict. */
+export function labelFor(item) {
+  if (item.status === "pending") return ["Analysing…", "pending"];
+  if (item.status === "failed") return ["Could not be analysed", "failed"];
+  if (item.status === "refused") return [REFUSED, "refused"];
+  return [verdict(item.classification), item.classification];
+}
+
+// A spot's summary level (GET /spots) in a few words; the API's message says the rest.
+const LEVEL_WORDS = {
+  worrying: "Needs a closer look",
+  reassuring: "No warning signs found",
+  unusable: "Photo not usable",
+  pending: "Analysing…",
+  none: "No photos yet",
+};
+
+export function levelWords(level) {
+  return LEVEL_WORDS[level] ?? "";
+}

@@ -3,17 +3,10 @@
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmDelete } from "./confirm.js";
-import { formatDate, refusalReason, REFUSED, verdict } from "./format.js";
+import { formatDate, labelFor, refusalReason } from "./format.js";
 
 const PAGE = 20;
 const $ = (id) => document.getElementById(id);
-
-function labelFor(item) {
-  if (item.status === "pending") return ["Analysing…", "pending"];
-  if (item.status === "failed") return ["Could not be analysed", "failed"];
-  if (item.status === "refused") return [REFUSED, "refused"];
-  return [verdict(item.classification), item.classification];
-}
 
 export class History {
   constructor({ onOpen, onDeleted }) {
@@ -128,7 +121,7 @@ export class History {
       return;
     }
     try {
-      const url = URL.createObjectURL(await api.imageBlob(fileName));
+      const url = URL.createObjectURL(await api.thumbnailBlob(fileName)); // 160 px, a few KB
       this.thumbs.set(fileName, url);
       img.src = url;
     } catch {

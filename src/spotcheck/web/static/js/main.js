@@ -1,15 +1,27 @@
-// Start-up and the two views: signed out (the sign-in form) and signed in (add, result, history).
+// Start-up and the two views: signed out (the sign-in form) and signed in (add, result, spots,
+// history, your data). A spot's page is at #spot/<id>, so the back button and links work.
 
+import { setUpAccount } from "./account.js";
 import { api, ApiError, whenSessionLost } from "./api.js";
 import { announce } from "./announce.js";
 import { setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
 import { History } from "./history.js";
+import { refreshReminders } from "./reminders.js";
 import { ResultCard } from "./result.js";
+import { SpotView } from "./spot-view.js";
+import { Spots, spotHref } from "./spots.js";
 import { setUpUpload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
 
-const result = new ResultCard({ onSettled: () => history.refresh() });
+function afterChange(spotId = null) {
+  history.refresh();
+  spots.refresh();
+  spotView.refresh(spotId);
+  refreshReminders();
+}
+
+const result = new ResultCard({ onSettled: () => afterChange() });
 const history = new History({
   onOpen: (fileName) => {
     history.markCurrent(fileName);
@@ -17,24 +29,60 @@ const history = new History({
   },
   onDeleted: (fileName) => {
     if (result.fileName === fileName) result.close();
+    spots.refresh();
+    spotView.refresh();
   },
 });
-const upload = setUpUpload((fileName, imageUrl) => {
-  history.markCurrent(fileName);
-  history.refresh();
-  result.show(fileName, { imageUrl });
+const spots = new Spots({
+  onCreated: (spot) => {
+    location.hash = spotHref(spot.id);
+  },
+});
+const spotView = new SpotView({ onClosed: () => spots.setOpen(null) });
+const upload = setUpUpload(
+  (fileName, imageUrl, spotId) => {
+    history.markCurrent(fileName);
+    afterChange(spotId);
+    result.show(fileName, { imageUrl, justUploaded: true });
+  },
+  () => result.close(),
+);
+const account = setUpAccount(() => showSignedOut());
+
+function route() {
+  if ($("app-view").hidden) return;
+  const match = /^#spot\/(.+)$/.exec(location.hash);
+  if (match) {
+    const spotId = decodeURIComponent(match[1]);
+    spots.setOpen(spotId);
+    spotView.open(spotId);
+  } else if (!$("spot-view").hidden) {
+    spotView.close();
+    $("spots-heading").focus();
+  }
+}
+
+window.addEventListener("hashchange", route);
+$("spot-back").addEventListener("click", (event) => {
+  event.preventDefault();
+  history.markCurrent(null);
+  if (location.hash) location.hash = "";
+  else route();
 });
 
-function showSignedIn(session) {
+async function showSignedIn(session) {
+  // An account from the identity provider may have no address.
+  $("account-email").textContent = session.email ?? "your account";
+  $("account").hidden = false;
+  // Everything the signed-in view lists is asked for first, so that the view is laid out once
+  // and nothing moves when the answers arrive (each is a small, fast query).
+  await Promise.all([history.refresh(), spots.refresh(), refreshReminders(), account.load()]);
   $("loading").hidden = true;
   $("auth-view").hidden = true;
   $("app-view").hidden = false;
-  $("account").hidden = false;
-  // An account from the identity provider may have no address.
-  $("account-email").textContent = session.email ?? "your account";
-  history.refresh();
+  route();
   $("add-heading").setAttribute("tabindex", "-1");
-  $("add-heading").focus();
+  if (!/^#spot\//.test(location.hash)) $("add-heading").focus();
 }
 
 const closePasswordChange = setUpPasswordChange();
@@ -42,8 +90,12 @@ const closePasswordChange = setUpPasswordChange();
 function showSignedOut() {
   $("loading").hidden = true;
   closePasswordChange();
+  // A spot's address is the signed-out user's no longer; the next sign-in starts at the top.
+  if (location.hash) window.history.replaceState(null, "", location.pathname);
   result.close();
   history.clear();
+  spots.clear();
+  spotView.close();
   upload.reset();
   $("app-view").hidden = true;
   $("account").hidden = true;
@@ -66,7 +118,7 @@ setUpSignOut(() => {
 });
 
 try {
-  showSignedIn(await api.currentSession());
+  await showSignedIn(await api.currentSession());
 } catch (error) {
   showSignedOut();
   if (!(error instanceof ApiError && error.status === 401)) announce(error.message, "error");

@@ -1,14 +1,15 @@
 // The result card: follows an image from "analysing" to its recommendation without a reload.
 
-import { api, ApiError } from "./api.js";
+import { api, ApiError, retryAfterMs } from "./api.js";
 import { announce } from "./announce.js";
+import { meaning, modelFacts, nextSteps, plainWords } from "./explain.js";
 import { CAVEAT, formatDate, probabilitySentence, REFUSED, verdict } from "./format.js";
-
-const POLL_MS = 1000;
+import { FIRST_MS, pollDelay } from "./polling.js";
 const GIVE_UP_MS = 3 * 60 * 1000;
 const NETWORK_RETRIES = 5;
 
 const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function setText(id, text) {
   const el = $(id);
@@ -23,22 +24,41 @@ function showState(label, state) {
 }
 
 function clearDetails() {
-  for (const id of ["result-verdict", "result-recommendation", "result-probability", "result-tip", "result-caveat", "result-meta", "result-disclaimer"]) {
+  for (const id of ["result-verdict", "result-plain", "result-recommendation", "result-tip", "result-caveat"]) {
     setText(id, "");
   }
-  $("result-retry").hidden = true;
-  $("result-new-photo").hidden = true;
+  for (const id of ["result-next", "result-number", "result-signs", "result-details", "result-retry", "result-new-photo"]) {
+    $(id).hidden = true;
+  }
 }
 
-function render(result) {
+// The model's id and the raw estimate are for the curious and for a doctor: behind "Details".
+function showDetails(lines) {
+  $("result-meta").textContent = lines.join(" ");
+  $("result-details").hidden = false;
+}
+
+// Plain words first (verdict, what it means, the fixed recommendation, what to do and how
+// soon), the number second with what it means, then the warning signs to watch for.
+function render(result, model) {
   clearDetails();
   showState("Analysis complete", result.classification);
   setText("result-verdict", verdict(result.classification));
+  setText("result-plain", plainWords(result.classification));
   setText("result-recommendation", result.recommendation);
-  setText("result-probability", probabilitySentence(result.malignantProbability));
+  $("result-next-text").textContent = nextSteps(result.classification);
+  $("result-next").hidden = false;
+  $("result-probability").textContent = probabilitySentence(result.malignantProbability);
+  $("result-meaning").textContent = meaning(result, model);
+  $("result-number").hidden = false;
   setText("result-caveat", CAVEAT);
-  setText("result-meta", `Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`);
-  setText("result-disclaimer", result.disclaimer);
+  $("result-signs").hidden = false;
+  const details = [
+    `Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`,
+    `Estimate: ${result.malignantProbability.toFixed(4)}.`,
+  ];
+  if (typeof model?.threshold === "number") details.push(`Flagged from: ${model.threshold.toFixed(4)}.`);
+  showDetails(details);
 }
 
 // A photo the gate refused was not judged: its message and a tip for a better photo, and never
@@ -50,8 +70,7 @@ function renderRefused(result) {
   setText("result-tip", result.tip ? `For a better photo: ${result.tip}` : "");
   setText("result-caveat", "SpotCheck gives no result for a photo it cannot judge. Take a new photo of the spot and upload it.");
   const checked = result.checkedAt ? `Checked ${formatDate(result.checkedAt)}` : "Checked";
-  setText("result-meta", result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`);
-  setText("result-disclaimer", result.disclaimer);
+  showDetails([result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`]);
   $("result-new-photo").hidden = false;
 }
 
@@ -70,8 +89,9 @@ export class ResultCard {
     });
   }
 
-  /** Follow fileName; imageUrl is an object URL the card may show (the card owns it from now on). */
-  async show(fileName, { imageUrl = null, focus = true } = {}) {
+  /** Follow fileName; imageUrl is an object URL the card may show (the card owns it from now on).
+   *  justUploaded: the first look waits a moment (a label is rarely ready in under FIRST_MS). */
+  async show(fileName, { imageUrl = null, focus = true, justUploaded = false } = {}) {
     const run = ++this.run;
     if (fileName !== this.fileName || imageUrl) this.setImage(imageUrl);
     this.fileName = fileName;
@@ -84,16 +104,21 @@ export class ResultCard {
     }
     if (!this.imageUrl) this.loadImage(fileName, run);
     announce("Analysing your image… This usually takes a few seconds.");
-    await this.poll(fileName, run);
+    await this.poll(fileName, run, justUploaded);
   }
 
-  async poll(fileName, run) {
+  async poll(fileName, run, justUploaded) {
     const started = Date.now();
+    const model = modelFacts(); // fetched while the image is analysed
     let failures = 0;
+    let attempt = 0;
+    let retryAfter = null;
+    if (justUploaded) await sleep(FIRST_MS);
     while (run === this.run) {
       try {
-        const { status, data } = await api.detect(fileName);
+        const { status, data, headers } = await api.detect(fileName);
         failures = 0;
+        retryAfter = retryAfterMs(headers);
         if (run !== this.run) return;
         if (status === 200 && data.status === "refused") {
           renderRefused(data);
@@ -102,7 +127,9 @@ export class ResultCard {
           return;
         }
         if (status === 200) {
-          render(data);
+          const facts = await model;
+          if (run !== this.run) return;
+          render(data, facts);
           announce(`Result ready: ${verdict(data.classification).toLowerCase()}. The recommendation is shown under Result.`, "success");
           this.onSettled(fileName);
           return;
@@ -117,7 +144,7 @@ export class ResultCard {
       if (Date.now() - started > GIVE_UP_MS) {
         return this.fail("The analysis is taking longer than usual. Check again in a minute.", null, true);
       }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      await sleep(pollDelay(attempt++, retryAfter));
     }
   }
 

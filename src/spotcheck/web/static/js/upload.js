@@ -43,8 +43,9 @@ function uploadMessage(error) {
   }
 }
 
-/** Wire the upload form; onUploaded(fileName, previewUrl) runs when the server has accepted an image. */
-export function setUpUpload(onUploaded) {
+/** Wire the upload form; onUploaded(fileName, previewUrl, spotId) runs when the server has accepted
+ *  an image, onFailed() when an upload did not work (so no earlier result stays on show). */
+export function setUpUpload(onUploaded, onFailed = () => {}) {
   const form = document.getElementById("upload-form");
   const photo = document.getElementById("photo");
   const camera = document.getElementById("camera");
@@ -55,6 +56,7 @@ export function setUpUpload(onUploaded) {
   const button = document.getElementById("upload");
   const warning = document.getElementById("photo-warning");
   const warningText = document.getElementById("photo-warning-text");
+  const spotSelect = document.getElementById("spot-select");
   // {file, decoded: Promise<ImageBitmap|null>, url}; set at once, so Upload right after choosing works.
   let chosen = null;
 
@@ -75,8 +77,10 @@ export function setUpUpload(onUploaded) {
   }
 
   function reset() {
+    const spot = spotSelect.value; // the spot stays chosen for the next photo
     forget();
     form.reset();
+    spotSelect.value = spot;
   }
 
   async function choose(file) {
@@ -148,12 +152,14 @@ export function setUpUpload(onUploaded) {
     announce("Uploading your image…");
     try {
       const file = await prepareForUpload(sending.file, await sending.decoded);
-      const accepted = await api.upload(file, sending.file.name || "camera.jpg");
+      const spotId = spotSelect.value || null;
+      const accepted = await api.upload(file, sending.file.name || "camera.jpg", spotId);
       const url = (await sending.decoded) ? URL.createObjectURL(file) : null;
       reset();
-      onUploaded(accepted.fileName, url);
+      onUploaded(accepted.fileName, url, spotId);
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return; // main.js shows the sign-in form
+      onFailed();
       showFieldError("photo-error", uploadMessage(error), photo);
       announce("The upload did not work: the reason is shown under Photo.", "error");
       photo.focus();

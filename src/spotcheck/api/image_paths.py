@@ -1,0 +1,28 @@
+"""The ``{fileName:image}`` path convertor: an image name that is not one of its sub-resources.
+
+Image names keep ``{fileName:path}``'s breadth (a name with a '/' still reaches the route and gets
+the naming rule's 400), but ``/images/x.jpg/thumbnail`` must reach the thumbnail route, so that a
+PUT or DELETE there is a 405 and never an upload or delete of an image named "x.jpg/thumbnail".
+"""
+
+from __future__ import annotations
+
+from starlette.convertors import Convertor, register_url_convertor
+
+__all__ = ["IMAGE_SUBRESOURCES"]
+
+# Add a name here with each new /images/{fileName}/<name> route.
+IMAGE_SUBRESOURCES = ("thumbnail", "answers")
+
+
+class _ImageNameConvertor(Convertor[str]):
+    regex = ".*" + "".join(f"(?<!/{name})" for name in IMAGE_SUBRESOURCES)
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("image", _ImageNameConvertor())

@@ -1,0 +1,46 @@
+"""What the page needs to know about the model that answers: its version and how often it errs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from spotcheck.api.deps import RuntimeDep
+from spotcheck.api.schemas import ModelFacts
+from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.onnx import OnnxClassifier
+
+router = APIRouter(tags=["model"])
+
+_SPECIFICITY = "test_specificity_"
+_SENSITIVITY = "test_sensitivity_"
+
+
+def model_facts(metadata: ModelMetadata) -> ModelFacts:
+    """Per kind of photo (the ``test_*_<kind>`` metrics the model was released with): the share of
+    harmless spots it flags (1 - specificity) and the share of cancers it flags (sensitivity)."""
+    flagged = {
+        name.removeprefix(_SPECIFICITY): round(1.0 - value, 4)
+        for name, value in metadata.metrics.items()
+        if name.startswith(_SPECIFICITY)
+    }
+    sensitivity = {
+        name.removeprefix(_SENSITIVITY): round(value, 4)
+        for name, value in metadata.metrics.items()
+        if name.startswith(_SENSITIVITY)
+    }
+    return ModelFacts(
+        version=metadata.version,
+        threshold=metadata.threshold,
+        flagged_harmless_share=flagged,
+        sensitivity=sensitivity,
+    )
+
+
+@router.get("/model")
+def model(runtime: RuntimeDep) -> ModelFacts:
+    """The serving model's version, threshold and measured error rates (public, no sign-in)."""
+    classifier = runtime.classifier
+    if isinstance(classifier, OnnxClassifier):
+        return model_facts(classifier.metadata)
+    # A classifier without a metadata file (a test double): its version, and no figures.
+    return ModelFacts(version=classifier.version, threshold=None, flagged_harmless_share={}, sensitivity={})

@@ -1,0 +1,77 @@
+// "Your data": export everything, or delete the account (after a confirmation, with the
+// password for a password account).
+
+import { api, ApiError } from "./api.js";
+import { announce } from "./announce.js";
+import { confirmWith } from "./confirm.js";
+import { showFieldError } from "./fields.js";
+
+const $ = (id) => document.getElementById(id);
+
+function passwordField() {
+  const field = document.createElement("div");
+  field.className = "field";
+  const label = document.createElement("label");
+  label.htmlFor = "confirm-account-password";
+  label.textContent = "Your password";
+  const input = document.createElement("input");
+  input.id = "confirm-account-password";
+  input.type = "password";
+  input.autocomplete = "current-password";
+  input.setAttribute("aria-describedby", "confirm-account-error");
+  const error = document.createElement("p");
+  error.className = "field-error";
+  error.id = "confirm-account-error";
+  error.hidden = true;
+  field.append(label, input, error);
+  return field;
+}
+
+/** Wire the account card; onDeleted() runs once the server has removed the account. */
+export function setUpAccount(onDeleted) {
+  let needsPassword = true;
+
+  async function load() {
+    try {
+      const account = await api.account();
+      needsPassword = account.signInMethod !== "oidc";
+      $("account-card").hidden = false;
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) $("account-card").hidden = true;
+    }
+  }
+
+  $("account-delete").addEventListener("click", async () => {
+    const slot = $("confirm-account-slot");
+    slot.replaceChildren(...(needsPassword ? [passwordField()] : []));
+    try {
+      for (;;) {
+        if (!(await confirmWith("confirm-account"))) {
+          $("account-delete").focus();
+          return;
+        }
+        const password = needsPassword ? $("confirm-account-password").value : null;
+        try {
+          await api.deleteAccount(password);
+        } catch (error) {
+          if (error instanceof ApiError && error.status === 401) return;
+          if (!needsPassword) {
+            announce(`Could not delete the account: ${error.message}`, "error");
+            return;
+          }
+          // A wrong password, say: the message goes under the field and the dialog opens again.
+          showFieldError("confirm-account-error", error.message, $("confirm-account-password"));
+          continue;
+        }
+        onDeleted();
+        announce("Your account and everything in it were deleted.", "success");
+        $("email").focus();
+        return;
+      }
+    } finally {
+      slot.replaceChildren();
+    }
+  });
+
+  return { load };
+}

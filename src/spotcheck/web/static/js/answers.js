@@ -1,0 +1,62 @@
+// The patient's own answers about one photo of a spot (grown, changed, bleeds, itches, hurts,
+// raised), saved with PUT /images/{fileName}/answers; read-only on a shared spot.
+
+import { api, ApiError } from "./api.js";
+import { announce } from "./announce.js";
+
+export const QUESTIONS = [
+  ["grown", "It has grown"],
+  ["changed", "It has changed in shape or colour"],
+  ["bleeds", "It bleeds"],
+  ["itches", "It itches"],
+  ["hurts", "It hurts"],
+  ["raised", "It is raised above the skin"],
+];
+
+/** "It bleeds; it itches." from saved answers, or "" when none is yes. */
+export function answersWords(answers) {
+  const yes = QUESTIONS.filter(([key]) => answers?.[key] === true).map(([, words]) => words);
+  return yes.length ? `${yes.join("; ")}.` : "";
+}
+
+/** The questions as checkboxes with a "Save answers" button, for the photo `entry` taken `when`. */
+export function answersForm(entry, when, describedBy) {
+  const form = document.createElement("form");
+  form.className = "answers";
+  form.noValidate = true;
+  const fieldset = document.createElement("fieldset");
+  const legend = document.createElement("legend");
+  legend.textContent = `About the spot when this photo was taken (${when})`;
+  fieldset.append(legend);
+  for (const [key, words] of QUESTIONS) {
+    const label = document.createElement("label");
+    label.className = "inline";
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.name = key;
+    box.checked = entry.answers?.[key] === true;
+    label.append(box, ` ${words}`);
+    fieldset.append(label);
+  }
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.className = "button button-secondary button-small";
+  save.textContent = "Save answers";
+  save.setAttribute("aria-describedby", describedBy);
+  fieldset.append(save);
+  form.append(fieldset);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answers = Object.fromEntries(QUESTIONS.map(([key]) => [key, form.elements[key].checked]));
+    save.disabled = true;
+    try {
+      await api.saveAnswers(entry.fileName, answers);
+      announce(`Answers saved for the photo from ${when}.`, "success");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not save the answers: ${error.message}`, "error");
+    } finally {
+      save.disabled = false;
+    }
+  });
+  return form;
+}

@@ -1,0 +1,119 @@
+// One spot's page for its owner: timeline, comparison, changes, questions, the report, and a
+// read-only link to share with a doctor (which the owner can stop).
+
+import { api, ApiError, paths } from "./api.js";
+import { announce } from "./announce.js";
+import { formatDate } from "./format.js";
+import { renderSpot } from "./timeline.js";
+
+const $ = (id) => document.getElementById(id);
+const segment = (name) => encodeURIComponent(name);
+
+const OWNER_URLS = {
+  thumbnail: (fileName) => `/images/${segment(fileName)}/thumbnail`,
+  image: (fileName) => `/images/${segment(fileName)}`,
+};
+const IDS = {
+  heading: "spot-heading",
+  site: "spot-site",
+  summary: "spot-summary",
+  changes: "spot-changes",
+  compare: "compare",
+  timeline: "spot-timeline",
+};
+
+export class SpotView {
+  constructor({ onClosed }) {
+    this.spotId = null;
+    this.run = 0;
+    this.onClosed = onClosed;
+    $("share-create").addEventListener("click", () => this.share());
+    $("share-stop").addEventListener("click", () => this.stopSharing());
+  }
+
+  /** Show spot `spotId`; focus its heading unless this is a refresh. */
+  async open(spotId, { focus = true } = {}) {
+    const run = ++this.run;
+    if (spotId !== this.spotId) this.showShare(null, false);
+    this.spotId = spotId;
+    try {
+      const spot = await api.spot(spotId);
+      if (run !== this.run) return;
+      renderSpot(spot, { urls: OWNER_URLS, editable: true, ids: IDS });
+      $("spot-report").href = paths.report(spotId);
+      $("spot-report").setAttribute("download", `${spot.name}.pdf`);
+      $("spot-view").hidden = false;
+      if (focus) {
+        $("spot-heading").focus();
+        $("spot-view").scrollIntoView({ block: "start" });
+      }
+      this.loadShares(spotId, run);
+    } catch (error) {
+      if (run !== this.run) return;
+      if (error instanceof ApiError && error.status === 401) return;
+      this.close();
+      announce(error instanceof ApiError && error.status === 404 ? "That spot no longer exists." : `Could not open the spot: ${error.message}`, "error");
+    }
+  }
+
+  async loadShares(spotId, run) {
+    try {
+      const shares = await api.listShares(spotId);
+      if (run === this.run && !$("share-field").hidden) return; // a link made just now stays on show
+      if (run === this.run) $("share-stop").hidden = shares.items.length === 0;
+    } catch {
+      // the buttons still work; Stop sharing shows once a link is made
+    }
+  }
+
+  showShare(share, announceIt = true) {
+    $("share-field").hidden = !share;
+    $("share-link").value = share ? new URL(share.url, location.origin).href : "";
+    $("share-hint").textContent = share ? `Anyone with this link can see this spot, read-only, until ${formatDate(share.expiresAt)}.` : "";
+    $("share-stop").hidden = !share;
+    if (share && announceIt) {
+      $("share-link").focus();
+      $("share-link").select();
+    }
+  }
+
+  async share() {
+    const button = $("share-create");
+    button.disabled = true;
+    try {
+      const share = await api.createShare(this.spotId);
+      this.showShare(share);
+      announce("Share link made: copy it from the Share link field.", "success");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not make a share link: ${error.message}`, "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async stopSharing() {
+    try {
+      await api.stopSharing(this.spotId);
+      this.showShare(null);
+      $("share-create").focus();
+      announce("Sharing stopped: the links no longer open this spot.", "success");
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not stop sharing: ${error.message}`, "error");
+    }
+  }
+
+  /** Reload the open spot (after an upload into it, say). */
+  refresh(spotId = null) {
+    if (this.spotId && !$("spot-view").hidden && (spotId === null || spotId === this.spotId)) {
+      this.open(this.spotId, { focus: false });
+    }
+  }
+
+  close() {
+    this.run++;
+    this.spotId = null;
+    this.showShare(null, false);
+    $("spot-view").hidden = true;
+    this.onClosed();
+  }
+}

@@ -1,0 +1,216 @@
+"""A result a person understands, and the page details around it, in a real Chromium at 375 px.
+
+Plain words first, then the number and what it means (with the model's own figures from
+GET /model), the warning signs, what to do and how soon; one disclaimer; model details behind a
+"Details" disclosure. Then: small thumbnails, no layout shift, visible focus, a failed upload
+that clears the last result, and axe-core's findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe import serious_violations
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
+
+from conftest import TEST_SECRET
+from images import BLUE, RED, image_bytes
+from live_server import LiveServer
+from spotcheck.classifier.labels import Classification
+from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.onnx import metadata_path_for
+from spotcheck.recommendation import recommendation_for
+from tiny_model import write_tiny_model
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = ViewportSize(width=375, height=812)
+# Figures written into the test model's metadata, as training writes them.
+METRICS = {
+    "test_sensitivity_smartphone": 0.93,
+    "test_specificity_smartphone": 0.62,
+    "test_sensitivity_dermatoscopic": 0.94,
+    "test_specificity_dermatoscopic": 0.65,
+}
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    model = write_tiny_model(tmp_path_factory.mktemp("model"), gate=True)
+    meta = metadata_path_for(model)
+    ModelMetadata.read(meta).model_copy(update={"metrics": METRICS}).write(meta)
+    data_dir = tmp_path_factory.mktemp("results") / "data"
+    with LiveServer(data_dir=data_dir, model_path=model, jwt_secret=TEST_SECRET) as live:
+        yield live
+
+
+@pytest.fixture
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:  # noqa: F811
+    """A fresh profile at 375 px. CSP is bypassed only so that axe-core can be injected; the
+    page's own CSP is checked in test_ui_page.py and by every other browser test."""
+    context = browser.new_context(base_url=server.url, viewport=PHONE, bypass_csp=True)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto("/")
+    yield opened
+    context.close()
+    assert errors == []
+
+
+def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(image_bytes(colour, size=(400, 300)))
+    page.get_by_label("Photo").set_input_files(path)
+    page.get_by_role("button", name="Upload", exact=True).click()
+
+
+def test_a_flagged_result_reads_plain_words_first_then_the_number_and_what_it_means(
+    phone: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    _register(server, "flagged@example.org")
+    _sign_in(phone, "flagged@example.org")
+    _upload(phone, RED, tmp_path, "red.jpg")
+    result = phone.get_by_role("region", name="Result")
+    expect(result.get_by_text("May need a closer look")).to_be_visible()
+    expect(result.get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_be_visible()
+    expect(result.get_by_text("That does not mean it is cancer")).to_be_visible()
+    expect(result.get_by_role("heading", name="What to do now")).to_be_visible()
+    expect(
+        result.get_by_text("See a dermatologist within 2 weeks. Go sooner if the spot bleeds or changes fast.")
+    ).to_be_visible()
+    expect(result.get_by_role("heading", name="What the number means")).to_be_visible()
+    # 1 - specificity on phone photos: 1 - 0.62 = 0.38.
+    expect(result.get_by_text("about 38 in 100 harmless spots photographed like this are also flagged")).to_be_visible()
+    expect(result.get_by_text("SpotCheck flags every spot from 50 % up.")).to_be_visible()
+    for letter in ("Asymmetry", "Border", "Colour", "Diameter", "Evolving"):
+        expect(result.get_by_role("listitem").filter(has_text=f"{letter}:")).to_have_count(1)
+
+    # The plain words come before the number.
+    text = result.inner_text()
+    assert text.index("That does not mean it is cancer") < text.index("estimated chance")
+
+    # The model's id and the raw estimate only behind "Details".
+    version = phone.request.get("/model").json()["version"]
+    expect(phone.get_by_text(version)).to_be_hidden()
+    result.get_by_text("Details", exact=True).click()
+    expect(result.get_by_text(re.compile(re.escape(version)))).to_be_visible()
+    expect(result.get_by_text(re.compile(r"Estimate: [01]\.\d{4}\."))).to_be_visible()
+
+    expect(phone.get_by_text("A screening aid, not a diagnosis.")).to_have_count(1)
+    assert serious_violations(phone) == []
+    _screenshot(phone, "20-result-explained")
+
+
+def test_a_benign_result_says_to_recheck_monthly_and_how_often_cancers_are_missed(
+    phone: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    _register(server, "benign@example.org")
+    _sign_in(phone, "benign@example.org")
+    _upload(phone, BLUE, tmp_path, "blue.jpg")
+    result = phone.get_by_role("region", name="Result")
+    expect(result.get_by_text("Likely benign", exact=True)).to_be_visible()
+    expect(result.get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_be_visible()
+    expect(
+        result.get_by_text(re.compile("Check the spot again every month. See a doctor about any change"))
+    ).to_be_visible()
+    expect(result.get_by_text("it missed about 7 in 100 skin cancers photographed like this")).to_be_visible()
+    expect(result.get_by_text("flagged", exact=False).filter(has_text="harmless spots")).to_have_count(0)
+
+
+def test_a_failed_upload_clears_the_previous_result(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    _register(server, "cleared@example.org")
+    _sign_in(phone, "cleared@example.org")
+    _upload(phone, BLUE, tmp_path, "blue.jpg")
+    result = phone.get_by_role("region", name="Result")
+    expect(result.get_by_text("Likely benign", exact=True)).to_be_visible()
+    photo = phone.get_by_label("Photo")
+    photo.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture\n" * 30})
+    phone.get_by_role("button", name="Upload", exact=True).click()
+    expect(phone.get_by_text("This file is not an image SpotCheck can read.")).to_be_visible()
+    expect(result).to_be_hidden()
+
+
+def test_history_thumbnails_come_from_the_small_rendition(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    _register(server, "thumbs@example.org")
+    _sign_in(phone, "thumbs@example.org")
+    asked: list[str] = []
+    phone.on("request", lambda request: asked.append(request.url))
+    _upload(phone, BLUE, tmp_path, "blue.jpg")
+    item = phone.get_by_role("region", name="History").get_by_role("listitem").first
+    expect(item.locator("img")).to_have_js_property("naturalWidth", 160)
+    thumbnails = [url for url in asked if url.endswith("/thumbnail")]
+    assert len(thumbnails) == 1, asked
+    # The full image is fetched once, for the result card, never for the list.
+    full = [url for url in asked if re.search(r"/images/[^/?]+$", url) and "thumbnail" not in url]
+    assert len(full) <= 1
+
+
+_CLS_JS = """() => new Promise((resolve) => {
+  let total = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (!entry.hadRecentInput) total += entry.value;
+      const moved = entry.sources.map((s) => `${s.node?.id} ${s.previousRect.y}->${s.currentRect.y}`);
+      window.shifts = (window.shifts || []).concat(moved);
+    }
+  }).observe({ type: "layout-shift", buffered: true });
+  requestAnimationFrame(() => requestAnimationFrame(() => resolve(total)));
+})"""
+
+
+def test_the_session_check_shifts_nothing(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    _register(server, "still@example.org")
+    _sign_in(phone, "still@example.org")
+    _upload(phone, BLUE, tmp_path, "blue.jpg")
+    expect(phone.get_by_role("region", name="History").get_by_role("listitem")).to_have_count(1)
+    header = phone.locator("#site-header")
+    phone.goto("/")  # a fresh load from the top (a reload would restore the scroll position)
+    expect(phone.get_by_role("button", name="Sign out")).to_be_visible()
+    expect(phone.get_by_role("region", name="History").get_by_role("listitem")).to_have_count(1)
+    signed_in_height = header.bounding_box()["height"]  # type: ignore[index]
+    shift = phone.evaluate(_CLS_JS)
+    assert shift < 0.01, (
+        f"cumulative layout shift {shift:.3f} after a signed-in reload: {phone.evaluate('window.__shifts')}"
+    )
+    # Signed out, the header keeps the same height: the account area's room is kept.
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_label("Email")).to_be_visible()
+    assert header.bounding_box()["height"] == signed_in_height  # type: ignore[index]
+
+
+def test_headings_that_take_focus_show_a_focus_ring(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    _register(server, "ring@example.org")
+    _sign_in(phone, "ring@example.org")
+    path = tmp_path / "blue.jpg"
+    path.write_bytes(image_bytes(BLUE, size=(400, 300)))
+    phone.get_by_label("Photo").set_input_files(path)
+    phone.get_by_role("button", name="Upload", exact=True).focus()
+    phone.keyboard.press("Enter")
+    heading = phone.get_by_role("heading", name="Result")
+    expect(heading).to_be_focused()
+    ring = heading.evaluate(
+        "el => [el.matches(':focus-visible'), getComputedStyle(el).outlineStyle, getComputedStyle(el).outlineWidth]"
+    )
+    assert ring == [True, "solid", "3px"]
+
+
+def test_the_signed_out_page_has_no_serious_accessibility_finding(phone: Page) -> None:
+    expect(phone.get_by_label("Email")).to_be_visible()
+    assert serious_violations(phone) == []
+
+
+def test_an_unknown_share_link_says_it_does_not_work(phone: Page) -> None:
+    phone.goto("/share/not-a-real-token")
+    expect(phone.get_by_role("heading", name="This link does not work")).to_be_visible()
+    expect(phone.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(phone.get_by_label("Photo")).to_have_count(0)
+    assert serious_violations(phone) == []

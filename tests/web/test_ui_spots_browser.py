@@ -1,0 +1,169 @@
+"""Spots in a real Chromium at 375 px, the way the issue's independent check goes: make a spot,
+upload two photos into it, see both on its timeline, download its report, share it with a
+signed-out browser, stop sharing, export, delete the account. axe-core in every state.
+
+These need the spots API (/spots, /shared, /account); they skip on a server without it.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from axe import serious_violations
+from playwright.sync_api import Browser, Page, ViewportSize, expect
+from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
+
+from conftest import TEST_SECRET
+from images import BLUE, RED, image_bytes
+from live_server import LiveServer
+from spotcheck.classifier.labels import Classification
+from spotcheck.recommendation import recommendation_for
+from tiny_model import write_tiny_model
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = ViewportSize(width=375, height=812)
+SPOT = "Left shoulder mole"
+
+if not CHROMIUM.exists():
+    pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    model = write_tiny_model(tmp_path_factory.mktemp("model"), gate=True)
+    data_dir = tmp_path_factory.mktemp("spots") / "data"
+    with LiveServer(data_dir=data_dir, model_path=model, jwt_secret=TEST_SECRET) as live:
+        if httpx.get(f"{live.url}/spots").status_code == 404:
+            pytest.skip("this server has no spots API (/spots answers 404)")
+        yield live
+
+
+def _context_page(browser: Browser, server: LiveServer) -> Page:  # noqa: F811
+    # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
+    context = browser.new_context(base_url=server.url, viewport=PHONE, bypass_csp=True, accept_downloads=True)
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:  # noqa: F811
+    page = _context_page(browser, server)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto("/")
+    yield page
+    page.context.close()
+    assert errors == []
+
+
+def _no_serious_findings(page: Page, state: str) -> None:
+    assert serious_violations(page) == [], state
+
+
+def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(image_bytes(colour, size=(400, 300)))
+    page.get_by_label("Photo").set_input_files(path)
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
+
+
+def test_a_spot_from_first_photo_to_a_deleted_account(
+    phone: Page,
+    browser: Browser,  # noqa: F811
+    server: LiveServer,
+    tmp_path: Path,
+) -> None:
+    _register(server, "spots@example.org")
+    _sign_in(phone, "spots@example.org")
+    _no_serious_findings(phone, "signed in")
+
+    # A named spot, placed on the body map by keyboard.
+    phone.get_by_role("button", name="New spot").click()
+    phone.get_by_label("Spot name").fill(SPOT)
+    body_map = phone.get_by_role("application")
+    body_map.focus()
+    phone.keyboard.press("Enter")
+    phone.keyboard.press("ArrowLeft")
+    expect(phone.get_by_role("button", name="Remove the mark")).to_be_visible()
+    _no_serious_findings(phone, "new spot form")
+    phone.get_by_role("button", name="Save spot").click()
+    expect(phone.get_by_role("heading", name=SPOT)).to_be_focused()  # its page opened
+    (spot,) = phone.request.get("/spots").json()["items"]
+    assert spot["bodySite"]["view"] == "front" and spot["bodySite"]["x"] < 0.5
+
+    # Two photos into it: the "Spot" select defaults to the open spot.
+    expect(phone.get_by_label("Spot", exact=True)).to_have_value(spot["id"])
+    _upload(phone, RED, tmp_path, "first.jpg")
+    _upload(phone, BLUE, tmp_path, "second.jpg")
+    view = phone.get_by_role("region", name=SPOT)
+    entries = view.locator(".timeline-entry")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(0).get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_be_visible()
+    expect(entries.nth(1).get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_be_visible()
+    expect(view.locator(".compare-img")).to_have_count(2)  # side by side
+    entries.nth(0).get_by_label("It bleeds").check()
+    entries.nth(0).get_by_role("button", name="Save answers").click()
+    expect(phone.get_by_role("status")).to_contain_text("Answers saved")
+    _no_serious_findings(phone, "spot page")
+    _screenshot(phone, "30-spot")
+
+    # Each spot is a link named by its name.
+    phone.get_by_role("link", name="Back to all spots").click()
+    phone.get_by_role("link", name=SPOT).click()
+    expect(phone.get_by_role("heading", name=SPOT)).to_be_visible()
+
+    # The report.
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Download report").click()
+    pdf = Path(download.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF")
+
+    # Shared with a signed-out browser, read-only.
+    phone.get_by_role("button", name="Share with a doctor").click()
+    link = phone.get_by_label("Share link")
+    expect(link).to_have_attribute("readonly", "")
+    url = link.input_value()
+    assert "/share/" in url
+    doctor = _context_page(browser, server)
+    doctor.goto(url)
+    expect(doctor.get_by_role("heading", name=SPOT)).to_be_visible()
+    expect(doctor.locator(".timeline-entry")).to_have_count(2)
+    expect(doctor.get_by_role("button", name="Delete")).to_have_count(0)
+    expect(doctor.get_by_label("Photo")).to_have_count(0)
+    expect(doctor.get_by_text("It bleeds")).to_be_visible()
+    _no_serious_findings(doctor, "share view")
+    _screenshot(doctor, "31-shared")
+
+    # Stop sharing: the link no longer opens the spot.
+    phone.get_by_role("button", name="Stop sharing").click()
+    expect(phone.get_by_label("Share link")).to_be_hidden()
+    token = url.rsplit("/", 1)[1]
+    assert doctor.request.get(f"/shared/{token}").status in (404, 410)
+    doctor.reload()
+    expect(doctor.get_by_role("heading", name="This link does not work")).to_be_visible()
+    doctor.context.close()
+
+    # Export: a zip with both images and a JSON file.
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Export my data").click()
+    names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
+    assert len([n for n in names if n.startswith("images/")]) == 2
+    assert any(n.endswith(".json") for n in names)
+
+    # Delete the account: a confirmation with the password, then signed out for good.
+    phone.get_by_role("button", name="Delete my account").click()
+    dialog = phone.get_by_role("dialog", name="Delete your account?")
+    expect(dialog).to_be_visible()
+    _no_serious_findings(phone, "delete account dialog")
+    dialog.get_by_label("Your password").fill(PASSWORD)
+    dialog.get_by_role("button", name="Delete my account").click()
+    expect(phone.get_by_label("Email")).to_be_visible()
+    token_answer = httpx.post(f"{server.url}/auth/token", data={"username": "spots@example.org", "password": PASSWORD})
+    assert token_answer.status_code == 401
