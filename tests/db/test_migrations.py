@@ -116,7 +116,7 @@ def test_processes_starting_together_on_a_fresh_file_migrate_it_once(tmp_path: P
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
-        assert set(inspect(engine).get_table_names()) == {"alembic_version", "users", "images", "jobs", "sessions"}
+        assert set(inspect(engine).get_table_names()) == {"alembic_version", *metadata.tables}
     finally:
         engine.dispose()
 

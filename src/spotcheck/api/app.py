@@ -12,7 +12,7 @@ from spotcheck import __version__
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
-from spotcheck.api.routes import auth, detect, health, images, session
+from spotcheck.api.routes import account, auth, detect, health, images, reminders, session, shared, spots
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
 from spotcheck.runtime import Runtime
@@ -57,7 +57,8 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
-    for module in (auth, session, images, detect, health):
+    app.include_router(spots.answers_router)  # before images: PUT /images/{fileName}/answers is not an upload
+    for module in (auth, session, images, detect, health, spots, shared, reminders, account):
         app.include_router(module.router)
     install_web_ui(app)
     return app

@@ -24,6 +24,13 @@ from spotcheck.images import (
     InvalidFileNameError,
     UnsupportedMediaError,
 )
+from spotcheck.spots import (
+    InvalidSpotError,
+    PasswordNeededError,
+    ShareNotFoundError,
+    SpotNotFoundError,
+    WrongPasswordError,
+)
 from spotcheck.storage import StorageError
 
 __all__ = ["UploadTooLargeError", "install_error_handlers"]
@@ -50,6 +57,11 @@ _STATUS: dict[type[Exception], int] = {
     TooManyAttemptsError: 429,
     HashingBusyError: 503,
     StorageError: 503,
+    SpotNotFoundError: 404,
+    ShareNotFoundError: 404,
+    InvalidSpotError: 422,
+    PasswordNeededError: 422,
+    WrongPasswordError: 403,
 }
 
 

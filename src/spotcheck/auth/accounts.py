@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.auth.passwords import PasswordHasher, check_password_strength
@@ -101,3 +101,8 @@ class AccountService:
         with self._engine.connect() as conn:
             row = conn.execute(select(users.c.id, users.c.email).where(users.c.id == user_id)).first()
         return Account(row.id, row.email) if row else None
+
+    def delete(self, *, user_id: str) -> None:
+        """Remove the account row; its sessions, uploads' rows and spots go with it (ON DELETE CASCADE)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(users).where(users.c.id == user_id))

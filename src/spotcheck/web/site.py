@@ -30,7 +30,18 @@ async def _index() -> Response:
     return response
 
 
+async def _shared_page(token: str) -> Response:
+    """A shared spot's read-only view: the page's share.html when it has one, the page itself otherwise."""
+    page = STATIC_DIR / "share.html"
+    response = FileResponse(
+        page if page.is_file() else STATIC_DIR / "index.html", media_type="text/html; charset=utf-8"
+    )
+    apply_page_headers(response.headers)
+    return response
+
+
 def install_web_ui(app: FastAPI) -> None:
-    """Add the page after the API's routes; ``/static`` is the only path it takes besides ``/``."""
+    """Add the page after the API's routes; besides ``/`` it takes ``/static`` and ``/share/{token}``."""
     app.add_api_route("/", _index, methods=["GET", "HEAD"], include_in_schema=False)
+    app.add_api_route("/share/{token}", _shared_page, methods=["GET", "HEAD"], include_in_schema=False)
     app.mount("/static", _PageStaticFiles(directory=STATIC_DIR), name="web-static")

@@ -1,0 +1,58 @@
+"""The account's own data: what it is, everything as a zip, and deleting it with all it holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response, status
+
+from spotcheck.api.deps import AccountDataDep, CurrentAccount
+from spotcheck.api.schemas import ErrorBody
+from spotcheck.api.security import clear_session_cookie
+from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
+
+router = APIRouter(prefix="/account", tags=["account"])
+
+
+@router.get("")
+def get_account(account: CurrentAccount, data: AccountDataDep) -> AccountPublic:
+    """The signed-in account: its address, when it was made, how it signs in."""
+    profile = data.profile(user_id=account.id)
+    return AccountPublic(email=profile.email, created_at=profile.created_at, sign_in_method=profile.sign_in_method)
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
+    """Everything as a zip: ``images/<fileName>`` and ``spotcheck-export.json`` (account, spots, images with
+    their labels and answers, share links without their tokens)."""
+    return Response(
+        data.export(user_id=account.id),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="spotcheck-export.zip"'},
+    )
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        403: {"model": ErrorBody, "description": "The password is not right"},
+        422: {"model": ErrorBody, "description": "No password sent for an account that signs in with one"},
+    },
+)
+def delete_account(
+    account: CurrentAccount,
+    data: AccountDataDep,
+    request: Request,
+    body: Annotated[AccountDeleteRequest | None, Body()] = None,
+) -> Response:
+    """Delete the account with its images (objects removed from the store), labels, jobs, spots, share links
+    and sessions. An account with a password must send it."""
+    data.delete(user_id=account.id, password=body.password if body else None)
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, request)
+    return response

@@ -1,0 +1,46 @@
+"""Spots over time: photos of one place on the skin, their changes, a report, share links, reminders,
+and the account's data (export and deletion)."""
+
+from spotcheck.spots.account import AccountData, PasswordNeededError, SignInMethod, WrongPasswordError
+from spotcheck.spots.changes import Change, ChangeKind, notable_changes
+from spotcheck.spots.measures import Measures, measure_image
+from spotcheck.spots.service import (
+    Answers,
+    BodySite,
+    BodyView,
+    InvalidSpotError,
+    Spot,
+    SpotNotFoundError,
+    SpotService,
+    SpotView,
+    TimelineEntry,
+)
+from spotcheck.spots.shares import NewShare, Share, ShareNotFoundError, ShareService
+from spotcheck.spots.summary import Summary, SummaryLevel
+
+__all__ = [
+    "AccountData",
+    "Answers",
+    "BodySite",
+    "BodyView",
+    "Change",
+    "ChangeKind",
+    "InvalidSpotError",
+    "Measures",
+    "NewShare",
+    "PasswordNeededError",
+    "Share",
+    "ShareNotFoundError",
+    "ShareService",
+    "SignInMethod",
+    "Spot",
+    "SpotNotFoundError",
+    "SpotService",
+    "SpotView",
+    "Summary",
+    "SummaryLevel",
+    "TimelineEntry",
+    "WrongPasswordError",
+    "measure_image",
+    "notable_changes",
+]
