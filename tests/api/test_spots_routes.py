@@ -245,3 +245,16 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
 def test_spot_routes_need_a_sign_in(client: TestClient) -> None:
     for path in ("/spots", "/reminders", "/reminders.ics", "/account", "/account/export"):
         assert client.get(path).status_code == 401
+
+
+def test_answers_can_be_read_back_and_forgotten(client: TestClient, auth: dict[str, str]) -> None:
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    assert client.get("/images/a.jpg/answers", headers=auth).status_code == 404
+    client.put("/images/a.jpg/answers", json={"raised": True}, headers=auth)
+    assert client.get("/images/a.jpg/answers", headers=auth).json()["raised"] is True
+    assert client.delete("/images/a.jpg/answers", headers=auth).status_code == 204
+    assert client.get("/images/a.jpg/answers", headers=auth).status_code == 404
+    assert client.get("/images/a.jpg", headers=auth).status_code == 200  # the photo stays
+    assert client.delete("/images/gone.jpg/answers", headers=auth).status_code == 404
+    strict = client.put("/images/a.jpg/answers", json={"grown": "yes"}, headers=auth)
+    assert strict.status_code == 422

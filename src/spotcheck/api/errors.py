@@ -26,6 +26,7 @@ from spotcheck.images import (
 )
 from spotcheck.spots import (
     InvalidSpotError,
+    NoAnswersError,
     PasswordNeededError,
     ShareNotFoundError,
     SpotNotFoundError,
@@ -59,6 +60,7 @@ _STATUS: dict[type[Exception], int] = {
     StorageError: 503,
     SpotNotFoundError: 404,
     ShareNotFoundError: 404,
+    NoAnswersError: 404,
     InvalidSpotError: 422,
     PasswordNeededError: 422,
     WrongPasswordError: 403,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from spotcheck.api.schemas import ImageItem, _Camel
 from spotcheck.spots import ChangeKind, SummaryLevel
@@ -41,8 +41,9 @@ class BodySitePublic(_Camel):
     """A point on the front or back body map, 0..1 across (x) and down (y)."""
 
     view: BodyView
-    x: float = Field(ge=0, le=1)
-    y: float = Field(ge=0, le=1)
+    # strict: numbers as the schema states them, never true for 1
+    x: float = Field(ge=0, le=1, strict=True)
+    y: float = Field(ge=0, le=1, strict=True)
 
 
 class SummaryPublic(_Camel):
@@ -62,14 +63,14 @@ class SpotPublic(_Camel):
 
 
 class AnswersBody(_Camel):
-    """The patient's answers about one photo; null (or absent): not answered."""
+    """The patient's answers about one photo; null (or absent): not answered. Only true or false, never "yes" or 1."""
 
-    grown: bool | None = None
-    changed: bool | None = None
-    bleeds: bool | None = None
-    itches: bool | None = None
-    hurts: bool | None = None
-    raised: bool | None = None
+    grown: bool | None = Field(default=None, strict=True)
+    changed: bool | None = Field(default=None, strict=True)
+    bleeds: bool | None = Field(default=None, strict=True)
+    itches: bool | None = Field(default=None, strict=True)
+    hurts: bool | None = Field(default=None, strict=True)
+    raised: bool | None = Field(default=None, strict=True)
 
 
 class MeasuresPublic(_Camel):
@@ -114,6 +115,14 @@ class SpotUpdateRequest(_Camel):
 
 class ShareCreateRequest(_Camel):
     expires_in_days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
+
+    @field_validator("expires_in_days", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        # Lax enough for 7.0 (an integer to JSON Schema), strict enough to refuse true and "7".
+        if isinstance(value, bool | str):
+            raise ValueError("expiresInDays must be a whole number of days, 1 to 90")
+        return value
 
 
 class ShareCreated(_Camel):

@@ -28,6 +28,7 @@ __all__ = [
     "BodySite",
     "BodyView",
     "InvalidSpotError",
+    "NoAnswersError",
     "Spot",
     "SpotNotFoundError",
     "SpotService",
@@ -44,6 +45,11 @@ class SpotNotFoundError(LookupError):
     def __init__(self, spot_id: str) -> None:
         super().__init__(f"No spot with id {spot_id!r} among your spots.")
         self.spot_id = spot_id
+
+
+class NoAnswersError(LookupError):
+    def __init__(self, file_name: str) -> None:
+        super().__init__(f"No answers stored for {file_name!r} yet: PUT them first.")
 
 
 class InvalidSpotError(ValueError):
@@ -218,6 +224,29 @@ class SpotService:
         except IntegrityError:  # the image was deleted meanwhile
             raise ImageNotFoundError(file_name) from None
         return answers
+
+    def answers_of(self, *, owner_id: str, file_name: str) -> Answers:
+        """The answers stored for one photo; NoAnswersError when there are none (ImageNotFoundError: no photo)."""
+        image = self._gallery.summary(owner_id=owner_id, file_name=file_name)
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(image_answers).where(
+                    image_answers.c.owner_id == owner_id, image_answers.c.file_name == image.file_name
+                )
+            ).first()
+        if row is None:
+            raise NoAnswersError(image.file_name)
+        return Answers(**{q: getattr(row, q) for q in QUESTIONS})
+
+    def forget_answers(self, *, owner_id: str, file_name: str) -> None:
+        """Remove the answers stored for one photo (ImageNotFoundError: no such photo)."""
+        image = self._gallery.summary(owner_id=owner_id, file_name=file_name)
+        with self._engine.begin() as conn:
+            conn.execute(
+                delete(image_answers).where(
+                    image_answers.c.owner_id == owner_id, image_answers.c.file_name == image.file_name
+                )
+            )
 
     def answers(self, *, owner_id: str) -> dict[str, Answers]:
         """Every answered photo of the owner, by fileName."""

@@ -10,6 +10,7 @@ from spotcheck.api.deps import AccountDataDep, CurrentAccount
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
+from spotcheck.api.throttling import input_refused
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -40,8 +41,9 @@ def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
     "",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
+        400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"},
         403: {"model": ErrorBody, "description": "The password is not right"},
-        422: {"model": ErrorBody, "description": "No password sent for an account that signs in with one"},
+        422: input_refused("Not the documented shape, or no password for an account that signs in with one"),
     },
 )
 def delete_account(

@@ -105,7 +105,7 @@ async def put_image(
     account: CurrentAccount,
     runtime: RuntimeDep,
     spots: SpotsDep,
-    spotId: Annotated[str | None, Query(max_length=64, description="File the photo under this spot")] = None,
+    spotId: Annotated[str | None, Query(description="File the photo under this spot (GET /spots)")] = None,
 ) -> UploadAccepted:
     """Store the raw request body as image ``fileName`` (replacing any earlier one) and classify it."""
     spot_id = spots.get(owner_id=account.id, spot_id=spotId).id if spotId else None

@@ -27,6 +27,7 @@ from spotcheck.api.spot_schemas import (
     SummaryPublic,
     TimelineEntryPublic,
 )
+from spotcheck.api.throttling import input_refused
 from spotcheck.clock import utc_now
 from spotcheck.gallery.service import Gallery, ImageNotFoundError
 from spotcheck.spots import Answers, BodySite, SpotView
@@ -38,8 +39,10 @@ router = APIRouter(prefix="/spots", tags=["spots"])
 answers_router = APIRouter(prefix="/images", tags=["spots"])
 
 _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
+_BAD_BODY: dict[int | str, dict[str, object]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"}}
 _BAD_NAME: dict[int | str, dict[str, object]] = {
-    422: {"model": ErrorBody, "description": "The name is blank, too long or holds control characters"}
+    **_BAD_BODY,
+    422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
 }
 PDF_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
@@ -148,7 +151,7 @@ def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: 
     return pdf_response(spots.view(spots.get(owner_id=account.id, spot_id=spotId)), gallery)
 
 
-@router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses=_NO_SPOT)
+@router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses={**_NO_SPOT, **_BAD_BODY})
 def create_share(
     spotId: str,
     account: CurrentAccount,
@@ -178,13 +181,26 @@ def revoke_shares(spotId: str, account: CurrentAccount, spots: SpotsDep, shares:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@answers_router.put(
-    "/{fileName}/answers",
-    responses={
-        400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
-        404: {"model": ErrorBody, "description": "No such image for this user"},
-    },
-)
+_ANSWERS_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "fileName is not UTF-8, or the body is not UTF-8 JSON"},
+    404: {"model": ErrorBody, "description": "No such image for this user"},
+}
+
+
+@answers_router.get("/{fileName}/answers", responses=_ANSWERS_ERRORS)
+def get_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
+    """The answers stored for one photo (404 until some are stored)."""
+    return AnswersBody(**vars_of(spots.answers_of(owner_id=account.id, file_name=fileName)))
+
+
+@answers_router.delete("/{fileName}/answers", status_code=status.HTTP_204_NO_CONTENT, responses=_ANSWERS_ERRORS)
+def delete_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep) -> Response:
+    """Forget the answers stored for one photo (the photo stays)."""
+    spots.forget_answers(owner_id=account.id, file_name=fileName)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@answers_router.put("/{fileName}/answers", responses=_ANSWERS_ERRORS)
 def put_answers(fileName: FileName, body: AnswersBody, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
     """The patient's answers about one photo: has it grown, changed, does it bleed, itch, hurt, is it raised."""
     stored = spots.set_answers(owner_id=account.id, file_name=fileName, answers=Answers(**body.model_dump()))
