@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, insert, inspect, select, text
@@ -17,7 +18,7 @@ from legacy_schema import legacy_metadata
 from spotcheck.cli import app
 from spotcheck.clock import utc_now
 from spotcheck.db import SchemaError, head_revision, metadata, open_database, upgrade_database, users
-from spotcheck.db.migrate import current_revision
+from spotcheck.db.migrate import _config, current_revision
 
 
 def schema_differences(engine: Engine) -> list[Any]:
@@ -168,3 +169,28 @@ def test_upgrading_puts_stored_emails_in_nfc_unless_another_account_has_that_spe
         "clash-nfd": "re\u0301my@example.org",  # two accounts are not merged behind their owners' backs
         "plain": "ada@example.org",
     }
+
+
+def test_revision_0007_goes_down_to_0004_and_up_again_keeping_images(tmp_path: Path) -> None:
+    """Spots and their tables come and go with their revision; the images table keeps its rows."""
+    url = f"sqlite:///{tmp_path / 'spots.db'}"
+    engine = open_database(url)
+    with engine.begin() as conn:
+        conn.execute(insert(users).values(id="u", email="ada@example.org", password_hash="x", created_at=utc_now()))
+        conn.execute(
+            text(
+                "INSERT INTO images (owner_id, file_name, object_key, upload_id, status, size, uploaded_at) "
+                "VALUES ('u', 'a.jpg', 'users/u/a.jpg', 'up', 'pending', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    for target in ("0004", "head"):
+        with engine.begin() as conn:
+            config = _config(conn)
+            (command.downgrade if target == "0004" else command.upgrade)(config, target)
+        tables = set(inspect(engine).get_table_names())
+        assert ("spots" in tables) is (target == "head")
+        assert ("spot_id" in {c["name"] for c in inspect(engine).get_columns("images")}) is (target == "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT file_name FROM images")).scalars().all() == ["a.jpg"]
+    assert schema_differences(engine) == []
+    engine.dispose()
