@@ -46,9 +46,9 @@ def test_the_self_check_is_the_first_of_a_month() -> None:
 
 def test_the_calendar_file_repeats_the_self_check_monthly() -> None:
     items = reminders_for([_view("calm", [_entry("e", 0.1, 5)])], today=date(2026, 3, 15))
-    calendar = Calendar.from_ical(calendar_file(items, now=START))
+    calendar = Calendar.from_ical(calendar_file(items, account_id="u1", now=START))
     events = calendar.walk("VEVENT")
     assert [str(e["SUMMARY"]) for e in events] == ["Monthly skin self-check", "Re-check 'Spot calm'"]
     assert events[0]["RRULE"]["FREQ"] == ["MONTHLY"] and "RRULE" not in events[1]
     assert events[1]["DTSTART"].dt == items[1].due
-    assert len({str(e["UID"]) for e in events}) == 2
+    assert [str(e["UID"]) for e in events] == ["self-check-u1@spotcheck", "re-check-calm@spotcheck"]

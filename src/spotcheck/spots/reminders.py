@@ -62,15 +62,19 @@ def reminders_for(views: Sequence[SpotView], *, today: date) -> list[Reminder]:
     return [self_check, *sorted((_recheck(v) for v in views), key=lambda r: (r.due, r.title))]
 
 
-def calendar_file(reminders: Sequence[Reminder], *, now: datetime) -> bytes:
-    """An iCalendar (RFC 5545) file: all-day events, the self-check repeating monthly."""
+def calendar_file(reminders: Sequence[Reminder], *, account_id: str, now: datetime) -> bytes:
+    """An iCalendar (RFC 5545) file: all-day events, the self-check repeating monthly.
+
+    Each event's UID is stable for its account and spot, so importing the file again updates the
+    events instead of adding copies.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//SpotCheck//reminders//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-calname", "SpotCheck reminders")
     for reminder in reminders:
         event = Event()
-        event.add("uid", f"{reminder.kind}-{reminder.spot_id or 'self'}@spotcheck")
+        event.add("uid", f"{reminder.kind}-{reminder.spot_id or account_id}@spotcheck")
         event.add("dtstamp", now)
         event.add("dtstart", reminder.due)
         event.add("dtend", reminder.due + timedelta(days=1))

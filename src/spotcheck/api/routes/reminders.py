@@ -36,7 +36,7 @@ def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
 )
 def reminders_calendar(account: CurrentAccount, spots: SpotsDep) -> Response:
     """The same reminders as an iCalendar file (the self-check repeats monthly)."""
-    body = calendar_file(_reminders(account.id, spots), now=utc_now())
+    body = calendar_file(_reminders(account.id, spots), account_id=account.id, now=utc_now())
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",
