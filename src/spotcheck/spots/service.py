@@ -24,6 +24,7 @@ from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "QUESTIONS",
     "Answers",
     "BodySite",
     "BodyView",

@@ -33,7 +33,7 @@ from spotcheck.gallery.service import Gallery, ImageNotFoundError
 from spotcheck.spots import Answers, BodySite, SpotView
 from spotcheck.spots.report import render_report, report_file_name
 
-__all__ = ["answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
+__all__ = ["PDF_RESPONSE", "answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
 
 router = APIRouter(prefix="/spots", tags=["spots"])
 answers_router = APIRouter(prefix="/images", tags=["spots"])
@@ -73,7 +73,7 @@ def spot_public(view: SpotView) -> SpotPublic:
 def spot_detail(view: SpotView) -> SpotDetail:
     entries = []
     for entry in view.photos:
-        answers = AnswersBody(**vars_of(entry.answers)) if entry.answers else None
+        answers = AnswersBody(**_answer_fields(entry.answers)) if entry.answers else None
         measures = (
             MeasuresPublic(area_fraction=entry.measures.area_fraction, mean_colour=list(entry.measures.mean_colour))
             if entry.measures
@@ -87,7 +87,7 @@ def spot_detail(view: SpotView) -> SpotDetail:
     return SpotDetail(**spot_public(view).model_dump(), images=entries, changes=changes)
 
 
-def vars_of(answers: Answers) -> dict[str, bool | None]:
+def _answer_fields(answers: Answers) -> dict[str, bool | None]:
     return {name: getattr(answers, name) for name in AnswersBody.model_fields}
 
 
@@ -190,7 +190,7 @@ _ANSWERS_ERRORS: dict[int | str, dict[str, object]] = {
 @answers_router.get("/{fileName}/answers", responses=_ANSWERS_ERRORS)
 def get_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
     """The answers stored for one photo (404 until some are stored)."""
-    return AnswersBody(**vars_of(spots.answers_of(owner_id=account.id, file_name=fileName)))
+    return AnswersBody(**_answer_fields(spots.answers_of(owner_id=account.id, file_name=fileName)))
 
 
 @answers_router.delete("/{fileName}/answers", status_code=status.HTTP_204_NO_CONTENT, responses=_ANSWERS_ERRORS)
@@ -204,4 +204,4 @@ def delete_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep)
 def put_answers(fileName: FileName, body: AnswersBody, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
     """The patient's answers about one photo: has it grown, changed, does it bleed, itch, hurt, is it raised."""
     stored = spots.set_answers(owner_id=account.id, file_name=fileName, answers=Answers(**body.model_dump()))
-    return AnswersBody(**vars_of(stored))
+    return AnswersBody(**_answer_fields(stored))
