@@ -145,3 +145,15 @@ def test_deleting_the_account_removes_its_objects_from_s3(
     raw: Any = s3_endpoint.client()
     listed = raw.list_objects_v2(Bucket=bucket).get("Contents", [])
     assert [o["Key"].rsplit("/", 1)[-1] for o in listed] == ["kept.jpg"]
+
+
+def test_wrong_passwords_for_deletion_count_as_failed_sign_ins(settings: Settings) -> None:
+    settings = settings.model_copy(update={"sign_in_failure_limit_per_account": "2/15 minutes"})
+    with TestClient(create_app(build_runtime(settings))) as client:
+        auth = register_and_sign_in(client, "ada@example.org", PASSWORD)
+        for _ in range(2):
+            wrong = client.request("DELETE", "/account", json={"password": "not it at all"}, headers=auth)
+            assert wrong.status_code == 403
+        refused = client.request("DELETE", "/account", json={"password": PASSWORD}, headers=auth)
+        assert refused.status_code == 429 and "retry-after" in refused.headers
+        assert client.get("/account", headers=auth).status_code == 200  # still there

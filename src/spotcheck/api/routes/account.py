@@ -10,7 +10,8 @@ from spotcheck.api.deps import AccountDataDep, CurrentAccount
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
-from spotcheck.api.throttling import input_refused
+from spotcheck.api.throttling import ThrottleDep, client_address, input_refused
+from spotcheck.spots import WrongPasswordError
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -44,17 +45,25 @@ def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
         400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"},
         403: {"model": ErrorBody, "description": "The password is not right"},
         422: input_refused("Not the documented shape, or no password for an account that signs in with one"),
+        429: {"model": ErrorBody, "description": "Too many wrong passwords (they count as failed sign-ins)"},
+        503: {"model": ErrorBody, "description": "Too busy checking passwords; see Retry-After"},
     },
 )
 def delete_account(
     account: CurrentAccount,
     data: AccountDataDep,
     request: Request,
+    throttle: ThrottleDep,
     body: Annotated[AccountDeleteRequest | None, Body()] = None,
 ) -> Response:
     """Delete the account with its images (objects removed from the store), labels, jobs, spots, share links
-    and sessions. An account with a password must send it."""
-    data.delete(user_id=account.id, password=body.password if body else None)
+    and sessions. An account with a password must send it; wrong ones count as failed sign-ins."""
+    throttle.before_sign_in(address=client_address(request), email=account.email)
+    try:
+        data.delete(user_id=account.id, password=body.password if body else None)
+    except WrongPasswordError:
+        throttle.sign_in_failed(email=account.email)
+        raise
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
