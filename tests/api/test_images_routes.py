@@ -79,7 +79,7 @@ def test_list_is_newest_first_and_paginated(client: TestClient, auth: dict[str, 
     item = everything["items"][0]
     assert set(item) == {
         "fileName", "status", "size", "uploadedAt", "classification", "malignantProbability",
-        "modelVersion", "classifiedAt", "refusal", "error",
+        "modelVersion", "classifiedAt", "refusal", "error", "spotId",
     }  # fmt: skip
     assert item["size"] > 0 and item["status"] in ("pending", "done")
 

@@ -19,7 +19,7 @@ from spotcheck.runtime import build_runtime
 from tiny_model import TINY_MODEL_VERSION
 
 NOT_A_LESION = guidance_for(RefusalReason.NOT_A_LESION)
-REFUSED_KEYS = {"fileName", "status", "reason", "message", "tip", "modelVersion", "checkedAt", "disclaimer"}
+REFUSED_KEYS = {"fileName", "status", "reason", "message", "tip", "modelVersion", "checkedAt", "disclaimer", "spotId"}
 
 
 @pytest.fixture

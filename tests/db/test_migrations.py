@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, insert, inspect, select, text
@@ -18,7 +19,7 @@ from legacy_schema import legacy_metadata
 from spotcheck.cli import app
 from spotcheck.clock import utc_now
 from spotcheck.db import SchemaError, head_revision, metadata, open_database, upgrade_database, users
-from spotcheck.db.migrate import current_revision
+from spotcheck.db.migrate import _config, current_revision
 from spotcheck.db.tables import images
 
 
@@ -118,14 +119,7 @@ def test_processes_starting_together_on_a_fresh_file_migrate_it_once(tmp_path: P
     try:
         with engine.connect() as conn:
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
-        assert set(inspect(engine).get_table_names()) == {
-            "alembic_version",
-            "users",
-            "images",
-            "jobs",
-            "sessions",
-            "identities",
-        }
+        assert set(inspect(engine).get_table_names()) == {"alembic_version", *metadata.tables}
     finally:
         engine.dispose()
 
@@ -212,3 +206,28 @@ def test_rebuilding_users_for_provider_accounts_keeps_every_row_and_the_unique_a
             conn.execute(insert(users).values(id="v", email="ada@example.org", password_hash="y", created_at=now))
     finally:
         engine.dispose()
+
+
+def test_revision_0006_goes_down_to_0005_and_up_again_keeping_images(tmp_path: Path) -> None:
+    """Spots and their tables come and go with their revision; the images table keeps its rows."""
+    url = f"sqlite:///{tmp_path / 'spots.db'}"
+    engine = open_database(url)
+    with engine.begin() as conn:
+        conn.execute(insert(users).values(id="u", email="ada@example.org", password_hash="x", created_at=utc_now()))
+        conn.execute(
+            text(
+                "INSERT INTO images (owner_id, file_name, object_key, upload_id, status, size, uploaded_at) "
+                "VALUES ('u', 'a.jpg', 'users/u/a.jpg', 'up', 'pending', 1, '2026-01-01 00:00:00')"
+            )
+        )
+    for target in ("0005", "head"):
+        with engine.begin() as conn:
+            config = _config(conn)
+            (command.downgrade if target == "0005" else command.upgrade)(config, target)
+        tables = set(inspect(engine).get_table_names())
+        assert ("spots" in tables) is (target == "head")
+        assert ("spot_id" in {c["name"] for c in inspect(engine).get_columns("images")}) is (target == "head")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT file_name FROM images")).scalars().all() == ["a.jpg"]
+    assert schema_differences(engine) == []
+    engine.dispose()

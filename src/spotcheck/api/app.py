@@ -14,7 +14,21 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.request_log import RequestLog
-from spotcheck.api.routes import auth, detect, direct_uploads, health, images, metrics, model, oidc, session
+from spotcheck.api.routes import (
+    account,
+    auth,
+    detect,
+    direct_uploads,
+    health,
+    images,
+    metrics,
+    model,
+    oidc,
+    reminders,
+    session,
+    shared,
+    spots,
+)
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
@@ -61,7 +75,9 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_allow_header(app)
-    for module in (auth, oidc, session, images, direct_uploads, detect, health, model):
+    app.include_router(spots.answers_router)  # before images: PUT /images/{fileName}/answers is not an upload
+    routes = (auth, oidc, session, images, direct_uploads, detect, health, model, spots, shared, reminders, account)
+    for module in routes:
         app.include_router(module.router)
     if runtime.settings.metrics:
         app.include_router(metrics.router)

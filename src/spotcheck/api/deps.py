@@ -18,8 +18,10 @@ from spotcheck.auth import (
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
+from spotcheck.spots import AccountData, ShareService, SpotService
 
 __all__ = [
+    "AccountDataDep",
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUiSession",
@@ -28,7 +30,9 @@ __all__ = [
     "LocalAccountsOn",
     "Principal",
     "RuntimeDep",
+    "SharesDep",
     "SignOutAllowed",
+    "SpotsDep",
     "UiSession",
 ]
 
@@ -61,6 +65,35 @@ def _local_accounts_on(runtime: RuntimeDep) -> None:
 
 LocalAccountsOn = Depends(_local_accounts_on)
 """Refuses (403) registration and password sign-in where SPOTCHECK_LOCAL_ACCOUNTS is false."""
+
+
+def _spots(runtime: RuntimeDep) -> SpotService:
+    return SpotService(engine=runtime.engine, gallery=runtime.gallery, store=runtime.store)
+
+
+SpotsDep = Annotated[SpotService, Depends(_spots)]
+
+
+def _shares(runtime: RuntimeDep) -> ShareService:
+    return ShareService(engine=runtime.engine)
+
+
+SharesDep = Annotated[ShareService, Depends(_shares)]
+
+
+def _account_data(runtime: RuntimeDep, spots: SpotsDep, shares: SharesDep) -> AccountData:
+    return AccountData(
+        engine=runtime.engine,
+        store=runtime.store,
+        gallery=runtime.gallery,
+        spots=spots,
+        shares=shares,
+        accounts=runtime.accounts,
+        sessions=runtime.sessions,
+    )
+
+
+AccountDataDep = Annotated[AccountData, Depends(_account_data)]
 
 
 def _unauthorised(message: str) -> HTTPException:

@@ -29,6 +29,13 @@ from spotcheck.images import (
     UnsupportedMediaError,
 )
 from spotcheck.ingest.direct import DirectUploadsUnavailableError
+from spotcheck.spots import (
+    InvalidSpotError,
+    NoAnswersError,
+    PasswordNeededError,
+    ShareNotFoundError,
+    SpotNotFoundError,
+)
 from spotcheck.storage import StorageError
 
 __all__ = ["UploadTooLargeError", "install_error_handlers"]
@@ -60,6 +67,11 @@ _STATUS: dict[type[Exception], int] = {
     NoPasswordError: 403,
     StorageError: 503,
     DirectUploadsUnavailableError: 409,
+    SpotNotFoundError: 404,
+    ShareNotFoundError: 404,
+    NoAnswersError: 404,
+    InvalidSpotError: 422,
+    PasswordNeededError: 422,
 }
 
 

@@ -40,7 +40,17 @@ _COMMON: dict[str, str] = {
     "Cross-Origin-Resource-Policy": "same-origin",
 }
 
-PERSONAL_PREFIXES = ("/auth", "/images", "/detect", "/ui/session")
+PERSONAL_PREFIXES = (
+    "/auth",
+    "/images",
+    "/detect",
+    "/ui/session",
+    "/spots",
+    "/shared",
+    "/reminders",
+    "/reminders.ics",
+    "/account",
+)
 _DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
 
 

@@ -66,6 +66,7 @@ class UploadAccepted(_Camel):
 class DetectionPending(_Camel):
     file_name: str
     status: Literal["pending"] = "pending"
+    spot_id: str | None = None
 
 
 class DetectionResult(_Camel):
@@ -77,6 +78,7 @@ class DetectionResult(_Camel):
     model_version: str
     classified_at: datetime
     disclaimer: str
+    spot_id: str | None = None
 
 
 class RefusalPublic(_Camel):
@@ -103,6 +105,7 @@ class DetectionRefused(_Camel):
     model_version: str
     checked_at: datetime
     disclaimer: str
+    spot_id: str | None = None
 
 
 class ImageItem(_Camel):
@@ -116,6 +119,7 @@ class ImageItem(_Camel):
     classified_at: datetime | None
     refusal: RefusalPublic | None
     error: str | None
+    spot_id: str | None = None
 
 
 class ImageList(_Camel):

@@ -98,7 +98,7 @@ def upload_limiter(concurrency: int) -> anyio.CapacityLimiter:
 
 
 async def store_upload(
-    request: Request, gallery: Gallery, *, owner_id: str, file_name: str, data: bytes
+    request: Request, gallery: Gallery, *, owner_id: str, file_name: str, data: bytes, spot_id: str | None = None
 ) -> ImageSummary:
     """Gallery.upload on a worker thread, at most as many at once as decodes may run.
 
@@ -106,7 +106,7 @@ async def store_upload(
     the shared thread pool's threads (40) that every other route needs.
     """
     limiter: anyio.CapacityLimiter = request.app.state.upload_limiter
-    upload = functools.partial(gallery.upload, owner_id=owner_id, file_name=file_name, data=data)
+    upload = functools.partial(gallery.upload, owner_id=owner_id, file_name=file_name, data=data, spot_id=spot_id)
     return await anyio.to_thread.run_sync(upload, limiter=limiter)
 
 

@@ -6,7 +6,7 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.auth.passwords import PasswordHasher, check_password_strength
@@ -107,15 +107,20 @@ class AccountService:
             raise InvalidCredentialsError("Incorrect email or password.")
         return Account(row.id, row.email)
 
-    def change_password(self, *, user_id: str, current: str, new: str) -> None:
-        """Replace the password once ``current`` is proven; WeakPasswordError for a poor ``new`` one."""
+    def verify_password(self, *, user_id: str, password: str) -> str | None:
+        """Prove a signed-in account's password (WrongPasswordError, NoPasswordError); its address back."""
         with self._engine.connect() as conn:
             row = conn.execute(select(users.c.email, users.c.password_hash).where(users.c.id == user_id)).first()
         if row is None or row.password_hash is None:
             raise NoPasswordError("This account signs in with its identity provider and has no SpotCheck password.")
-        if not self._hasher.verify(current, row.password_hash):
+        if not self._hasher.verify(password, row.password_hash):
             raise WrongPasswordError("The current password is not correct.")
-        check_password_strength(new, email=row.email or "")
+        return str(row.email) if row.email is not None else None
+
+    def change_password(self, *, user_id: str, current: str, new: str) -> None:
+        """Replace the password once ``current`` is proven; WeakPasswordError for a poor ``new`` one."""
+        email = self.verify_password(user_id=user_id, password=current)
+        check_password_strength(new, email=email or "")
         with self._engine.begin() as conn:
             conn.execute(update(users).where(users.c.id == user_id).values(password_hash=self._hasher.hash(new)))
 
@@ -123,3 +128,8 @@ class AccountService:
         with self._engine.connect() as conn:
             row = conn.execute(select(users.c.id, users.c.email).where(users.c.id == user_id)).first()
         return Account(row.id, row.email) if row else None
+
+    def delete(self, *, user_id: str) -> None:
+        """Remove the account row; its sessions, uploads' rows and spots go with it (ON DELETE CASCADE)."""
+        with self._engine.begin() as conn:
+            conn.execute(delete(users).where(users.c.id == user_id))

@@ -1,14 +1,16 @@
-"""The relational schema: accounts, uploads and classification jobs."""
+"""The relational schema: accounts, uploads and classification jobs, spots and their shares."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 
 from sqlalchemy import (
+    Boolean,
     Column,
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -17,7 +19,19 @@ from sqlalchemy import (
     Text,
 )
 
-__all__ = ["ImageStatus", "identities", "images", "jobs", "metadata", "sessions", "users"]
+__all__ = [
+    "ImageStatus",
+    "identities",
+    "image_answers",
+    "image_measures",
+    "images",
+    "jobs",
+    "metadata",
+    "sessions",
+    "spot_shares",
+    "spots",
+    "users",
+]
 
 metadata = MetaData()
 
@@ -65,6 +79,20 @@ sessions = Table(
     Index("ix_sessions_user_id", "user_id"),
 )
 
+# A place on the skin that a person photographs over time; its photos are the images naming it.
+spots = Table(
+    "spots",
+    metadata,
+    Column("id", String(32), primary_key=True),  # uuid4 hex
+    Column("owner_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("body_view", String(8)),  # "front" | "back", or NULL with body_x/body_y when no place was marked
+    Column("body_x", Float),
+    Column("body_y", Float),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_spots_owner_created", "owner_id", "created_at"),
+)
+
 # One row per (owner, fileName): the upload that is current and the state of its classification.
 images = Table(
     "images",
@@ -82,7 +110,53 @@ images = Table(
     Column("classified_at", DateTime(timezone=True)),
     Column("refusal", String(32)),  # a RefusalReason, when status is refused
     Column("error", Text),
+    Column("spot_id", String(32), ForeignKey("spots.id", ondelete="SET NULL", name="fk_images_spot_id_spots")),
     Index("ix_images_owner_uploaded", "owner_id", "uploaded_at"),
+    Index("ix_images_spot_id", "spot_id"),
+)
+
+# The patient's answers about one photo (NULL: not answered), gone with the image.
+image_answers = Table(
+    "image_answers",
+    metadata,
+    Column("owner_id", String(36), primary_key=True),
+    Column("file_name", String(200), primary_key=True),
+    Column("grown", Boolean),
+    Column("changed", Boolean),
+    Column("bleeds", Boolean),
+    Column("itches", Boolean),
+    Column("hurts", Boolean),
+    Column("raised", Boolean),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    ForeignKeyConstraint(["owner_id", "file_name"], ["images.owner_id", "images.file_name"], ondelete="CASCADE"),
+)
+
+# The lesion's measured area and colour (spots/measures.py), cached per upload: a replaced image
+# has a new upload_id, so a row for an older upload is measured again.
+image_measures = Table(
+    "image_measures",
+    metadata,
+    Column("owner_id", String(36), primary_key=True),
+    Column("file_name", String(200), primary_key=True),
+    Column("upload_id", String(36), nullable=False),
+    Column("area_fraction", Float, nullable=False),
+    Column("lab_l", Float, nullable=False),
+    Column("lab_a", Float, nullable=False),
+    Column("lab_b", Float, nullable=False),
+    ForeignKeyConstraint(["owner_id", "file_name"], ["images.owner_id", "images.file_name"], ondelete="CASCADE"),
+)
+
+# Read-only links to one spot; only the SHA-256 of each token is kept.
+spot_shares = Table(
+    "spot_shares",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("spot_id", String(32), ForeignKey("spots.id", ondelete="CASCADE"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True)),
+    Index("ix_spot_shares_spot_id", "spot_id"),
 )
 
 # The durable queue of object-created events (an outbox): a broker can take its place.

@@ -52,6 +52,8 @@ class ImageSummary:
     classified_at: datetime | None
     error: str | None
     refusal: RefusalReason | None = None
+    spot_id: str | None = None
+    upload_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,8 @@ def _summary(row: Any) -> ImageSummary:
         classified_at=as_utc(row.classified_at) if row.classified_at else None,
         error=row.error,
         refusal=RefusalReason(row.refusal) if row.refusal else None,
+        spot_id=row.spot_id,
+        upload_id=row.upload_id,
     )
 
 
@@ -102,8 +106,12 @@ class Gallery:
             raise ImageNotFoundError(file_name)
         return row
 
-    def upload(self, *, owner_id: str, file_name: str, data: bytes) -> ImageSummary:
-        """Sanitise and store the image, then announce it; a replaced image starts over as pending."""
+    def upload(self, *, owner_id: str, file_name: str, data: bytes, spot_id: str | None = None) -> ImageSummary:
+        """Sanitise and store the image, then announce it; a replaced image starts over as pending.
+
+        ``spot_id`` files the photo under a spot the caller checked is the owner's; without one, a
+        replaced image stays in the spot it was in.
+        """
         file_name = validate_file_name(file_name)
         clean = self._sanitizer.clean(data)
         key = object_key_for(owner_id, file_name)
@@ -122,6 +130,8 @@ class Gallery:
             "classified_at": None,
             "error": None,
         }
+        if spot_id is not None:
+            values["spot_id"] = spot_id
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
         for attempt in (1, 2):
             try:
@@ -144,7 +154,9 @@ class Gallery:
                 # A concurrent first upload of this name inserted the row between our update and insert
                 # (databases with row locks); the second round updates that row instead.
         self._queue.publish(ObjectCreated(key, upload_id))
-        return ImageSummary(file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None)
+        return ImageSummary(
+            file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None, spot_id=spot_id
+        )
 
     def record_rejected(self, *, owner_id: str, file_name: str, size: int, error: str) -> None:
         """Record an upload that reached the bucket directly but failed the upload hygiene: status failed.
@@ -203,6 +215,24 @@ class Gallery:
                 .offset(offset)
             ).all()
             return ImagePage(items=[_summary(r) for r in rows], total=int(total))
+
+    def in_spot(self, *, owner_id: str, spot_id: str) -> list[ImageSummary]:
+        """The photos filed under one spot, oldest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(images)
+                .where(images.c.owner_id == owner_id, images.c.spot_id == spot_id)
+                .order_by(images.c.uploaded_at, images.c.file_name)
+            ).all()
+        return [_summary(r) for r in rows]
+
+    def all_of(self, *, owner_id: str) -> list[ImageSummary]:
+        """Every upload of one owner, oldest first (for an export or an account's deletion)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                select(images).where(images.c.owner_id == owner_id).order_by(images.c.uploaded_at, images.c.file_name)
+            ).all()
+        return [_summary(r) for r in rows]
 
     def content(self, *, owner_id: str, file_name: str) -> tuple[bytes, str]:
         row = self._row(owner_id, file_name)

@@ -27,11 +27,12 @@ router = APIRouter(tags=["detect"])
 def detect(
     fileName: FileName, response: Response, account: CurrentAccount, gallery: GalleryDep
 ) -> DetectionResult | DetectionRefused | DetectionPending:
+    spot_id = gallery.summary(owner_id=account.id, file_name=fileName).spot_id
     label = gallery.detect(owner_id=account.id, file_name=fileName)
     if label is None:
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Retry-After"] = "1"
-        return DetectionPending(file_name=fileName)
+        return DetectionPending(file_name=fileName, spot_id=spot_id)
     if label.refusal is not None:
         refusal = RefusalPublic.of(label.refusal)
         return DetectionRefused(
@@ -42,6 +43,7 @@ def detect(
             model_version=label.model_version,
             checked_at=label.classified_at,
             disclaimer=DISCLAIMER,
+            spot_id=spot_id,
         )
     assert label.classification is not None and label.malignant_probability is not None
     return DetectionResult(
@@ -52,4 +54,5 @@ def detect(
         model_version=label.model_version,
         classified_at=label.classified_at,
         disclaimer=DISCLAIMER,
+        spot_id=spot_id,
     )

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
-from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep
+from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
 from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
@@ -42,6 +42,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
         },
     },
     **_BAD_NAME,
+    404: {"model": ErrorBody, "description": "spotId names no spot of this user"},
     413: {"model": ErrorBody, "description": "Larger than the upload limit"},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
     422: {
@@ -68,6 +69,7 @@ _MULTIPART_SCHEMA = {
                     "properties": {
                         "file": {"type": "string", "format": "binary"},
                         "fileName": {"type": "string", "description": "Name to store it under; generated if absent"},
+                        "spotId": {"type": "string", "description": "The spot the photo belongs to (GET /spots)"},
                     },
                 }
             }
@@ -82,7 +84,7 @@ def _accepted(response: Response, summary: ImageSummary) -> UploadAccepted:
     return UploadAccepted(file_name=summary.file_name)
 
 
-def _item(summary: ImageSummary) -> ImageItem:
+def image_item(summary: ImageSummary) -> ImageItem:
     return ImageItem(
         file_name=summary.file_name,
         status=summary.status,
@@ -94,6 +96,7 @@ def _item(summary: ImageSummary) -> ImageItem:
         classified_at=summary.classified_at,
         refusal=RefusalPublic.of(summary.refusal) if summary.refusal else None,
         error=summary.error,
+        spot_id=summary.spot_id,
     )
 
 
@@ -105,11 +108,20 @@ def _item(summary: ImageSummary) -> ImageItem:
     dependencies=[Depends(count_upload)],
 )
 async def put_image(
-    fileName: FileName, request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
+    fileName: FileName,
+    request: Request,
+    response: Response,
+    account: CurrentAccount,
+    runtime: RuntimeDep,
+    spots: SpotsDep,
+    spotId: Annotated[str | None, Query(description="File the photo under this spot (GET /spots)")] = None,
 ) -> UploadAccepted:
     """Store the raw request body as image ``fileName`` (replacing any earlier one) and classify it."""
+    spot_id = spots.get(owner_id=account.id, spot_id=spotId).id if spotId else None
     data = await read_body(request, runtime.settings.max_upload_bytes)
-    summary = await store_upload(request, runtime.gallery, owner_id=account.id, file_name=fileName, data=data)
+    summary = await store_upload(
+        request, runtime.gallery, owner_id=account.id, file_name=fileName, data=data, spot_id=spot_id
+    )
     return _accepted(response, summary)
 
 
@@ -121,9 +133,9 @@ async def put_image(
     dependencies=[Depends(count_upload)],
 )
 async def post_image(
-    request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep
+    request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep, spots: SpotsDep
 ) -> UploadAccepted:
-    """Multipart upload: field ``file``, optional ``fileName``."""
+    """Multipart upload: field ``file``, optional ``fileName`` and ``spotId``."""
     limit = runtime.settings.max_upload_bytes
     bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
     async with bounded.form(max_files=1, max_fields=4) as form:
@@ -133,7 +145,11 @@ async def post_image(
         data = await read_upload(upload, limit)
         requested = form.get("fileName")
         file_name = requested if isinstance(requested, str) and requested else f"{uuid.uuid4().hex}.jpg"
-    summary = await store_upload(request, runtime.gallery, owner_id=account.id, file_name=file_name, data=data)
+        spot = form.get("spotId")
+        spot_id = spots.get(owner_id=account.id, spot_id=spot).id if isinstance(spot, str) and spot else None
+    summary = await store_upload(
+        request, runtime.gallery, owner_id=account.id, file_name=file_name, data=data, spot_id=spot_id
+    )
     return _accepted(response, summary)
 
 
@@ -146,7 +162,7 @@ def list_images(
 ) -> ImageList:
     """The caller's uploads, newest first."""
     page = gallery.list_page(owner_id=account.id, limit=limit, offset=offset)
-    return ImageList(items=[_item(s) for s in page.items], total=page.total, limit=limit, offset=offset)
+    return ImageList(items=[image_item(s) for s in page.items], total=page.total, limit=limit, offset=offset)
 
 
 @router.get(

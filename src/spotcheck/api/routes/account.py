@@ -1,0 +1,70 @@
+"""The account's own data: what it is, everything as a zip, and deleting it with all it holds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request, Response, status
+
+from spotcheck.api.deps import AccountDataDep, CurrentAccount
+from spotcheck.api.schemas import ErrorBody
+from spotcheck.api.security import clear_session_cookie
+from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
+from spotcheck.api.throttling import ThrottleDep, client_address, input_refused
+from spotcheck.auth import WrongPasswordError
+
+router = APIRouter(prefix="/account", tags=["account"])
+
+
+@router.get("")
+def get_account(account: CurrentAccount, data: AccountDataDep) -> AccountPublic:
+    """The signed-in account: its address, when it was made, how it signs in."""
+    profile = data.profile(user_id=account.id)
+    return AccountPublic(email=profile.email, created_at=profile.created_at, sign_in_method=profile.sign_in_method)
+
+
+@router.get(
+    "/export",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
+    """Everything as a zip: ``images/<fileName>`` and ``spotcheck-export.json`` (account, spots, images with
+    their labels and answers, share links without their tokens)."""
+    return Response(
+        data.export(user_id=account.id),
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="spotcheck-export.zip"'},
+    )
+
+
+@router.delete(
+    "",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={
+        400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"},
+        403: {"model": ErrorBody, "description": "The password is not right"},
+        422: input_refused("Not the documented shape, or no password for an account that signs in with one"),
+        429: {"model": ErrorBody, "description": "Too many wrong passwords (they count as failed sign-ins)"},
+        503: {"model": ErrorBody, "description": "Too busy checking passwords; see Retry-After"},
+    },
+)
+def delete_account(
+    account: CurrentAccount,
+    data: AccountDataDep,
+    request: Request,
+    throttle: ThrottleDep,
+    body: Annotated[AccountDeleteRequest | None, Body()] = None,
+) -> Response:
+    """Delete the account with its images (objects removed from the store), labels, jobs, spots, share links
+    and sessions. An account with a password must send it; wrong ones count as failed sign-ins."""
+    account_key = account.email or account.id  # a provider's account may have no address
+    throttle.before_sign_in(address=client_address(request), email=account_key)
+    try:
+        data.delete(user_id=account.id, password=body.password if body else None)
+    except WrongPasswordError:
+        throttle.sign_in_failed(email=account_key)
+        raise
+    response = Response(status_code=status.HTTP_204_NO_CONTENT)
+    clear_session_cookie(response, request)
+    return response

@@ -1,0 +1,44 @@
+"""Reminders: the monthly self-check and each spot's re-check, as JSON for the page and as a calendar file."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+
+from spotcheck.api.deps import CurrentAccount, SpotsDep
+from spotcheck.api.spot_schemas import ReminderList, ReminderPublic
+from spotcheck.clock import utc_now
+from spotcheck.spots.reminders import Reminder, calendar_file, reminders_for
+
+router = APIRouter(tags=["reminders"])
+
+
+def _reminders(account_id: str, spots: SpotsDep) -> list[Reminder]:
+    views = [spots.view(s) for s in spots.list(owner_id=account_id)]
+    return reminders_for(views, today=utc_now().date())
+
+
+@router.get("/reminders")
+def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
+    """The next monthly self-check, then each spot's re-check (4 weeks after a flagged or changed photo,
+    3 months otherwise), soonest first."""
+    return ReminderList(
+        items=[
+            ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title)
+            for r in _reminders(account.id, spots)
+        ]
+    )
+
+
+@router.get(
+    "/reminders.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {"schema": {"type": "string"}}}}},
+)
+def reminders_calendar(account: CurrentAccount, spots: SpotsDep) -> Response:
+    """The same reminders as an iCalendar file (the self-check repeats monthly)."""
+    body = calendar_file(_reminders(account.id, spots), account_id=account.id, now=utc_now())
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="spotcheck-reminders.ics"'},
+    )

@@ -1,0 +1,207 @@
+"""Spots: a place on the skin photographed over time, its report, its share links; answers per photo."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
+
+from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep
+from spotcheck.api.routes.images import image_item
+from spotcheck.api.schemas import ErrorBody
+from spotcheck.api.spot_schemas import (
+    AnswersBody,
+    BodySitePublic,
+    ChangePublic,
+    MeasuresPublic,
+    ShareCreated,
+    ShareCreateRequest,
+    ShareList,
+    SharePublic,
+    SpotCreateRequest,
+    SpotDetail,
+    SpotList,
+    SpotPublic,
+    SpotUpdateRequest,
+    SummaryPublic,
+    TimelineEntryPublic,
+)
+from spotcheck.api.throttling import input_refused
+from spotcheck.clock import utc_now
+from spotcheck.gallery.service import Gallery, ImageNotFoundError
+from spotcheck.spots import Answers, BodySite, SpotView
+from spotcheck.spots.report import render_report, report_file_name
+
+__all__ = ["PDF_RESPONSE", "answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
+
+router = APIRouter(prefix="/spots", tags=["spots"])
+answers_router = APIRouter(prefix="/images", tags=["spots"])
+
+_NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
+_BAD_BODY: dict[int | str, dict[str, object]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"}}
+_BAD_NAME: dict[int | str, dict[str, object]] = {
+    **_BAD_BODY,
+    422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
+}
+PDF_RESPONSE: dict[int | str, dict[str, object]] = {
+    200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+}
+
+
+def _site(site: BodySitePublic | None) -> BodySite | None:
+    return BodySite(site.view, site.x, site.y) if site else None
+
+
+def _site_public(site: BodySite | None) -> BodySitePublic | None:
+    return BodySitePublic(view=site.view, x=site.x, y=site.y) if site else None
+
+
+def spot_public(view: SpotView) -> SpotPublic:
+    latest = view.latest
+    return SpotPublic(
+        id=view.spot.id,
+        name=view.spot.name,
+        body_site=_site_public(view.spot.body_site),
+        created_at=view.spot.created_at,
+        image_count=len(view.photos),
+        latest=image_item(latest) if latest else None,
+        summary=SummaryPublic(level=view.summary.level, message=view.summary.message, based_on=view.summary.based_on),
+    )
+
+
+def spot_detail(view: SpotView) -> SpotDetail:
+    entries = []
+    for entry in view.photos:
+        answers = AnswersBody(**_answer_fields(entry.answers)) if entry.answers else None
+        measures = (
+            MeasuresPublic(area_fraction=entry.measures.area_fraction, mean_colour=list(entry.measures.mean_colour))
+            if entry.measures
+            else None
+        )
+        entries.append(TimelineEntryPublic(**image_item(entry.image).model_dump(), answers=answers, measures=measures))
+    changes = [
+        ChangePublic.model_validate({"from": c.from_file, "to": c.to_file, "kind": c.kind, "message": c.message})
+        for c in view.changes
+    ]
+    return SpotDetail(**spot_public(view).model_dump(), images=entries, changes=changes)
+
+
+def _answer_fields(answers: Answers) -> dict[str, bool | None]:
+    return {name: getattr(answers, name) for name in AnswersBody.model_fields}
+
+
+def pdf_response(view: SpotView, gallery: Gallery) -> Response:
+    """The spot's report as a download named after the spot."""
+
+    def photo(file_name: str) -> bytes | None:
+        with suppress(ImageNotFoundError):
+            return gallery.content(owner_id=view.spot.owner_id, file_name=file_name)[0]
+        return None
+
+    pdf = render_report(view, photo=photo, generated_at=utc_now())
+    disposition = f'attachment; filename="{report_file_name(view.spot.name)}"'
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=_BAD_NAME)
+def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDep) -> SpotPublic:
+    """Name a spot and, optionally, mark where it is on the body map."""
+    spot = spots.create(owner_id=account.id, name=body.name, body_site=_site(body.body_site))
+    return spot_public(spots.view(spot))
+
+
+@router.get("")
+def list_spots(account: CurrentAccount, spots: SpotsDep) -> SpotList:
+    """The caller's spots, oldest first, each with its latest photo and summary."""
+    views = [spots.view(s) for s in spots.list(owner_id=account.id)]
+    return SpotList(items=[spot_public(v) for v in views], total=len(views))
+
+
+@router.get("/{spotId}", responses=_NO_SPOT)
+def get_spot(spotId: str, account: CurrentAccount, spots: SpotsDep) -> SpotDetail:
+    """The spot with its photos (oldest first), their answers and measures, and the notable changes."""
+    return spot_detail(spots.view(spots.get(owner_id=account.id, spot_id=spotId)))
+
+
+@router.patch("/{spotId}", responses={**_NO_SPOT, **_BAD_NAME})
+def update_spot(spotId: str, body: SpotUpdateRequest, account: CurrentAccount, spots: SpotsDep) -> SpotPublic:
+    """Rename the spot or move it on the body map (``bodySite: null`` forgets where it is)."""
+    clear = "body_site" in body.model_fields_set and body.body_site is None
+    spot = spots.update(
+        owner_id=account.id,
+        spot_id=spotId,
+        name=body.name,
+        body_site=_site(body.body_site),
+        clear_body_site=clear,
+    )
+    return spot_public(spots.view(spot))
+
+
+@router.delete("/{spotId}", status_code=status.HTTP_204_NO_CONTENT, responses=_NO_SPOT)
+def delete_spot(spotId: str, account: CurrentAccount, spots: SpotsDep) -> Response:
+    """Delete the spot with its photos (and their stored objects, labels and jobs) and its share links."""
+    spots.delete(owner_id=account.id, spot_id=spotId)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{spotId}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_NO_SPOT})
+def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: GalleryDep) -> Response:
+    """A PDF for a doctor: the spot's photos, dates, results, answers, the model version, the disclaimer."""
+    return pdf_response(spots.view(spots.get(owner_id=account.id, spot_id=spotId)), gallery)
+
+
+@router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses={**_NO_SPOT, **_BAD_BODY})
+def create_share(
+    spotId: str,
+    account: CurrentAccount,
+    spots: SpotsDep,
+    shares: SharesDep,
+    body: Annotated[ShareCreateRequest | None, Body()] = None,
+) -> ShareCreated:
+    """A read-only link to the spot for a doctor, valid ``expiresInDays`` days (14 unless said)."""
+    spot = spots.get(owner_id=account.id, spot_id=spotId)
+    made = shares.create(spot_id=spot.id, days=(body or ShareCreateRequest()).expires_in_days)
+    return ShareCreated(token=made.token, url=f"/share/{made.token}", expires_at=made.share.expires_at)
+
+
+@router.get("/{spotId}/shares", responses=_NO_SPOT)
+def list_shares(spotId: str, account: CurrentAccount, spots: SpotsDep, shares: SharesDep) -> ShareList:
+    """The spot's links that still open it (their tokens are not kept, so not shown)."""
+    spot = spots.get(owner_id=account.id, spot_id=spotId)
+    live = shares.live(spot_id=spot.id)
+    return ShareList(items=[SharePublic(id=s.id, expires_at=s.expires_at, created_at=s.created_at) for s in live])
+
+
+@router.delete("/{spotId}/shares", status_code=status.HTTP_204_NO_CONTENT, responses=_NO_SPOT)
+def revoke_shares(spotId: str, account: CurrentAccount, spots: SpotsDep, shares: SharesDep) -> Response:
+    """Stop sharing: every link to the spot answers 404 from now on."""
+    spot = spots.get(owner_id=account.id, spot_id=spotId)
+    shares.revoke_all(spot_id=spot.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+_ANSWERS_ERRORS: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorBody, "description": "fileName is not UTF-8, or the body is not UTF-8 JSON"},
+    404: {"model": ErrorBody, "description": "No such image for this user"},
+}
+
+
+@answers_router.get("/{fileName}/answers", responses=_ANSWERS_ERRORS)
+def get_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
+    """The answers stored for one photo (404 until some are stored)."""
+    return AnswersBody(**_answer_fields(spots.answers_of(owner_id=account.id, file_name=fileName)))
+
+
+@answers_router.delete("/{fileName}/answers", status_code=status.HTTP_204_NO_CONTENT, responses=_ANSWERS_ERRORS)
+def delete_answers(fileName: FileName, account: CurrentAccount, spots: SpotsDep) -> Response:
+    """Forget the answers stored for one photo (the photo stays)."""
+    spots.forget_answers(owner_id=account.id, file_name=fileName)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@answers_router.put("/{fileName}/answers", responses=_ANSWERS_ERRORS)
+def put_answers(fileName: FileName, body: AnswersBody, account: CurrentAccount, spots: SpotsDep) -> AnswersBody:
+    """The patient's answers about one photo: has it grown, changed, does it bleed, itch, hurt, is it raised."""
+    stored = spots.set_answers(owner_id=account.id, file_name=fileName, answers=Answers(**body.model_dump()))
+    return AnswersBody(**_answer_fields(stored))

@@ -1,0 +1,47 @@
+"""Spots over time: photos of one place on the skin, their changes, a report, share links, reminders,
+and the account's data (export and deletion)."""
+
+from spotcheck.spots.account import AccountData, PasswordNeededError, SignInMethod
+from spotcheck.spots.changes import Change, ChangeKind, notable_changes
+from spotcheck.spots.measures import Measures, measure_image
+from spotcheck.spots.service import (
+    Answers,
+    BodySite,
+    BodyView,
+    InvalidSpotError,
+    NoAnswersError,
+    Spot,
+    SpotNotFoundError,
+    SpotService,
+    SpotView,
+    TimelineEntry,
+)
+from spotcheck.spots.shares import NewShare, Share, ShareNotFoundError, ShareService
+from spotcheck.spots.summary import Summary, SummaryLevel
+
+__all__ = [
+    "AccountData",
+    "Answers",
+    "BodySite",
+    "BodyView",
+    "Change",
+    "ChangeKind",
+    "InvalidSpotError",
+    "Measures",
+    "NewShare",
+    "NoAnswersError",
+    "PasswordNeededError",
+    "Share",
+    "ShareNotFoundError",
+    "ShareService",
+    "SignInMethod",
+    "Spot",
+    "SpotNotFoundError",
+    "SpotService",
+    "SpotView",
+    "Summary",
+    "SummaryLevel",
+    "TimelineEntry",
+    "measure_image",
+    "notable_changes",
+]

@@ -1,0 +1,260 @@
+"""Spots over the API: a spot's photos on a timeline, answers, the report, share links, reminders."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from icalendar import Calendar
+from pypdf import PdfReader
+from sqlalchemy import update
+
+from conftest import wait_for_label
+from images import BLUE, RED, image_bytes
+from spotcheck.classifier.labels import Classification
+from spotcheck.clock import utc_now
+from spotcheck.db.tables import spot_shares
+from spotcheck.recommendation import DISCLAIMER, recommendation_for
+from spotcheck.runtime import Runtime
+from spotcheck.spots.shares import hash_token
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _make_spot(client: TestClient, auth: dict[str, str], name: str = "Left shoulder mole") -> str:
+    made = client.post("/spots", json={"name": name, "bodySite": {"view": "back", "x": 0.3, "y": 0.2}}, headers=auth)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
+def _two_photos(client: TestClient, auth: dict[str, str], spot_id: str) -> None:
+    put = client.put(f"/images/first.jpg?spotId={spot_id}", content=image_bytes(BLUE), headers=auth)
+    assert put.status_code == 202, put.text
+    files = {"file": ("x.jpg", image_bytes(RED), "image/jpeg")}
+    post = client.post("/images", files=files, data={"fileName": "second.jpg", "spotId": spot_id}, headers=auth)
+    assert post.status_code == 202, post.text
+    for name in ("first.jpg", "second.jpg"):
+        assert wait_for_label(lambda name=name: client.get(f"/detect/{name}", headers=auth)).status_code == 200
+
+
+def test_a_spot_collects_its_photos_on_a_timeline(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth)
+    _two_photos(client, auth, spot_id)
+    client.put("/images/elsewhere.jpg", content=image_bytes(BLUE), headers=auth)
+
+    detail = client.get(f"/spots/{spot_id}", headers=auth)
+    assert detail.status_code == 200, detail.text
+    assert detail.headers["cache-control"] == "no-store"
+    body = detail.json()
+    assert body["name"] == "Left shoulder mole"
+    assert body["bodySite"] == {"view": "back", "x": 0.3, "y": 0.2}
+    assert [i["fileName"] for i in body["images"]] == ["first.jpg", "second.jpg"]
+    assert body["imageCount"] == 2 and body["latest"]["fileName"] == "second.jpg"
+    assert all(i["spotId"] == spot_id and i["measures"] is not None for i in body["images"])
+    # Blue (benign) then red (malignant): the estimate crossed the threshold, and the colour changed.
+    kinds = {c["kind"] for c in body["changes"]}
+    assert {"estimate", "colour"} <= kinds
+    assert all(c["from"] == "first.jpg" and c["to"] == "second.jpg" and c["notable"] for c in body["changes"])
+    assert body["summary"]["level"] == "worrying" and body["summary"]["basedOn"] == "second.jpg"
+    assert "most worrying" in body["summary"]["message"]
+
+    listed = client.get("/images", headers=auth).json()["items"]
+    assert {i["fileName"]: i["spotId"] for i in listed} == {
+        "first.jpg": spot_id,
+        "second.jpg": spot_id,
+        "elsewhere.jpg": None,
+    }
+    assert client.get("/detect/first.jpg", headers=auth).json()["spotId"] == spot_id
+    spots = client.get("/spots", headers=auth).json()
+    assert spots["total"] == 1 and spots["items"][0]["imageCount"] == 2
+
+
+def test_a_retake_that_looks_harmless_does_not_make_the_spot_reassuring(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    spot_id = _make_spot(client, auth)
+    client.put(f"/images/a.jpg?spotId={spot_id}", content=image_bytes(RED), headers=auth)
+    wait_for_label(lambda: client.get("/detect/a.jpg", headers=auth))
+    client.put(f"/images/b.jpg?spotId={spot_id}", content=image_bytes(BLUE), headers=auth)
+    assert wait_for_label(lambda: client.get("/detect/b.jpg", headers=auth)).json()["classification"] == "BENIGN"
+    summary = client.get(f"/spots/{spot_id}", headers=auth).json()["summary"]
+    assert summary["level"] == "worrying" and summary["basedOn"] == "a.jpg"
+
+
+def test_another_persons_spot_is_not_found(
+    client: TestClient, auth: dict[str, str], other_auth: dict[str, str]
+) -> None:
+    spot_id = _make_spot(client, auth)
+    for method, path in [
+        ("GET", f"/spots/{spot_id}"),
+        ("PATCH", f"/spots/{spot_id}"),
+        ("DELETE", f"/spots/{spot_id}"),
+        ("GET", f"/spots/{spot_id}/report.pdf"),
+        ("POST", f"/spots/{spot_id}/shares"),
+    ]:
+        answer = client.request(method, path, json={}, headers=other_auth)
+        assert answer.status_code == 404, (method, path, answer.text)
+        assert answer.json()["detail"].startswith("No spot")
+    upload = client.put(f"/images/x.jpg?spotId={spot_id}", content=image_bytes(), headers=other_auth)
+    assert upload.status_code == 404 and upload.json()["detail"].startswith("No spot")
+    assert client.get("/images", headers=other_auth).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"), [("   ", "needs a name"), ("a\x07b", "control character"), ("x" * 81, "at most 80")]
+)
+def test_a_bad_name_is_refused_in_plain_words(
+    client: TestClient, auth: dict[str, str], name: str, fragment: str
+) -> None:
+    answer = client.post("/spots", json={"name": name}, headers=auth)
+    assert answer.status_code == 422
+    assert fragment in str(answer.json()["detail"])
+
+
+def test_rename_move_and_forget_the_place(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth)
+    renamed = client.patch(f"/spots/{spot_id}", json={"name": "  Mole on the back  "}, headers=auth)
+    assert renamed.status_code == 200
+    assert renamed.json()["name"] == "Mole on the back" and renamed.json()["bodySite"]["view"] == "back"
+    forgotten = client.patch(f"/spots/{spot_id}", json={"bodySite": None}, headers=auth).json()
+    assert forgotten["bodySite"] is None and forgotten["name"] == "Mole on the back"
+    bad = client.patch(f"/spots/{spot_id}", json={"bodySite": {"view": "side", "x": 2, "y": 0}}, headers=auth)
+    assert bad.status_code == 422
+
+
+def test_answers_are_stored_with_the_photo(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth)
+    client.put(f"/images/a.jpg?spotId={spot_id}", content=image_bytes(), headers=auth)
+    answered = client.put("/images/a.jpg/answers", json={"grown": True, "itches": False}, headers=auth)
+    assert answered.status_code == 200, answered.text
+    expected = {"grown": True, "changed": None, "bleeds": None, "itches": False, "hurts": None, "raised": None}
+    assert answered.json() == expected
+    assert client.get(f"/spots/{spot_id}", headers=auth).json()["images"][0]["answers"] == expected
+    assert client.put("/images/none.jpg/answers", json={}, headers=auth).status_code == 404
+    # Still an ordinary image name for the image routes.
+    assert client.get("/images/a.jpg", headers=auth).status_code == 200
+
+
+def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    spot_id = _make_spot(client, auth, "Zoë's left shoulder mole")
+    _two_photos(client, auth, spot_id)
+    report = client.get(f"/spots/{spot_id}/report.pdf", headers=auth)
+    assert report.status_code == 200
+    assert report.headers["content-type"] == "application/pdf"
+    assert report.headers["content-disposition"] == 'attachment; filename="spotcheck-zoe-s-left-shoulder-mole.pdf"'
+    text = _pdf_text(report.content)
+    assert "Zoë's left shoulder mole" in text
+    assert recommendation_for(Classification.MALIGNANT) in text
+    assert recommendation_for(Classification.BENIGN) in text
+    assert DISCLAIMER in text
+
+
+def test_a_share_link_reads_the_spot_until_it_is_revoked(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    spot_id = _make_spot(client, auth)
+    _two_photos(client, auth, spot_id)
+    other_spot = _make_spot(client, auth, "Other")
+    client.put(f"/images/other.jpg?spotId={other_spot}", content=image_bytes(), headers=auth)
+
+    made = client.post(f"/spots/{spot_id}/shares", json={"expiresInDays": 7}, headers=auth)
+    assert made.status_code == 201, made.text
+    token = made.json()["token"]
+    assert made.json()["url"] == f"/share/{token}"
+    with runtime.engine.connect() as conn:
+        stored = [r.token_hash for r in conn.execute(spot_shares.select())]
+    assert stored == [hash_token(token)] and token not in stored
+
+    public = client.get(f"/shared/{token}")  # no sign-in
+    assert public.status_code == 200, public.text
+    assert [i["fileName"] for i in public.json()["images"]] == ["first.jpg", "second.jpg"]
+    assert "ada@example.org" not in public.text
+    assert (
+        client.get(f"/shared/{token}/images/first.jpg").content == client.get("/images/first.jpg", headers=auth).content
+    )
+    assert client.get(f"/shared/{token}/images/other.jpg").status_code == 404
+    assert client.get(f"/shared/{token}/report.pdf").headers["content-type"] == "application/pdf"
+    assert client.get(f"/share/{token}").headers["content-type"].startswith("text/html")
+
+    listed = client.get(f"/spots/{spot_id}/shares", headers=auth).json()["items"]
+    assert len(listed) == 1 and "token" not in listed[0]
+    assert client.delete(f"/spots/{spot_id}/shares", headers=auth).status_code == 204
+    for path in (f"/shared/{token}", f"/shared/{token}/images/first.jpg", f"/shared/{token}/report.pdf"):
+        assert client.get(path).status_code == 404
+    assert client.get(f"/spots/{spot_id}/shares", headers=auth).json()["items"] == []
+
+
+def test_an_expired_or_unknown_link_is_not_found(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:
+    spot_id = _make_spot(client, auth)
+    token = client.post(f"/spots/{spot_id}/shares", headers=auth).json()["token"]
+    assert client.get(f"/shared/{token}").status_code == 200
+    with runtime.engine.begin() as conn:
+        conn.execute(update(spot_shares).values(expires_at=utc_now() - timedelta(seconds=1)))
+    assert client.get(f"/shared/{token}").status_code == 404
+    assert client.get(f"/shared/{token[:-1]}x").status_code == 404
+    assert client.post(f"/spots/{spot_id}/shares", json={"expiresInDays": 91}, headers=auth).status_code == 422
+
+
+def test_deleting_a_spot_removes_its_photos_objects_and_links(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    spot_id = _make_spot(client, auth)
+    _two_photos(client, auth, spot_id)
+    client.put("/images/kept.jpg", content=image_bytes(), headers=auth)
+    token = client.post(f"/spots/{spot_id}/shares", headers=auth).json()["token"]
+    assert client.delete(f"/spots/{spot_id}", headers=auth).status_code == 204
+    assert client.get(f"/spots/{spot_id}", headers=auth).status_code == 404
+    assert client.get(f"/shared/{token}").status_code == 404
+    assert [i["fileName"] for i in client.get("/images", headers=auth).json()["items"]] == ["kept.jpg"]
+    keys = {info.key.rsplit("/", 1)[-1] for info in runtime.store.list("users/")}
+    assert keys == {"kept.jpg"}
+
+
+def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict[str, str]) -> None:
+    flagged = _make_spot(client, auth, "Flagged")
+    client.put(f"/images/red.jpg?spotId={flagged}", content=image_bytes(RED), headers=auth)
+    wait_for_label(lambda: client.get("/detect/red.jpg", headers=auth))
+    calm = _make_spot(client, auth, "Calm")
+    client.put(f"/images/blue.jpg?spotId={calm}", content=image_bytes(BLUE), headers=auth)
+    wait_for_label(lambda: client.get("/detect/blue.jpg", headers=auth))
+    today = utc_now().date()
+
+    items = client.get("/reminders", headers=auth).json()["items"]
+    assert items[0]["kind"] == "self-check" and items[0]["spotId"] is None
+    due = {i["spotId"]: i["due"] for i in items[1:]}
+    assert due == {flagged: str(today + timedelta(weeks=4)), calm: str(today + timedelta(days=91))}
+
+    ics = client.get("/reminders.ics", headers=auth)
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
+    events = Calendar.from_ical(ics.content).walk("VEVENT")
+    assert len(events) == 3
+    assert [dict(e["RRULE"]) for e in events if "RRULE" in e] == [{"FREQ": ["MONTHLY"]}]
+    assert {e["DTSTART"].dt for e in events if "RRULE" not in e} == {
+        today + timedelta(weeks=4),
+        today + timedelta(days=91),
+    }
+
+
+def test_spot_routes_need_a_sign_in(client: TestClient) -> None:
+    for path in ("/spots", "/reminders", "/reminders.ics", "/account", "/account/export"):
+        assert client.get(path).status_code == 401
+
+
+def test_answers_can_be_read_back_and_forgotten(client: TestClient, auth: dict[str, str]) -> None:
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    assert client.get("/images/a.jpg/answers", headers=auth).status_code == 404
+    client.put("/images/a.jpg/answers", json={"raised": True}, headers=auth)
+    assert client.get("/images/a.jpg/answers", headers=auth).json()["raised"] is True
+    assert client.delete("/images/a.jpg/answers", headers=auth).status_code == 204
+    assert client.get("/images/a.jpg/answers", headers=auth).status_code == 404
+    assert client.get("/images/a.jpg", headers=auth).status_code == 200  # the photo stays
+    assert client.delete("/images/gone.jpg/answers", headers=auth).status_code == 404
+    strict = client.put("/images/a.jpg/answers", json={"grown": "yes"}, headers=auth)
+    assert strict.status_code == 422

@@ -1,0 +1,86 @@
+"""The change rule: the estimate crossing the threshold or moving > 15 points, area > 25 %, colour ΔE > 10."""
+
+from __future__ import annotations
+
+import pytest
+from photos import BLUE_GREY, BROWN, DARK_BROWN, lesion_photo, photo
+
+from spotcheck.db.tables import ImageStatus
+from spotcheck.spots.changes import ChangeKind, MeasuredPhoto, notable_changes
+from spotcheck.spots.measures import Measures, measure_image
+
+SAME = Measures(0.2, (40.0, 10.0, 10.0))
+
+
+def _kinds(first: MeasuredPhoto, second: MeasuredPhoto) -> list[ChangeKind]:
+    return [c.kind for c in notable_changes([first, second])]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "notable"),
+    [
+        (0.25, 0.35, True),  # crosses the 0.3 threshold: the classification differs
+        (0.35, 0.25, True),
+        (0.05, 0.21, True),  # 16 points, both benign
+        (0.05, 0.19, False),  # 14 points
+        (0.60, 0.90, True),
+        (0.60, 0.70, False),
+    ],
+)
+def test_the_estimate(before: float, after: float, notable: bool) -> None:
+    kinds = _kinds(
+        MeasuredPhoto(photo("a", probability=before), SAME), MeasuredPhoto(photo("b", probability=after), SAME)
+    )
+    assert (kinds == [ChangeKind.ESTIMATE]) is notable
+    assert kinds in ([], [ChangeKind.ESTIMATE])
+
+
+@pytest.mark.parametrize(("area", "notable"), [(0.26, True), (0.24, False), (0.149, True), (0.151, False)])
+def test_the_area_relative_to_the_earlier_photo(area: float, notable: bool) -> None:
+    later = Measures(area, SAME.mean_colour)
+    kinds = _kinds(MeasuredPhoto(photo("a"), SAME), MeasuredPhoto(photo("b"), later))
+    assert (ChangeKind.SIZE in kinds) is notable
+
+
+@pytest.mark.parametrize(("shift", "notable"), [(10.5, True), (9.5, False)])
+def test_the_colour_difference(shift: float, notable: bool) -> None:
+    later = Measures(SAME.area_fraction, (40.0 + shift, 10.0, 10.0))
+    kinds = _kinds(MeasuredPhoto(photo("a"), SAME), MeasuredPhoto(photo("b"), later))
+    assert (ChangeKind.COLOUR in kinds) is notable
+
+
+def test_only_judged_photos_are_compared_in_order() -> None:
+    photos = [
+        MeasuredPhoto(photo("a", days=0, probability=0.05), SAME),
+        MeasuredPhoto(photo("pending", days=1, status=ImageStatus.PENDING), None),
+        MeasuredPhoto(photo("refused", days=2, status=ImageStatus.REFUSED), None),
+        MeasuredPhoto(photo("b", days=3, probability=0.5), SAME),
+    ]
+    changes = notable_changes(photos)
+    assert [(c.from_file, c.to_file, c.kind) for c in changes] == [("a", "b", ChangeKind.ESTIMATE)]
+    assert "from 5% (likely harmless) to 50% (may need a closer look)" in changes[0].message
+
+
+def test_a_reassuring_retake_says_the_earlier_result_still_counts() -> None:
+    (change,) = notable_changes(
+        [MeasuredPhoto(photo("a", probability=0.5), None), MeasuredPhoto(photo("b", days=1, probability=0.1), None)]
+    )
+    assert "the earlier result still counts" in change.message
+
+
+def test_synthetic_photos_of_a_growing_darkening_spot() -> None:
+    """End to end through the segmentation: the same spot grown 1.5x in radius and darker."""
+    small = measure_image(lesion_photo(radius=40, colour=BROWN))
+    same = measure_image(lesion_photo(radius=41, colour=BROWN))
+    grown = measure_image(lesion_photo(radius=60, colour=BROWN))
+    darker = measure_image(lesion_photo(radius=40, colour=DARK_BROWN))
+    bluer = measure_image(lesion_photo(radius=40, colour=BLUE_GREY))
+
+    def kinds(later: Measures) -> set[ChangeKind]:
+        pair = [MeasuredPhoto(photo("a"), small), MeasuredPhoto(photo("b", days=30), later)]
+        return {c.kind for c in notable_changes(pair)}
+
+    assert kinds(same) == set()
+    assert kinds(grown) == {ChangeKind.SIZE}
+    assert kinds(darker) == {ChangeKind.COLOUR}
+    assert ChangeKind.COLOUR in kinds(bluer)

@@ -1,0 +1,74 @@
+"""The spot's PDF report, read back with pypdf."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+from photos import BROWN, START, lesion_photo, photo
+from pypdf import PdfReader
+
+from spotcheck.classifier.labels import Classification
+from spotcheck.db.tables import ImageStatus
+from spotcheck.photocheck.reasons import RefusalReason, guidance_for
+from spotcheck.recommendation import DISCLAIMER, recommendation_for
+from spotcheck.spots.measures import measure_image
+from spotcheck.spots.report import render_report, report_file_name, result_in_words
+from spotcheck.spots.service import Answers, BodySite, BodyView, Spot, SpotView, TimelineEntry
+from spotcheck.spots.summary import Summary, SummaryLevel
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def _view(name: str, entries: list[TimelineEntry]) -> SpotView:
+    spot = Spot("s", "u", name, BodySite(BodyView.FRONT, 0.5, 0.25), START)
+    return SpotView(spot, entries, [], Summary(SummaryLevel.WORRYING, "Summary sentence.", None))
+
+
+def test_the_report_holds_what_a_doctor_needs() -> None:
+    data = lesion_photo(radius=50, colour=BROWN)
+    refused = replace(photo("c.jpg", days=2, status=ImageStatus.REFUSED), refusal=RefusalReason.BLURRY)
+    entries = [
+        TimelineEntry(photo("a.jpg", probability=0.6), Answers(grown=True, bleeds=False), measure_image(data)),
+        TimelineEntry(photo("b.jpg", days=1, probability=0.1), None, None),
+        TimelineEntry(refused, None, None),
+    ]
+    pdf = render_report(_view("Left shoulder mole", entries), photo=lambda _name: data, generated_at=START)
+    assert pdf.startswith(b"%PDF-")
+    text = _text(pdf)
+    for expected in (
+        "Left shoulder mole",
+        "front of the body",
+        recommendation_for(Classification.MALIGNANT),
+        recommendation_for(Classification.BENIGN),
+        guidance_for(RefusalReason.BLURRY).message,
+        "Grown: yes; Changed: not answered; Bleeds: no",
+        "Model version: tiny",
+        "Summary sentence.",
+        DISCLAIMER,
+    ):
+        assert expected in text, expected
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
+
+
+def test_names_outside_latin1_are_spelled_not_refused() -> None:
+    pdf = render_report(_view("Zoë — 左 mole", []), photo=lambda _name: None, generated_at=START)
+    assert "Zoë - ? mole" in _text(pdf)
+    assert report_file_name("Zoë — 左 mole") == "spotcheck-zoe-mole.pdf"
+    assert report_file_name("左") == "spotcheck-spot.pdf"
+
+
+def test_a_photo_that_cannot_be_drawn_is_said_so() -> None:
+    pdf = render_report(
+        _view("x", [TimelineEntry(photo("a.jpg"), None, None)]), photo=lambda _n: b"not an image", generated_at=START
+    )
+    assert "could not be drawn" in _text(pdf)
+
+
+def test_results_in_plain_words_number_second() -> None:
+    assert result_in_words(photo("a", probability=0.42)) == "May need a closer look (model estimate 42%)"
+    assert result_in_words(photo("a", probability=0.07)) == "Likely harmless (model estimate 7%)"
+    assert result_in_words(photo("a", status=ImageStatus.PENDING)) == "Still being analysed"
