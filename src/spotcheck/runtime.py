@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Engine
@@ -15,9 +15,10 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.config import Settings, resolve_jwt_secret
 from spotcheck.db import open_database
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
-from spotcheck.jobs.sql import SqlJobQueue
+from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
 
 __all__ = ["Runtime", "build_runtime"]
@@ -30,7 +31,10 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: ObjectStore
-    queue: SqlJobQueue
+    outbox: SqlJobQueue  # the jobs table every upload writes to
+    queue: JobQueue  # what workers claim from: the outbox itself, or the engine the relay forwards to
+    maintenance: JobMaintenance
+    relay: OutboxRelay | None
     classifier: Classifier
     accounts: AccountService
     tokens: TokenIssuer
@@ -38,7 +42,6 @@ class Runtime:
     gallery: Gallery
     worker: ClassificationWorker
     pool: WorkerPool
-    started: bool = field(default=False)
 
     def start(self, *, sole_worker: bool) -> None:
         """Reconcile interrupted work, then start the in-process workers.
@@ -50,23 +53,25 @@ class Runtime:
         if isinstance(self.store, LocalObjectStore):
             self.store.remove_stale_temporaries()
         if sole_worker:
-            released = self.queue.release_running()
+            released = self.maintenance.release_running()
             if released:
                 log.info("re-queued %d jobs interrupted by a crash", released)
             repaired = self.gallery.repair_interrupted_writes()
             if repaired:
                 log.info("repaired %d images whose upload or delete a crash interrupted", repaired)
-        self.queue.prune_done()
+        self.maintenance.prune()
         self.sessions.prune_expired()
-        open_ids = self.queue.open_upload_ids()
-        for event in self.gallery.pending_upload_keys():
-            if event.upload_id not in open_ids:
-                self.queue.publish(event)
+        orphans = self.maintenance.requeue_orphans()
+        if orphans:
+            log.info("queued %d pending images that had no job", orphans)
+        if self.relay is not None:
+            self.relay.start()
         self.pool.start()
-        self.started = True
 
     def stop(self) -> None:
         self.pool.stop()
+        if self.relay is not None:
+            self.relay.stop()
         self.engine.dispose()
 
 
@@ -79,18 +84,29 @@ def build_runtime(
         classifier = OnnxClassifier(settings.model_path or packaged_model_path())
     engine = open_database(settings.resolved_database_url)
     store = open_store(settings)
-    queue = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    queue: JobQueue = outbox
+    relay: OutboxRelay | None = None
+    records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
     )
     worker = ClassificationWorker(
-        engine=engine, store=store, queue=queue, classifier=classifier, max_attempts=settings.job_max_attempts
+        engine=engine,
+        records=records,
+        store=store,
+        queue=queue,
+        classifier=classifier,
+        max_attempts=settings.job_max_attempts,
     )
     return Runtime(
         settings=settings,
         engine=engine,
         store=store,
+        outbox=outbox,
         queue=queue,
+        maintenance=SqlJobMaintenance(engine),
+        relay=relay,
         classifier=classifier,
         accounts=AccountService(
             engine,
@@ -102,8 +118,8 @@ def build_runtime(
         sessions=SessionService(engine=engine, tokens=tokens),
         gallery=Gallery(
             engine=engine,
+            records=records,
             store=store,
-            queue=queue,
             sanitizer=ImageSanitizer(
                 max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
             ),

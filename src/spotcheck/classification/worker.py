@@ -11,12 +11,13 @@ from enum import StrEnum
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
 
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import ImageStatus, images
-from spotcheck.gallery.labels import UPLOAD_ID, StoredLabel, label_metadata, read_label
+from spotcheck.db.tables import images
+from spotcheck.gallery.labels import UPLOAD_ID, label_metadata, read_label
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.storage.base import (
     ObjectNotFoundError,
@@ -49,18 +50,6 @@ class Outcome(StrEnum):
     RETRY = "retry"
 
 
-def _row_values(label: StoredLabel) -> dict[str, object]:
-    return {
-        "status": ImageStatus.REFUSED if label.refusal else ImageStatus.DONE,
-        "classification": label.classification.value if label.classification else None,
-        "malignant_probability": label.malignant_probability,
-        "refusal": label.refusal.value if label.refusal else None,
-        "model_version": label.model_version,
-        "classified_at": label.classified_at,
-        "error": None,
-    }
-
-
 @dataclass(frozen=True, slots=True)
 class _Readable:
     """A job whose stored image was read and decoded, waiting for the classifier."""
@@ -77,13 +66,15 @@ class ClassificationWorker:
         self,
         *,
         engine: Engine,
+        records: ImageRecords,
         store: ObjectStore,
         queue: JobQueue,
         classifier: Classifier,
         max_attempts: int,
         retry_delay: Callable[[int], float] = exponential_backoff,
     ) -> None:
-        self._engine = engine
+        self._engine = engine  # for reads; rows are written through ``records``
+        self._records = records
         self._store = store
         self._queue = queue
         self._classifier = classifier
@@ -94,16 +85,8 @@ class ClassificationWorker:
         with self._engine.connect() as conn:
             return conn.execute(select(images).where(images.c.object_key == job.event.object_key)).first()
 
-    def _mark(self, job: Job, **values: object) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(images)
-                .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
-                .values(**values)
-            )
-
     def _mark_failed(self, job: Job, message: str) -> Outcome:
-        self._mark(job, status=ImageStatus.FAILED, error=message)
+        self._records.record_failure(job.event, message)
         self._queue.fail(job, error=message)
         return Outcome.FAILED
 
@@ -172,7 +155,7 @@ class ClassificationWorker:
             return Outcome.STALE  # the object already holds a newer upload
         label = read_label(metadata)
         if label is not None and label.model_version == self._classifier.version:
-            self._mark(job, **_row_values(label))
+            self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
         try:
             with Image.open(io.BytesIO(stored.body)) as image:
@@ -196,13 +179,8 @@ class ClassificationWorker:
         # takes the same lock first, so a label is never written over a newer upload. (An ETag cannot
         # tell: re-uploading identical bytes gives the same ETag.)
         try:
-            with self._engine.begin() as conn:
-                current = conn.execute(
-                    update(images)
-                    .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
-                    .values(**_row_values(written))
-                )
-                if current.rowcount == 0:
+            with self._records.labelling(job.event, written) as current:
+                if not current:
                     return Outcome.STALE  # replaced or deleted while it was being classified
                 self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
