@@ -6,24 +6,28 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from spotcheck.auth import AccountService, PasswordHasher, SessionService, TokenIssuer
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
-from spotcheck.config import Settings, resolve_jwt_secret
+from spotcheck.config import Settings, check_deployment, resolve_jwt_secret
 from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.readiness import ReadinessProbe
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
 
 __all__ = ["Runtime", "build_runtime"]
 
 log = logging.getLogger(__name__)
+
+# /readyz answers within a second even when the database or the store hangs.
+READY_DEADLINE_SECONDS = 0.8
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Runtime:
     gallery: Gallery
     worker: ClassificationWorker
     pool: WorkerPool
+    readiness: ReadinessProbe
 
     def start(self, *, sole_worker: bool) -> None:
         """Reconcile interrupted work, then start the in-process workers.
@@ -72,17 +77,20 @@ class Runtime:
         self.pool.stop()
         if self.relay is not None:
             self.relay.stop()
+        self.readiness.close()
         self.engine.dispose()
 
 
 def build_runtime(
     settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
 ) -> Runtime:
-    """Everything wired; raises ModelUnavailableError when no model can be loaded."""
+    """Everything wired; raises DeploymentError for settings that do not fit the deployment mode, and
+    ModelUnavailableError when no model can be loaded."""
+    check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if classifier is None:
         classifier = OnnxClassifier(settings.model_path or packaged_model_path())
-    engine = open_database(settings.resolved_database_url)
+    engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
     queue: JobQueue = outbox
@@ -125,5 +133,13 @@ def build_runtime(
             ),
         ),
         worker=worker,
+        readiness=ReadinessProbe(
+            {"database": lambda: _select_one(engine), "storage": lambda: store.check()}, deadline=READY_DEADLINE_SECONDS
+        ),
         pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
     )
+
+
+def _select_one(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

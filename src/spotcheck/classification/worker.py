@@ -12,6 +12,8 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
@@ -24,6 +26,7 @@ from spotcheck.storage.base import (
     ObjectStore,
     PreconditionFailedError,
     StorageError,
+    StorageUnavailableError,
     StoredObject,
 )
 
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 # Jobs a worker thread takes at once when a queue has built up: their images go to the classifier in
 # one call. Under load this spreads the fixed cost of a call; a lone upload is never held back.
 BATCH_SIZE = 8
+
+# Outages of the store or the database: no fault of the photo, so they never use up its attempts.
+_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError)
 
 
 def exponential_backoff(attempt: int) -> float:
@@ -97,6 +103,10 @@ class ClassificationWorker:
         return Outcome.RETRY
 
     def _fault(self, job: Job, exc: Exception) -> Outcome:
+        if isinstance(exc, _OUTAGES):
+            log.warning("job %s for %s: %s; retrying", job.id, job.event.object_key, str(exc).splitlines()[0])
+            self._queue.retry(job, error=f"outage: {exc}", delay=self._retry_delay(job.attempt))
+            return Outcome.RETRY
         if isinstance(exc, StorageError):
             return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")
         # A classifier or database fault: without this the job would be re-leased forever.
@@ -228,6 +238,9 @@ class WorkerPool:
                     batch.append(more)
                 for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
                     log.info("job %s for %s: %s", done.id, done.event.object_key, outcome)
+            except _OUTAGES as exc:  # the database is down: one line, then try again
+                log.warning("worker: %s", str(exc).splitlines()[0])
+                self._stop.wait(1.0)
             except Exception:  # keep the worker alive; the job's lease hands it out again
                 log.exception("worker error")
                 self._stop.wait(1.0)

@@ -7,6 +7,7 @@ from spotcheck.storage.base import (
     ObjectStore,
     PreconditionFailedError,
     StorageError,
+    StorageUnavailableError,
     StoredObject,
 )
 from spotcheck.storage.local import LocalObjectStore
@@ -22,6 +23,7 @@ __all__ = [
     "PreconditionFailedError",
     "S3ObjectStore",
     "StorageError",
+    "StorageUnavailableError",
     "StoredObject",
     "open_store",
 ]
@@ -37,5 +39,8 @@ def open_store(settings: Settings) -> ObjectStore:
             access_key_id=settings.s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
             create_bucket=settings.s3_create_bucket,
+            connect_timeout=settings.s3_connect_timeout_seconds,
+            read_timeout=settings.s3_read_timeout_seconds,
+            max_attempts=settings.s3_max_attempts,
         )
     return LocalObjectStore(settings.data_dir)

@@ -12,12 +12,17 @@ __all__ = [
     "ObjectStore",
     "PreconditionFailedError",
     "StorageError",
+    "StorageUnavailableError",
     "StoredObject",
 ]
 
 
 class StorageError(Exception):
     """The store failed (unreachable, refused, corrupt)."""
+
+
+class StorageUnavailableError(StorageError):
+    """The store did not answer in time or refused the connection: try again shortly."""
 
 
 class ObjectNotFoundError(StorageError):
@@ -63,3 +68,7 @@ class ObjectStore(Protocol):
         ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def check(self) -> None:
+        """Raise ``StorageError`` unless the store answers; reads only, for readiness probes."""
+        ...
