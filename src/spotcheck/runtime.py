@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
 from spotcheck.auth import AccountService, PasswordHasher, SessionService, TokenIssuer
 from spotcheck.classification import ClassificationWorker, WorkerPool
+from spotcheck.classification.worker import BATCH_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
@@ -21,6 +23,9 @@ from spotcheck.images import ImageSanitizer
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
 from spotcheck.readiness import ReadinessProbe
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from spotcheck.jobs.procrastinate import ProcrastinateJobQueue
 
 __all__ = ["Runtime", "build_runtime"]
 
@@ -39,6 +44,7 @@ class Runtime:
     queue: JobQueue  # what workers claim from: the outbox itself, or the engine the relay forwards to
     maintenance: JobMaintenance
     relay: OutboxRelay | None
+    consumer: ProcrastinateJobQueue | None  # the engine's consumer in this process, when workers run here
     classifier: Classifier
     accounts: AccountService
     tokens: TokenIssuer
@@ -71,9 +77,13 @@ class Runtime:
             log.info("queued %d pending images that had no job", orphans)
         if self.relay is not None:
             self.relay.start()
+        if self.consumer is not None:
+            self.consumer.start()
         self.pool.start()
 
     def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
         self.pool.stop()
         if self.relay is not None:
             self.relay.stop()
@@ -93,8 +103,23 @@ def build_runtime(
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    workers = settings.worker_concurrency if concurrency is None else concurrency
     queue: JobQueue = outbox
     relay: OutboxRelay | None = None
+    consumer: ProcrastinateJobQueue | None = None
+    if settings.queue == "procrastinate":
+        # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
+        from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
+
+        # A worker process that dies is found by its missing heartbeats after one job lease.
+        engine_queue = ProcrastinateJobQueue(
+            settings.resolved_database_url,
+            concurrency=max(1, workers) * BATCH_SIZE,
+            heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
+            stalled_after_seconds=settings.job_lease_seconds,
+        )
+        queue, relay = engine_queue, OutboxRelay(outbox, engine_queue)
+        consumer = engine_queue if workers > 0 else None
     records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
@@ -115,6 +140,7 @@ def build_runtime(
         queue=queue,
         maintenance=SqlJobMaintenance(engine),
         relay=relay,
+        consumer=consumer,
         classifier=classifier,
         accounts=AccountService(
             engine,
@@ -136,7 +162,7 @@ def build_runtime(
         readiness=ReadinessProbe(
             {"database": lambda: _select_one(engine), "storage": lambda: store.check()}, deadline=READY_DEADLINE_SECONDS
         ),
-        pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
+        pool=WorkerPool(worker, queue, concurrency=workers),
     )
 
 

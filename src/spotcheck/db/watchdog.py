@@ -53,6 +53,9 @@ class ConnectionWatchdog:
             time.sleep(min(0.25, self._limit / 4))
             now = time.monotonic()
             with self._lock:
+                if not self._held:  # nothing checked out: the next checkout starts a new watch
+                    self._thread = None
+                    return
                 overdue = [key for key, (deadline, _) in self._held.items() if deadline < now]
                 cut = [self._held.pop(key)[1] for key in overdue]
             for connection in cut:
