@@ -97,7 +97,7 @@ def _run(queue: str, database_url: str, *, files: list[Path], gap: float, worker
             proc.wait(15)
         for log in logs:
             log.close()
-        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)  # kept, with the logs, when the run failed
     return latencies
 
 

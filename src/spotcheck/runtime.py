@@ -44,7 +44,7 @@ class Runtime:
     queue: JobQueue  # what workers claim from: the outbox itself, or the engine the relay forwards to
     maintenance: JobMaintenance
     relay: OutboxRelay | None
-    consumer: ProcrastinateJobQueue | None  # the engine's consumer in this process, when workers run here
+    queue_engine: ProcrastinateJobQueue | None  # the external queue engine, when one is configured
     classifier: Classifier
     accounts: AccountService
     tokens: TokenIssuer
@@ -77,16 +77,16 @@ class Runtime:
             log.info("queued %d pending images that had no job", orphans)
         if self.relay is not None:
             self.relay.start()
-        if self.consumer is not None:
-            self.consumer.start()
+        if self.queue_engine is not None:
+            self.queue_engine.start()
         self.pool.start()
 
     def stop(self) -> None:
-        if self.consumer is not None:
-            self.consumer.stop()
-        self.pool.stop()
-        if self.relay is not None:
+        if self.relay is not None:  # first: nothing is published into an engine being stopped
             self.relay.stop()
+        self.pool.stop()  # lets the worker threads settle the batch they hold
+        if self.queue_engine is not None:  # hands back to the engine the jobs no thread took
+            self.queue_engine.stop()
         self.readiness.close()
         self.engine.dispose()
 
@@ -106,7 +106,7 @@ def build_runtime(
     workers = settings.worker_concurrency if concurrency is None else concurrency
     queue: JobQueue = outbox
     relay: OutboxRelay | None = None
-    consumer: ProcrastinateJobQueue | None = None
+    queue_engine: ProcrastinateJobQueue | None = None
     if settings.queue == "procrastinate":
         # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
         from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
@@ -115,11 +115,12 @@ def build_runtime(
         engine_queue = ProcrastinateJobQueue(
             settings.resolved_database_url,
             concurrency=max(1, workers) * BATCH_SIZE,
+            consume=workers > 0,
             heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
             stalled_after_seconds=settings.job_lease_seconds,
         )
-        queue, relay = engine_queue, OutboxRelay(outbox, engine_queue)
-        consumer = engine_queue if workers > 0 else None
+        queue = queue_engine = engine_queue
+        relay = OutboxRelay(outbox, engine_queue)
     records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
@@ -140,7 +141,7 @@ def build_runtime(
         queue=queue,
         maintenance=SqlJobMaintenance(engine),
         relay=relay,
-        consumer=consumer,
+        queue_engine=queue_engine,
         classifier=classifier,
         accounts=AccountService(
             engine,

@@ -82,7 +82,7 @@ def worker(
     typer.echo(f"SpotCheck worker x{concurrency}, model {runtime.classifier.version}")
     runtime.start(sole_worker=False)
     try:
-        while runtime.pool.running and (runtime.consumer is None or runtime.consumer.running):
+        while runtime.pool.running and (runtime.queue_engine is None or runtime.queue_engine.running):
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass

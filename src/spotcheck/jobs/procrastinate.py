@@ -95,7 +95,9 @@ class _SettledStrategy(BaseRetryStrategy):
 
 
 class ProcrastinateJobQueue:
-    """The ``JobQueue`` on Procrastinate; ``start`` consumes its jobs in this process, ``stop`` ends that."""
+    """The ``JobQueue`` on Procrastinate. With ``consume``, ``start`` runs Procrastinate's worker loop in
+    this process (a process without worker threads only publishes); ``stop`` ends it and closes the
+    connections."""
 
     def __init__(
         self,
@@ -104,6 +106,7 @@ class ProcrastinateJobQueue:
         concurrency: int,
         heartbeat_seconds: float = 5.0,
         stalled_after_seconds: float = 30.0,
+        consume: bool = True,
     ) -> None:
         logging.getLogger("procrastinate.worker").addFilter(_QUIET)  # the same filter once, however many queues
         conninfo = libpq_url(database_url)
@@ -113,6 +116,7 @@ class ProcrastinateJobQueue:
             self._run_task
         )
         self._concurrency = concurrency
+        self._consume_here = consume
         self._heartbeat = heartbeat_seconds
         self._stalled_after = stalled_after_seconds
         self._inbox: queue.Queue[Job] = queue.Queue()
@@ -212,12 +216,15 @@ class ProcrastinateJobQueue:
             log.exception("the Procrastinate worker stopped")
 
     def start(self) -> None:
+        if not self._consume_here:
+            return
         self._thread = threading.Thread(target=self._run, name="spotcheck-procrastinate", daemon=True)
         self._thread.start()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """Consuming as asked: False once the worker loop of a consuming queue has stopped."""
+        return not self._consume_here or (self._thread is not None and self._thread.is_alive())
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._lock:

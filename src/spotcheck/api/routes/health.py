@@ -23,7 +23,8 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
     if runtime.settings.worker_concurrency == 0:
         checks["worker"] = "external"
     else:
-        checks["worker"] = "ok" if runtime.pool.running else "stopped"
+        consuming = runtime.queue_engine is None or runtime.queue_engine.running
+        checks["worker"] = "ok" if runtime.pool.running and consuming else "stopped"
     ready = checks["database"] == "ok" and checks["storage"] == "ok" and checks["worker"] in ("ok", "external")
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
