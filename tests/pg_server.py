@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -14,7 +15,9 @@ from pathlib import Path
 
 from live_server import free_port
 
-__all__ = ["postgres_server"]
+__all__ = ["freeze", "postgres_server", "thaw"]
+
+_DATA_DIRS: dict[str, Path] = {}  # URL -> data folder of each running server
 
 
 def _pg_bin() -> Path:
@@ -66,8 +69,10 @@ def postgres_server() -> Iterator[str]:
         )
         url = f"postgresql+psycopg://spotcheck@127.0.0.1:{port}/postgres"
         _wait_until_ready(url)
+        _DATA_DIRS[url] = data
         yield url
     finally:
+        _DATA_DIRS.pop(url, None)
         if (data / "postmaster.pid").exists():
             subprocess.run(
                 [*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
@@ -95,3 +100,21 @@ def _wait_until_ready(url: str, timeout: float = 20.0) -> None:
                 time.sleep(0.2)
     finally:
         engine.dispose()
+
+
+def _server_processes(url: str) -> list[int]:
+    import psutil
+
+    postmaster = int((_DATA_DIRS[url] / "postmaster.pid").read_text().split()[0])
+    return [postmaster, *(child.pid for child in psutil.Process(postmaster).children(recursive=True))]
+
+
+def freeze(url: str) -> None:
+    """SIGSTOP the server and every backend: connections stay open and nothing answers, as in a hung host."""
+    for pid in _server_processes(url):
+        os.kill(pid, signal.SIGSTOP)
+
+
+def thaw(url: str) -> None:
+    for pid in _server_processes(url):
+        os.kill(pid, signal.SIGCONT)

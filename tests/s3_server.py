@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -240,9 +241,19 @@ class SeaweedFS:
         except FileNotFoundError:
             return "(no log)"
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections are accepted by the kernel and never answered, as in a hung store."""
+        assert self._process is not None
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        assert self._process is not None
+        self._process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         """SIGTERM, then SIGKILL after ``STOP_TIMEOUT``; removes the Unix sockets it made."""
         if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)  # a frozen server would never act on SIGTERM
             self._process.terminate()
             try:
                 self._process.wait(STOP_TIMEOUT)

@@ -11,18 +11,27 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import make_url
 
 from spotcheck.auth.throttle import ThrottleLimits, parse_limits
 
-__all__ = ["PLACEHOLDER_SECRETS", "Settings", "resolve_jwt_secret"]
+__all__ = ["PLACEHOLDER_SECRETS", "DeploymentError", "Settings", "check_deployment", "resolve_jwt_secret"]
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "jwt-secret", "test", "password"})
 _MIN_SECRET_LENGTH = 32
 
 
+class DeploymentError(ValueError):
+    """The settings do not fit the deployment mode (a shared part without a shared secret, for example)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SPOTCHECK_", extra="ignore")
 
+    deployment: Literal["embedded", "shared"] = Field(
+        default="embedded",
+        description="embedded: one host owns the data (SQLite); shared: several hosts share a database server.",
+    )
     data_dir: Path = Path("spotcheck-data")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset.")
     storage_backend: Literal["local", "s3"] = "local"
@@ -88,6 +97,17 @@ class Settings(BaseSettings):
     )
     log_format: Literal["text", "json"] = Field(
         default="text", description="`json`: one JSON object a line, with the request id or the job and upload ids."
+    )
+    queue: Literal["sql", "procrastinate"] = Field(
+        default="sql", description="Where jobs run: the jobs table, or Procrastinate on the PostgreSQL database."
+    )
+    s3_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    s3_read_timeout_seconds: float = Field(default=5.0, gt=0)
+    s3_max_attempts: int = Field(default=2, ge=1, description="Tries per S3 call, the first included.")
+    database_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="Statement and pool limit on a database server; twice it cuts a stuck connection.",
     )
 
     @field_validator("jwt_secret")
@@ -160,6 +180,50 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
+
+    @property
+    def uses_database_server(self) -> bool:
+        return make_url(self.resolved_database_url).get_backend_name() != "sqlite"
+
+
+def check_deployment(settings: Settings) -> None:
+    """Refuse, at start-up, settings that would let hosts disagree; raises ``DeploymentError``.
+
+    A database server or an S3 store can be reached by several hosts, so they need one JWT secret
+    between them (each host would otherwise generate its own and reject the others' tokens). A
+    database server also means several hosts may serve the data: that is ``shared``, where no
+    process repairs the data at start-up as if it were alone.
+    """
+    shared_parts = [
+        name
+        for name, used in (
+            ("a database server (SPOTCHECK_DATABASE_URL)", settings.uses_database_server),
+            ("an S3 store (SPOTCHECK_STORAGE_BACKEND=s3)", settings.storage_backend == "s3"),
+        )
+        if used
+    ]
+    if settings.jwt_secret is None and (settings.deployment == "shared" or shared_parts):
+        reason = "SPOTCHECK_DEPLOYMENT=shared" if settings.deployment == "shared" else " and ".join(shared_parts)
+        raise DeploymentError(
+            f"{reason} needs SPOTCHECK_JWT_SECRET, the same on every host, so that hosts accept each other's "
+            "tokens: set it to a random value of at least 32 characters "
+            "(`python -c 'import secrets; print(secrets.token_urlsafe(48))'`)"
+        )
+    if settings.deployment == "embedded" and settings.uses_database_server:
+        raise DeploymentError(
+            "SPOTCHECK_DATABASE_URL names a database server, which several hosts may share: set "
+            "SPOTCHECK_DEPLOYMENT=shared (or leave SPOTCHECK_DATABASE_URL unset for the embedded SQLite database)"
+        )
+    if settings.deployment == "shared" and not settings.uses_database_server:
+        raise DeploymentError(
+            "SPOTCHECK_DEPLOYMENT=shared needs a database server that every host reaches: set "
+            "SPOTCHECK_DATABASE_URL (for example postgresql+psycopg://user@db-host/spotcheck)"
+        )
+    if settings.queue == "procrastinate" and not settings.uses_database_server:
+        raise DeploymentError(
+            "SPOTCHECK_QUEUE=procrastinate runs on PostgreSQL: set SPOTCHECK_DATABASE_URL to a PostgreSQL database "
+            "(and SPOTCHECK_DEPLOYMENT=shared), or use SPOTCHECK_QUEUE=sql"
+        )
 
 
 def _is_loopback(host: str) -> bool:

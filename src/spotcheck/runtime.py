@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from spotcheck.auth import (
     AccountService,
@@ -20,19 +21,28 @@ from spotcheck.auth import (
     TokenIssuer,
 )
 from spotcheck.classification import ClassificationWorker, WorkerPool
+from spotcheck.classification.worker import BATCH_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
-from spotcheck.config import Settings, resolve_jwt_secret
+from spotcheck.config import Settings, check_deployment, resolve_jwt_secret
 from spotcheck.db import open_database
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
-from spotcheck.jobs.sql import SqlJobQueue
+from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.readiness import ReadinessProbe
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
+
+if TYPE_CHECKING:
+    from spotcheck.jobs.procrastinate import ProcrastinateJobQueue
 
 __all__ = ["Runtime", "build_runtime"]
 
 log = logging.getLogger(__name__)
+
+# /readyz answers within a second even when the database or the store hangs.
+READY_DEADLINE_SECONDS = 0.8
 
 
 @dataclass
@@ -40,7 +50,11 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: ObjectStore
-    queue: SqlJobQueue
+    outbox: SqlJobQueue  # the jobs table every upload writes to
+    queue: JobQueue  # what workers claim from: the outbox itself, or the engine the relay forwards to
+    maintenance: JobMaintenance
+    relay: OutboxRelay | None
+    queue_engine: ProcrastinateJobQueue | None  # the external queue engine, when one is configured
     classifier: Classifier
     accounts: AccountService
     tokens: TokenIssuer
@@ -49,10 +63,10 @@ class Runtime:
     gallery: Gallery
     worker: ClassificationWorker
     pool: WorkerPool
+    readiness: ReadinessProbe
     # Both set when SPOTCHECK_OIDC_ISSUER names an OpenID provider.
     identity_tokens: IdentityTokenValidator | None = None
     oidc_sign_in: OidcSignIn | None = None
-    started: bool = field(default=False)
 
     def start(self, *, sole_worker: bool) -> None:
         """Reconcile interrupted work, then start the in-process workers.
@@ -64,23 +78,30 @@ class Runtime:
         if isinstance(self.store, LocalObjectStore):
             self.store.remove_stale_temporaries()
         if sole_worker:
-            released = self.queue.release_running()
+            released = self.maintenance.release_running()
             if released:
                 log.info("re-queued %d jobs interrupted by a crash", released)
             repaired = self.gallery.repair_interrupted_writes()
             if repaired:
                 log.info("repaired %d images whose upload or delete a crash interrupted", repaired)
-        self.queue.prune_done()
+        self.maintenance.prune()
         self.sessions.prune_expired()
-        open_ids = self.queue.open_upload_ids()
-        for event in self.gallery.pending_upload_keys():
-            if event.upload_id not in open_ids:
-                self.queue.publish(event)
+        orphans = self.maintenance.requeue_orphans()
+        if orphans:
+            log.info("queued %d pending images that had no job", orphans)
+        if self.relay is not None:
+            self.relay.start()
+        if self.queue_engine is not None:
+            self.queue_engine.start()
         self.pool.start()
-        self.started = True
 
     def stop(self) -> None:
-        self.pool.stop()
+        if self.relay is not None:  # first: nothing is published into an engine being stopped
+            self.relay.stop()
+        self.pool.stop()  # lets the worker threads settle the batch they hold
+        if self.queue_engine is not None:  # hands back to the engine the jobs no thread took
+            self.queue_engine.stop()
+        self.readiness.close()
         self.engine.dispose()
 
 
@@ -103,25 +124,55 @@ def _open_id_provider(settings: Settings) -> tuple[IdentityTokenValidator, OidcS
 def build_runtime(
     settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
 ) -> Runtime:
-    """Everything wired; raises ModelUnavailableError when no model can be loaded."""
+    """Everything wired; raises DeploymentError for settings that do not fit the deployment mode, and
+    ModelUnavailableError when no model can be loaded."""
+    check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if classifier is None:
         classifier = OnnxClassifier(settings.model_path or packaged_model_path())
-    engine = open_database(settings.resolved_database_url)
+    engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
-    queue = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
+    workers = settings.worker_concurrency if concurrency is None else concurrency
+    queue: JobQueue = outbox
+    relay: OutboxRelay | None = None
+    queue_engine: ProcrastinateJobQueue | None = None
+    if settings.queue == "procrastinate":
+        # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
+        from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
+
+        # A worker process that dies is found by its missing heartbeats after one job lease.
+        engine_queue = ProcrastinateJobQueue(
+            settings.resolved_database_url,
+            concurrency=max(1, workers) * BATCH_SIZE,
+            consume=workers > 0,
+            heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
+            stalled_after_seconds=settings.job_lease_seconds,
+        )
+        queue = queue_engine = engine_queue
+        relay = OutboxRelay(outbox, engine_queue)
+    records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
     )
     worker = ClassificationWorker(
-        engine=engine, store=store, queue=queue, classifier=classifier, max_attempts=settings.job_max_attempts
+        engine=engine,
+        records=records,
+        store=store,
+        queue=queue,
+        classifier=classifier,
+        max_attempts=settings.job_max_attempts,
     )
     oidc = _open_id_provider(settings)
     return Runtime(
         settings=settings,
         engine=engine,
         store=store,
+        outbox=outbox,
         queue=queue,
+        maintenance=SqlJobMaintenance(engine),
+        relay=relay,
+        queue_engine=queue_engine,
         classifier=classifier,
         accounts=AccountService(
             engine,
@@ -134,14 +185,22 @@ def build_runtime(
         identities=IdentityService(engine),
         gallery=Gallery(
             engine=engine,
+            records=records,
             store=store,
-            queue=queue,
             sanitizer=ImageSanitizer(
                 max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
             ),
         ),
         worker=worker,
-        pool=WorkerPool(worker, queue, concurrency=settings.worker_concurrency if concurrency is None else concurrency),
+        readiness=ReadinessProbe(
+            {"database": lambda: _select_one(engine), "storage": lambda: store.check()}, deadline=READY_DEADLINE_SECONDS
+        ),
+        pool=WorkerPool(worker, queue, concurrency=workers),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,
     )
+
+
+def _select_one(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -265,22 +267,41 @@ def test_healthz_and_readyz(client: TestClient, runtime: Runtime, tiny_model_pat
     assert ready.status_code == 200
     assert ready.json() == {
         "status": "ready",
-        "checks": {"model": "tiny-test-model-1", "storage": "ok", "worker": "ok"},
+        "checks": {"model": "tiny-test-model-1", "database": "ok", "storage": "ok", "worker": "ok"},
     }
-    assert [info.key for info in runtime.store.list()] == []  # the probe object is cleaned up
+    assert [info.key for info in runtime.store.list()] == []  # the probe writes nothing
 
 
-class _BrokenStore(MemoryObjectStore):
-    def put(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+def test_readyz_is_503_when_storage_fails(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken() -> None:
         raise StorageError("disk full")
 
-
-def test_readyz_is_503_when_storage_fails(client: TestClient, runtime: Runtime) -> None:
-    runtime.store = _BrokenStore()
+    monkeypatch.setattr(runtime.store, "check", broken)
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["storage"] == "error: disk full"
     assert client.get("/healthz").status_code == 200  # alive, just not ready
+
+
+def test_readyz_gives_up_on_a_check_that_hangs(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    released = threading.Event()
+    monkeypatch.setattr(runtime.store, "check", lambda: released.wait(30))
+    try:
+        for _ in range(3):  # a stuck check is waited on again, not started again
+            response = client.get("/readyz")
+            assert response.status_code == 503
+            assert response.json()["checks"]["storage"] == "timeout"
+            assert response.json()["checks"]["database"] == "ok"
+    finally:
+        released.set()
+    deadline = time.monotonic() + 10
+    while client.get("/readyz").status_code != 200:
+        assert time.monotonic() < deadline, "readyz never recovered"
+        time.sleep(0.05)
 
 
 def test_readyz_is_503_when_the_workers_stopped(client: TestClient, runtime: Runtime) -> None:
@@ -295,11 +316,17 @@ def test_readyz_with_external_workers(manual: tuple[TestClient, Runtime]) -> Non
     assert client.get("/readyz").json()["checks"]["worker"] == "external"
 
 
+class _BrokenStore(MemoryObjectStore):
+    def put(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+        raise StorageError("disk full")
+
+
 def test_upload_while_storage_is_down_is_503_and_leaves_no_row(
     client: TestClient, auth: dict[str, str], runtime: Runtime
 ) -> None:
     runtime.gallery._store = _BrokenStore()  # the gallery was wired with the healthy store
     response = client.put("/images/x.jpg", content=image_bytes(), headers=auth)
     assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
     assert response.json() == {"detail": "Storage is unavailable right now; please try again shortly."}
     assert _image_rows(runtime) == [] and _job_rows(runtime) == []

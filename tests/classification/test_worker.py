@@ -23,6 +23,7 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StoredObject
@@ -79,6 +80,7 @@ class Parts:
     ) -> ClassificationWorker:
         return ClassificationWorker(
             engine=self.engine,
+            records=ImageRecords(self.engine),
             store=self.store,
             queue=self.queue,
             classifier=classifier,
@@ -110,7 +112,10 @@ def _parts(tmp_path: Path, store: ObjectStore | None = None) -> Parts:
     store = store or MemoryObjectStore()
     queue = SqlJobQueue(engine, lease_seconds=60)
     gallery = Gallery(
-        engine=engine, store=store, queue=queue, sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1)
+        engine=engine,
+        records=ImageRecords(engine, on_job_committed=queue.wake),
+        store=store,
+        sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1),
     )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     return Parts(engine, store, queue, gallery, owner)
@@ -239,7 +244,12 @@ def test_storage_errors_back_off_then_fail(tmp_path: Path, tiny: Classifier) -> 
     parts = _parts(tmp_path, FlakyStore(failures=100))
     _upload(parts)
     backing_off = ClassificationWorker(
-        engine=parts.engine, store=parts.store, queue=parts.queue, classifier=tiny, max_attempts=3
+        engine=parts.engine,
+        records=ImageRecords(parts.engine),
+        store=parts.store,
+        queue=parts.queue,
+        classifier=tiny,
+        max_attempts=3,
     )
     first = parts.claim()
     assert backing_off.handle(first) is Outcome.RETRY
@@ -292,7 +302,10 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     store = MemoryObjectStore()
     short = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
     gallery = Gallery(
-        engine=engine, store=store, queue=short, sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1)
+        engine=engine,
+        records=ImageRecords(engine),
+        store=store,
+        sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1),
     )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
@@ -303,7 +316,9 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     time.sleep(SHORT_LEASE_SECONDS + 0.2)
     rescued = short.claim(timeout=0)
     assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
-    worker = ClassificationWorker(engine=engine, store=store, queue=short, classifier=tiny, max_attempts=3)
+    worker = ClassificationWorker(
+        engine=engine, records=ImageRecords(engine), store=store, queue=short, classifier=tiny, max_attempts=3
+    )
     assert worker.handle(rescued) is Outcome.LABELLED
     label = gallery.detect(owner_id=owner, file_name="mole.jpg")
     assert label is not None and label.classification == "MALIGNANT"

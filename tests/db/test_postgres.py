@@ -59,6 +59,7 @@ def _spotcheck(*args: str, database_url: str, data_dir: Path, model_path: Path) 
     env = {
         **os.environ,
         "SPOTCHECK_DATABASE_URL": database_url,
+        "SPOTCHECK_DEPLOYMENT": "shared",
         "SPOTCHECK_DATA_DIR": str(data_dir),
         "SPOTCHECK_MODEL_PATH": str(model_path),
         "SPOTCHECK_JWT_SECRET": TEST_SECRET,
@@ -146,6 +147,7 @@ def test_separate_worker_processes_label_uploads(database_url: str, tmp_path: Pa
     data_dir = tmp_path / "data"
     env = {
         "SPOTCHECK_DATABASE_URL": database_url,
+        "SPOTCHECK_DEPLOYMENT": "shared",
         "SPOTCHECK_WORKER_CONCURRENCY": "0",
     }
     worker_env = {

@@ -1,4 +1,4 @@
-"""The SQL job queue: claim, complete, retry, fail, discard, leases and concurrent claimers."""
+"""The SQL job queue: claim, complete, retry, fail, leases and concurrent claimers."""
 
 from __future__ import annotations
 
@@ -51,7 +51,6 @@ def test_claim_hands_out_each_job_once_in_order(queue: SqlJobQueue, engine: Engi
     assert second.event == _event(2)
     assert queue.claim(timeout=0) is None  # both leased
     assert _status(engine, first) == ("running", 1, None)
-    assert queue.open_upload_ids() == {"upload-1", "upload-2"}
 
 
 def test_complete(queue: SqlJobQueue, engine: Engine) -> None:
@@ -59,7 +58,6 @@ def test_complete(queue: SqlJobQueue, engine: Engine) -> None:
     job = _claim(queue)
     queue.complete(job)
     assert _status(engine, job) == ("done", 1, None)
-    assert queue.open_upload_ids() == set()
     assert queue.claim(timeout=0) is None
 
 
@@ -69,7 +67,6 @@ def test_retry_after_a_delay(queue: SqlJobQueue, engine: Engine) -> None:
     queue.retry(job, error="store timed out", delay=60)
     assert _status(engine, job) == ("pending", 1, "store timed out")
     assert queue.claim(timeout=0) is None  # not before its time
-    assert queue.open_upload_ids() == {"upload-1"}
 
     with engine.begin() as conn:  # a minute passes
         conn.execute(update(jobs).values(available_at=utc_now()))
@@ -83,40 +80,6 @@ def test_fail_is_final(queue: SqlJobQueue, engine: Engine) -> None:
     queue.fail(job, error="not an image")
     assert _status(engine, job) == ("failed", 1, "not an image")
     assert queue.claim(timeout=0) is None
-    assert queue.open_upload_ids() == set()
-
-
-def test_discard_forgets_every_job_of_one_object(queue: SqlJobQueue, engine: Engine) -> None:
-    queue.publish(_event(1))
-    queue.publish(ObjectCreated(_event(1).object_key, "upload-1b"))
-    queue.publish(_event(2))
-    _claim(queue)  # a running one goes too
-    queue.discard(_event(1).object_key)
-    with engine.connect() as conn:
-        assert [r.object_key for r in conn.execute(select(jobs.c.object_key))] == [_event(2).object_key]
-
-
-def test_release_running_hands_interrupted_jobs_out_again(queue: SqlJobQueue, engine: Engine) -> None:
-    queue.publish(_event(1))
-    queue.publish(_event(2))
-    queue.publish(_event(3))
-    running = [_claim(queue), _claim(queue)]
-    queue.complete(running[1])
-    assert queue.release_running() == 1
-    assert queue.release_running() == 0
-    assert _status(engine, running[0])[0] == "pending"
-    assert [_claim(queue).event for _ in range(2)] == [_event(1), _event(3)]
-
-
-def test_prune_done_keeps_open_and_failed_jobs(queue: SqlJobQueue, engine: Engine) -> None:
-    for n in range(1, 4):
-        queue.publish(_event(n))
-    done, failed = _claim(queue), _claim(queue)
-    queue.complete(done)
-    queue.fail(failed, error="x")
-    queue.prune_done()
-    with engine.connect() as conn:
-        assert sorted(r.status for r in conn.execute(select(jobs.c.status))) == ["failed", "pending"]
 
 
 def test_an_expired_lease_lets_another_worker_take_the_job(engine: Engine) -> None:

@@ -6,6 +6,8 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import ClientDisconnect
 
 from spotcheck.auth import (
@@ -65,7 +67,6 @@ _STATUS: dict[type[Exception], int] = {
     SignInFailedError: 400,
     WrongPasswordError: 403,
     NoPasswordError: 403,
-    StorageError: 503,
     DirectUploadsUnavailableError: 409,
     SpotNotFoundError: 404,
     ShareNotFoundError: 404,
@@ -73,6 +74,14 @@ _STATUS: dict[type[Exception], int] = {
     InvalidSpotError: 422,
     PasswordNeededError: 422,
 }
+
+# An outage of a part SpotCheck depends on: 503 with Retry-After and a plain message, one log line.
+_OUTAGES: dict[type[Exception], str] = {
+    StorageError: "Storage is unavailable right now; please try again shortly.",
+    OperationalError: "The database is unavailable right now; please try again shortly.",
+    PoolTimeoutError: "The database is unavailable right now; please try again shortly.",
+}
+OUTAGE_RETRY_AFTER_SECONDS = 5
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -82,12 +91,19 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
             if isinstance(exc, RetryLaterError):
                 headers = {"Retry-After": str(exc.retry_after)}
-            message = str(exc)
-            if isinstance(exc, StorageError):
-                message = "Storage is unavailable right now; please try again shortly."
-            return JSONResponse({"detail": message}, status_code=status, headers=headers)
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
         app.add_exception_handler(exc_type, handler)
+    for exc_type, message in _OUTAGES.items():
+
+        async def outage(request: Request, exc: Exception, message: str = message) -> JSONResponse:
+            # The cause's first line only: a driver's message can run to many lines.
+            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            log.warning("%s %s answered 503: %s", request.method, request.url.path, cause)
+            headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
+            return JSONResponse({"detail": message}, status_code=503, headers=headers)
+
+        app.add_exception_handler(exc_type, outage)
     app.add_exception_handler(ClientDisconnect, _client_disconnected)
 
 

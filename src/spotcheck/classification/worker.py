@@ -11,12 +11,15 @@ from enum import StrEnum
 from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import ImageStatus, images
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, label_metadata, read_label
+from spotcheck.db.tables import images
+from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
@@ -24,6 +27,7 @@ from spotcheck.storage.base import (
     ObjectStore,
     PreconditionFailedError,
     StorageError,
+    StorageUnavailableError,
     StoredObject,
 )
 
@@ -34,6 +38,9 @@ log = logging.getLogger(__name__)
 # Jobs a worker thread takes at once when a queue has built up: their images go to the classifier in
 # one call. Under load this spreads the fixed cost of a call; a lone upload is never held back.
 BATCH_SIZE = 8
+
+# Outages of the store or the database: no fault of the photo, so they never use up its attempts.
+_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError)
 
 
 def exponential_backoff(attempt: int) -> float:
@@ -48,18 +55,6 @@ class Outcome(StrEnum):
     STALE = "stale"  # deleted, or replaced by a newer upload whose own job will label it
     FAILED = "failed"
     RETRY = "retry"
-
-
-def _row_values(label: StoredLabel) -> dict[str, object]:
-    return {
-        "status": ImageStatus.REFUSED if label.refusal else ImageStatus.DONE,
-        "classification": label.classification.value if label.classification else None,
-        "malignant_probability": label.malignant_probability,
-        "refusal": label.refusal.value if label.refusal else None,
-        "model_version": label.model_version,
-        "classified_at": label.classified_at,
-        "error": None,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +73,15 @@ class ClassificationWorker:
         self,
         *,
         engine: Engine,
+        records: ImageRecords,
         store: ObjectStore,
         queue: JobQueue,
         classifier: Classifier,
         max_attempts: int,
         retry_delay: Callable[[int], float] = exponential_backoff,
     ) -> None:
-        self._engine = engine
+        self._engine = engine  # for reads; rows are written through ``records``
+        self._records = records
         self._store = store
         self._queue = queue
         self._classifier = classifier
@@ -95,16 +92,8 @@ class ClassificationWorker:
         with self._engine.connect() as conn:
             return conn.execute(select(images).where(images.c.object_key == job.event.object_key)).first()
 
-    def _mark(self, job: Job, **values: object) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(
-                update(images)
-                .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
-                .values(**values)
-            )
-
     def _mark_failed(self, job: Job, message: str) -> Outcome:
-        self._mark(job, status=ImageStatus.FAILED, error=message)
+        self._records.record_failure(job.event, message)
         metrics.job_failed(self._classifier.version)
         self._queue.fail(job, error=message)
         return Outcome.FAILED
@@ -117,6 +106,10 @@ class ClassificationWorker:
         return Outcome.RETRY
 
     def _fault(self, job: Job, exc: Exception) -> Outcome:
+        if isinstance(exc, _OUTAGES):
+            log.warning("job %s for %s: %s; retrying", job.id, job.event.object_key, str(exc).splitlines()[0])
+            self._queue.retry(job, error=f"outage: {exc}", delay=self._retry_delay(job.attempt))
+            return Outcome.RETRY
         if isinstance(exc, StorageError):
             return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")
         # A classifier or database fault: without this the job would be re-leased forever.
@@ -175,7 +168,7 @@ class ClassificationWorker:
             return Outcome.STALE  # the object already holds a newer upload
         label = read_label(metadata)
         if label is not None and label.model_version == self._classifier.version:
-            self._mark(job, **_row_values(label))
+            self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
         try:
             with Image.open(io.BytesIO(stored.body)) as image:
@@ -199,13 +192,8 @@ class ClassificationWorker:
         # takes the same lock first, so a label is never written over a newer upload. (An ETag cannot
         # tell: re-uploading identical bytes gives the same ETag.)
         try:
-            with self._engine.begin() as conn:
-                current = conn.execute(
-                    update(images)
-                    .where(images.c.object_key == job.event.object_key, images.c.upload_id == job.event.upload_id)
-                    .values(**_row_values(written))
-                )
-                if current.rowcount == 0:
+            with self._records.labelling(job.event, written) as current:
+                if not current:
                     return Outcome.STALE  # replaced or deleted while it was being classified
                 self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
@@ -256,6 +244,9 @@ class WorkerPool:
                 logs.bind_jobs(batch)
                 for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
                     log.info("job %s for %s: %s", done.id, done.event.object_key, outcome, extra=logs.job_fields(done))
+            except _OUTAGES as exc:  # the database is down: one line, then try again
+                log.warning("worker: %s", str(exc).splitlines()[0])
+                self._stop.wait(1.0)
             except Exception:  # keep the worker alive; the job's lease hands it out again
                 log.exception("worker error")
                 self._stop.wait(1.0)

@@ -23,16 +23,17 @@ def upgrade_command(
     from spotcheck.db import SchemaError, upgrade_database
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pydantic import ValidationError
+
+    from spotcheck.config import Settings
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
+        raise typer.Exit(2) from None
     if database_url is None:
-        from pydantic import ValidationError
-
-        from spotcheck.config import Settings
-
-        try:
-            database_url = Settings().resolved_database_url
-        except ValidationError as exc:
-            typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
-            raise typer.Exit(2) from None
+        database_url = settings.resolved_database_url
     try:
         result = upgrade_database(database_url)
     except SchemaError as exc:
@@ -43,3 +44,8 @@ def upgrade_command(
         typer.echo(f"database schema already at {result.after}")
     else:
         typer.echo(f"database schema upgraded from {before} to {result.after}")
+    if settings.queue == "procrastinate":
+        from spotcheck.jobs.procrastinate import apply_procrastinate_schema
+
+        created = apply_procrastinate_schema(database_url)
+        typer.echo("Procrastinate schema created" if created else "Procrastinate schema already there")

@@ -33,7 +33,7 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     from pydantic import ValidationError
 
     from spotcheck.classifier.base import ModelUnavailableError
-    from spotcheck.config import Settings
+    from spotcheck.config import DeploymentError, Settings
     from spotcheck.db import SchemaError
     from spotcheck.observability import configure_logging
     from spotcheck.runtime import build_runtime
@@ -49,7 +49,7 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     except ValidationError as exc:
         typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
         raise typer.Exit(2) from None
-    except SchemaError as exc:
+    except (SchemaError, DeploymentError) as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
         raise typer.Exit(2) from None
 
@@ -68,7 +68,8 @@ def serve(
     logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings name the format
     runtime = _load_runtime(data_dir)
     settings = runtime.settings
-    sole_worker = settings.database_url is None and settings.worker_concurrency > 0
+    # Embedded: this host alone serves the data, so its workers may take over what a crash interrupted.
+    sole_worker = settings.deployment == "embedded" and settings.worker_concurrency > 0
     typer.echo(
         f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
     )
@@ -114,7 +115,7 @@ def worker(
         typer.echo(f"metrics on http://{settings.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
     try:
-        while runtime.pool.running:
+        while runtime.pool.running and (runtime.queue_engine is None or runtime.queue_engine.running):
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass

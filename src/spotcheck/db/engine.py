@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, make_url
 
 from spotcheck.db.migrate import check_schema, upgrade_database, upgrade_schema
+from spotcheck.db.watchdog import ConnectionWatchdog
 
 __all__ = ["open_database"]
 
@@ -48,8 +49,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def open_database(url: str) -> Engine:
+def _server_engine(url: str, timeout: float) -> Engine:
+    """An engine on a database server whose every wait is bounded, so an outage answers 503, not a hang."""
+    connect_args: dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        milliseconds = int(timeout * 1000)
+        connect_args = {
+            "connect_timeout": max(1, int(timeout / 2)),
+            "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds}",
+        }
+    # No pre-ping: it runs outside the watchdog's reach; a dead connection fails one request (503)
+    # and SQLAlchemy then replaces the whole pool.
+    engine = create_engine(url, pool_timeout=timeout, connect_args=connect_args)
+    ConnectionWatchdog(limit=timeout * 2).install(engine)
+    return engine
+
+
+def open_database(url: str, *, timeout: float = 5.0) -> Engine:
     """Engine on a schema at this SpotCheck's revision; SQLite: WAL, foreign keys, busy timeout, no stray statements.
+
+    ``timeout`` bounds a database server's waits: connecting, a statement, a pooled connection, and
+    (twice it, enforced on the client) a connection held by a server that stopped answering.
 
     SQLite (one SpotCheck per file) is upgraded here, at start-up. Any other database is shared by
     servers and workers that may run different versions during a roll-out, so it is never migrated
@@ -57,7 +77,7 @@ def open_database(url: str) -> Engine:
     ``spotcheck db upgrade``.
     """
     if make_url(url).get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = _server_engine(url, timeout)
         try:
             check_schema(engine)
         except BaseException:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 __all__ = [
     "ImageStatus",
+    "JobStatus",
     "identities",
     "image_answers",
     "image_measures",
@@ -43,6 +44,15 @@ class ImageStatus(StrEnum):
     DONE = "done"  # labelled BENIGN or MALIGNANT
     REFUSED = "refused"  # the photo gate refused it: no label, a reason
     FAILED = "failed"  # it could not be analysed
+
+
+class JobStatus(StrEnum):
+    """Where a job of the SQL queue (``jobs.status``) stands; with an external engine, only the outbox part."""
+
+    PENDING = "pending"  # waiting to be claimed (or to be forwarded by the outbox relay)
+    RUNNING = "running"  # leased to a worker (or to the relay) until ``lease_until``
+    DONE = "done"  # handled, or forwarded to the queue engine
+    FAILED = "failed"  # given up for good
 
 
 users = Table(
@@ -159,14 +169,15 @@ spot_shares = Table(
     Index("ix_spot_shares_spot_id", "spot_id"),
 )
 
-# The durable queue of object-created events (an outbox): a broker can take its place.
+# The outbox of object-created events, written in the transaction that writes the image row. It is the
+# queue itself on the SQL engine; with an external engine the outbox relay forwards each row to it.
 jobs = Table(
     "jobs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("object_key", String(300), nullable=False),
     Column("upload_id", String(36), nullable=False),
-    Column("status", String(16), nullable=False),  # pending | running | done | failed
+    Column("status", String(16), nullable=False),  # a JobStatus
     Column("attempts", Integer, nullable=False, default=0),
     Column("available_at", DateTime(timezone=True), nullable=False),
     Column("lease_until", DateTime(timezone=True)),

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, func, select
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
-from spotcheck.jobs.base import JobQueue, ObjectCreated
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
@@ -90,10 +89,10 @@ def _summary(row: Any) -> ImageSummary:
 
 
 class Gallery:
-    def __init__(self, *, engine: Engine, store: ObjectStore, queue: JobQueue, sanitizer: ImageSanitizer) -> None:
-        self._engine = engine
+    def __init__(self, *, engine: Engine, records: ImageRecords, store: ObjectStore, sanitizer: ImageSanitizer) -> None:
+        self._engine = engine  # for reads; every write goes through ``records``
+        self._records = records
         self._store = store
-        self._queue = queue
         self._sanitizer = sanitizer
 
     def _row(self, owner_id: str, file_name: str) -> Any:
@@ -107,7 +106,7 @@ class Gallery:
         return row
 
     def upload(self, *, owner_id: str, file_name: str, data: bytes, spot_id: str | None = None) -> ImageSummary:
-        """Sanitise and store the image, then announce it; a replaced image starts over as pending.
+        """Sanitise and store the image; its row and its job commit together, a replaced image starts over.
 
         ``spot_id`` files the photo under a spot the caller checked is the owner's; without one, a
         replaced image stays in the spot it was in.
@@ -117,43 +116,19 @@ class Gallery:
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())
         now = utc_now()
-        values = {
-            "object_key": key,
-            "upload_id": upload_id,
-            "status": ImageStatus.PENDING,
-            "size": len(clean.jpeg),
-            "uploaded_at": now,
-            "classification": None,
-            "refusal": None,
-            "malignant_probability": None,
-            "model_version": None,
-            "classified_at": None,
-            "error": None,
-        }
-        if spot_id is not None:
-            values["spot_id"] = spot_id
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
-        for attempt in (1, 2):
-            try:
-                # The row is written first and the object while the row's write lock is held: uploads of one
-                # name, deletes and the worker's labelling (which take the same lock) are serialised, so the
-                # row and the object always name the same upload. A failed put rolls the row back.
-                with self._engine.begin() as conn:
-                    replaced = conn.execute(
-                        update(images)
-                        .where(images.c.owner_id == owner_id, images.c.file_name == file_name)
-                        .values(**values)
-                    )
-                    if replaced.rowcount == 0:
-                        conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
-                    self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
-                break
-            except IntegrityError:
-                if attempt == 2:
-                    raise
-                # A concurrent first upload of this name inserted the row between our update and insert
-                # (databases with row locks); the second round updates that row instead.
-        self._queue.publish(ObjectCreated(key, upload_id))
+        # The object is written while the row's write lock is held, so the row and the object always
+        # name the same upload; a failed put rolls back the row and its job.
+        with self._records.recording_upload(
+            owner_id=owner_id,
+            file_name=file_name,
+            object_key=key,
+            upload_id=upload_id,
+            size=len(clean.jpeg),
+            uploaded_at=now,
+            spot_id=spot_id,
+        ):
+            self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
         return ImageSummary(
             file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None, spot_id=spot_id
         )
@@ -164,23 +139,15 @@ class Gallery:
         There was no request to answer with the reason, so GET /detect tells it (422 with ``error``).
         """
         file_name = validate_file_name(file_name)
-        values = {
-            "object_key": object_key_for(owner_id, file_name),
-            "upload_id": str(uuid.uuid4()),
-            "status": ImageStatus.FAILED,
-            "size": size,
-            "uploaded_at": utc_now(),
-            "classification": None,
-            "refusal": None,
-            "malignant_probability": None,
-            "model_version": None,
-            "classified_at": None,
-            "error": error,
-        }
-        with self._engine.begin() as conn:
-            where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
-            if conn.execute(update(images).where(where).values(**values)).rowcount == 0:
-                conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
+        self._records.record_rejected(
+            owner_id=owner_id,
+            file_name=file_name,
+            object_key=object_key_for(owner_id, file_name),
+            upload_id=str(uuid.uuid4()),
+            size=size,
+            error=error,
+            at=utc_now(),
+        )
 
     def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
         return _summary(self._row(owner_id, file_name))
@@ -255,31 +222,20 @@ class Gallery:
         small = render_thumbnail(self.content(owner_id=owner_id, file_name=row.file_name)[0])
         # Cached under the row's write lock, and only while the row still names this upload: a
         # delete (which removes the rendition under the same lock) cannot leave one behind.
-        with self._engine.begin() as conn:
-            current = conn.execute(
-                update(images)
-                .where(
-                    images.c.owner_id == owner_id,
-                    images.c.file_name == row.file_name,
-                    images.c.upload_id == row.upload_id,
-                )
-                .values(upload_id=row.upload_id)
-            )
-            if current.rowcount == 1:
+        with self._records.holding(owner_id=owner_id, file_name=row.file_name, upload_id=row.upload_id) as current:
+            if current:
                 self._store.put(key, small, content_type="image/jpeg", metadata={UPLOAD_ID: row.upload_id})
         return small
 
     def delete(self, *, owner_id: str, file_name: str) -> None:
-        """Remove the row, the object and its rendition together (under the row's lock), then the jobs."""
+        """Remove the row, its jobs, the object and its rendition together (the objects under the row's lock)."""
         file_name = normalize_file_name(file_name)
         key = object_key_for(owner_id, file_name)
-        with self._engine.begin() as conn:
-            gone = conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))
-            if gone.rowcount == 0:
+        with self._records.removing(owner_id=owner_id, file_name=file_name, object_key=key) as found:
+            if not found:
                 raise ImageNotFoundError(file_name)
             self._store.delete(key)
             self._store.delete(thumbnail_key_for(owner_id, file_name))
-        self._queue.discard(key)
 
     def repair_interrupted_writes(self) -> int:
         """Make every row agree with its object again after a crash; returns how many rows changed.
@@ -300,32 +256,11 @@ class Gallery:
                 stored_upload = None
             if stored_upload == row.upload_id:
                 continue
-            where = (images.c.owner_id == row.owner_id) & (images.c.file_name == row.file_name)
-            with self._engine.begin() as conn:
-                if stored_upload is None:
-                    conn.execute(delete(images).where(where))
-                else:
-                    conn.execute(
-                        update(images)
-                        .where(where)
-                        .values(
-                            upload_id=stored_upload,
-                            status=ImageStatus.PENDING,
-                            classification=None,
-                            refusal=None,
-                            malignant_probability=None,
-                            model_version=None,
-                            classified_at=None,
-                            error=None,
-                        )
-                    )
+            if stored_upload is None:
+                self._records.forget(owner_id=row.owner_id, file_name=row.file_name)
+            else:
+                self._records.restart(
+                    owner_id=row.owner_id, file_name=row.file_name, object_key=row.object_key, upload_id=stored_upload
+                )
             repaired += 1
         return repaired
-
-    def pending_upload_keys(self) -> list[ObjectCreated]:
-        """Every upload still waiting for a label (for reconciliation at start-up)."""
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(images.c.object_key, images.c.upload_id).where(images.c.status == ImageStatus.PENDING)
-            )
-            return [ObjectCreated(r.object_key, r.upload_id) for r in rows]

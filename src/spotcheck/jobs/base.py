@@ -1,11 +1,11 @@
-"""Object-created events and the queue that carries them to classification workers."""
+"""Object-created events, the queue that carries them to classification workers, and its SQL-side upkeep."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Job", "JobQueue", "ObjectCreated"]
+__all__ = ["Job", "JobMaintenance", "JobQueue", "ObjectCreated"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,9 +24,11 @@ class Job:
 
 
 class JobQueue(Protocol):
-    """At-least-once delivery of events to workers, which may live in other processes.
+    """At-least-once delivery of events to workers, which may live in other processes: the shape of a broker.
 
-    The SQL queue is the embedded default; a broker-backed queue implements the same methods.
+    The SQL table is the embedded default; an external engine (Procrastinate) implements the same methods.
+    Uploads never publish directly: their job is written to the outbox in the upload's own transaction,
+    and the outbox relay publishes it after the commit.
     """
 
     def publish(self, event: ObjectCreated) -> None: ...
@@ -43,10 +45,18 @@ class JobQueue(Protocol):
         """Give up on the job for good."""
         ...
 
-    def discard(self, object_key: str) -> None:
-        """Forget every job of a deleted object."""
+
+class JobMaintenance(Protocol):
+    """Upkeep of the jobs table (the outbox), which no broker has: repair at start-up and pruning."""
+
+    def release_running(self) -> int:
+        """Hand every running job out again (start-up of the only worker process); returns how many."""
         ...
 
-    def open_upload_ids(self) -> set[str]:
-        """Upload ids that have a pending or running job."""
+    def requeue_orphans(self) -> int:
+        """Give a job to every pending image that has none (written before the outbox); returns how many."""
+        ...
+
+    def prune(self) -> int:
+        """Delete finished jobs whose image no longer waits for them; returns how many."""
         ...

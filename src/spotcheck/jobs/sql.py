@@ -1,24 +1,44 @@
-"""A job queue in the SQL database: durable, shared by any worker that reaches the database."""
+"""The jobs table: the outbox every upload writes to, the embedded queue, and their upkeep."""
 
 from __future__ import annotations
 
 import threading
 from datetime import timedelta
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select, update
 
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import jobs
+from spotcheck.db.tables import ImageStatus, JobStatus, images, jobs
 from spotcheck.jobs.base import Job, ObjectCreated
 
-__all__ = ["SqlJobQueue"]
+__all__ = ["SqlJobMaintenance", "SqlJobQueue", "add_job", "discard_jobs"]
+
+
+def add_job(conn: Connection, event: ObjectCreated) -> None:
+    """Write the event to the outbox inside the caller's transaction: it exists exactly when that commits."""
+    now = utc_now()
+    conn.execute(
+        insert(jobs).values(
+            object_key=event.object_key,
+            upload_id=event.upload_id,
+            status=JobStatus.PENDING,
+            attempts=0,
+            available_at=now,
+            created_at=now,
+        )
+    )
+
+
+def discard_jobs(conn: Connection, object_key: str) -> None:
+    """Forget every job of a deleted object, inside the caller's transaction."""
+    conn.execute(delete(jobs).where(jobs.c.object_key == object_key))
 
 
 class SqlJobQueue:
     """Jobs are rows; claiming is a compare-and-set on their status, so workers never share one.
 
     A claimed job carries a lease: if its worker dies, the job is handed out again once the lease
-    expires (or at once by ``release_running`` when the caller knows no other worker is alive).
+    expires (or at once by ``SqlJobMaintenance.release_running`` when no other worker is alive).
     """
 
     _POLL_SECONDS = 0.5
@@ -29,18 +49,12 @@ class SqlJobQueue:
         self._published = threading.Condition()
 
     def publish(self, event: ObjectCreated) -> None:
-        now = utc_now()
         with self._engine.begin() as conn:
-            conn.execute(
-                insert(jobs).values(
-                    object_key=event.object_key,
-                    upload_id=event.upload_id,
-                    status="pending",
-                    attempts=0,
-                    available_at=now,
-                    created_at=now,
-                )
-            )
+            add_job(conn, event)
+        self.wake()
+
+    def wake(self) -> None:
+        """A job was committed in this process: claimers waiting here look at once instead of at the next poll."""
         with self._published:
             self._published.notify_all()
 
@@ -50,8 +64,8 @@ class SqlJobQueue:
             candidates = conn.execute(
                 select(jobs.c.id, jobs.c.object_key, jobs.c.upload_id, jobs.c.attempts)
                 .where(
-                    ((jobs.c.status == "pending") & (jobs.c.available_at <= now))
-                    | ((jobs.c.status == "running") & (jobs.c.lease_until < now))
+                    ((jobs.c.status == JobStatus.PENDING) & (jobs.c.available_at <= now))
+                    | ((jobs.c.status == JobStatus.RUNNING) & (jobs.c.lease_until < now))
                 )
                 .order_by(jobs.c.id)
                 .limit(8)
@@ -60,7 +74,7 @@ class SqlJobQueue:
                 claimed = conn.execute(
                     update(jobs)
                     .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
-                    .values(status="running", attempts=row.attempts + 1, lease_until=now + self._lease)
+                    .values(status=JobStatus.RUNNING, attempts=row.attempts + 1, lease_until=now + self._lease)
                 )
                 if claimed.rowcount == 1:
                     return Job(str(row.id), ObjectCreated(row.object_key, row.upload_id), row.attempts + 1)
@@ -70,7 +84,7 @@ class SqlJobQueue:
         job = self._try_claim()
         if job is not None or timeout <= 0:
             return job
-        # Wake at once on an in-process publish; poll for jobs other processes add.
+        # Wake at once on an in-process commit; poll for jobs other processes add.
         with self._published:
             self._published.wait(min(timeout, self._POLL_SECONDS))
         return self._try_claim()
@@ -80,37 +94,52 @@ class SqlJobQueue:
             conn.execute(update(jobs).where(jobs.c.id == int(job.id), jobs.c.attempts == job.attempt).values(**values))
 
     def complete(self, job: Job) -> None:
-        self._finish(job, status="done", lease_until=None)
+        self._finish(job, status=JobStatus.DONE, lease_until=None)
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
         self._finish(
             job,
-            status="pending",
+            status=JobStatus.PENDING,
             lease_until=None,
             last_error=error,
             available_at=utc_now() + timedelta(seconds=delay),
         )
 
     def fail(self, job: Job, *, error: str) -> None:
-        self._finish(job, status="failed", lease_until=None, last_error=error)
+        self._finish(job, status=JobStatus.FAILED, lease_until=None, last_error=error)
 
-    def discard(self, object_key: str) -> None:
-        with self._engine.begin() as conn:
-            conn.execute(delete(jobs).where(jobs.c.object_key == object_key))
 
-    def open_upload_ids(self) -> set[str]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(select(jobs.c.upload_id).where(jobs.c.status.in_(("pending", "running"))))
-            return {row.upload_id for row in rows}
+class SqlJobMaintenance:
+    """The upkeep of the jobs table, run at start-up."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
 
     def release_running(self) -> int:
-        """Hand every running job out again (start-up of the only worker process); returns how many."""
         with self._engine.begin() as conn:
             result = conn.execute(
-                update(jobs).where(jobs.c.status == "running").values(status="pending", lease_until=None)
+                update(jobs)
+                .where(jobs.c.status == JobStatus.RUNNING)
+                .values(status=JobStatus.PENDING, lease_until=None)
             )
             return int(result.rowcount)
 
-    def prune_done(self) -> None:
+    def requeue_orphans(self) -> int:
+        # Since the outbox, an image row and its job commit together; only a database written by an
+        # older SpotCheck (which published after the commit, and could crash in between) has orphans.
         with self._engine.begin() as conn:
-            conn.execute(delete(jobs).where(jobs.c.status == "done"))
+            orphans = conn.execute(
+                select(images.c.object_key, images.c.upload_id).where(
+                    images.c.status == ImageStatus.PENDING,
+                    ~exists().where(jobs.c.upload_id == images.c.upload_id),
+                )
+            ).all()
+            for row in orphans:
+                add_job(conn, ObjectCreated(row.object_key, row.upload_id))
+            return len(orphans)
+
+    def prune(self) -> int:
+        waiting = exists().where(and_(images.c.upload_id == jobs.c.upload_id, images.c.status == ImageStatus.PENDING))
+        with self._engine.begin() as conn:
+            result = conn.execute(delete(jobs).where(jobs.c.status == JobStatus.DONE, ~waiting))
+            return int(result.rowcount)

@@ -8,6 +8,7 @@ from spotcheck.storage.base import (
     PreconditionFailedError,
     PresignedUpload,
     StorageError,
+    StorageUnavailableError,
     StoredObject,
     UploadSigner,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "PresignedUpload",
     "S3ObjectStore",
     "StorageError",
+    "StorageUnavailableError",
     "StoredObject",
     "UploadSigner",
     "open_store",
@@ -41,5 +43,8 @@ def open_store(settings: Settings) -> ObjectStore:
             access_key_id=settings.s3_access_key_id,
             secret_access_key=secret.get_secret_value() if secret else None,
             create_bucket=settings.s3_create_bucket,
+            connect_timeout=settings.s3_connect_timeout_seconds,
+            read_timeout=settings.s3_read_timeout_seconds,
+            max_attempts=settings.s3_max_attempts,
         )
     return LocalObjectStore(settings.data_dir)

@@ -14,6 +14,7 @@ __all__ = [
     "PreconditionFailedError",
     "PresignedUpload",
     "StorageError",
+    "StorageUnavailableError",
     "StoredObject",
     "UploadSigner",
 ]
@@ -21,6 +22,10 @@ __all__ = [
 
 class StorageError(Exception):
     """The store failed (unreachable, refused, corrupt)."""
+
+
+class StorageUnavailableError(StorageError):
+    """The store did not answer in time or refused the connection: try again shortly."""
 
 
 class ObjectNotFoundError(StorageError):
@@ -66,6 +71,9 @@ class ObjectStore(Protocol):
         ...
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+
+    def check(self) -> None:
+        """Raise ``StorageError`` unless the store answers; reads only, for readiness probes."""
 
 
 @dataclass(frozen=True, slots=True)

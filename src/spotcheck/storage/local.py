@@ -142,6 +142,10 @@ class LocalObjectStore:
             self._path(key).unlink(missing_ok=True)
             _fsync_dir(self._objects)
 
+    def check(self) -> None:
+        if not os.access(self._objects, os.R_OK | os.W_OK | os.X_OK):
+            raise StorageError(f"the object folder {self._objects} is missing or not readable and writable")
+
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         infos = []
         for path in self._objects.iterdir():

@@ -51,3 +51,6 @@ class MemoryObjectStore:
         with self._lock:
             infos = [o.info for k, o in sorted(self._objects.items()) if k.startswith(prefix)]
         yield from infos
+
+    def check(self) -> None:
+        return None

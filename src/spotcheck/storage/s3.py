@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from spotcheck.clock import utc_now
 from spotcheck.storage.base import (
@@ -17,10 +21,13 @@ from spotcheck.storage.base import (
     PreconditionFailedError,
     PresignedUpload,
     StorageError,
+    StorageUnavailableError,
     StoredObject,
 )
 
 __all__ = ["S3ObjectStore"]
+
+log = logging.getLogger(__name__)
 
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 _PRECONDITION = {"412", "PreconditionFailed"}
@@ -39,7 +46,12 @@ def _etag(value: object) -> str:
 
 
 class S3ObjectStore:
-    """User metadata travels as ``x-amz-meta-*`` headers; changing it copies the object onto itself."""
+    """User metadata travels as ``x-amz-meta-*`` headers; changing it copies the object onto itself.
+
+    Every call is bounded (connect and read timeouts, ``max_attempts`` tries). Once a call finds the
+    store unreachable, calls fail at once with ``StorageUnavailableError`` for ``cooldown`` seconds:
+    requests that queue up behind an outage answer quickly instead of each waiting out the timeouts.
+    """
 
     def __init__(
         self,
@@ -50,9 +62,16 @@ class S3ObjectStore:
         access_key_id: str | None = None,
         secret_access_key: str | None = None,
         create_bucket: bool = False,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 5.0,
+        max_attempts: int = 2,
+        cooldown: float = 5.0,
     ) -> None:
         self._bucket = bucket
         self._region = region
+        self._cooldown = cooldown
+        self._unreachable_until = 0.0
+        self._outage = threading.Lock()
         self._client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -60,10 +79,10 @@ class S3ObjectStore:
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
             config=Config(
-                retries={"max_attempts": 3, "mode": "standard"},
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 s3={"addressing_style": "path"},
-                connect_timeout=5,
-                read_timeout=30,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
             ),
         )
         if create_bucket:
@@ -100,9 +119,24 @@ class S3ObjectStore:
             metadata={str(k).lower(): str(v) for k, v in response.get("Metadata", {}).items()},
         )
 
+    def _unreachable(self, error: Exception) -> StorageUnavailableError:
+        with self._outage:
+            first = time.monotonic() >= self._unreachable_until
+            self._unreachable_until = time.monotonic() + self._cooldown
+        if first:  # one line per outage, not one per request
+            log.warning("S3 store unreachable (%s); failing fast for %.0f s", error, self._cooldown)
+        return StorageUnavailableError(f"the S3 store did not answer: {error}")
+
+    def _available(self) -> None:
+        if time.monotonic() < self._unreachable_until:
+            raise StorageUnavailableError("the S3 store was unreachable moments ago")
+
     def _call(self, key: str, operation: str, **params: Any) -> Any:
+        self._available()
         try:
             return getattr(self._client, operation)(Bucket=self._bucket, Key=key, **params)
+        except (BotoConnectionError, HTTPClientError) as error:
+            raise self._unreachable(error) from error
         except ClientError as error:
             code = _code(error)
             if code in _NOT_FOUND:
@@ -156,6 +190,15 @@ class S3ObjectStore:
             ExpiresIn=expires_in_seconds,
         )
         return PresignedUpload(url=str(form["url"]), fields=dict(form["fields"]), expires_at=expires_at)
+
+    def check(self) -> None:
+        self._available()
+        try:
+            self._client.head_bucket(Bucket=self._bucket)
+        except (BotoConnectionError, HTTPClientError) as error:
+            raise self._unreachable(error) from error
+        except (ClientError, BotoCoreError) as error:
+            raise StorageError(f"bucket {self._bucket!r} is not usable: {error}") from error
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from spotcheck.api.deps import RuntimeDep
-from spotcheck.storage import StorageError
 
 router = APIRouter(tags=["health"])
 
@@ -20,20 +17,15 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the model is loaded, storage accepts a write and the workers run."""
-    checks: dict[str, str] = {"model": runtime.classifier.version}
-    probe = f"_readyz/{uuid.uuid4().hex}"
-    try:
-        runtime.store.put(probe, b"ok", content_type="text/plain", metadata={})
-        runtime.store.delete(probe)
-        checks["storage"] = "ok"
-    except StorageError as exc:
-        checks["storage"] = f"error: {exc}"
+    """Ready when the model is loaded, the database and the store answer (read-only checks, within a
+    second) and the workers run."""
+    checks: dict[str, str] = {"model": runtime.classifier.version, **runtime.readiness.run()}
     if runtime.settings.worker_concurrency == 0:
         checks["worker"] = "external"
     else:
-        checks["worker"] = "ok" if runtime.pool.running else "stopped"
-    ready = checks["storage"] == "ok" and checks["worker"] in ("ok", "external")
+        consuming = runtime.queue_engine is None or runtime.queue_engine.running
+        checks["worker"] = "ok" if runtime.pool.running and consuming else "stopped"
+    ready = checks["database"] == "ok" and checks["storage"] == "ok" and checks["worker"] in ("ok", "external")
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
     )
