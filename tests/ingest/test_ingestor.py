@@ -11,6 +11,7 @@ from images import BLUE, RED, image_bytes
 from spotcheck.classification import ClassificationWorker, Outcome
 from spotcheck.clock import utc_now
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import AnalysisFailedError, Gallery, object_key_for
 from spotcheck.images import ImageSanitizer
 from spotcheck.ingest import Ingestor, IngestOutcome, ObjectCreated, Reconciler
@@ -37,7 +38,7 @@ def store() -> MemoryObjectStore:
 @pytest.fixture
 def gallery(runtime: Runtime, store: MemoryObjectStore) -> Gallery:
     sanitizer = ImageSanitizer(max_pixels=10_000_000, max_concurrent=1)
-    return Gallery(engine=runtime.engine, store=store, queue=runtime.queue, sanitizer=sanitizer)
+    return Gallery(engine=runtime.engine, records=ImageRecords(runtime.engine), store=store, sanitizer=sanitizer)
 
 
 @pytest.fixture
@@ -64,7 +65,12 @@ def _put_raw(store: MemoryObjectStore, key: str, body: bytes) -> ObjectCreated:
 
 def _worker(runtime: Runtime, store: MemoryObjectStore) -> ClassificationWorker:
     return ClassificationWorker(
-        engine=runtime.engine, store=store, queue=runtime.queue, classifier=runtime.classifier, max_attempts=3
+        engine=runtime.engine,
+        records=ImageRecords(runtime.engine),
+        store=store,
+        queue=runtime.queue,
+        classifier=runtime.classifier,
+        max_attempts=3,
     )
 
 

@@ -326,7 +326,7 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     expect(result.get_by_text(recommendation_for(label), exact=True)).to_be_visible()
 
     # Delete asks first; keeping it changes nothing.
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("dialog", name="Delete this image?")
     expect(dialog).to_be_visible()
     _screenshot(page, "07-confirm-delete")
@@ -334,8 +334,8 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     expect(dialog).to_be_hidden()
     expect(items).to_have_count(1)
 
-    page.get_by_role("button", name="Delete").click()
-    page.get_by_role("button", name="Delete").click()  # only the dialog's button is reachable now
+    page.get_by_role("button", name="Delete", exact=True).click()
+    page.get_by_role("button", name="Delete", exact=True).click()  # only the dialog's button is reachable now
     expect(dialog).to_be_hidden()
     expect(items).to_have_count(0)
     expect(result).to_be_hidden()

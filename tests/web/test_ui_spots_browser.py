@@ -85,8 +85,14 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     _sign_in(phone, "spots@example.org")
     _no_serious_findings(phone, "signed in")
 
-    # A named spot, placed on the body map by keyboard.
+    expect(phone.get_by_role("region", name="Reminders").get_by_text("Monthly skin self-check")).to_be_visible()
+    expect(phone.get_by_role("link", name="Add reminders to my calendar")).to_have_attribute("href", "/reminders.ics")
+
+    # A named spot, placed on the body map by keyboard; a spot needs a name.
     phone.get_by_role("button", name="New spot").click()
+    expect(phone.get_by_label("Spot name")).to_be_focused()
+    phone.get_by_role("button", name="Save spot").click()
+    expect(phone.get_by_label("Spot name")).to_have_accessible_description(re.compile("Give the spot a name."))
     phone.get_by_label("Spot name").fill(SPOT)
     body_map = phone.get_by_role("application")
     body_map.focus()

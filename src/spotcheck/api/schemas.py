@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
+from spotcheck.images.names import MAX_FILE_NAME_LENGTH
 from spotcheck.photocheck.reasons import RefusalReason, guidance_for
 
 __all__ = [
@@ -145,7 +146,11 @@ class ErrorBody(BaseModel):
 
 
 class DirectUploadRequest(_Camel):
-    file_name: str = Field(description="The image's name, by the same rules as PUT /images/{fileName}")
+    file_name: str = Field(
+        min_length=1,
+        max_length=MAX_FILE_NAME_LENGTH,
+        description="The image's name, by the same rules as PUT /images/{fileName}",
+    )
 
 
 class DirectUploadGrant(_Camel):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
+
+from spotcheck.observability.logs import configure_logging
 
 __all__ = ["db_app"]
 
@@ -22,7 +23,7 @@ def upgrade_command(
     """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
     from spotcheck.db import SchemaError, upgrade_database
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("text")
     from pydantic import ValidationError
 
     from spotcheck.config import Settings

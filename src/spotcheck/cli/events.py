@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import sys
 from pathlib import Path
@@ -10,6 +9,8 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+
+from spotcheck.observability.logs import configure_logging
 
 __all__ = ["events_command"]
 
@@ -41,7 +42,7 @@ def events_command(
     from spotcheck.ingest import EventConsumer, EventSource, FilerMetaTail, Ingestor, JsonLinesSource, Reconciler
     from spotcheck.ingest.seaweedfs import WeedNotFoundError
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging("text")
     if (filer is None) == (not stdin):
         typer.echo("spotcheck events: give exactly one source: --filer HOST:PORT[.GRPC] or --stdin", err=True)
         raise typer.Exit(2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +12,7 @@ from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
-from spotcheck.observability.logs import TEXT_FORMAT
+from spotcheck.observability.logs import configure_logging
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -35,7 +34,6 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import DeploymentError, Settings
     from spotcheck.db import SchemaError
-    from spotcheck.observability import configure_logging
     from spotcheck.runtime import build_runtime
 
     try:
@@ -65,7 +63,7 @@ def serve(
 
     from spotcheck.api import create_app
 
-    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings name the format
+    configure_logging("text")  # until the settings name the format
     runtime = _load_runtime(data_dir)
     settings = runtime.settings
     # Embedded: this host alone serves the data, so its workers may take over what a crash interrupted.
@@ -102,7 +100,7 @@ def worker(
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
     from spotcheck.observability import metrics, start_metrics_server
 
-    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings name the format
+    configure_logging("text")  # until the settings name the format
     runtime = _load_runtime(data_dir, concurrency=concurrency)
     settings = runtime.settings
     version = runtime.classifier.version

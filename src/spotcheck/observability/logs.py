@@ -83,18 +83,41 @@ class _JsonFormatter(JsonFormatter):
 _RESERVED = list(JsonFormatter().reserved_attrs)
 
 
+_HANDLER_NAME = "spotcheck"
+
+
+class _Stderr(logging.StreamHandler[IO[str]]):
+    """Writes to whatever ``sys.stderr`` is at the time, not the one there was at start-up (a test
+    runner, for one, swaps it for each test and closes the old one)."""
+
+    @property
+    def stream(self) -> IO[str]:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: IO[str]) -> None:
+        pass
+
+
 def log_handler(log_format: LogFormat, stream: IO[str] | None = None) -> logging.Handler:
     """A handler writing ``log_format`` lines, with the request or job context, to ``stream`` (stderr)."""
-    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler: logging.StreamHandler[IO[str]] = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handler.setFormatter(_JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(ContextFilter())
     return handler
 
 
 def configure_logging(log_format: LogFormat, *, level: int = logging.INFO) -> None:
-    """Send every logger's lines through one handler on the root logger, in ``log_format``."""
+    """Send every logger's lines through one handler on the root logger, in ``log_format``.
+
+    Calling it again replaces the handler it added before; handlers others added (a test's log
+    capture, say) stay.
+    """
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(log_handler(log_format))
+        if old.get_name() == _HANDLER_NAME:
+            root.removeHandler(old)
+    handler = log_handler(log_format)
+    handler.set_name(_HANDLER_NAME)
+    root.addHandler(handler)
     root.setLevel(level)

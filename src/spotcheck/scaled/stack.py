@@ -105,6 +105,7 @@ class Stack:
             # Every process must sign and check tokens with one secret.
             "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
             "SPOTCHECK_WORKER_CONCURRENCY": "0",
+            "SPOTCHECK_DEPLOYMENT": "shared",
         }
         spotcheck = [sys.executable, "-m", "spotcheck"]
         upgrade = subprocess.run([*spotcheck, "db", "upgrade"], env=env, capture_output=True, check=False)

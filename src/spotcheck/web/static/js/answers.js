@@ -45,13 +45,18 @@ export function answersForm(entry, when, describedBy) {
   save.setAttribute("aria-describedby", describedBy);
   fieldset.append(save);
   form.append(fieldset);
+  form.addEventListener("change", () => {
+    form.dataset.unsaved = "true";
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const answers = Object.fromEntries(QUESTIONS.map(([key]) => [key, form.elements[key].checked]));
     save.disabled = true;
     try {
       await api.saveAnswers(entry.fileName, answers);
+      delete form.dataset.unsaved;
       announce(`Answers saved for the photo from ${when}.`, "success");
+      form.dispatchEvent(new CustomEvent("answers-saved", { bubbles: true }));
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not save the answers: ${error.message}`, "error");
     } finally {

@@ -29,6 +29,18 @@ export class SpotView {
     this.onClosed = onClosed;
     $("share-create").addEventListener("click", () => this.share());
     $("share-stop").addEventListener("click", () => this.stopSharing());
+    this.refreshWanted = false;
+    // A refresh waits while the patient is ticking answers, so that no tick is lost to a redraw.
+    $("spot-view").addEventListener("answers-saved", () => {
+      if (this.refreshWanted && !this.answering()) {
+        this.refreshWanted = false;
+        this.refresh();
+      }
+    });
+  }
+
+  answering() {
+    return $("spot-view").querySelector("form.answers[data-unsaved]") !== null;
   }
 
   /** Show spot `spotId`; focus its heading unless this is a refresh. */
@@ -105,7 +117,8 @@ export class SpotView {
   /** Reload the open spot (after an upload into it, say). */
   refresh(spotId = null) {
     if (this.spotId && !$("spot-view").hidden && (spotId === null || spotId === this.spotId)) {
-      this.open(this.spotId, { focus: false });
+      if (this.answering()) this.refreshWanted = true;
+      else this.open(this.spotId, { focus: false });
     }
   }
 
