@@ -13,7 +13,7 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
@@ -92,7 +92,7 @@ class OidcSignIn:
                 )
         except OAuthError as exc:
             raise SignInFailedError(f"The identity provider refused the sign-in ({exc.error}); start again.") from exc
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise ProviderUnavailableError(f"The identity provider cannot be reached ({exc}).", retry_after=5) from exc
         except (TypeError, ValueError) as exc:  # a body that is no token response (a proxy's page, say)
             message = "The identity provider's token endpoint answered no token."

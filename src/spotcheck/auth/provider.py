@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-import httpx
+import httpx2
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
@@ -57,9 +57,9 @@ class HttpJsonFetcher:
 
     def get_json(self, url: str) -> dict[str, Any]:
         try:
-            with httpx.Client(timeout=self._timeout, follow_redirects=False) as client:
+            with httpx2.Client(timeout=self._timeout, follow_redirects=False) as client:
                 response = client.get(url, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
+        except httpx2.HTTPError as exc:
             raise ProviderUnavailableError(
                 f"The identity provider at {url} cannot be reached ({exc}).", retry_after=5
             ) from exc
