@@ -96,7 +96,7 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
 ) -> None:
     process, ready = stack
     assert set(ready) >= {"api", "s3", "workers", "queue", "services"}
-    assert ready["queue"] == "sql" and len(ready["workers"]) == 2
+    assert ready["queue"] == "procrastinate" and len(ready["workers"]) == 2
     assert {"seaweedfs", "postgres", "api", "events"} <= set(ready["services"])
     s3 = ready["s3"]
     raw = boto3.client(

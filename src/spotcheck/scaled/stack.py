@@ -38,6 +38,7 @@ STOP_TIMEOUT = 10.0
 class Stack:
     root: Path
     port: int
+    queue: str = "procrastinate"
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     leftovers: list[Path] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
@@ -106,6 +107,7 @@ class Stack:
             "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
             "SPOTCHECK_WORKER_CONCURRENCY": "0",
             "SPOTCHECK_DEPLOYMENT": "shared",
+            "SPOTCHECK_QUEUE": self.queue,
         }
         spotcheck = [sys.executable, "-m", "spotcheck"]
         upgrade = subprocess.run([*spotcheck, "db", "upgrade"], env=env, capture_output=True, check=False)
@@ -145,7 +147,7 @@ class Stack:
                 "secretAccessKey": credentials.secret_access_key,
             },
             "workers": workers,
-            "queue": "sql",
+            "queue": self.queue,
             "services": {name: p.pid for name, p in self.processes.items() if not name.startswith("worker-")},
             "metrics": {"api": f"{api_url}/metrics", "workers": worker_metrics},
             "logs": str(self.root / "logs"),
@@ -226,8 +228,14 @@ def _http_ok(url: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="serve-scaled.sh", description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="the API's port on 127.0.0.1 (default 8000)")
+    parser.add_argument(
+        "--queue",
+        choices=("procrastinate", "sql"),
+        default="procrastinate",
+        help="where jobs run: Procrastinate on the PostgreSQL (default) or SpotCheck's jobs table",
+    )
     args = parser.parse_args(argv)
-    stack = Stack(root=Path(tempfile.mkdtemp(prefix="spotcheck-scaled-")), port=args.port)
+    stack = Stack(root=Path(tempfile.mkdtemp(prefix="spotcheck-scaled-")), port=args.port, queue=args.queue)
 
     def stop(_signum: int, _frame: FrameType | None) -> None:
         raise KeyboardInterrupt
