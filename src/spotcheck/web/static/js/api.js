@@ -146,6 +146,9 @@ export const api = {
   async spot(spotId) {
     return (await request("GET", `/spots/${segment(spotId)}`)).data;
   },
+  async deleteSpot(spotId) {
+    await request("DELETE", `/spots/${segment(spotId)}`);
+  },
   async saveAnswers(fileName, answers) {
     return (await request("PUT", `/images/${segment(fileName)}/answers`, { json: answers })).data;
   },

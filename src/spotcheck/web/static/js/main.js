@@ -38,7 +38,15 @@ const spots = new Spots({
     location.hash = spotHref(spot.id);
   },
 });
-const spotView = new SpotView({ onClosed: () => spots.setOpen(null) });
+const spotView = new SpotView({
+  onClosed: () => spots.setOpen(null),
+  onDeleted: () => {
+    spotView.close();
+    if (location.hash) window.history.replaceState(null, "", location.pathname);
+    afterChange();
+    $("spots-heading").focus();
+  },
+});
 const upload = setUpUpload(
   (fileName, imageUrl, spotId) => {
     history.markCurrent(fileName);

@@ -3,6 +3,7 @@
 
 import { api, ApiError, paths } from "./api.js";
 import { announce } from "./announce.js";
+import { confirmWith } from "./confirm.js";
 import { formatDate } from "./format.js";
 import { renderSpot } from "./timeline.js";
 
@@ -23,12 +24,14 @@ const IDS = {
 };
 
 export class SpotView {
-  constructor({ onClosed }) {
+  constructor({ onClosed, onDeleted }) {
     this.spotId = null;
     this.run = 0;
     this.onClosed = onClosed;
+    this.onDeleted = onDeleted;
     $("share-create").addEventListener("click", () => this.share());
     $("share-stop").addEventListener("click", () => this.stopSharing());
+    $("spot-delete").addEventListener("click", () => this.deleteSpot());
     this.refreshWanted = false;
     // A refresh waits while the patient is ticking answers, so that no tick is lost to a redraw.
     $("spot-view").addEventListener("answers-saved", () => {
@@ -111,6 +114,21 @@ export class SpotView {
       announce("Sharing stopped: the links no longer open this spot.", "success");
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not stop sharing: ${error.message}`, "error");
+    }
+  }
+
+  async deleteSpot() {
+    const spotId = this.spotId;
+    if (!spotId || !(await confirmWith("confirm-spot"))) {
+      $("spot-delete").focus();
+      return;
+    }
+    try {
+      await api.deleteSpot(spotId);
+      announce("Spot deleted, with its photos.", "success");
+      this.onDeleted(spotId);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not delete the spot: ${error.message}`, "error");
     }
   }
 
