@@ -9,12 +9,13 @@ that clears the last result, and axe-core's findings.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from axe import serious_violations
-from playwright.sync_api import Browser, Page, ViewportSize, expect
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
 from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
 
 from conftest import TEST_SECRET
@@ -214,3 +215,30 @@ def test_an_unknown_share_link_says_it_does_not_work(phone: Page) -> None:
     expect(phone.get_by_role("button", name="Delete")).to_have_count(0)
     expect(phone.get_by_label("Photo")).to_have_count(0)
     assert serious_violations(phone) == []
+
+
+def test_a_busy_server_is_asked_again_no_sooner_than_its_retry_after(
+    phone: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    _register(server, "patient@example.org")
+    _sign_in(phone, "patient@example.org")
+    asked: list[float] = []
+
+    def busy_once(route: Route) -> None:
+        asked.append(time.monotonic())
+        if len(asked) == 1:
+            route.fulfill(
+                status=503,
+                headers={"Retry-After": "2"},
+                content_type="application/json",
+                body='{"detail": "Storage is unavailable right now; please try again shortly."}',
+            )
+        else:
+            route.fallback()
+
+    phone.route(re.compile(r"/detect/"), busy_once)
+    _upload(phone, RED, tmp_path, "busy.jpg")
+    expect(phone.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
+    assert len(asked) >= 2
+    # Ordering, not speed: the second question waited at least the 2 s the server asked for.
+    assert asked[1] - asked[0] >= 1.9

@@ -11,11 +11,12 @@ export function whenSessionLost(callback) {
 
 /** An API answer that was not a success, with a message fit to show a person. */
 export class ApiError extends Error {
-  constructor(status, message, detail = null) {
+  constructor(status, message, detail = null, retryAfter = null) {
     super(message);
     this.name = "ApiError";
     this.status = status; // 0 when the server could not be reached
     this.detail = detail; // the API's own `detail` (a string, or pydantic's list)
+    this.retryAfter = retryAfter; // ms the server asked to wait (429, 503), or null
   }
 }
 
@@ -60,7 +61,7 @@ async function request(method, path, { json, body, expect = "json" } = {}) {
       csrfToken = null;
       onSessionLost();
     }
-    throw new ApiError(response.status, messageFor(response.status, detail), detail);
+    throw new ApiError(response.status, messageFor(response.status, detail), detail, retryAfterMs(response.headers));
   }
   if (response.status === 204) return { status: 204, data: null, headers: response.headers };
   const data = expect === "blob" ? await response.blob() : await response.json();

@@ -139,6 +139,12 @@ export class ResultCard {
         if (error instanceof ApiError && error.status === 422) return this.fail("We could not analyse this image. Please try a sharper, well-lit image of the spot.", fileName);
         if (error instanceof ApiError && error.status === 404) return this.fail("This image no longer exists.", null);
         if (error instanceof ApiError && error.status === 401) return;
+        if (error instanceof ApiError && (error.status === 429 || error.status === 503)) {
+          // Busy or briefly down: ask again no sooner than the server said, until GIVE_UP_MS.
+          if (Date.now() - started > GIVE_UP_MS) return this.fail(`${error.message} The result was not loaded.`, null, true);
+          await sleep(Math.max(pollDelay(attempt++), error.retryAfter ?? 0));
+          continue;
+        }
         if (++failures > NETWORK_RETRIES) return this.fail(`${error.message} The result was not loaded.`, null, true);
       }
       if (Date.now() - started > GIVE_UP_MS) {
