@@ -22,7 +22,7 @@ from spotcheck.auth import (
     WeakPasswordError,
     WrongPasswordError,
 )
-from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError
+from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     ImageTooLargeError,
@@ -69,6 +69,7 @@ _STATUS: dict[type[Exception], int] = {
     NoPasswordError: 403,
     DirectUploadsUnavailableError: 409,
     SpotNotFoundError: 404,
+    SpotGoneError: 404,
     ShareNotFoundError: 404,
     NoAnswersError: 404,
     InvalidSpotError: 422,

@@ -6,6 +6,7 @@ from spotcheck.gallery.service import (
     ImageNotFoundError,
     ImagePage,
     ImageSummary,
+    SpotGoneError,
     object_key_for,
     thumbnail_key_for,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "ImageNotFoundError",
     "ImagePage",
     "ImageSummary",
+    "SpotGoneError",
     "object_key_for",
     "thumbnail_key_for",
 ]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
@@ -24,6 +25,7 @@ __all__ = [
     "ImageNotFoundError",
     "ImagePage",
     "ImageSummary",
+    "SpotGoneError",
     "object_key_for",
     "thumbnail_key_for",
 ]
@@ -37,6 +39,14 @@ class ImageNotFoundError(LookupError):
 
 class AnalysisFailedError(Exception):
     """The stored image could not be analysed; the message says why."""
+
+
+class SpotGoneError(LookupError):
+    """The spot an upload was filed under is no longer there (deleted while the photo arrived)."""
+
+    def __init__(self, spot_id: str) -> None:
+        super().__init__(f"No spot with id {spot_id!r} among your spots: it was deleted. Upload without it.")
+        self.spot_id = spot_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,16 +129,22 @@ class Gallery:
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
         # The object is written while the row's write lock is held, so the row and the object always
         # name the same upload; a failed put rolls back the row and its job.
-        with self._records.recording_upload(
-            owner_id=owner_id,
-            file_name=file_name,
-            object_key=key,
-            upload_id=upload_id,
-            size=len(clean.jpeg),
-            uploaded_at=now,
-            spot_id=spot_id,
-        ):
-            self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
+        try:
+            with self._records.recording_upload(
+                owner_id=owner_id,
+                file_name=file_name,
+                object_key=key,
+                upload_id=upload_id,
+                size=len(clean.jpeg),
+                uploaded_at=now,
+                spot_id=spot_id,
+            ):
+                self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
+        except IntegrityError:
+            # The caller checked the spot; only its deletion in the meantime breaks the row's foreign key.
+            if spot_id is None:
+                raise
+            raise SpotGoneError(spot_id) from None
         return ImageSummary(
             file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None, spot_id=spot_id
         )

@@ -1,0 +1,36 @@
+"""An upload filed under a spot deleted in the meantime: a plain 404-kind error, nothing kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from images import RED, image_bytes
+from spotcheck.auth import AccountService
+from spotcheck.db import images, jobs, open_database
+from spotcheck.gallery import Gallery, SpotGoneError
+from spotcheck.gallery.records import ImageRecords
+from spotcheck.images import ImageSanitizer
+from spotcheck.storage import MemoryObjectStore
+
+
+def test_an_upload_into_a_deleted_spot_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'gone.db'}")
+    owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
+    store = MemoryObjectStore()
+    gallery = Gallery(
+        engine=engine,
+        records=ImageRecords(engine),
+        store=store,
+        sanitizer=ImageSanitizer(max_pixels=10_000_000, max_concurrent=1),
+    )
+    with pytest.raises(SpotGoneError, match="deleted"):
+        gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED), spot_id="f" * 32)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(images)).scalar_one() == 0
+        assert conn.execute(select(func.count()).select_from(jobs)).scalar_one() == 0
+    assert list(store.list(prefix="users/")) == []
+    # Without a spot the same photo goes in as usual.
+    assert gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED)).file_name == "mole.jpg"
