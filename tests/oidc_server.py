@@ -153,15 +153,19 @@ class OpenIdProvider:
             answer = browser.post(f"{self.issuer}{action.group(1)}", data={"username": username})
             return _follow_to_client(answer, browser)
 
-    def sign_in(self, username: str) -> ProviderTokens:
-        """The code flow with PKCE, as a client does it: the provider's own ID and access tokens."""
+    def sign_in(self, username: str, *, opaque: bool = False) -> ProviderTokens:
+        """The code flow with PKCE, as a client does it: the provider's own ID and access tokens.
+
+        The access token is a JWT for SpotCheck's resource, or with ``opaque`` one only the provider reads.
+        """
         verifier, challenge = _pkce_pair()
+        resource = {} if opaque else {"resource": RESOURCE}
         query = {
             "client_id": CLIENT_ID,
             "response_type": "code",
             "redirect_uri": REDIRECT_URI,
-            "scope": "openid email api",
-            "resource": RESOURCE,
+            "scope": "openid email" if opaque else "openid email api",
+            **resource,
             "state": secrets.token_urlsafe(16),
             "nonce": secrets.token_urlsafe(16),
             "code_challenge": challenge,
@@ -177,7 +181,7 @@ class OpenIdProvider:
                     "code": code,
                     "redirect_uri": REDIRECT_URI,
                     "code_verifier": verifier,
-                    "resource": RESOURCE,
+                    **resource,
                 },
                 auth=(CLIENT_ID, CLIENT_SECRET),
             )

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
         default=None,
         description="The provider's name on the page (\"Sign in with <name>\"); from the issuer's host when unset.",
     )
+    oidc_opaque_tokens: bool = Field(
+        default=True,
+        description="Take the provider's opaque (non-JWT) access tokens, checked at its userinfo endpoint.",
+    )
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
     job_max_attempts: int = Field(default=5, ge=1)
     job_lease_seconds: float = Field(default=60.0, gt=0)

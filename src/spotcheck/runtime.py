@@ -19,6 +19,7 @@ from spotcheck.auth import (
     PasswordHasher,
     SessionService,
     TokenIssuer,
+    UserinfoTokenValidator,
 )
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classification.worker import BATCH_SIZE
@@ -67,6 +68,7 @@ class Runtime:
     # Both set when SPOTCHECK_OIDC_ISSUER names an OpenID provider.
     identity_tokens: IdentityTokenValidator | None = None
     oidc_sign_in: OidcSignIn | None = None
+    opaque_tokens: UserinfoTokenValidator | None = None  # the provider's non-JWT access tokens, if taken
 
     def start(self, *, sole_worker: bool) -> None:
         """Reconcile interrupted work, then start the in-process workers.
@@ -105,7 +107,9 @@ class Runtime:
         self.engine.dispose()
 
 
-def _open_id_provider(settings: Settings) -> tuple[IdentityTokenValidator, OidcSignIn] | None:
+def _open_id_provider(
+    settings: Settings,
+) -> tuple[IdentityTokenValidator, OidcSignIn, UserinfoTokenValidator | None] | None:
     """The provider's token checks and page sign-in; nothing is read from it until first use."""
     if settings.oidc_issuer is None or settings.oidc_client_id is None:
         return None
@@ -116,9 +120,11 @@ def _open_id_provider(settings: Settings) -> tuple[IdentityTokenValidator, OidcS
         audiences=[settings.oidc_audience or settings.oidc_client_id],
     )
     secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
-    return validator, OidcSignIn(
+    sign_in = OidcSignIn(
         provider=provider, validator=validator, client_id=settings.oidc_client_id, client_secret=secret
     )
+    opaque = UserinfoTokenValidator(provider=provider) if settings.oidc_opaque_tokens else None
+    return validator, sign_in, opaque
 
 
 def build_runtime(
@@ -198,6 +204,7 @@ def build_runtime(
         pool=WorkerPool(worker, queue, concurrency=workers),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,
+        opaque_tokens=oidc[2] if oidc else None,
     )
 
 

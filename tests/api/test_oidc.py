@@ -295,3 +295,21 @@ def test_a_running_spotcheck_serve_takes_the_providers_token_and_refuses_forgeri
             name: httpx.get(f"{live.url}/images", headers=_bearer(token)).status_code for name, token in forged.items()
         }
         assert answers == dict.fromkeys(forged, 401)
+
+
+def test_an_opaque_access_token_is_checked_at_the_providers_userinfo(
+    client: TestClient, oidc_provider: OpenIdProvider, oidc_runtime: Runtime
+) -> None:
+    tokens = oidc_provider.sign_in("opaque-user", opaque=True)
+    assert tokens.access_token.count(".") != 2  # not a JWT: only the provider can read it
+    response = client.get("/images", headers=_bearer(tokens.access_token))
+    assert response.status_code == 200, response.text
+    # The same account as the ID token's: one identity, issuer + subject.
+    assert client.get("/images", headers=_bearer(tokens.id_token)).status_code == 200
+    with oidc_runtime.engine.connect() as conn:
+        subjects = conn.execute(select(identities.c.subject)).scalars().all()
+    assert subjects.count("opaque-user") == 1
+    # A made-up opaque token is refused by the provider, so here too.
+    refused = client.get("/images", headers=_bearer("x" * 43))
+    assert refused.status_code == 401
+    assert "userinfo" in refused.json()["detail"]

@@ -5,7 +5,8 @@
 //   OIDC_JWKS_FILE   a JSON Web Key Set with the private signing keys (the tests make it)
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET   the one client, a "native" one: its loopback redirect
 //                    URIs may use any port (RFC 8252), so any SpotCheck test server can use it
-//   OIDC_RESOURCE    the API's resource indicator: access tokens for it are JWTs with that audience
+//   OIDC_RESOURCE    the API's resource indicator: access tokens for it are JWTs with that audience;
+//                    without it an access token is opaque (only the provider's userinfo reads it)
 //
 // Sign-in is a one-field form: any username signs in as the account of that name (sub), with a
 // verified e-mail address <username>@example.org, and consent is granted at once.
@@ -39,7 +40,8 @@ const provider = new Provider(issuer, {
     devInteractions: { enabled: false },
     resourceIndicators: {
       enabled: true,
-      defaultResource: () => resource,
+      // No default: a client that names no resource gets an opaque access token (for userinfo).
+      defaultResource: () => undefined,
       useGrantedResource: () => true,
       getResourceServerInfo: (_ctx, indicator) => {
         if (indicator !== resource) throw new Error(`unknown resource ${indicator}`);

@@ -13,6 +13,7 @@ from spotcheck.auth import (
     Account,
     InvalidTokenError,
     TokenUse,
+    looks_opaque,
     unverified_issuer,
 )
 from spotcheck.gallery.service import Gallery
@@ -184,7 +185,10 @@ def _provider_principal(runtime: Runtime, token: str) -> Principal:
     """The account of an ID or access token from the OpenID provider, made on its first use."""
     assert runtime.identity_tokens is not None
     try:
-        identity = runtime.identity_tokens.validate(token)
+        if runtime.opaque_tokens is not None and looks_opaque(token):
+            identity = runtime.opaque_tokens.validate(token)
+        else:
+            identity = runtime.identity_tokens.validate(token)
     except InvalidTokenError as exc:  # a failed check or an unknown key; an unreachable provider is a 503
         raise _unauthorised(f"The identity provider's token was refused: {exc}.") from None
     return Principal(account=runtime.identities.account_for(identity), session_id=None, use=TokenUse.API)
@@ -196,8 +200,10 @@ def _current_principal(
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:
         validator = runtime.identity_tokens
-        # SpotCheck's own tokens carry no ``iss``: one that names an issuer is for the provider's checks.
-        if validator is not None and unverified_issuer(token) is not None:
+        # SpotCheck's own tokens are JWTs without ``iss``: one that names an issuer, or a token that is
+        # no JWT at all (an opaque access token), is for the provider's checks.
+        opaque = runtime.opaque_tokens is not None and looks_opaque(token)
+        if validator is not None and (opaque or unverified_issuer(token) is not None):
             return _provider_principal(runtime, token)
         return _principal_for(
             runtime,

@@ -18,6 +18,7 @@ from spotcheck.auth.identity_tokens import (
     unverified_issuer,
 )
 from spotcheck.auth.oidc_sign_in import OidcSignIn, PendingSignIn, SignInFailedError
+from spotcheck.auth.opaque_tokens import UserinfoTokenValidator, looks_opaque
 from spotcheck.auth.passwords import HashingBusyError, PasswordHasher, WeakPasswordError
 from spotcheck.auth.provider import HttpJsonFetcher, OpenIdProvider, ProviderUnavailableError
 from spotcheck.auth.sessions import SessionEndedError, SessionService
@@ -53,8 +54,10 @@ __all__ = [
     "TokenIssuer",
     "TokenUse",
     "TooManyAttemptsError",
+    "UserinfoTokenValidator",
     "WeakPasswordError",
     "WrongPasswordError",
+    "looks_opaque",
     "normalise_email",
     "unverified_issuer",
 ]

@@ -31,6 +31,7 @@ __all__ = [
     "IdentityTokenError",
     "IdentityTokenValidator",
     "unverified_issuer",
+    "verified_email",
 ]
 
 ALLOWED_ALGORITHMS = frozenset(
@@ -88,7 +89,8 @@ def _audiences(claims: dict[str, Any]) -> list[str]:
     return []
 
 
-def _verified_email(claims: dict[str, Any]) -> str | None:
+def verified_email(claims: dict[str, Any]) -> str | None:
+    """The e-mail address of these claims, normalised, when the provider says it verified it."""
     email, verified = claims.get("email"), claims.get("email_verified")
     # Cognito has written the flag as the string "true" in some versions.
     if not isinstance(email, str) or verified not in (True, "true"):
@@ -139,7 +141,7 @@ class IdentityTokenValidator:
         except JoseError as exc:
             raise IdentityTokenError(f"the signature does not verify ({exc.error})") from exc
         self._check_claims(claims, nonce=nonce)
-        return ExternalIdentity(issuer=self.issuer, subject=str(claims["sub"]), email=_verified_email(claims))
+        return ExternalIdentity(issuer=self.issuer, subject=str(claims["sub"]), email=verified_email(claims))
 
     def _check_claims(self, claims: dict[str, Any], *, nonce: str | None) -> None:
         registry = JWTClaimsRegistry(

@@ -9,6 +9,7 @@ protocol; ``IdentityTokenValidator`` the token checks.
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,12 @@ from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 
-from spotcheck.auth.identity_tokens import ExternalIdentity, IdentityTokenError, IdentityTokenValidator
+from spotcheck.auth.identity_tokens import (
+    ExternalIdentity,
+    IdentityTokenError,
+    IdentityTokenValidator,
+    verified_email,
+)
 from spotcheck.auth.provider import OpenIdProvider, ProviderUnavailableError
 
 __all__ = ["OidcSignIn", "PendingSignIn", "SignInFailedError"]
@@ -101,6 +107,13 @@ class OidcSignIn:
         if not isinstance(id_token, str):
             raise SignInFailedError("The identity provider sent no ID token; is the 'openid' scope allowed?")
         try:
-            return self._validator.validate(id_token, nonce=pending.nonce)
+            identity = self._validator.validate(id_token, nonce=pending.nonce)
         except IdentityTokenError as exc:
             raise SignInFailedError(f"The identity provider's ID token was refused: {exc}.") from exc
+        access_token = token.get("access_token")
+        if identity.email is None and isinstance(access_token, str):
+            # Providers may give the scope's claims (the address) at userinfo only (OpenID Connect Core §5.4).
+            claims = self._provider.userinfo(access_token) or {}
+            if claims.get("sub") == identity.subject:  # §5.3.2: the answer must be for this subject
+                identity = dataclasses.replace(identity, email=verified_email(claims))
+        return identity

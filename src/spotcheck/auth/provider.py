@@ -48,6 +48,10 @@ class JsonFetcher(Protocol):
 
     def get_json(self, url: str) -> dict[str, Any]: ...
 
+    def userinfo(self, url: str, token: str) -> dict[str, Any] | None:
+        """The claims the provider's userinfo endpoint gives for ``token``; None when it refuses the token."""
+        ...
+
 
 class HttpJsonFetcher:
     """GET over HTTP(S) with httpx: short timeouts, no redirects, a bounded body."""
@@ -76,6 +80,26 @@ class HttpJsonFetcher:
             raise ProviderUnavailableError(f"The identity provider's {url} is not a JSON object.", retry_after=5)
         return document
 
+    def userinfo(self, url: str, token: str) -> dict[str, Any] | None:
+        try:
+            with httpx2.Client(timeout=self._timeout, follow_redirects=False) as client:
+                response = client.get(url, headers={"Accept": "application/json", "Authorization": f"Bearer {token}"})
+        except httpx2.HTTPError as exc:
+            raise ProviderUnavailableError(
+                f"The identity provider at {url} cannot be reached ({exc}).", retry_after=5
+            ) from exc
+        if response.status_code in (400, 401, 403):
+            return None  # RFC 6750: the provider does not take this token
+        if response.status_code != 200 or len(response.content) > _MAX_DOCUMENT_BYTES:
+            raise ProviderUnavailableError(
+                f"The identity provider answered {response.status_code} for {url}.", retry_after=5
+            )
+        try:
+            claims = response.json()
+        except ValueError:
+            return None  # a signed (JWT) userinfo answer: not taken, the token's holder can ask for JSON
+        return claims if isinstance(claims, dict) else None
+
 
 class MemoryJsonFetcher:
     """Documents held in a dict, for fast tests; ``requests`` counts the reads of each URL."""
@@ -83,12 +107,17 @@ class MemoryJsonFetcher:
     def __init__(self, documents: Mapping[str, dict[str, Any]] | None = None) -> None:
         self.documents: dict[str, dict[str, Any]] = dict(documents or {})
         self.requests: dict[str, int] = {}
+        self.userinfo_claims: dict[str, dict[str, Any]] = {}  # by access token
 
     def get_json(self, url: str) -> dict[str, Any]:
         self.requests[url] = self.requests.get(url, 0) + 1
         if url not in self.documents:
             raise ProviderUnavailableError(f"No document at {url}.", retry_after=5)
         return self.documents[url]
+
+    def userinfo(self, url: str, token: str) -> dict[str, Any] | None:
+        self.requests[url] = self.requests.get(url, 0) + 1
+        return self.userinfo_claims.get(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +128,7 @@ class ProviderMetadata:
     authorization_endpoint: str
     token_endpoint: str
     jwks_uri: str
+    userinfo_endpoint: str | None = None
 
 
 def discovery_url(issuer: str) -> str:
@@ -173,7 +203,26 @@ class OpenIdProvider:
             authorization_endpoint=document["authorization_endpoint"],
             token_endpoint=document["token_endpoint"],
             jwks_uri=document["jwks_uri"],
+            userinfo_endpoint=document["userinfo_endpoint"]
+            if isinstance(document.get("userinfo_endpoint"), str)
+            else None,
         )
+
+    def userinfo(self, token: str) -> dict[str, Any] | None:
+        """The provider's claims for an opaque access token (None: it refuses it, or has no userinfo)."""
+        endpoint = self.metadata().userinfo_endpoint
+        if endpoint is None:
+            return None
+        # Not under the lock: one slow answer must not hold up every other request's check.
+        with self._lock:
+            if self._failure is not None and self._clock() - self._failed_at < self._failure_pause:
+                raise ProviderUnavailableError(str(self._failure), retry_after=self._failure.retry_after)
+        try:
+            return self._fetcher.userinfo(endpoint, token)
+        except ProviderUnavailableError as exc:
+            with self._lock:
+                self._failure, self._failed_at = exc, self._clock()
+            raise
 
     def signing_key(self, kid: str | None) -> Key:
         """The published key named ``kid``; the key set is read again (bounded) when it is not there."""
