@@ -239,12 +239,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _stored_secret(path: Path) -> str | None:
+def _read_secret(path: Path) -> str | None:
     try:
-        stored = path.read_text().strip()
+        return path.read_text().strip()
     except FileNotFoundError:
         return None
-    return stored if len(stored) >= _MIN_SECRET_LENGTH else None
 
 
 def resolve_jwt_secret(settings: Settings) -> str:
@@ -254,21 +253,22 @@ def resolve_jwt_secret(settings: Settings) -> str:
     path = settings.data_dir / "jwt-secret"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for _ in range(5):
-        stored = _stored_secret(path)
-        if stored is not None:
+        stored = _read_secret(path)
+        if stored is not None and len(stored) >= _MIN_SECRET_LENGTH:
             return stored
-        if path.exists():
-            path.unlink(missing_ok=True)  # damaged (too short): generate a new one
         secret = secrets.token_urlsafe(48)
         temporary = path.with_name(f".jwt-secret-{secrets.token_hex(8)}.tmp")
         # Created owner-only from the start, never briefly readable by others.
         with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
             handle.write(secret + "\n")
         try:
-            # link() never overwrites: when two processes start together (serve and worker), one secret
-            # wins and both use it, instead of each keeping its own and rejecting the other's tokens.
-            os.link(temporary, path)
-            return secret
+            if stored is None:
+                # link() never overwrites: when two processes start together (serve and worker), one secret
+                # wins and both use it, instead of each keeping its own and rejecting the other's tokens.
+                os.link(temporary, path)
+                return secret
+            # Damaged (too short): replaced whole, then read back like any stored secret.
+            os.replace(temporary, path)
         except FileExistsError:
             continue  # another process was first: use its secret
         finally:
