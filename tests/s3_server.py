@@ -26,7 +26,9 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import SecretStr
 
+from spotcheck.config import Settings
 from spotcheck.ingest.seaweedfs import WeedNotFoundError, weed_binary
 from spotcheck.scaled.services import S3Credentials
 from spotcheck.scaled.services import SeaweedFS as StackSeaweedFS
@@ -86,6 +88,19 @@ class S3Endpoint:
             access_key_id=self.access_key_id,
             secret_access_key=self.secret_access_key,
             create_bucket=create_bucket,
+        )
+
+    def settings(self, bucket: str, **others: Any) -> Settings:
+        """SpotCheck ``Settings`` on ``bucket`` here, with ``others`` (data_dir, model_path, ...) beside."""
+        return Settings(
+            storage_backend="s3",
+            s3_endpoint_url=self.url,
+            s3_bucket=bucket,
+            s3_region=self.region,
+            s3_access_key_id=self.access_key_id,
+            s3_secret_access_key=SecretStr(self.secret_access_key),
+            s3_create_bucket=True,
+            **others,
         )
 
     def env(self, bucket: str) -> dict[str, str]:

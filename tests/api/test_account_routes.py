@@ -126,17 +126,8 @@ def bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
 def test_deleting_the_account_removes_its_objects_from_s3(
     s3_endpoint: S3Endpoint, bucket: str, tmp_path: Path, tiny_model_path: Path
 ) -> None:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        model_path=tiny_model_path,
-        jwt_secret=SecretStr(TEST_SECRET),
-        storage_backend="s3",
-        s3_endpoint_url=s3_endpoint.url,
-        s3_bucket=bucket,
-        s3_region=s3_endpoint.region,
-        s3_access_key_id=s3_endpoint.access_key_id,
-        s3_secret_access_key=SecretStr(s3_endpoint.secret_access_key),
-        s3_create_bucket=True,
+    settings = s3_endpoint.settings(
+        bucket, data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=SecretStr(TEST_SECRET)
     )
     runtime = build_runtime(settings)
     with TestClient(create_app(runtime)) as client:

@@ -24,7 +24,6 @@ from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 from s3_server import S3Endpoint, empty_and_delete_bucket
 from spotcheck.api import create_app
-from spotcheck.config import Settings
 from spotcheck.gallery.service import object_key_for, thumbnail_key_for
 from spotcheck.runtime import build_runtime
 from tiny_model import TINY_MODEL_VERSION
@@ -55,17 +54,8 @@ def raw(s3_endpoint: S3Endpoint) -> Any:
 
 @pytest.fixture
 def s3_client(s3_endpoint: S3Endpoint, bucket: str, tmp_path: Path, tiny_model_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        model_path=tiny_model_path,
-        jwt_secret=SecretStr(TEST_SECRET),
-        storage_backend="s3",
-        s3_endpoint_url=s3_endpoint.url,
-        s3_bucket=bucket,
-        s3_region=s3_endpoint.region,
-        s3_access_key_id=s3_endpoint.access_key_id,
-        s3_secret_access_key=SecretStr(s3_endpoint.secret_access_key),
-        s3_create_bucket=True,
+    settings = s3_endpoint.settings(
+        bucket, data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=SecretStr(TEST_SECRET)
     )
     with TestClient(create_app(build_runtime(settings))) as client:
         yield client

@@ -15,7 +15,6 @@ import s3_server
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
 from s3_server import S3Endpoint
-from spotcheck.config import Settings
 from spotcheck.gallery.service import object_key_for
 from spotcheck.ingest.aws_lambda import LambdaParts, handle_event
 from spotcheck.runtime import build_runtime
@@ -28,15 +27,8 @@ s3_bucket = s3_server.s3_bucket
 
 @pytest.fixture
 def parts(s3_endpoint: S3Endpoint, s3_bucket: str, tmp_path: Path, tiny_model_path: Path) -> Iterator[LambdaParts]:
-    settings = Settings(
-        data_dir=tmp_path,
-        model_path=tiny_model_path,
-        jwt_secret=SecretStr(TEST_SECRET),
-        storage_backend="s3",
-        s3_endpoint_url=s3_endpoint.url,
-        s3_bucket=s3_bucket,
-        s3_access_key_id=s3_endpoint.access_key_id,
-        s3_secret_access_key=SecretStr(s3_endpoint.secret_access_key),
+    settings = s3_endpoint.settings(
+        s3_bucket, data_dir=tmp_path, model_path=tiny_model_path, jwt_secret=SecretStr(TEST_SECRET)
     )
     runtime = build_runtime(settings, concurrency=0)
     yield LambdaParts(runtime)
