@@ -42,6 +42,7 @@ __all__ = [
     "s3_bucket",
     "s3_endpoint",
     "shared_seaweedfs",
+    "uncreated_bucket",
     "weed_binary",
 ]
 
@@ -248,6 +249,18 @@ def shared_seaweedfs(config: pytest.Config, tmp_path_factory: pytest.TempPathFac
 def s3_endpoint(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> S3Endpoint:
     """A running SeaweedFS S3 endpoint with known credentials."""
     return shared_seaweedfs(request.config, tmp_path_factory)
+
+
+@pytest.fixture
+def uncreated_bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
+    """A bucket name not yet created (SpotCheck creates it at start-up); removed afterwards if it was."""
+    name = f"spotcheck-test-{uuid.uuid4().hex[:16]}"
+    yield name
+    try:
+        empty_and_delete_bucket(s3_endpoint.client(), name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "NoSuchBucket":
+            raise
 
 
 @pytest.fixture

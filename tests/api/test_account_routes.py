@@ -5,14 +5,11 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
@@ -20,7 +17,7 @@ from sqlalchemy import func, select
 import s3_server
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
-from s3_server import S3Endpoint, empty_and_delete_bucket
+from s3_server import S3Endpoint
 from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.db.tables import image_answers, images, jobs, sessions, spot_shares, spots, users
@@ -111,15 +108,7 @@ def test_deleting_the_account_leaves_nothing_in_the_local_store(client: TestClie
     assert not {hashlib.sha256(key.encode()).hexdigest() for key in before} & on_disk
 
 
-@pytest.fixture
-def bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
-    name = f"spotcheck-account-{uuid.uuid4().hex[:16]}"
-    yield name
-    try:
-        empty_and_delete_bucket(s3_endpoint.client(), name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "NoSuchBucket":
-            raise
+bucket = s3_server.uncreated_bucket  # a name SpotCheck's S3 store creates at start-up
 
 
 @pytest.mark.s3

@@ -6,7 +6,6 @@ must be on the object itself as ``x-amz-meta-*`` metadata, where any S3 tool can
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -22,7 +21,7 @@ import s3_server
 from conftest import TEST_SECRET, wait_for_label
 from images import BLUE, RED, image_bytes
 from live_server import LiveServer
-from s3_server import S3Endpoint, empty_and_delete_bucket
+from s3_server import S3Endpoint
 from spotcheck.api import create_app
 from spotcheck.gallery.service import object_key_for, thumbnail_key_for
 from spotcheck.runtime import build_runtime
@@ -35,16 +34,7 @@ s3_endpoint = s3_server.s3_endpoint  # the session's one SeaweedFS, shared with 
 PASSWORD = "correct horse battery"
 
 
-@pytest.fixture
-def bucket(s3_endpoint: S3Endpoint) -> Iterator[str]:
-    """A bucket name not yet created: SpotCheck creates it at start-up (S3_CREATE_BUCKET)."""
-    name = f"spotcheck-flow-{uuid.uuid4().hex[:16]}"
-    yield name
-    try:
-        empty_and_delete_bucket(s3_endpoint.client(), name)
-    except ClientError as error:
-        if error.response["Error"]["Code"] != "NoSuchBucket":
-            raise
+bucket = s3_server.uncreated_bucket  # a name SpotCheck's S3 store creates at start-up
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
+from test_ui_browser import CHROMIUM, browser, page  # noqa: F401  (Chromium and a fresh page per test)
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -16,8 +17,6 @@ __all__ = ["oidc_provider"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 PROVIDER_NAME = "Test ID"
 
 if not CHROMIUM.exists():
@@ -42,34 +41,7 @@ def server(
         yield live
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    context = browser.new_context(base_url=server.url)
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            errors.append(message.text)
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto("/")
-    yield opened
-    context.close()
-    assert errors == [], f"console errors: {errors}"
-
-
-def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server: LiveServer) -> None:
+def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server: LiveServer) -> None:  # noqa: F811
     page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True).click()
     # The provider's own sign-in form, on its own origin.
     page.get_by_label("Username").fill("browser-user")
@@ -87,7 +59,7 @@ def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server
     expect(page.get_by_label("Photo")).to_be_hidden()
 
 
-def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local_accounts: bool) -> None:
+def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local_accounts: bool) -> None:  # noqa: F811
     expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True)).to_be_visible()
     if local_accounts:
         expect(page.get_by_label("Email")).to_be_visible()
