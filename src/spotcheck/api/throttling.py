@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +24,7 @@ __all__ = [
     "ThrottleDep",
     "client_address",
     "input_refused",
+    "password_proof",
     "throttled_password_change",
     "throttled_sign_in",
 ]
@@ -67,17 +70,24 @@ def throttled_sign_in(
         raise
 
 
+@contextmanager
+def password_proof(*, throttle: AuthThrottle, request: Request, account: Account) -> Iterator[None]:
+    """A signed-in account proves its password inside: its wrong guesses count like failed sign-ins."""
+    account_key = account.email or account.id  # a provider's account may have no address
+    throttle.before_sign_in(address=client_address(request), email=account_key)
+    try:
+        yield
+    except WrongPasswordError:
+        throttle.sign_in_failed(email=account_key)
+        raise
+
+
 def throttled_password_change(
     *, accounts: AccountService, throttle: AuthThrottle, request: Request, account: Account, current: str, new: str
 ) -> None:
     """A password change proves the current password: its guesses count like failed sign-ins."""
-    account_key = account.email or account.id
-    throttle.before_sign_in(address=client_address(request), email=account_key)
-    try:
+    with password_proof(throttle=throttle, request=request, account=account):
         accounts.change_password(user_id=account.id, current=current, new=new)
-    except WrongPasswordError:
-        throttle.sign_in_failed(email=account_key)
-        raise
 
 
 def _account_key(email: str) -> str:

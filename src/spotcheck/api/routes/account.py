@@ -10,8 +10,7 @@ from spotcheck.api.deps import AccountDataDep, CurrentAccount
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
-from spotcheck.api.throttling import ThrottleDep, client_address, input_refused
-from spotcheck.auth import WrongPasswordError
+from spotcheck.api.throttling import ThrottleDep, input_refused, password_proof
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -58,13 +57,8 @@ def delete_account(
 ) -> Response:
     """Delete the account with its images (objects removed from the store), labels, jobs, spots, share links
     and sessions. An account with a password must send it; wrong ones count as failed sign-ins."""
-    account_key = account.email or account.id  # a provider's account may have no address
-    throttle.before_sign_in(address=client_address(request), email=account_key)
-    try:
+    with password_proof(throttle=throttle, request=request, account=account):
         data.delete(user_id=account.id, password=body.password if body else None)
-    except WrongPasswordError:
-        throttle.sign_in_failed(email=account_key)
-        raise
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
