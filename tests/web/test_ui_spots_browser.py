@@ -68,8 +68,13 @@ def _no_serious_findings(page: Page, state: str) -> None:
 def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     path.write_bytes(image_bytes(colour, size=(400, 300)))
+    listed = page.locator("#history-list > li")
+    before = listed.count()
     page.get_by_label("Photo").set_input_files(path)
     page.get_by_role("button", name="Upload", exact=True).click()
+    # Listed once accepted; by then the result card has turned to this photo, so the previous
+    # photo's "Analysis complete" cannot be taken for this one's.
+    expect(listed).to_have_count(before + 1)
     expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
 
 
