@@ -58,6 +58,8 @@ def test_values_are_validated(recipe: Path) -> None:
         load_config(recipe, ["epochs=0"])
     with pytest.raises(ValidationError, match="bf16"):
         load_config(recipe, ["bf16=maybe"])
+    with pytest.raises(ValidationError, match=r"phone_fold 4 is not one of 0\.\.3"):
+        load_config(recipe, ["phone_folds=4", "phone_fold=4"])
 
 
 def test_shipped_recipes_load() -> None:
@@ -66,6 +68,17 @@ def test_shipped_recipes_load() -> None:
     assert (release.run_name, release.limit_images) == ("release", None)
     assert smoke.epochs == 1
     assert smoke.limit_images is not None
+
+
+@pytest.mark.parametrize("recipes", sorted((REPO_ROOT / "configs").glob("gpu-*.txt")), ids=lambda p: p.name)
+def test_every_gpu_round_line_is_a_valid_recipe(recipes: Path) -> None:
+    """A typo in a round's overrides would only show on the GPU machine, after its time is spent."""
+    lines = [line.split() for line in recipes.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    assert lines
+    for name, *words in lines:
+        assert words[::2] == ["-o"] * (len(words) // 2) and len(words) % 2 == 0, name
+        config = load_config(REPO_ROOT / "configs" / "release-phone.toml", [f"run_name={name}", *words[1::2]])
+        assert config.run_name == name
 
 
 def test_config_round_trips_through_its_json(recipe: Path) -> None:

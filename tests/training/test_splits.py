@@ -13,7 +13,14 @@ from smoke_run import DATA_DIR
 
 from spotcheck.classifier.labels import DIAGNOSES
 from spotcheck.training.dataset import LesionImage, load_records
-from spotcheck.training.splits import SPLITS, manifest_sha256, read_manifest, split_by_lesion, write_manifest
+from spotcheck.training.splits import (
+    SPLITS,
+    cross_validation_fold,
+    manifest_sha256,
+    read_manifest,
+    split_by_lesion,
+    write_manifest,
+)
 
 pytestmark = pytest.mark.training
 
@@ -99,3 +106,33 @@ def test_the_shared_data_set_splits_cleanly() -> None:
         of_dx = [split_of[r.image_id] for r in records if r.dx == dx]
         for split in SPLITS:
             assert of_dx.count(split) > 0, (dx, split)
+
+
+def _folds(records: list[LesionImage], folds: int = 4) -> tuple[dict[str, str], list[dict[str, str]]]:
+    split_of = _split(records)
+    return split_of, [cross_validation_fold(records, split_of, folds=folds, fold=k, seed=7) for k in range(folds)]
+
+
+def test_cross_validation_keeps_the_test_split_and_validates_every_other_lesion_once() -> None:
+    records = _records()
+    split_of, folds = _folds(records)
+    for fold in folds:
+        assert {i for i, s in fold.items() if s == "test"} == {i for i, s in split_of.items() if s == "test"}
+        _assert_lesion_disjoint(records, fold)
+    non_test = [r.image_id for r in records if split_of[r.image_id] != "test"]
+    assert all(sum(fold[i] == "val" for fold in folds) == 1 for i in non_test)
+
+
+def test_cross_validation_deals_each_diagnosis_evenly_into_the_folds() -> None:
+    records = _records()
+    split_of, folds = _folds(records)
+    lesions = {r.lesion_id: r for r in records if split_of[r.image_id] != "test"}.values()
+    for dx in LESIONS:
+        per_fold = [sum(1 for r in lesions if r.dx == dx and fold[r.image_id] == "val") for fold in folds]
+        assert max(per_fold) - min(per_fold) <= 1, (dx, per_fold)
+
+
+def test_a_fold_outside_the_folds_is_refused() -> None:
+    records = _records()
+    with pytest.raises(ValueError, match=r"not one of 0\.\.3"):
+        cross_validation_fold(records, _split(records), folds=4, fold=4, seed=7)

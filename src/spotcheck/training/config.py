@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spotcheck.classifier.metadata import InputSpec
 
@@ -28,6 +28,11 @@ class TrainConfig(BaseModel):
     # splits big enough to measure sensitivity on.
     phone_val_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
     phone_test_fraction: float = Field(default=0.2, gt=0.0, lt=0.5)
+    # Cross-validation on the phone photos (their test split stays as it is): the training and
+    # validation patients are dealt into ``phone_folds`` parts and part ``phone_fold`` validates.
+    # One run per part scores every such patient once (``scripts/compare_folds.py``).
+    phone_folds: int = Field(default=4, ge=2, le=10)
+    phone_fold: int | None = Field(default=None, ge=0, description="None: the fixed validation split.")
     phone_share: float = Field(default=0.25, ge=0.0, lt=1.0, description="Share of training draws from phone photos.")
     phone_style: float = Field(
         default=0.0,
@@ -78,6 +83,12 @@ class TrainConfig(BaseModel):
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
     bootstrap_samples: int = 2000
     version: str = "lite0-ham10000"
+
+    @model_validator(mode="after")
+    def _fold_exists(self) -> TrainConfig:
+        if self.phone_fold is not None and self.phone_fold >= self.phone_folds:
+            raise ValueError(f"phone_fold {self.phone_fold} is not one of 0..{self.phone_folds - 1}")
+        return self
 
     @classmethod
     def of_run(cls, run_dir: Path) -> TrainConfig:

@@ -23,7 +23,7 @@ from spotcheck.training.dataset import Domain, LesionImage, load_images, load_re
 from spotcheck.training.export import export_onnx, parity_max_abs_diff
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
 from spotcheck.training.publish import publish_model, release_version
-from spotcheck.training.splits import manifest_sha256, split_by_lesion, write_manifest
+from spotcheck.training.splits import cross_validation_fold, manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits, train_network
 
 __all__ = ["PARITY_TOLERANCE", "labelled", "load_split_records", "run_training", "safe_threshold"]
@@ -66,16 +66,22 @@ def labelled(records: list[LesionImage], pixels: np.ndarray, index: list[int]) -
 
 def load_split_records(config: TrainConfig) -> tuple[list[LesionImage], dict[str, str]]:
     """Every image the recipe uses and its split: each data set split on its own, by lesion or patient."""
-    folders = [(config.data_dir, config.val_fraction, config.test_fraction)]
+    folders: list[tuple[Path, float, float, int | None]] = [
+        (config.data_dir, config.val_fraction, config.test_fraction, None)
+    ]
     if config.phone_data_dir is not None:
-        folders.append((config.phone_data_dir, config.phone_val_fraction, config.phone_test_fraction))
+        phone = (config.phone_data_dir, config.phone_val_fraction, config.phone_test_fraction, config.phone_fold)
+        folders.append(phone)
     records: list[LesionImage] = []
     split_of: dict[str, str] = {}
-    for folder, val_fraction, test_fraction in folders:
+    for folder, val_fraction, test_fraction, fold in folders:
         found = load_records(folder)
         if config.limit_images:
             found = _subsample(found, config.limit_images, config.seed)
-        split_of |= split_by_lesion(found, val_fraction=val_fraction, test_fraction=test_fraction, seed=config.seed)
+        splits = split_by_lesion(found, val_fraction=val_fraction, test_fraction=test_fraction, seed=config.seed)
+        if fold is not None:
+            splits = cross_validation_fold(found, splits, folds=config.phone_folds, fold=fold, seed=config.seed)
+        split_of |= splits
         records += found
     return records, split_of
 
@@ -117,6 +123,8 @@ _SPLIT_AND_INPUT = (
     "phone_data_dir",
     "phone_val_fraction",
     "phone_test_fraction",
+    "phone_folds",
+    "phone_fold",
     "height",
     "width",
     "mean",

@@ -11,12 +11,25 @@ import numpy as np
 
 from spotcheck.training.dataset import LesionImage
 
-__all__ = ["SPLITS", "manifest_sha256", "read_manifest", "split_by_lesion", "write_manifest"]
+__all__ = ["SPLITS", "cross_validation_fold", "manifest_sha256", "read_manifest", "split_by_lesion", "write_manifest"]
 
 SPLITS = ("train", "val", "test")
 
 # A group (a patient) with lesions of several diagnoses is stratified by the most serious one.
 _SEVERITY = ("mel", "bcc", "akiec", "bkl", "df", "vasc", "nv")
+
+
+def _groups_by_dx(records: list[LesionImage]) -> dict[str, list[str]]:
+    """Groups (lesions or patients) by their most serious diagnosis, each list sorted."""
+    dx_of_group: dict[str, str] = {}
+    for record in records:
+        known = dx_of_group.get(record.split_group)
+        if known is None or _SEVERITY.index(record.dx) < _SEVERITY.index(known):
+            dx_of_group[record.split_group] = record.dx
+    groups_by_dx: dict[str, list[str]] = defaultdict(list)
+    for group, dx in dx_of_group.items():
+        groups_by_dx[dx].append(group)
+    return {dx: sorted(groups) for dx, groups in sorted(groups_by_dx.items())}
 
 
 def split_by_lesion(
@@ -27,24 +40,37 @@ def split_by_lesion(
     Groups (lesions; patients for phone photos) are shuffled within each diagnosis, then cut by
     fraction, which keeps the class mix of every split close to that of the whole set.
     """
-    dx_of_lesion: dict[str, str] = {}
-    for record in records:
-        known = dx_of_lesion.get(record.split_group)
-        if known is None or _SEVERITY.index(record.dx) < _SEVERITY.index(known):
-            dx_of_lesion[record.split_group] = record.dx
-    lesions_by_dx: dict[str, list[str]] = defaultdict(list)
-    for lesion, dx in dx_of_lesion.items():
-        lesions_by_dx[dx].append(lesion)
     rng = np.random.default_rng(seed)
-    split_of_lesion: dict[str, str] = {}
-    for dx in sorted(lesions_by_dx):
-        lesions = sorted(lesions_by_dx[dx])
-        rng.shuffle(lesions)
-        n_test = round(len(lesions) * test_fraction)
-        n_val = round(len(lesions) * val_fraction)
-        for i, lesion in enumerate(lesions):
-            split_of_lesion[lesion] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
-    return {r.image_id: split_of_lesion[r.split_group] for r in records}
+    split_of_group: dict[str, str] = {}
+    for groups in _groups_by_dx(records).values():
+        rng.shuffle(groups)
+        n_test = round(len(groups) * test_fraction)
+        n_val = round(len(groups) * val_fraction)
+        for i, group in enumerate(groups):
+            split_of_group[group] = "test" if i < n_test else "val" if i < n_test + n_val else "train"
+    return {r.image_id: split_of_group[r.split_group] for r in records}
+
+
+def cross_validation_fold(
+    records: list[LesionImage], split_of: dict[str, str], *, folds: int, fold: int, seed: int
+) -> dict[str, str]:
+    """``split_of`` with its training and validation groups dealt into ``folds`` parts: part ``fold``
+    validates, the others train. Test images keep their split.
+
+    Groups are dealt in turn within each diagnosis, so every part gets its share of each (the few
+    phone melanomas above all). The ``folds`` runs together score every non-test group once on
+    validation, from a network that never trained on it.
+    """
+    if not 0 <= fold < folds:
+        raise ValueError(f"fold {fold} is not one of 0..{folds - 1}")
+    rng = np.random.default_rng(seed)
+    kept = [r for r in records if split_of[r.image_id] != "test"]
+    split_of_group: dict[str, str] = {}
+    for groups in _groups_by_dx(kept).values():
+        rng.shuffle(groups)
+        for i, group in enumerate(groups):
+            split_of_group[group] = "val" if i % folds == fold else "train"
+    return {r.image_id: split_of_group.get(r.split_group, "test") for r in records}
 
 
 def write_manifest(path: Path, records: list[LesionImage], split_of: dict[str, str]) -> None:
