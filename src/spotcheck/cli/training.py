@@ -144,6 +144,9 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="Split of the manifest to evaluate.")] = "test",
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("evaluation"),
     bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the bootstrap; the training recipes' own gives their published intervals.")
+    ] = 20261126,
 ) -> None:
     """ROC AUC with a bootstrap interval, sensitivity/specificity, calibration; JSON, Markdown and PNG plots."""
     try:
@@ -163,7 +166,7 @@ def evaluate_command(
         _fail(f"no split manifest at {manifest}")
     try:
         metrics = evaluate_folder(
-            classifier, data_dir, out_dir=out, manifest=manifest, split=split, bootstrap_samples=bootstrap
+            classifier, data_dir, out_dir=out, manifest=manifest, split=split, bootstrap_samples=bootstrap, seed=seed
         )
     except (DatasetError, ValueError) as exc:  # ValueError: no images selected, or only one class among them
         _fail(str(exc))

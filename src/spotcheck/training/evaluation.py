@@ -126,6 +126,7 @@ def evaluate_folder(
     manifest: Path | None = None,
     split: str = "test",
     bootstrap_samples: int = 2000,
+    seed: int = 0,
 ) -> dict[str, dict[str, Any]]:
     records = load_records(data_dir)
     title = f"Evaluation of {classifier.version} on {data_dir}"
@@ -135,4 +136,6 @@ def evaluate_folder(
         title += f", split '{split}' of {manifest.name}"
     if not records:
         raise ValueError(f"no labelled images selected in {data_dir}")
-    return evaluate_records(classifier, records, out_dir=out_dir, title=title, bootstrap_samples=bootstrap_samples)
+    return evaluate_records(
+        classifier, records, out_dir=out_dir, title=title, bootstrap_samples=bootstrap_samples, seed=seed
+    )
