@@ -140,6 +140,22 @@ def test_answers_are_stored_with_the_photo(client: TestClient, auth: dict[str, s
     assert client.get("/images/a.jpg", headers=auth).status_code == 200
 
 
+def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    spot_id = _make_spot(client, auth)
+    client.put(f"/images/a.jpg?spotId={spot_id}", content=image_bytes(BLUE), headers=auth)
+    assert wait_for_label(lambda: client.get("/detect/a.jpg", headers=auth)).json()["classification"] == "BENIGN"
+    assert client.get(f"/spots/{spot_id}", headers=auth).json()["summary"]["level"] == "reassuring"
+
+    client.put("/images/a.jpg/answers", json={"changed": True}, headers=auth)
+    summary = client.get(f"/spots/{spot_id}", headers=auth).json()["summary"]
+    assert summary["level"] == "worrying" and summary["basedOn"] == "a.jpg"
+    assert "has changed in shape or colour" in summary["message"]
+    due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"] if r.get("spotId")}
+    assert "flagged or changed" in due[spot_id]["title"]
+
+
 def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(
     client: TestClient, auth: dict[str, str]
 ) -> None:

@@ -1,4 +1,5 @@
-"""Reminders: 4 weeks after a flagged or changed latest photo, 3 months otherwise, and a monthly self-check."""
+"""Reminders: 4 weeks after a flagged or changed latest photo (or one with a warning sign the patient noted),
+3 months otherwise, and a monthly self-check."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date, timedelta
 from icalendar import Calendar
 from photos import START, photo
 
+from spotcheck.spots.answers import Answers
 from spotcheck.spots.changes import Change, ChangeKind
 from spotcheck.spots.reminders import FLAGGED_RECHECK, ROUTINE_RECHECK, ReminderKind, calendar_file, reminders_for
 from spotcheck.spots.service import Spot, SpotView, TimelineEntry
@@ -37,6 +39,15 @@ def test_due_dates() -> None:
         "empty": (START + ROUTINE_RECHECK).date(),
     }
     assert [r.due for r in items[1:]] == sorted(due.values())
+
+
+def test_a_warning_sign_on_the_latest_photo_brings_the_recheck_forward() -> None:
+    bleeds = TimelineEntry(photo("f", days=30, probability=0.1), Answers(bleeds=True, hurts=False), None)
+    hurts_only = TimelineEntry(photo("g", days=30, probability=0.1), Answers(hurts=True, raised=True), None)
+    items = reminders_for([_view("bleeds", [bleeds]), _view("hurts", [hurts_only])], today=date(2026, 3, 15))
+    due = {r.spot_id: r.due for r in items[1:]}
+    assert due["bleeds"] == (START + timedelta(days=30) + FLAGGED_RECHECK).date()
+    assert due["hurts"] == (START + timedelta(days=30) + ROUTINE_RECHECK).date()
 
 
 def test_the_self_check_is_the_first_of_a_month() -> None:

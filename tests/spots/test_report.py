@@ -12,9 +12,10 @@ from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
 from spotcheck.photocheck.reasons import RefusalReason, guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
+from spotcheck.spots.answers import Answers
 from spotcheck.spots.measures import measure_image
 from spotcheck.spots.report import render_report, report_file_name, result_in_words
-from spotcheck.spots.service import Answers, BodySite, BodyView, Spot, SpotView, TimelineEntry
+from spotcheck.spots.service import BodySite, BodyView, Spot, SpotView, TimelineEntry
 from spotcheck.spots.summary import Summary, SummaryLevel
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from photos import START, photo
 
 from spotcheck.db.tables import ImageStatus
+from spotcheck.spots.answers import Answers
 from spotcheck.spots.changes import Change, ChangeKind
 from spotcheck.spots.summary import RULE, SummaryLevel, recent_photos, summarise
 
@@ -65,3 +66,24 @@ def test_pending_and_unusable() -> None:
     mixed = [photo("a", days=399), photo("b", days=400, status=ImageStatus.REFUSED)]
     summary = summarise(mixed, [], now=NOW)
     assert summary.level is SummaryLevel.REASSURING and "1 recent photo could not be judged" in summary.message
+
+
+def test_a_warning_sign_the_patient_noted_is_worrying_whatever_the_photos_look_like() -> None:
+    photos = [photo("a", days=398), photo("b", days=399, probability=0.01), photo("c", days=400)]
+    answers = {"b": Answers(grown=True, bleeds=True, hurts=True), "c": Answers(itches=False, raised=True)}
+    summary = summarise(photos, [], answers=answers, now=NOW)
+    assert summary.level is SummaryLevel.WORRYING and summary.based_on == "b"
+    assert summary.message.startswith("You noted that this spot has grown and bleeds (b).")
+    assert "show this spot to a dermatologist" in summary.message and RULE in summary.message
+
+
+def test_answers_without_a_warning_sign_or_about_old_photos_leave_the_summary_alone() -> None:
+    photos = [photo("old", days=0)] + [photo(f"b{i}", days=397 + i) for i in range(3)]
+    answers = {"old": Answers(changed=True), "b0": Answers(hurts=True, raised=True, grown=False)}
+    assert summarise(photos, [], answers=answers, now=NOW).level is SummaryLevel.REASSURING
+
+
+def test_a_flagged_photo_still_comes_first() -> None:
+    photos = [photo("flagged", days=399, probability=0.6), photo("b", days=400)]
+    summary = summarise(photos, [], answers={"b": Answers(itches=True)}, now=NOW)
+    assert summary.based_on == "flagged" and "does not cancel it" in summary.message

@@ -204,3 +204,27 @@ def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
     expect(phone.get_by_role("link", name="Old scar")).to_have_count(0)
     assert phone.request.get("/spots").json()["items"] == []
     assert phone.request.get("/images").json()["total"] == 0  # the photo went with it
+
+
+def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_once(
+    phone: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    _register(server, "signs@example.org")
+    _sign_in(phone, "signs@example.org")
+    phone.get_by_role("button", name="New spot").click()
+    phone.get_by_label("Spot name").fill("Mole on the arm")
+    phone.get_by_role("button", name="Save spot").click()
+    expect(phone.get_by_role("heading", name="Mole on the arm")).to_be_focused()
+    _upload(phone, BLUE, tmp_path, "arm.jpg")
+    view = phone.get_by_role("region", name="Mole on the arm")
+    summary = view.locator("#spot-summary")
+    expect(summary).to_contain_text("No warning signs found")
+
+    entry = view.locator(".timeline-entry").nth(0)
+    entry.get_by_label("It has grown").check()
+    entry.get_by_role("button", name="Save answers").click()
+    expect(phone.get_by_role("status")).to_contain_text("Answers saved")
+    expect(summary).to_contain_text("Needs a closer look")
+    expect(summary).to_contain_text("You noted that this spot has grown (")
+    expect(entry.get_by_label("It has grown")).to_be_checked()  # the form was not redrawn over
+    _no_serious_findings(phone, "spot with a warning sign")

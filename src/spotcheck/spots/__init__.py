@@ -2,10 +2,10 @@
 and the account's data (export and deletion)."""
 
 from spotcheck.spots.account import AccountData, PasswordNeededError, SignInMethod
+from spotcheck.spots.answers import Answers
 from spotcheck.spots.changes import Change, ChangeKind, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.service import (
-    Answers,
     BodySite,
     BodyView,
     InvalidSpotError,

@@ -17,7 +17,8 @@ from spotcheck.auth import AccountService, SessionService, WrongPasswordError
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import spots, users
 from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary
-from spotcheck.spots.service import QUESTIONS, Answers, Spot, SpotService
+from spotcheck.spots.answers import QUESTIONS, Answers
+from spotcheck.spots.service import Spot, SpotService
 from spotcheck.spots.shares import ShareService
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 

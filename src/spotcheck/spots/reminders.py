@@ -1,8 +1,9 @@
 """Reminders: a monthly self-check, and a re-check per spot, for the page and as an iCalendar file.
 
-A spot whose latest photo was flagged, or changed notably since the photo before it, is due a
-re-check ``FLAGGED_RECHECK`` (4 weeks) after that photo; any other spot ``ROUTINE_RECHECK``
-(3 months, counted as 91 days) after its latest photo, or after it was made when it has none.
+A spot whose latest photo was flagged, changed notably since the photo before it, or came with a
+warning sign the patient noted (``spots.answers``), is due a re-check ``FLAGGED_RECHECK`` (4 weeks)
+after that photo; any other spot ``ROUTINE_RECHECK`` (3 months, counted as 91 days) after its
+latest photo, or after it was made when it has none.
 The self-check falls on the first day of every month.
 """
 
@@ -16,6 +17,7 @@ from enum import StrEnum
 from icalendar import Calendar, Event
 
 from spotcheck.classifier.labels import Classification
+from spotcheck.spots.answers import warning_signs
 from spotcheck.spots.service import SpotView
 
 __all__ = ["FLAGGED_RECHECK", "ROUTINE_RECHECK", "Reminder", "ReminderKind", "calendar_file", "reminders_for"]
@@ -50,7 +52,8 @@ def _recheck(view: SpotView) -> Reminder:
         due, title = view.spot.created_at + ROUTINE_RECHECK, f"Photograph '{view.spot.name}' again"
     else:
         changed = any(c.to_file == latest.file_name for c in view.changes)
-        worrying = changed or latest.classification is Classification.MALIGNANT
+        noted = bool(warning_signs(view.photos[-1].answers))
+        worrying = changed or noted or latest.classification is Classification.MALIGNANT
         due = latest.uploaded_at + (FLAGGED_RECHECK if worrying else ROUTINE_RECHECK)
         title = f"Re-check '{view.spot.name}'" + (" (flagged or changed)" if worrying else "")
     return Reminder(ReminderKind.RE_CHECK, view.spot.id, due.date(), title)

@@ -21,7 +21,8 @@ from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
 from spotcheck.photocheck.reasons import guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
-from spotcheck.spots.service import QUESTIONS, Answers, BodySite, SpotView
+from spotcheck.spots.answers import QUESTIONS, Answers
+from spotcheck.spots.service import BodySite, SpotView
 
 __all__ = ["render_report", "report_file_name", "result_in_words"]
 

@@ -6,7 +6,7 @@ import logging
 import unicodedata
 import uuid
 from contextlib import suppress
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, image_answers, image_measures, spots
 from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary, object_key_for
+from spotcheck.spots.answers import QUESTIONS, Answers
 from spotcheck.spots.changes import Change, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.summary import Summary, summarise
@@ -24,8 +25,6 @@ from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
 __all__ = [
     "MAX_NAME_LENGTH",
-    "QUESTIONS",
-    "Answers",
     "BodySite",
     "BodyView",
     "InvalidSpotError",
@@ -78,21 +77,6 @@ class Spot:
     name: str
     body_site: BodySite | None
     created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class Answers:
-    """The patient's own observations about one photo; None: not answered."""
-
-    grown: bool | None = None
-    changed: bool | None = None
-    bleeds: bool | None = None
-    itches: bool | None = None
-    hurts: bool | None = None
-    raised: bool | None = None
-
-
-QUESTIONS = tuple(f.name for f in fields(Answers))
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,7 +246,8 @@ class SpotService:
         measured = [MeasuredPhoto(p, self._measures(spot.owner_id, p)) for p in photos]
         changes = notable_changes(measured)
         timeline = [TimelineEntry(m.image, answered.get(m.image.file_name), m.measures) for m in measured]
-        return SpotView(spot, timeline, changes, summarise(photos, changes, now=now or utc_now()))
+        summary = summarise(photos, changes, answers=answered, now=now or utc_now())
+        return SpotView(spot, timeline, changes, summary)
 
     def _measures(self, owner_id: str, photo: ImageSummary) -> Measures | None:
         """Measured once per upload and kept (image_measures); None for a photo the model did not judge."""

@@ -4,14 +4,18 @@ A retake can flip the model's answer (on withheld dermatoscopic lesions with sev
 of 299 got different labels across their photos, and 9 of 81 cancers had at least one photo
 called benign), so a harmless-looking newer photo never cancels a worrying recent one. The
 recent photos are the last ``RECENT_COUNT`` or those of the last ``RECENT_DAYS`` days, whichever
-are more. Levels, most cautious first: worrying (a photo flagged, or a notable change between
-recent photos), pending (one still being analysed), reassuring, unusable (none could be judged),
-none (no photos).
+are more. Levels, most cautious first: worrying (a photo flagged, a warning sign the patient
+noted for a recent photo, or a notable change between recent photos), pending (one still being
+analysed), reassuring, unusable (none could be judged), none (no photos).
+
+The patient's warning signs count whatever the photos look like: the model misses some melanomas
+that look like nevi on phone photos (MODEL_CARD.md), and a spot that grows or bleeds is reason
+enough to see a dermatologist.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -19,6 +23,7 @@ from enum import StrEnum
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
+from spotcheck.spots.answers import Answers, warning_signs
 from spotcheck.spots.changes import Change
 
 __all__ = ["RECENT_COUNT", "RECENT_DAYS", "RULE", "Summary", "SummaryLevel", "recent_photos", "summarise"]
@@ -55,8 +60,15 @@ def recent_photos(photos: Sequence[ImageSummary], *, now: datetime) -> list[Imag
     return by_date if len(by_date) > len(by_count) else by_count
 
 
-def summarise(photos: Sequence[ImageSummary], changes: Sequence[Change], *, now: datetime) -> Summary:
-    """The spot's summary from its photos and the notable changes between them."""
+def summarise(
+    photos: Sequence[ImageSummary],
+    changes: Sequence[Change],
+    *,
+    answers: Mapping[str, Answers] | None = None,
+    now: datetime,
+) -> Summary:
+    """The spot's summary from its photos, the notable changes between them and the patient's
+    answers about them (by fileName)."""
     recent = recent_photos(photos, now=now)
     if not recent:
         return Summary(SummaryLevel.NONE, "No photos of this spot yet.", None)
@@ -69,6 +81,15 @@ def summarise(photos: Sequence[ImageSummary], changes: Sequence[Change], *, now:
             f"{worst.file_name} may need a closer look. {RULE} A newer photo that looks harmless does not "
             "cancel it: show this spot to a dermatologist.",
             worst.file_name,
+        )
+    noted = [(p, signs) for p in recent if (signs := warning_signs((answers or {}).get(p.file_name)))]
+    if noted:
+        photo, signs = noted[-1]
+        return Summary(
+            SummaryLevel.WORRYING,
+            f"You noted that this spot {_listed(signs)} ({photo.file_name}). That is a warning sign whatever the "
+            f"photos look like: show this spot to a dermatologist. {RULE}",
+            photo.file_name,
         )
     names = {p.file_name for p in recent}
     recent_changes = [c for c in changes if c.from_file in names and c.to_file in names]
@@ -102,3 +123,8 @@ def summarise(photos: Sequence[ImageSummary], changes: Sequence[Change], *, now:
         f"None of the recent photos could be judged; take a new photo of this spot following the tips. {RULE}",
         latest.file_name,
     )
+
+
+def _listed(words: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"

@@ -20,7 +20,7 @@ def _reminders(account_id: str, spots: SpotsDep) -> list[Reminder]:
 @router.get("/reminders")
 def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
     """The next monthly self-check, then each spot's re-check (4 weeks after a flagged or changed photo,
-    3 months otherwise), soonest first."""
+    or one with a warning sign the patient noted; 3 months otherwise), soonest first."""
     return ReminderList(
         items=[
             ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title)

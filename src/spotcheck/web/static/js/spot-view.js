@@ -5,7 +5,7 @@ import { api, ApiError, paths } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
 import { formatDate } from "./format.js";
-import { renderSpot } from "./timeline.js";
+import { renderSpot, renderSummary } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
 const segment = (name) => encodeURIComponent(name);
@@ -34,10 +34,14 @@ export class SpotView {
     $("spot-delete").addEventListener("click", () => this.deleteSpot());
     this.refreshWanted = false;
     // A refresh waits while the patient is ticking answers, so that no tick is lost to a redraw.
+    // Saved answers can change the summary (a warning sign makes it worrying): that part is
+    // redrawn at once, the forms and the focus stay.
     $("spot-view").addEventListener("answers-saved", () => {
       if (this.refreshWanted && !this.answering()) {
         this.refreshWanted = false;
         this.refresh();
+      } else {
+        this.refreshSummary();
       }
     });
   }
@@ -129,6 +133,16 @@ export class SpotView {
       this.onDeleted(spotId);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not delete the spot: ${error.message}`, "error");
+    }
+  }
+
+  async refreshSummary() {
+    const { run, spotId } = this;
+    try {
+      const spot = await api.spot(spotId);
+      if (run === this.run && spotId === this.spotId) renderSummary($(IDS.summary), spot.summary);
+    } catch {
+      // The next full refresh shows it; the answers themselves are saved.
     }
   }
 

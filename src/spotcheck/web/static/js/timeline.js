@@ -26,6 +26,17 @@ function resultWords(entry) {
   return box;
 }
 
+/** The spot's summary (level in a few words, then the server's message) into `node`. */
+export function renderSummary(node, summary) {
+  node.replaceChildren();
+  if (summary) {
+    const level = el("strong", "summary-level", levelWords(summary.level));
+    level.dataset.level = summary.level;
+    node.append(level, ` ${summary.message ?? ""}`);
+  }
+  node.hidden = !summary;
+}
+
 /** Fill the spot's heading, place, summary, changes, comparison and timeline.
  *  urls: {thumbnail(fileName), image(fileName)}; editable: the owner may answer the questions. */
 export function renderSpot(spot, { urls, editable, ids }) {
@@ -40,14 +51,7 @@ export function renderSpot(spot, { urls, editable, ids }) {
   }
   site.hidden = !spot.bodySite;
 
-  const summary = $("summary");
-  summary.replaceChildren();
-  if (spot.summary) {
-    const level = el("strong", "summary-level", levelWords(spot.summary.level));
-    level.dataset.level = spot.summary.level;
-    summary.append(level, ` ${spot.summary.message ?? ""}`);
-  }
-  summary.hidden = !spot.summary;
+  renderSummary($("summary"), spot.summary);
 
   const changes = spot.changes ?? [];
   $("changes").replaceChildren(
