@@ -10,7 +10,8 @@ keratoses left out), the mean dermatoscopic validation AUC of its runs, and at e
 threshold (as ``spotcheck train`` picks it: sensitivity 0.95 on both kinds of its validation
 photos) the phone melanomas flagged, the phone sensitivity and specificity. Test images are never
 loaded. Runs on the GPU when there is one. Scores are uncalibrated (temperature 1), which moves
-no threshold's choice of photos.
+no threshold's choice of photos; the pooled AUC mixes the scales of several networks, so read it
+beside the counts, which each run's own threshold decides.
 """
 
 from __future__ import annotations
