@@ -1,8 +1,11 @@
-"""One small real training run, shared by the tests that need its outputs."""
+"""One small real training run, shared by the tests that need its outputs, and the scripts' loader."""
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -34,3 +37,13 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if isinstance(outcome, BaseException):
         raise RuntimeError(f"the smoke training run failed: {outcome!r}") from outcome
     return outcome
+
+
+def load_script(name: str) -> ModuleType:
+    """``scripts/<name>.py`` as a module (the scripts are not a package)."""
+    spec = importlib.util.spec_from_file_location(name, REPO_ROOT / "scripts" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # a dataclass in it looks itself up there
+    spec.loader.exec_module(module)
+    return module

@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 pytest.importorskip("torch")
 
-from smoke_run import REPO_ROOT, smoke_run
+from smoke_run import load_script, smoke_run
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_model", REPO_ROOT / "scripts" / "bench_model.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_bench_prints_both_runtimes_at_each_batch_size(
     tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     run_dir = smoke_run(tmp_path_factory)["run_dir"]
-    assert _script().main([run_dir, "--images", "10", "--batch-sizes", "1,4", "--warmup", "1"]) == 0
+    assert load_script("bench_model").main([run_dir, "--images", "10", "--batch-sizes", "1,4", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     rows = [r for r in map(str.split, out.splitlines()) if r[:1] in (["onnxruntime"], ["pytorch"]) and r[1].isdigit()]
     assert [(r[0], r[1]) for r in rows] == [
@@ -45,5 +33,5 @@ def test_bench_prints_both_runtimes_at_each_batch_size(
 
 
 def test_bench_refuses_a_folder_that_is_not_a_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _script().main([str(tmp_path)]) == 2
+    assert load_script("bench_model").main([str(tmp_path)]) == 2
     assert "lacks best.pt, config.json, model.onnx, model.json" in capsys.readouterr().err

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 pytest.importorskip("torch")
 
-from smoke_run import DATA_DIR, REPO_ROOT, SMOKE_OVERRIDES
+from smoke_run import DATA_DIR, REPO_ROOT, SMOKE_OVERRIDES, load_script
 
 from spotcheck.training.config import load_config
 from spotcheck.training.dataset import Domain
@@ -21,15 +18,6 @@ from spotcheck.training.pipeline import load_split_records, run_training
 pytestmark = [pytest.mark.training, pytest.mark.slow]
 
 PHONE_DIR = (REPO_ROOT / "../shared/datasets/pad-ufes-20-partial").resolve()
-
-
-def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("compare_folds", REPO_ROOT / "scripts" / "compare_folds.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks itself up there
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +44,7 @@ def test_every_phone_melanoma_outside_test_is_scored_once(
     melanomas = sum(1 for r in outside_test if r.domain is Domain.SMARTPHONE and r.dx == "mel")
     assert melanomas > 0
 
-    assert _script().main([str(run) for run in fold_runs]) == 0
+    assert load_script("compare_folds").main([str(run) for run in fold_runs]) == 0
 
     line = capsys.readouterr().out.strip()
     assert line.startswith("tiny: phone AUC ")
@@ -68,7 +56,7 @@ def test_every_phone_melanoma_outside_test_is_scored_once(
 
 def test_a_recipe_missing_a_fold_is_refused(fold_runs: list[Path]) -> None:
     with pytest.raises(SystemExit, match="needs one run for each of its 2 folds"):
-        _script().main([str(fold_runs[0])])
+        load_script("compare_folds").main([str(fold_runs[0])])
 
 
 def test_a_run_on_the_fixed_split_is_refused(fold_runs: list[Path], tmp_path: Path) -> None:
@@ -77,4 +65,4 @@ def test_a_run_on_the_fixed_split_is_refused(fold_runs: list[Path], tmp_path: Pa
     config = (fold_runs[0] / "config.json").read_text().replace('"phone_fold": 0', '"phone_fold": null')
     (plain / "config.json").write_text(config)
     with pytest.raises(SystemExit, match="not a cross-validation run"):
-        _script().main([str(plain)])
+        load_script("compare_folds").main([str(plain)])

@@ -78,6 +78,19 @@ def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str)
     expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
 
 
+def _spot_with_one_photo(
+    page: Page, server: LiveServer, tmp_path: Path, *, email: str, spot: str, colour: tuple[int, int, int]
+) -> None:
+    """A new account signed in, with one spot holding one analysed photo; the spot's page open."""
+    _register(server, email)
+    _sign_in(page, email)
+    page.get_by_role("button", name="New spot").click()
+    page.get_by_label("Spot name").fill(spot)
+    page.get_by_role("button", name="Save spot").click()
+    expect(page.get_by_role("heading", name=spot)).to_be_focused()
+    _upload(page, colour, tmp_path, "photo.jpg")
+
+
 def test_a_spot_from_first_photo_to_a_deleted_account(
     phone: Page,
     browser: Browser,  # noqa: F811
@@ -182,13 +195,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
 def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "tidy@example.org")
-    _sign_in(phone, "tidy@example.org")
-    phone.get_by_role("button", name="New spot").click()
-    phone.get_by_label("Spot name").fill("Old scar")
-    phone.get_by_role("button", name="Save spot").click()
-    expect(phone.get_by_role("heading", name="Old scar")).to_be_focused()
-    _upload(phone, RED, tmp_path, "scar.jpg")
+    _spot_with_one_photo(phone, server, tmp_path, email="tidy@example.org", spot="Old scar", colour=RED)
 
     phone.get_by_role("button", name="Delete spot").click()
     dialog = phone.get_by_role("dialog", name="Delete this spot?")
@@ -209,13 +216,7 @@ def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
 def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_once(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "signs@example.org")
-    _sign_in(phone, "signs@example.org")
-    phone.get_by_role("button", name="New spot").click()
-    phone.get_by_label("Spot name").fill("Mole on the arm")
-    phone.get_by_role("button", name="Save spot").click()
-    expect(phone.get_by_role("heading", name="Mole on the arm")).to_be_focused()
-    _upload(phone, BLUE, tmp_path, "arm.jpg")
+    _spot_with_one_photo(phone, server, tmp_path, email="signs@example.org", spot="Mole on the arm", colour=BLUE)
     view = phone.get_by_role("region", name="Mole on the arm")
     summary = view.locator("#spot-summary")
     expect(summary).to_contain_text("No warning signs found")
