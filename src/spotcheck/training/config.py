@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spotcheck.classifier.metadata import InputSpec
 
-__all__ = ["EnsembleConfig", "TrainConfig", "load_config"]
+__all__ = ["Backbone", "EnsembleConfig", "TrainConfig", "load_config"]
+
+Backbone = Literal["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
 
 
 class TrainConfig(BaseModel):
@@ -40,6 +42,9 @@ class TrainConfig(BaseModel):
         le=1.0,
         description="Chance a dermatoscopic training image is made to look phone-taken.",
     )
+    # The shipped model is Lite0 (its photo gate reads Lite0's blocks); Lite1 and Lite2 are bigger
+    # teachers to distil from (their ImageNet weights come with the [teachers] extra).
+    backbone: Backbone = "efficientnet-lite0"
     height: int = 150
     width: int = 200
     mean: tuple[float, float, float] = (0.5, 0.5, 0.5)

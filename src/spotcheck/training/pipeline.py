@@ -125,6 +125,7 @@ _SPLIT_AND_INPUT = (
     "phone_test_fraction",
     "phone_folds",
     "phone_fold",
+    "backbone",
     "height",
     "width",
     "mean",
@@ -179,6 +180,7 @@ def run_training(
         width=spec.width,
         pretrained=config.pretrained,
         dropout=config.dropout,
+        backbone=config.backbone,
     )
     if config.init_from is not None:
         start = torch.load(config.init_from / "best.pt", map_location="cpu", weights_only=True)
