@@ -153,7 +153,7 @@ def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
     assert summary["level"] == "worrying" and summary["basedOn"] == "a.jpg"
     assert "has changed in shape or colour" in summary["message"]
     due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"] if r.get("spotId")}
-    assert "flagged or changed" in due[spot_id]["title"]
+    assert due[spot_id]["title"] == "Re-check 'Left shoulder mole' (needs a closer look)"
 
 
 def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(

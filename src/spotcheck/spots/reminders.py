@@ -55,7 +55,7 @@ def _recheck(view: SpotView) -> Reminder:
         noted = bool(warning_signs(view.photos[-1].answers))
         worrying = changed or noted or latest.classification is Classification.MALIGNANT
         due = latest.uploaded_at + (FLAGGED_RECHECK if worrying else ROUTINE_RECHECK)
-        title = f"Re-check '{view.spot.name}'" + (" (flagged or changed)" if worrying else "")
+        title = f"Re-check '{view.spot.name}'" + (" (needs a closer look)" if worrying else "")
     return Reminder(ReminderKind.RE_CHECK, view.spot.id, due.date(), title)
 
 
