@@ -73,7 +73,7 @@ def test_a_warning_sign_the_patient_noted_is_worrying_whatever_the_photos_look_l
     answers = {"b": Answers(grown=True, bleeds=True, hurts=True), "c": Answers(itches=False, raised=True)}
     summary = summarise(photos, [], answers=answers, now=NOW)
     assert summary.level is SummaryLevel.WORRYING and summary.based_on == "b"
-    assert summary.message.startswith("You noted that this spot has grown and bleeds (b).")
+    assert summary.message.startswith("You noted that this spot has grown and bleeds (b). Those are warning signs")
     assert "show this spot to a dermatologist" in summary.message and RULE in summary.message
 
 

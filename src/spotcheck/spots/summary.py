@@ -87,8 +87,9 @@ def summarise(
         photo, signs = noted[-1]
         return Summary(
             SummaryLevel.WORRYING,
-            f"You noted that this spot {_listed(signs)} ({photo.file_name}). That is a warning sign whatever the "
-            f"photos look like: show this spot to a dermatologist. {RULE}",
+            f"You noted that this spot {_listed(signs)} ({photo.file_name}). "
+            f"{'That is a warning sign' if len(signs) == 1 else 'Those are warning signs'} whatever the photos "
+            f"look like: show this spot to a dermatologist. {RULE}",
             photo.file_name,
         )
     names = {p.file_name for p in recent}
@@ -126,5 +127,5 @@ def summarise(
 
 
 def _listed(words: Sequence[str]) -> str:
-    """ "a", "a and b", "a, b and c"."""
+    """Words joined as in a sentence: a; a and b; a, b and c."""
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
