@@ -229,3 +229,26 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(summary).to_contain_text("You noted that this spot has grown (")
     expect(entry.get_by_label("It has grown")).to_be_checked()  # the form was not redrawn over
     _no_serious_findings(phone, "spot with a warning sign")
+
+
+def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    _spot_with_one_photo(phone, server, tmp_path, email="rename@example.org", spot="Mole", colour=BLUE)
+    phone.get_by_role("button", name="Rename spot").click()
+    name = phone.get_by_label("New name")
+    expect(name).to_be_focused()
+    expect(name).to_have_value("Mole")
+    name.fill("   ")
+    phone.get_by_role("button", name="Save name").click()
+    expect(name).to_have_accessible_description("Give the spot a name.")
+    _no_serious_findings(phone, "rename form with an error")
+
+    name.fill("Mole under the left shoulder blade")
+    phone.get_by_role("button", name="Save name").click()
+    expect(phone.get_by_role("heading", name="Mole under the left shoulder blade")).to_be_focused()
+    expect(phone.get_by_role("status")).to_contain_text('Spot renamed to "Mole under the left shoulder blade".')
+    expect(name).to_be_hidden()
+    assert [s["name"] for s in phone.request.get("/spots").json()["items"]] == ["Mole under the left shoulder blade"]
+    phone.get_by_role("link", name="Back to all spots").click()
+    expect(phone.get_by_role("link", name="Mole under the left shoulder blade")).to_be_visible()
+    reminders = phone.get_by_role("region", name="Reminders")
+    expect(reminders.get_by_text("Re-check 'Mole under the left shoulder blade'")).to_be_visible()

@@ -147,6 +147,9 @@ export const api = {
   async spot(spotId) {
     return (await request("GET", `/spots/${segment(spotId)}`)).data;
   },
+  async renameSpot(spotId, name) {
+    return (await request("PATCH", `/spots/${segment(spotId)}`, { json: { name } })).data;
+  },
   async deleteSpot(spotId) {
     await request("DELETE", `/spots/${segment(spotId)}`);
   },

@@ -46,6 +46,10 @@ const spotView = new SpotView({
     afterChange();
     $("spots-heading").focus();
   },
+  onRenamed: () => {
+    spots.refresh();
+    refreshReminders();
+  },
 });
 const upload = setUpUpload(
   (fileName, imageUrl, spotId) => {

@@ -4,7 +4,9 @@
 import { api, ApiError, paths } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
+import { clearFieldError, showFieldError } from "./fields.js";
 import { formatDate } from "./format.js";
+import { spotNameProblem } from "./spots.js";
 import { renderSpot, renderSummary } from "./timeline.js";
 
 const $ = (id) => document.getElementById(id);
@@ -24,11 +26,22 @@ const IDS = {
 };
 
 export class SpotView {
-  constructor({ onClosed, onDeleted }) {
+  constructor({ onClosed, onDeleted, onRenamed }) {
     this.spotId = null;
     this.run = 0;
     this.onClosed = onClosed;
     this.onDeleted = onDeleted;
+    this.onRenamed = onRenamed;
+    $("spot-rename").addEventListener("click", () => this.toggleRename(true));
+    $("spot-rename-cancel").addEventListener("click", () => {
+      this.toggleRename(false);
+      $("spot-rename").focus();
+    });
+    $("spot-rename-name").addEventListener("input", () => clearFieldError("spot-rename-error", $("spot-rename-name")));
+    $("spot-rename-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.rename();
+    });
     $("share-create").addEventListener("click", () => this.share());
     $("share-stop").addEventListener("click", () => this.stopSharing());
     $("spot-delete").addEventListener("click", () => this.deleteSpot());
@@ -53,7 +66,10 @@ export class SpotView {
   /** Show spot `spotId`; focus its heading unless this is a refresh. */
   async open(spotId, { focus = true } = {}) {
     const run = ++this.run;
-    if (spotId !== this.spotId) this.showShare(null, false);
+    if (spotId !== this.spotId) {
+      this.showShare(null, false);
+      this.toggleRename(false);
+    }
     this.spotId = spotId;
     try {
       const spot = await api.spot(spotId);
@@ -121,6 +137,47 @@ export class SpotView {
     }
   }
 
+  toggleRename(open) {
+    $("spot-rename-form").hidden = !open;
+    $("spot-rename").setAttribute("aria-expanded", String(open));
+    clearFieldError("spot-rename-error", $("spot-rename-name"));
+    if (open) {
+      $("spot-rename-name").value = $("spot-heading").textContent;
+      $("spot-rename-name").focus();
+      $("spot-rename-name").select();
+    }
+  }
+
+  async rename() {
+    const input = $("spot-rename-name");
+    const name = input.value.trim();
+    const problem = spotNameProblem(name);
+    if (problem) {
+      showFieldError("spot-rename-error", problem, input);
+      input.focus();
+      return;
+    }
+    $("spot-rename-save").disabled = true;
+    try {
+      const spot = await api.renameSpot(this.spotId, name);
+      this.toggleRename(false);
+      await this.open(spot.id);
+      announce(`Spot renamed to "${spot.name}".`, "success");
+      this.onRenamed();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return;
+      if (error instanceof ApiError && error.status === 404) {
+        this.onDeleted();
+        announce("That spot no longer exists.", "error");
+        return;
+      }
+      showFieldError("spot-rename-error", error.message, input);
+      input.focus();
+    } finally {
+      $("spot-rename-save").disabled = false;
+    }
+  }
+
   async deleteSpot() {
     const spotId = this.spotId;
     if (!spotId || !(await confirmWith("confirm-spot"))) {
@@ -158,6 +215,7 @@ export class SpotView {
     this.run++;
     this.spotId = null;
     this.showShare(null, false);
+    this.toggleRename(false);
     $("spot-view").hidden = true;
     this.onClosed();
   }

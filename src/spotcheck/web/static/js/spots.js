@@ -11,6 +11,12 @@ const $ = (id) => document.getElementById(id);
 // Control characters are refused by the API too; checked here so the message is next to the field.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** What is wrong with a spot name the person typed (trimmed), or null when nothing is. */
+export function spotNameProblem(name) {
+  if (!name) return "Give the spot a name.";
+  return CONTROL.test(name) ? "Use letters, digits and punctuation only." : null;
+}
+
 /** A link to the spot's page: "#spot/<id>". */
 export const spotHref = (spotId) => `#spot/${encodeURIComponent(spotId)}`;
 
@@ -49,8 +55,9 @@ export class Spots {
   async save() {
     const input = $("spot-name");
     const name = input.value.trim();
-    if (!name || CONTROL.test(name)) {
-      showFieldError("spot-name-error", name ? "Use letters, digits and punctuation only." : "Give the spot a name.", input);
+    const problem = spotNameProblem(name);
+    if (problem) {
+      showFieldError("spot-name-error", problem, input);
       input.focus();
       return;
     }
