@@ -55,9 +55,13 @@ def test_the_report_holds_what_a_doctor_needs() -> None:
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
 
 
-def test_names_outside_latin1_are_spelled_not_refused() -> None:
-    pdf = render_report(_view("Zoë — 左 mole", []), photo=lambda _name: None, generated_at=START)
-    assert "Zoë - ? mole" in _text(pdf)
+def test_latin_greek_and_cyrillic_names_print_as_typed_and_others_are_not_refused() -> None:
+    for name in ("Łukasz's mole", "Ζωή's mole", "Родинка на плече", "Zoë — mole"):
+        pdf = render_report(_view(name, []), photo=lambda _name: None, generated_at=START)
+        assert f"SpotCheck report: {name}" in _text(pdf), name
+        assert PdfReader(io.BytesIO(pdf)).metadata.title == f"SpotCheck report: {name}"
+    pdf = render_report(_view("左 mole ǅ", []), photo=lambda _name: None, generated_at=START)
+    assert "SpotCheck report: ? mole" in _text(pdf)
     assert report_file_name("Zoë — 左 mole") == "spotcheck-zoe-mole.pdf"
     assert report_file_name("左") == "spotcheck-spot.pdf"
 

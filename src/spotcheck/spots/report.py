@@ -1,7 +1,8 @@
 """A spot's report for a doctor, as a PDF (fpdf2): its photos, dates, results, answers, the model version.
 
-Written with the PDF core fonts (no font file ships with SpotCheck), which hold Latin-1 only:
-characters beyond it are spelled out ("ΔE" as "Delta E") or, failing that, shown as "?".
+Written in Source Sans Pro (SIL Open Font License, from the ``font-source-sans-pro`` package),
+embedded, which covers the Latin, Greek and Cyrillic alphabets: "Łukasz", "Ζωή" and "Родинка" print
+as typed. A character the font lacks is printed without its accents if that helps, else as "?".
 """
 
 from __future__ import annotations
@@ -11,7 +12,11 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
+from pathlib import Path
 
+import font_source_sans_pro
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
@@ -28,29 +33,31 @@ __all__ = ["render_report", "report_file_name", "result_in_words"]
 
 _THUMBNAIL_PX = 320
 _THUMBNAIL_MM = 45
-# Typographic characters outside Latin-1, spelled with ones inside it.
-_SPELLED = {
-    "\u0394": "Delta ",  # Greek capital delta
-    "\u2018": "'",
-    "\u2019": "'",
-    "\u201c": '"',
-    "\u201d": '"',
-    "\u2013": "-",
-    "\u2014": "-",
-    "\u2026": "...",
-    "\u2022": "-",
+_FONT = "SourceSansPro"
+_FONT_FILES = {
+    "": font_source_sans_pro.font_files_ttf["SourceSansPro"],
+    "B": font_source_sans_pro.font_files_ttf["SourceSansProBold"],
+    "I": font_source_sans_pro.font_files_ttf["SourceSansProIt"],
 }
 
 
-def _latin1(text: str) -> str:
+@cache
+def _glyphs(style: str) -> frozenset[int]:
+    """The code points the font can draw in ``style`` (its italic has fewer than the others)."""
+    with TTFont(Path(_FONT_FILES[style])) as font:
+        return frozenset(font.getBestCmap())
+
+
+def _printable(text: str, style: str = "") -> str:
+    """``text`` with every character the font cannot draw stripped of its accents, or else "?"."""
+    glyphs = _glyphs(style)
     out = []
     for char in text:
-        char = _SPELLED.get(char, char)
-        if all(ord(c) < 256 for c in char):
+        if ord(char) in glyphs or char in "\n\t":
             out.append(char)
             continue
         plain = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
-        out.append(plain if plain and all(ord(c) < 256 for c in plain) else "?")
+        out.append(plain if plain and all(ord(c) in glyphs for c in plain) else "?")
     return "".join(out)
 
 
@@ -89,9 +96,14 @@ def _answers_in_words(answers: Answers | None) -> str:
 
 
 class _Report(FPDF):
+    def __init__(self) -> None:
+        super().__init__(format="A4")
+        for style, path in _FONT_FILES.items():
+            self.add_font(_FONT, style=style, fname=path)
+
     def paragraph(self, text: str, *, size: float = 10, style: str = "", gap: float = 1.5) -> None:
-        self.set_font("Helvetica", style=style, size=size)
-        self.multi_cell(0, size * 0.5, _latin1(text), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self.set_font(_FONT, style=style, size=size)
+        self.multi_cell(0, size * 0.5, _printable(text, style), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(gap)
 
     def photo(self, data: bytes) -> None:
@@ -104,8 +116,8 @@ class _Report(FPDF):
 
 def render_report(view: SpotView, *, photo: Callable[[str], bytes | None], generated_at: datetime) -> bytes:
     """The PDF; ``photo(fileName)`` gives a photo's stored bytes (None when it is gone)."""
-    pdf = _Report(format="A4")
-    pdf.set_title(_latin1(f"SpotCheck report: {view.spot.name}"))
+    pdf = _Report()
+    pdf.set_title(f"SpotCheck report: {view.spot.name}")
     pdf.set_creator("SpotCheck")
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
