@@ -12,6 +12,7 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = (REPO_ROOT / "../shared/datasets/ham10000-200x150").resolve()
+PHONE_DIR = (REPO_ROOT / "../shared/datasets/pad-ufes-20-partial").resolve()
 SMOKE_OVERRIDES = ["limit_images=70", "batch_size=16", "epochs=1", "bootstrap_samples=100"]
 
 _runs: dict[Path, dict[str, Any] | BaseException] = {}

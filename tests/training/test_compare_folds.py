@@ -9,30 +9,13 @@ import pytest
 
 pytest.importorskip("torch")
 
-from smoke_run import DATA_DIR, REPO_ROOT, SMOKE_OVERRIDES, load_script
+from smoke_run import DATA_DIR, PHONE_DIR, REPO_ROOT, SMOKE_OVERRIDES, load_script
 
 from spotcheck.training.config import load_config
 from spotcheck.training.dataset import Domain
-from spotcheck.training.pipeline import load_split_records, run_training
+from spotcheck.training.pipeline import load_split_records
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
-
-PHONE_DIR = (REPO_ROOT / "../shared/datasets/pad-ufes-20-partial").resolve()
-
-
-@pytest.fixture(scope="module")
-def fold_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    if not (PHONE_DIR / "metadata.csv").is_file() or not (DATA_DIR / "metadata.csv").is_file():
-        pytest.skip("the shared data sets are not in ../shared/datasets")
-    output = tmp_path_factory.mktemp("folds")
-    runs = []
-    for fold in (0, 1):
-        overrides = [f"data_dir={DATA_DIR}", f"phone_data_dir={PHONE_DIR}", f"output_dir={output}"]
-        overrides += [*SMOKE_OVERRIDES, "phone_folds=2", f"phone_fold={fold}", f"run_name=tiny-fold{fold}"]
-        config = load_config(REPO_ROOT / "configs" / "release-phone.toml", overrides)
-        run_training(config, stop_after_training=True)
-        runs.append(output / config.run_name)
-    return runs
 
 
 def test_every_phone_melanoma_outside_test_is_scored_once(

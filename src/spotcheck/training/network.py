@@ -81,13 +81,18 @@ def freeze_early_layers(network: nn.Module, blocks: int) -> list[nn.Module]:
     return frozen
 
 
-def load_network(run_dir: Path) -> nn.Module:
-    """A training run's best checkpoint, in eval mode on the CPU."""
+def load_network(run_dir: Path, *, input_size: tuple[int, int] | None = None) -> nn.Module:
+    """A training run's best checkpoint, in eval mode on the CPU.
+
+    ``input_size`` (height, width) builds it for another input than it was trained on (the weights
+    fit any size; the convolutions' "same" padding is computed for the size given).
+    """
     config = TrainConfig.of_run(run_dir)
+    height, width = input_size or (config.height, config.width)
     network = build_network(
         num_classes=len(DIAGNOSES),
-        height=config.height,
-        width=config.width,
+        height=height,
+        width=width,
         pretrained=False,
         dropout=config.dropout,
         backbone=config.backbone,

@@ -26,7 +26,14 @@ from spotcheck.training.publish import publish_model, release_version
 from spotcheck.training.splits import cross_validation_fold, manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits, train_network
 
-__all__ = ["PARITY_TOLERANCE", "labelled", "load_split_records", "run_training", "safe_threshold"]
+__all__ = [
+    "PARITY_TOLERANCE",
+    "check_same_split_and_input",
+    "labelled",
+    "load_split_records",
+    "run_training",
+    "safe_threshold",
+]
 
 # ONNX Runtime and PyTorch differ only by float32 rounding; 1e-4 on probabilities is far below
 # anything that could move a prediction across the threshold except at its very edge.
@@ -135,7 +142,8 @@ _SPLIT_AND_INPUT = (
 )
 
 
-def _check_same_split_and_input(trained_with: TrainConfig, config: TrainConfig, *, what: str) -> None:
+def check_same_split_and_input(trained_with: TrainConfig, config: TrainConfig, *, what: str) -> None:
+    """Refuse a run whose split or input differs from ``config``'s (``what`` names it in the error)."""
     changed = {key for key in _SPLIT_AND_INPUT if getattr(trained_with, key) != getattr(config, key)}
     if changed:
         raise ValueError(f"{what} was trained with other {', '.join(sorted(changed))}")
@@ -157,10 +165,10 @@ def run_training(
     run_dir.mkdir(parents=True, exist_ok=True)
     config_path = run_dir / "config.json"
     if from_checkpoint and config_path.is_file():
-        _check_same_split_and_input(TrainConfig.of_run(run_dir), config, what="the checkpoint")
+        check_same_split_and_input(TrainConfig.of_run(run_dir), config, what="the checkpoint")
     if config.init_from is not None:
         # The starting point must not have trained on this run's validation or test images.
-        _check_same_split_and_input(TrainConfig.of_run(config.init_from), config, what=str(config.init_from))
+        check_same_split_and_input(TrainConfig.of_run(config.init_from), config, what=str(config.init_from))
     config_path.write_text(config.model_dump_json(indent=2) + "\n")
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
