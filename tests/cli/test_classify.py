@@ -143,3 +143,20 @@ def test_refusals_keep_their_place_across_batches(tmp_path: Path, gated_model_pa
     assert [r.get("refused") or r["classification"] for r in rows] == [
         "not-a-lesion" if i % 3 == 0 else "MALIGNANT" for i in range(40)
     ]
+
+
+def test_classify_starts_without_the_server_stack(folder: Path, tiny_model_path: Path) -> None:
+    # The server's modules (database, web framework, settings, metrics) take about a second to
+    # import on a 2-core machine: most of what a short `spotcheck classify` run would spend.
+    server_modules = ("sqlalchemy", "alembic", "fastapi", "spotcheck.config", "spotcheck.db", "spotcheck.observability")
+    code = (
+        "import sys\n"
+        "from spotcheck.cli import app\n"
+        f"try: app(['classify', '--format', 'jsonl', '--model', {str(tiny_model_path)!r}, {str(folder)!r}])\n"
+        "except SystemExit: pass\n"
+        f"print('imported:', *[m for m in {server_modules!r} if m in sys.modules], file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert len(_jsonl(done.stdout)) == 3
+    assert done.stderr.strip().splitlines()[-1] == "imported:"

@@ -6,8 +6,6 @@ from typing import Annotated
 
 import typer
 
-from spotcheck.observability.logs import configure_logging
-
 __all__ = ["db_app"]
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -21,12 +19,13 @@ def upgrade_command(
     ] = None,
 ) -> None:
     """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
-    from spotcheck.db import SchemaError, upgrade_database
-
-    configure_logging("text")
     from pydantic import ValidationError
 
     from spotcheck.config import Settings
+    from spotcheck.db import SchemaError, upgrade_database
+    from spotcheck.observability.logs import configure_logging
+
+    configure_logging("text")
 
     try:
         settings = Settings()

@@ -10,8 +10,6 @@ from typing import Annotated
 
 import typer
 
-from spotcheck.observability.logs import configure_logging
-
 __all__ = ["events_command"]
 
 
@@ -41,6 +39,7 @@ def events_command(
     from spotcheck.cli.main import _load_runtime
     from spotcheck.ingest import EventConsumer, EventSource, FilerMetaTail, Ingestor, JsonLinesSource, Reconciler
     from spotcheck.ingest.seaweedfs import WeedNotFoundError
+    from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")
     if (filer is None) == (not stdin):

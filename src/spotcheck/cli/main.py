@@ -12,7 +12,6 @@ from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
-from spotcheck.observability.logs import configure_logging
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -34,6 +33,7 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import DeploymentError, Settings
     from spotcheck.db import SchemaError
+    from spotcheck.observability.logs import configure_logging
     from spotcheck.runtime import build_runtime
 
     try:
@@ -62,6 +62,7 @@ def serve(
     import uvicorn
 
     from spotcheck.api import create_app
+    from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")  # until the settings name the format
     runtime = _load_runtime(data_dir)
@@ -98,7 +99,7 @@ def worker(
     ] = None,
 ) -> None:
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
-    from spotcheck.observability import metrics, start_metrics_server
+    from spotcheck.observability import configure_logging, metrics, start_metrics_server
 
     configure_logging("text")  # until the settings name the format
     runtime = _load_runtime(data_dir, concurrency=concurrency)
