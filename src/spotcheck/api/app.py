@@ -30,6 +30,7 @@ from spotcheck.api.routes import (
     spots,
 )
 from spotcheck.api.uploads import upload_limiter
+from spotcheck.api.validation import install_validation_handler
 from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
 from spotcheck.runtime import Runtime
@@ -74,6 +75,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     observed.model_loaded(runtime.classifier.version)
     app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
+    install_validation_handler(app)
     install_allow_header(app)
     app.include_router(spots.answers_router)  # before images: PUT /images/{fileName}/answers is not an upload
     routes = (auth, oidc, session, images, direct_uploads, detect, health, model, spots, shared, reminders, account)
