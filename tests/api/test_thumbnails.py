@@ -131,3 +131,16 @@ def test_a_thumbnail_cannot_be_written_or_deleted(client: TestClient, auth: dict
         assert response.status_code == 405, method
         assert response.headers["allow"] == "GET"
     assert client.get("/images", headers=auth).json()["total"] == 1  # no image named "a.jpg/thumbnail"
+
+
+@pytest.mark.parametrize("name", ["thumbnail", "answers"])
+def test_an_image_named_like_a_sub_resource_is_an_ordinary_image(
+    client: TestClient, auth: dict[str, str], name: str
+) -> None:
+    body = image_bytes(BLUE, size=(300, 200))
+    assert client.put(f"/images/{name}", content=body, headers=auth, follow_redirects=False).status_code == 202
+    fetched = client.get(f"/images/{name}", headers=auth, follow_redirects=False)
+    assert fetched.status_code == 200 and _decode(fetched.content).size == (300, 200)
+    assert _decode(client.get(f"/images/{name}/thumbnail", headers=auth).content).size == (160, 107)
+    assert client.delete(f"/images/{name}", headers=auth, follow_redirects=False).status_code == 204
+    assert client.get("/images", headers=auth).json()["total"] == 0

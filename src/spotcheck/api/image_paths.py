@@ -16,7 +16,9 @@ IMAGE_SUBRESOURCES = ("thumbnail", "answers")
 
 
 class _ImageNameConvertor(Convertor[str]):
-    regex = ".*" + "".join(f"(?<!/{name})" for name in IMAGE_SUBRESOURCES)
+    # Looks ahead from the name's own start, so the name "thumbnail" itself is an image name (a
+    # look-behind would also see the "/" of "/images/" before it).
+    regex = f"(?!.*/(?:{'|'.join(IMAGE_SUBRESOURCES)})$).*"
 
     def convert(self, value: str) -> str:
         return value
