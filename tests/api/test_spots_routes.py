@@ -140,6 +140,20 @@ def test_answers_are_stored_with_the_photo(client: TestClient, auth: dict[str, s
     assert client.get("/images/a.jpg", headers=auth).status_code == 200
 
 
+def test_a_misspelt_field_is_refused_and_changes_nothing(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth)
+    client.put(f"/images/a.jpg?spotId={spot_id}", content=image_bytes(), headers=auth)
+    client.put("/images/a.jpg/answers", json={"grown": True}, headers=auth)
+
+    misspelt = client.put("/images/a.jpg/answers", json={"bleed": True}, headers=auth)
+    assert misspelt.status_code == 422
+    assert misspelt.json()["detail"][0]["loc"] == ["body", "bleed"]
+    assert client.get("/images/a.jpg/answers", headers=auth).json()["grown"] is True
+    renamed = client.patch(f"/spots/{spot_id}", json={"nmae": "Right shoulder"}, headers=auth)
+    assert renamed.status_code == 422
+    assert client.get(f"/spots/{spot_id}", headers=auth).json()["name"] == "Left shoulder mole"
+
+
 def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
     client: TestClient, auth: dict[str, str]
 ) -> None:

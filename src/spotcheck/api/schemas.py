@@ -36,12 +36,18 @@ class _Camel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-class RegisterRequest(_Camel):
+class _CamelRequest(_Camel):
+    """A request body: an unknown field is a 422, never dropped unread (a misspelt answer would erase it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterRequest(_CamelRequest):
     email: str = Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", examples=["ada@example.org"])
     password: str = Field(max_length=256, examples=["a long and varied pass phrase"])
 
 
-class PasswordChange(_Camel):
+class PasswordChange(_CamelRequest):
     current_password: str = Field(max_length=256)
     new_password: str = Field(max_length=256, examples=["a longer and more varied pass phrase"])
 
@@ -145,7 +151,7 @@ class ErrorBody(BaseModel):
     detail: str
 
 
-class DirectUploadRequest(_Camel):
+class DirectUploadRequest(_CamelRequest):
     file_name: str = Field(
         min_length=1,
         max_length=MAX_FILE_NAME_LENGTH,

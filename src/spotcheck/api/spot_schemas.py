@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from spotcheck.api.schemas import ImageItem, _Camel
+from spotcheck.api.schemas import ImageItem, _Camel, _CamelRequest
 from spotcheck.spots import ChangeKind, SummaryLevel
 from spotcheck.spots.account import SignInMethod
 from spotcheck.spots.reminders import ReminderKind
@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 
-class BodySitePublic(_Camel):
+class BodySitePublic(_CamelRequest):
     """A point on the front or back body map, 0..1 across (x) and down (y)."""
 
     view: BodyView
@@ -62,7 +62,7 @@ class SpotPublic(_Camel):
     summary: SummaryPublic
 
 
-class AnswersBody(_Camel):
+class AnswersBody(_CamelRequest):
     """The patient's answers about one photo; null (or absent): not answered. Only true or false, never "yes" or 1."""
 
     grown: bool | None = Field(default=None, strict=True)
@@ -101,19 +101,19 @@ class SpotList(_Camel):
     total: int
 
 
-class SpotCreateRequest(_Camel):
+class SpotCreateRequest(_CamelRequest):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Left shoulder mole"])
     body_site: BodySitePublic | None = None
 
 
-class SpotUpdateRequest(_Camel):
+class SpotUpdateRequest(_CamelRequest):
     """Only the fields sent change; ``bodySite: null`` forgets where the spot is."""
 
     name: str | None = Field(default=None, min_length=1, max_length=MAX_NAME_LENGTH)
     body_site: BodySitePublic | None = None
 
 
-class ShareCreateRequest(_Camel):
+class ShareCreateRequest(_CamelRequest):
     expires_in_days: int = Field(default=DEFAULT_DAYS, ge=1, le=MAX_DAYS)
 
     @field_validator("expires_in_days", mode="before")
@@ -158,5 +158,5 @@ class AccountPublic(_Camel):
     sign_in_method: SignInMethod
 
 
-class AccountDeleteRequest(_Camel):
+class AccountDeleteRequest(_CamelRequest):
     password: str | None = Field(default=None, max_length=256)
