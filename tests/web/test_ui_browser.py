@@ -22,6 +22,7 @@ from live_server import LiveServer
 from spotcheck.classifier.labels import Classification
 from spotcheck.photocheck import RefusalReason, guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
+from spotcheck.spots.estimates import estimate_percent
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -306,8 +307,8 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     label = Classification(answer["classification"])
     expect(result.get_by_text(recommendation_for(label), exact=True)).to_be_visible()
     _shows_one_disclaimer_in_main(page)
-    percent = round(answer["malignantProbability"] * 100)
-    expected = f"The model's estimated chance that this lesion needs a closer look: {percent} %"
+    percent = estimate_percent(answer["malignantProbability"], label).replace("%", " %")
+    expected = f"The model's estimated chance that this lesion needs a closer look: {percent}"
     expect(result.get_by_text(expected)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Result ready")
     _screenshot(page, "06-result")

@@ -22,6 +22,7 @@ from itertools import pairwise
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
+from spotcheck.spots.estimates import estimate_percent
 from spotcheck.spots.measures import Measures, delta_e
 
 __all__ = [
@@ -70,14 +71,16 @@ def _estimate_change(before: ImageSummary, after: ImageSummary) -> str | None:
     between = f"between {before.file_name} and {after.file_name}"
     if before.classification is not after.classification:
         message = (
-            f"The model's estimate went from {p:.0%} ({_words(before.classification)}) to {q:.0%} "
+            f"The model's estimate went from {estimate_percent(p, before.classification)} "
+            f"({_words(before.classification)}) to {estimate_percent(q, after.classification)} "
             f"({_words(after.classification)}) {between}."
         )
         if after.classification is Classification.BENIGN:
             message += " A retake can flip the answer, so the earlier result still counts."
         return message
     if abs(q - p) > ESTIMATE_STEP:
-        return f"The model's estimate {'rose' if q > p else 'fell'} from {p:.0%} to {q:.0%} {between}."
+        earlier, later = estimate_percent(p, before.classification), estimate_percent(q, after.classification)
+        return f"The model's estimate {'rose' if q > p else 'fell'} from {earlier} to {later} {between}."
     return None
 
 

@@ -27,6 +27,7 @@ from spotcheck.gallery.service import ImageSummary
 from spotcheck.photocheck.reasons import guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 from spotcheck.spots.answers import QUESTIONS, Answers
+from spotcheck.spots.estimates import estimate_percent
 from spotcheck.spots.service import BodySite, SpotView
 
 __all__ = ["render_report", "report_file_name", "result_in_words"]
@@ -71,7 +72,7 @@ def report_file_name(spot_name: str) -> str:
 def result_in_words(image: ImageSummary) -> str:
     """The photo's result in plain words, the number second."""
     if image.status is ImageStatus.DONE and image.classification is not None:
-        estimate = f"(model estimate {image.malignant_probability or 0.0:.0%})"
+        estimate = f"(model estimate {estimate_percent(image.malignant_probability or 0.0, image.classification)})"
         if image.classification is Classification.MALIGNANT:
             return f"May need a closer look {estimate}"
         return f"Likely harmless {estimate}"

@@ -44,7 +44,7 @@ export function meaning(result, model) {
   const sentences = [];
   const flagged = result.classification === "MALIGNANT";
   if (typeof model?.threshold === "number") {
-    const limit = percent(model.threshold);
+    const limit = percent(model.threshold, "MALIGNANT"); // rounded up, as every flagged estimate is
     sentences.push(
       flagged
         ? `SpotCheck flags every spot from ${limit} up. The limit is set low on purpose, so that it misses as few skin cancers as possible.`

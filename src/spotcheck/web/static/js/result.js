@@ -48,7 +48,7 @@ function render(result, model) {
   setText("result-recommendation", result.recommendation);
   $("result-next-text").textContent = nextSteps(result.classification);
   $("result-next").hidden = false;
-  $("result-probability").textContent = probabilitySentence(result.malignantProbability);
+  $("result-probability").textContent = probabilitySentence(result.malignantProbability, result.classification);
   $("result-meaning").textContent = meaning(result, model);
   $("result-number").hidden = false;
   setText("result-caveat", CAVEAT);
