@@ -52,6 +52,8 @@ def test_the_report_holds_what_a_doctor_needs() -> None:
         DISCLAIMER,
     ):
         assert expected in text, expected
+    assert f"{START:%d %B %Y %H:%M} UTC" in text and "Photo 1: a.jpg, uploaded " in text
+    assert ".." not in text  # the refusal's tip ends its own sentence
     assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 1
 
 

@@ -128,14 +128,14 @@ def render_report(view: SpotView, *, photo: Callable[[str], bytes | None], gener
     pdf.paragraph(f"Summary: {view.summary.message}", style="B", gap=4)
     for number, entry in enumerate(view.photos, start=1):
         image = entry.image
-        pdf.paragraph(f"Photo {number}: {image.file_name}, taken in {image.uploaded_at:%d %B %Y %H:%M} UTC", style="B")
+        pdf.paragraph(f"Photo {number}: {image.file_name}, uploaded {image.uploaded_at:%d %B %Y %H:%M} UTC", style="B")
         data = photo(image.file_name)
         if data is not None:
             try:
                 pdf.photo(data)
             except (OSError, ValueError):
                 pdf.paragraph("(The photo could not be drawn.)")
-        pdf.paragraph(f"Result: {result_in_words(image)}.")
+        pdf.paragraph(f"Result: {result_in_words(image).removesuffix('.')}.")  # a refusal's tip ends in one
         if image.status is ImageStatus.DONE and image.classification is not None:
             pdf.paragraph(recommendation_for(image.classification))
         pdf.paragraph(_answers_in_words(entry.answers))
