@@ -67,12 +67,17 @@ def test_an_upload_and_its_label_are_counted_with_the_model_version(client: Test
     assert value(after, "spotcheck_queue_jobs", state="pending") == 0
 
 
+REASONS = ("unsupported-type", "damaged", "bad-file-name", "no-such-spot", "unauthorized", "bad-request")
+REASONS += ("too-large", "error")
+
+
 def test_rejected_uploads_are_counted_by_reason(client: TestClient, auth: dict[str, str]) -> None:
     before = scrape(client)
     assert client.put("/images/a.jpg", content=b"not an image at all", headers=auth).status_code == 415
     assert client.put("/images/a.jpg", content=image_bytes(RED)[:200], headers=auth).status_code == 422
     assert client.put("/images/a%2F..%2Fb.jpg", content=image_bytes(RED), headers=auth).status_code == 400
     assert client.put("/images/a.jpg", content=image_bytes(RED)).status_code == 401
+    assert client.put("/images/a.jpg?spotId=nope", content=image_bytes(RED), headers=auth).status_code == 404
     assert (
         client.post("/images", data={"fileName": "x.jpg"}, files={"other": ("x", b"x")}, headers=auth).status_code
         == 400
@@ -81,15 +86,17 @@ def test_rejected_uploads_are_counted_by_reason(client: TestClient, auth: dict[s
     grown = {
         reason: value(after, "spotcheck_uploads_rejected_total", reason=reason)
         - value(before, "spotcheck_uploads_rejected_total", reason=reason)
-        for reason in ("unsupported-type", "damaged", "bad-file-name", "unauthorized", "bad-request", "too-large")
+        for reason in REASONS
     }
     assert grown == {
         "unsupported-type": 1,
         "damaged": 1,
         "bad-file-name": 1,
+        "no-such-spot": 1,
         "unauthorized": 1,
         "bad-request": 1,
         "too-large": 0,
+        "error": 0,
     }
     assert value(after, "spotcheck_uploads_accepted_total") == value(before, "spotcheck_uploads_accepted_total")
 

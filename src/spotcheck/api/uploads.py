@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
-from spotcheck.gallery.service import Gallery, ImageSummary
+from spotcheck.gallery.service import Gallery, ImageSummary, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     ImageTooLargeError,
@@ -21,6 +21,7 @@ from spotcheck.images import (
     UnsupportedMediaError,
 )
 from spotcheck.observability import UploadRejection, metrics
+from spotcheck.spots import SpotNotFoundError
 from spotcheck.storage import StorageError
 
 __all__ = [
@@ -117,6 +118,8 @@ _REJECTIONS: dict[type[Exception], UploadRejection] = {
     ImageTooLargeError: UploadRejection.TOO_MANY_PIXELS,
     ImageTooSmallError: UploadRejection.TOO_SMALL,
     InvalidFileNameError: UploadRejection.BAD_FILE_NAME,
+    SpotNotFoundError: UploadRejection.NO_SUCH_SPOT,
+    SpotGoneError: UploadRejection.NO_SUCH_SPOT,
     StorageError: UploadRejection.STORAGE_UNAVAILABLE,
     ClientDisconnect: UploadRejection.CLIENT_DISCONNECTED,
 }

@@ -62,6 +62,7 @@ class UploadRejection(StrEnum):
     TOO_MANY_PIXELS = "too-many-pixels"
     TOO_SMALL = "too-small"
     BAD_FILE_NAME = "bad-file-name"
+    NO_SUCH_SPOT = "no-such-spot"
     BAD_REQUEST = "bad-request"
     UNAUTHORIZED = "unauthorized"
     STORAGE_UNAVAILABLE = "storage-unavailable"
