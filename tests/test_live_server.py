@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import httpx
@@ -22,3 +23,14 @@ def test_real_server_labels_an_upload(tmp_path: Path, tiny_model_path: Path) -> 
         result = wait_for_label(lambda: client.get("/detect/a.jpg", headers=auth))
         assert result.status_code == 200
         assert result.json()["classification"] == "MALIGNANT"
+        # A load balancer's HEAD probe: the status and headers of GET, and no body on the wire.
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as raw:
+            raw.sendall(b"HEAD /readyz HTTP/1.1\r\nHost: spotcheck\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while chunk := raw.recv(65536):
+                answer += chunk
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 ") and b"content-type: application/json" in head.lower()
+        assert body == b""
+        assert client.head("/healthz").status_code == 200

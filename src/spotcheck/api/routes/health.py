@@ -10,11 +10,14 @@ from spotcheck.api.deps import RuntimeDep
 router = APIRouter(tags=["health"])
 
 
+# HEAD as well: load balancers and uptime monitors often probe with it (the answer has no body).
+@router.head("/healthz")
 @router.get("/healthz")
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@router.head("/readyz")
 @router.get("/readyz")
 def readyz(runtime: RuntimeDep) -> JSONResponse:
     """Ready when the model is loaded, the database and the store answer (read-only checks, within a
