@@ -204,6 +204,15 @@ def test_heic_is_accepted() -> None:
     assert _clean(_encode(Image.new("RGB", (160, 128), (200, 30, 30)), "HEIF")).size == (160, 128)
 
 
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_animated_image_is_stored_as_its_first_frame(fmt: str) -> None:
+    first, second = Image.new("RGB", (160, 128), (200, 30, 30)), Image.new("RGB", (160, 128), (30, 30, 200))
+    animated = _encode(first, fmt, save_all=True, append_images=[second], lossless=True)
+    assert Image.open(io.BytesIO(animated)).n_frames == 2  # an APNG, or an animated WebP
+    red, _, blue = _clean(animated).getpixel((80, 64))
+    assert red > 180 and blue < 60
+
+
 # --- metadata -------------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ __all__ = ["ACCEPTED_FORMATS", "HUMAN_FORMATS", "sniff"]
 ACCEPTED_FORMATS: dict[str, tuple[str, ...]] = {
     "image/jpeg": ("JPEG", "MPO"),
     "image/png": ("PNG",),
+    "image/apng": ("PNG",),  # an animated PNG: its first frame, as with an animated WebP
     "image/webp": ("WEBP",),
     "image/heic": ("HEIF",),
     "image/heif": ("HEIF",),
