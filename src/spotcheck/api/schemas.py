@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -14,6 +14,7 @@ from spotcheck.images.names import MAX_FILE_NAME_LENGTH
 from spotcheck.photocheck.reasons import RefusalReason, guidance_for
 
 __all__ = [
+    "SIGNED_IN_ERRORS",
     "DetectionPending",
     "DetectionRefused",
     "DetectionResult",
@@ -149,6 +150,13 @@ class ModelFacts(_Camel):
 
 class ErrorBody(BaseModel):
     detail: str
+
+
+# What every route behind the sign-in may answer before it does anything else.
+SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Not signed in, or the token or session expired or was signed out"},
+    403: {"model": ErrorBody, "description": "Signed in by the web page's cookie without its X-CSRF-Token header"},
+}
 
 
 class DirectUploadRequest(_CamelRequest):

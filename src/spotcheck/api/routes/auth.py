@@ -9,7 +9,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, RuntimeDep
-from spotcheck.api.schemas import ErrorBody, PasswordChange, RegisterAccepted, RegisterRequest, TokenResponse
+from spotcheck.api.schemas import (
+    SIGNED_IN_ERRORS,
+    ErrorBody,
+    PasswordChange,
+    RegisterAccepted,
+    RegisterRequest,
+    TokenResponse,
+)
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.throttling import (
     SIGN_IN_RESPONSES,
@@ -65,7 +72,7 @@ def token(
     )
 
 
-@router.delete("/sessions", status_code=status.HTTP_204_NO_CONTENT, responses={401: {"model": ErrorBody}})
+@router.delete("/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
 def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
     """Sign out everywhere: ends every session of the account, this one included, on every device."""
     runtime.sessions.end_all(user_id=principal.account.id)
@@ -74,7 +81,7 @@ def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: Runt
     return response
 
 
-@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses={401: {"model": ErrorBody}})
+@router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
 def delete_current_session(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
     """Sign out: ends the session of the token (or cookie) this request is signed in with."""
     if principal.session_id is None:

@@ -5,10 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep
-from spotcheck.api.schemas import DetectionPending, DetectionRefused, DetectionResult, ErrorBody, RefusalPublic
+from spotcheck.api.schemas import (
+    SIGNED_IN_ERRORS,
+    DetectionPending,
+    DetectionRefused,
+    DetectionResult,
+    ErrorBody,
+    RefusalPublic,
+)
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
-router = APIRouter(tags=["detect"])
+router = APIRouter(tags=["detect"], responses=SIGNED_IN_ERRORS)
 
 
 @router.get(

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, status
 
 from spotcheck.api.deps import CurrentAccount, RuntimeDep
-from spotcheck.api.schemas import DirectUploadGrant, DirectUploadRequest, ErrorBody
+from spotcheck.api.schemas import SIGNED_IN_ERRORS, DirectUploadGrant, DirectUploadRequest, ErrorBody
 from spotcheck.ingest.direct import DirectUploads
 
-router = APIRouter(tags=["images"])
+router = APIRouter(tags=["images"], responses=SIGNED_IN_ERRORS)
 
 
 def _direct_uploads(runtime: RuntimeDep) -> DirectUploads:

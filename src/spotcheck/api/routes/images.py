@@ -11,7 +11,7 @@ from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
-from spotcheck.api.schemas import ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
+from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
     count_upload,
@@ -22,7 +22,7 @@ from spotcheck.api.uploads import (
 )
 from spotcheck.gallery.service import ImageSummary
 
-router = APIRouter(prefix="/images", tags=["images"])
+router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
 
 MAX_OFFSET = 1_000_000  # far beyond any gallery; keeps the value inside every database's integer range
 _BAD_NAME: dict[int | str, dict[str, object]] = {

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from spotcheck.api.deps import CurrentAccount, SpotsDep
+from spotcheck.api.schemas import SIGNED_IN_ERRORS
 from spotcheck.api.spot_schemas import ReminderList, ReminderPublic
 from spotcheck.clock import utc_now
 from spotcheck.spots.reminders import Reminder, calendar_file, reminders_for
 
-router = APIRouter(tags=["reminders"])
+router = APIRouter(tags=["reminders"], responses=SIGNED_IN_ERRORS)
 
 
 def _reminders(account_id: str, spots: SpotsDep) -> list[Reminder]:

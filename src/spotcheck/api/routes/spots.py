@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep
 from spotcheck.api.routes.images import image_item
-from spotcheck.api.schemas import ErrorBody
+from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
 from spotcheck.api.spot_schemas import (
     AnswersBody,
     BodySitePublic,
@@ -35,8 +35,8 @@ from spotcheck.spots.report import render_report, report_file_name
 
 __all__ = ["PDF_RESPONSE", "answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
 
-router = APIRouter(prefix="/spots", tags=["spots"])
-answers_router = APIRouter(prefix="/images", tags=["spots"])
+router = APIRouter(prefix="/spots", tags=["spots"], responses=SIGNED_IN_ERRORS)
+answers_router = APIRouter(prefix="/images", tags=["spots"], responses=SIGNED_IN_ERRORS)
 
 _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
 _BAD_BODY: dict[int | str, dict[str, object]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"}}
