@@ -10,23 +10,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from spotcheck.api import deps
-from spotcheck.api.routes import (
-    account,
-    auth,
-    detect,
-    direct_uploads,
-    health,
-    images,
-    model,
-    oidc,
-    reminders,
-    session,
-    shared,
-    spots,
-)
-
-ROUTERS = [m.router for m in (account, auth, detect, direct_uploads, health, images, model, oidc, reminders, session)]
-ROUTERS += [shared.router, spots.router, spots.answers_router]
+from spotcheck.api.routes import API_ROUTERS
 
 
 def _calls(dependant: Dependant) -> Iterator[Any]:
@@ -39,7 +23,7 @@ def test_every_route_behind_the_sign_in_documents_401_and_403(client: TestClient
     schema = client.get("/openapi.json").json()
     signed_in = [
         route
-        for router in ROUTERS
+        for router in API_ROUTERS
         for route in router.routes
         if isinstance(route, APIRoute)
         and route.include_in_schema

@@ -14,21 +14,7 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.request_log import RequestLog
-from spotcheck.api.routes import (
-    account,
-    auth,
-    detect,
-    direct_uploads,
-    health,
-    images,
-    metrics,
-    model,
-    oidc,
-    reminders,
-    session,
-    shared,
-    spots,
-)
+from spotcheck.api.routes import API_ROUTERS, metrics
 from spotcheck.api.uploads import upload_limiter
 from spotcheck.api.validation import install_validation_handler
 from spotcheck.auth import AuthThrottle
@@ -77,10 +63,8 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     install_error_handlers(app)
     install_validation_handler(app)
     install_allow_header(app)
-    app.include_router(spots.answers_router)  # before images: PUT /images/{fileName}/answers is not an upload
-    routes = (auth, oidc, session, images, direct_uploads, detect, health, model, spots, shared, reminders, account)
-    for module in routes:
-        app.include_router(module.router)
+    for router in API_ROUTERS:
+        app.include_router(router)
     if runtime.settings.metrics:
         app.include_router(metrics.router)
     install_web_ui(app)
