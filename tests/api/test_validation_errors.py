@@ -49,11 +49,16 @@ def test_safe_errors_hides_passwords_inside_inputs_and_keeps_the_rest() -> None:
     ]
 
 
-def test_a_json_body_that_is_not_text_gets_the_422_of_malformed_json(client: TestClient, auth: dict[str, str]) -> None:
+def test_a_json_body_that_is_not_text_or_too_deep_gets_the_422_of_malformed_json(
+    client: TestClient, auth: dict[str, str]
+) -> None:
     headers = {**auth, "Content-Type": "application/json"}
     response = client.post("/auth/password", content=b"\x12\xff\t\xfe|", headers=headers)
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
     assert error["type"] == "json_invalid" and error["ctx"] == {"error": "the body is not UTF-8 text"}
+    nested = client.post("/auth/password", content=b"[" * 100_000, headers=headers)
+    assert nested.status_code == 422, nested.text
+    assert nested.json()["detail"][0]["ctx"] == {"error": "the body is nested too deeply"}
     malformed = client.post("/auth/password", content=b"{", headers=headers)
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["type"] == "json_invalid"

@@ -1,5 +1,6 @@
 """The framework's own HTTP errors: 405 answers that list every method the path allows, not just
-the first route's, and a JSON body that is not text answered like other malformed JSON."""
+the first route's, and a JSON body that is not text (or nested too deep) answered like other
+malformed JSON."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
-from spotcheck.api.validation import undecodable_body
+from spotcheck.api.validation import unparsable_json
 
 __all__ = ["install_allow_header"]
 
@@ -31,8 +32,8 @@ def install_allow_header(app: FastAPI) -> None:
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-            return undecodable_body(exc.__cause__)
+        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+            return unparsable_json(exc.__cause__)
         if exc.status_code == 405:
             allowed = _allowed_methods(app, request)
             if allowed:

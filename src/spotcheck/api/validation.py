@@ -15,7 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-__all__ = ["install_validation_handler", "safe_errors", "undecodable_body"]
+__all__ = ["install_validation_handler", "safe_errors", "unparsable_json"]
 
 HIDDEN = "(hidden)"
 
@@ -45,17 +45,15 @@ def safe_errors(errors: Any) -> list[dict[str, Any]]:
     return safe
 
 
-def undecodable_body(error: UnicodeDecodeError) -> JSONResponse:
-    """A JSON body that is not text: the 422 of any other malformed JSON (FastAPI's own answer is a bare 400)."""
-    detail = [
-        {
-            "type": "json_invalid",
-            "loc": ["body", error.start],
-            "msg": "JSON decode error",
-            "input": {},
-            "ctx": {"error": "the body is not UTF-8 text"},
-        }
-    ]
+def unparsable_json(error: UnicodeDecodeError | RecursionError) -> JSONResponse:
+    """A JSON body that is not text, or nested too deep to parse: the 422 of any other malformed
+    JSON (FastAPI's own answer is a bare 400)."""
+    if isinstance(error, UnicodeDecodeError):
+        loc: list[str | int] = ["body", error.start]
+        reason = "the body is not UTF-8 text"
+    else:
+        loc, reason = ["body"], "the body is nested too deeply"
+    detail = [{"type": "json_invalid", "loc": loc, "msg": "JSON decode error", "input": {}, "ctx": {"error": reason}}]
     return JSONResponse({"detail": detail}, status_code=422)
 
 

@@ -41,7 +41,6 @@ def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
     "",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={
-        400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"},
         403: {"model": ErrorBody, "description": "The password is not right"},
         422: input_refused("Not the documented shape, or no password for an account that signs in with one"),
         429: {"model": ErrorBody, "description": "Too many wrong passwords (they count as failed sign-ins)"},

@@ -39,9 +39,7 @@ router = APIRouter(prefix="/spots", tags=["spots"], responses=SIGNED_IN_ERRORS)
 answers_router = APIRouter(prefix="/images", tags=["spots"], responses=SIGNED_IN_ERRORS)
 
 _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
-_BAD_BODY: dict[int | str, dict[str, object]] = {400: {"model": ErrorBody, "description": "The body is not UTF-8 JSON"}}
 _BAD_NAME: dict[int | str, dict[str, object]] = {
-    **_BAD_BODY,
     422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
 }
 PDF_RESPONSE: dict[int | str, dict[str, object]] = {
@@ -151,7 +149,7 @@ def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: 
     return pdf_response(spots.view(spots.get(owner_id=account.id, spot_id=spotId)), gallery)
 
 
-@router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses={**_NO_SPOT, **_BAD_BODY})
+@router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses=_NO_SPOT)
 def create_share(
     spotId: str,
     account: CurrentAccount,
@@ -182,7 +180,7 @@ def revoke_shares(spotId: str, account: CurrentAccount, spots: SpotsDep, shares:
 
 
 _ANSWERS_ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorBody, "description": "fileName is not UTF-8, or the body is not UTF-8 JSON"},
+    400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
     404: {"model": ErrorBody, "description": "No such image for this user"},
 }
 
