@@ -84,3 +84,14 @@ def test_synthetic_photos_of_a_growing_darkening_spot() -> None:
     assert kinds(grown) == {ChangeKind.SIZE}
     assert kinds(darker) == {ChangeKind.COLOUR}
     assert ChangeKind.COLOUR in kinds(bluer)
+
+
+def test_changes_name_photos_by_upload_time_not_by_file_name() -> None:
+    before = MeasuredPhoto(photo("3f2a9c.jpg", probability=0.05), None)
+    after = MeasuredPhoto(photo("b81e07.jpg", days=31.5, probability=0.5), None)
+    (change,) = notable_changes([before, after])
+    assert (
+        "between the photo of 1 January 2026, 00:00 UTC and the photo of 1 February 2026, 12:00 UTC" in change.message
+    )
+    assert ".jpg" not in change.message
+    assert (change.from_file, change.to_file) == ("3f2a9c.jpg", "b81e07.jpg")

@@ -73,7 +73,8 @@ def test_a_warning_sign_the_patient_noted_is_worrying_whatever_the_photos_look_l
     answers = {"b": Answers(grown=True, bleeds=True, hurts=True), "c": Answers(itches=False, raised=True)}
     summary = summarise(photos, [], answers=answers, now=NOW)
     assert summary.level is SummaryLevel.WORRYING and summary.based_on == "b"
-    assert summary.message.startswith("You noted that this spot has grown and bleeds (b). Those are warning signs")
+    taken = "the photo of 4 February 2027, 00:00 UTC"  # b: 399 days after 1 January 2026
+    assert summary.message.startswith(f"You noted that this spot has grown and bleeds ({taken}). Those are warning")
     assert "show this spot to a dermatologist" in summary.message and RULE in summary.message
 
 

@@ -24,6 +24,7 @@ from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
 from spotcheck.spots.estimates import estimate_percent
 from spotcheck.spots.measures import Measures, delta_e
+from spotcheck.spots.photo_names import photo_in_words
 
 __all__ = [
     "AREA_RELATIVE",
@@ -68,7 +69,7 @@ def _estimate_change(before: ImageSummary, after: ImageSummary) -> str | None:
     p, q = before.malignant_probability, after.malignant_probability
     if p is None or q is None or before.classification is None or after.classification is None:
         return None
-    between = f"between {before.file_name} and {after.file_name}"
+    between = f"between {photo_in_words(before)} and {photo_in_words(after)}"
     if before.classification is not after.classification:
         message = (
             f"The model's estimate went from {estimate_percent(p, before.classification)} "
@@ -92,7 +93,7 @@ def _size_change(before: ImageSummary, after: ImageSummary, a: Measures, b: Meas
         return None
     return (
         f"The lesion's measured size {'grew' if relative > 0 else 'shrank'} by {abs(relative):.0%} between "
-        f"{before.file_name} and {after.file_name} (a rough measure: distance and zoom change it too)."
+        f"{photo_in_words(before)} and {photo_in_words(after)} (a rough measure: distance and zoom change it too)."
     )
 
 
@@ -101,7 +102,7 @@ def _colour_change(before: ImageSummary, after: ImageSummary, a: Measures, b: Me
     if difference <= COLOUR_DELTA_E:
         return None
     return (
-        f"The lesion's measured colour changed between {before.file_name} and {after.file_name} "
+        f"The lesion's measured colour changed between {photo_in_words(before)} and {photo_in_words(after)} "
         f"(colour difference ΔE {difference:.0f}; over {COLOUR_DELTA_E:.0f} counts as notable, "
         "and light changes it too)."
     )

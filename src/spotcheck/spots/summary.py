@@ -25,6 +25,7 @@ from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
 from spotcheck.spots.answers import Answers, warning_signs
 from spotcheck.spots.changes import Change
+from spotcheck.spots.photo_names import photo_in_words
 
 __all__ = ["RECENT_COUNT", "RECENT_DAYS", "RULE", "Summary", "SummaryLevel", "recent_photos", "summarise"]
 
@@ -78,8 +79,8 @@ def summarise(
         worst = max(flagged, key=lambda p: (p.malignant_probability or 0.0, p.uploaded_at))
         return Summary(
             SummaryLevel.WORRYING,
-            f"{worst.file_name} may need a closer look. {RULE} A newer photo that looks harmless does not "
-            "cancel it: show this spot to a dermatologist.",
+            f"{photo_in_words(worst, start=True)} may need a closer look. {RULE} A newer photo that looks harmless "
+            "does not cancel it: show this spot to a dermatologist.",
             worst.file_name,
         )
     noted = [(p, signs) for p in recent if (signs := warning_signs((answers or {}).get(p.file_name)))]
@@ -87,7 +88,7 @@ def summarise(
         photo, signs = noted[-1]
         return Summary(
             SummaryLevel.WORRYING,
-            f"You noted that this spot {_listed(signs)} ({photo.file_name}). "
+            f"You noted that this spot {_listed(signs)} ({photo_in_words(photo)}). "
             f"{'That is a warning sign' if len(signs) == 1 else 'Those are warning signs'} whatever the photos "
             f"look like: show this spot to a dermatologist. {RULE}",
             photo.file_name,
@@ -105,7 +106,8 @@ def summarise(
     if pending:
         return Summary(
             SummaryLevel.PENDING,
-            f"{pending[-1].file_name} is still being analysed; the summary follows once it is. {RULE}",
+            f"{photo_in_words(pending[-1], start=True)} is still being analysed; the summary follows once it is. "
+            f"{RULE}",
             pending[-1].file_name,
         )
     if judged:
@@ -115,7 +117,7 @@ def summarise(
         return Summary(
             SummaryLevel.REASSURING,
             f"The recent photos SpotCheck could judge look likely harmless{note}; the most worrying of them is "
-            f"{worst.file_name}. {RULE} See a dermatologist if the spot changes, bleeds or itches.",
+            f"{photo_in_words(worst)}. {RULE} See a dermatologist if the spot changes, bleeds or itches.",
             worst.file_name,
         )
     latest = recent[-1]
