@@ -211,6 +211,7 @@ def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
     expect(phone.get_by_role("link", name="Old scar")).to_have_count(0)
     assert phone.request.get("/spots").json()["items"] == []
     assert phone.request.get("/images").json()["total"] == 0  # the photo went with it
+    expect(phone.get_by_role("region", name="Result")).to_be_hidden()  # it showed that photo
 
 
 def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_once(
@@ -228,6 +229,11 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(summary).to_contain_text("Needs a closer look")
     expect(summary).to_contain_text("You noted that this spot has grown (")
     expect(entry.get_by_label("It has grown")).to_be_checked()  # the form was not redrawn over
+    expect(entry.get_by_role("button", name="Save answers")).to_be_focused()
+    # The list of spots and the reminders follow without a reload.
+    expect(phone.locator(".spot-item", has_text="Mole on the arm")).to_contain_text("Needs a closer look")
+    reminders = phone.get_by_role("region", name="Reminders")
+    expect(reminders.get_by_text("Re-check 'Mole on the arm' (needs a closer look)")).to_be_visible()
     _no_serious_findings(phone, "spot with a warning sign")
 
 
@@ -252,3 +258,63 @@ def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_pa
     expect(phone.get_by_role("link", name="Mole under the left shoulder blade")).to_be_visible()
     reminders = phone.get_by_role("region", name="Reminders")
     expect(reminders.get_by_text("Re-check 'Mole under the left shoulder blade'")).to_be_visible()
+
+
+def test_enter_in_the_account_dialog_deletes_and_a_wrong_password_stays_at_its_field(
+    phone: Page, server: LiveServer
+) -> None:
+    _register(server, "enter@example.org")
+    _sign_in(phone, "enter@example.org")
+    phone.get_by_role("button", name="Delete my account").click()
+    dialog = phone.get_by_role("dialog", name="Delete your account?")
+    dialog.get_by_label("Your password").fill("not the password at all")
+    phone.keyboard.press("Enter")
+    field = dialog.get_by_label("Your password")
+    expect(field).to_be_focused()  # the dialog is back, at the field that holds the error
+    expect(field).to_have_accessible_description(re.compile("password", re.IGNORECASE))
+    field.fill(PASSWORD)
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("status")).to_contain_text("Your account and everything in it were deleted.")
+    token = httpx.post(f"{server.url}/auth/token", data={"username": "enter@example.org", "password": PASSWORD})
+    assert token.status_code == 401
+
+
+def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(phone: Page, server: LiveServer) -> None:
+    _register(server, "stay@example.org")
+    _sign_in(phone, "stay@example.org")
+    email = phone.locator(".account-email")
+    assert email.evaluate("e => e.scrollWidth <= e.clientWidth")  # the address is read whole at 375 px
+
+    cut_off = lambda route: route.abort() if route.request.method == "DELETE" else route.continue_()  # noqa: E731
+    phone.route("**/ui/session", cut_off)
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_role("status")).to_contain_text("Could not sign out")
+    expect(phone.get_by_role("button", name="Sign out")).to_be_focused()
+    phone.unroute("**/ui/session", cut_off)
+
+    long_name = "Mole" + "x" * 70  # one long word, within the 80 characters a name may have
+    phone.get_by_role("button", name="New spot").click()
+    phone.get_by_label("Spot name").fill(long_name)
+    phone.get_by_role("button", name="Save spot").click()  # needs the CSRF token the failed sign-out kept
+    expect(phone.get_by_role("heading", name=long_name)).to_be_focused()
+    phone.get_by_role("link", name="Back to all spots").click()
+    expect(phone.get_by_role("link", name=long_name)).to_be_visible()
+    overflowing = (
+        "[...document.querySelectorAll('body *')].filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.id)"
+    )
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375, phone.evaluate(overflowing)
+
+    phone.get_by_role("button", name="Sign out").click()
+    expect(phone.get_by_label("Email")).to_be_visible()
+
+
+def test_a_session_that_ended_during_a_password_change_goes_back_to_sign_in(phone: Page, server: LiveServer) -> None:
+    _register(server, "ended@example.org")
+    _sign_in(phone, "ended@example.org")
+    phone.get_by_role("button", name="Change password").click()
+    phone.context.clear_cookies()  # the session cookie expired, say
+    phone.get_by_label("Current password").fill(PASSWORD)
+    phone.get_by_label("New password").fill("a brand new and long pass phrase")
+    phone.get_by_role("button", name="Save new password").click()
+    expect(phone.get_by_role("status")).to_contain_text("Your session has ended. Please sign in again.")
+    expect(phone.get_by_label("Email")).to_be_focused()

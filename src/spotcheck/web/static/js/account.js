@@ -24,6 +24,12 @@ function passwordField() {
   error.id = "confirm-account-error";
   error.hidden = true;
   field.append(label, input, error);
+  // Enter in the field means "delete with this password": the form's first button is "Keep it".
+  input.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    input.form.requestSubmit(input.form.querySelector('button[value="confirm"]'));
+  });
   return field;
 }
 
@@ -44,9 +50,10 @@ export function setUpAccount(onDeleted) {
   $("account-delete").addEventListener("click", async () => {
     const slot = $("confirm-account-slot");
     slot.replaceChildren(...(needsPassword ? [passwordField()] : []));
+    let focus = null;
     try {
       for (;;) {
-        if (!(await confirmWith("confirm-account"))) {
+        if (!(await confirmWith("confirm-account", { focus }))) {
           $("account-delete").focus();
           return;
         }
@@ -61,6 +68,7 @@ export function setUpAccount(onDeleted) {
           }
           // A wrong password, say: the message goes under the field and the dialog opens again.
           showFieldError("confirm-account-error", error.message, $("confirm-account-password"));
+          focus = $("confirm-account-password");
           continue;
         }
         onDeleted();

@@ -3,6 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
+import { enableAgain } from "./fields.js";
 
 export const QUESTIONS = [
   ["grown", "It has grown"],
@@ -60,7 +61,7 @@ export function answersForm(entry, when, describedBy) {
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not save the answers: ${error.message}`, "error");
     } finally {
-      save.disabled = false;
+      enableAgain(save);
     }
   });
   return form;

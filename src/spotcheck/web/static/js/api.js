@@ -57,7 +57,8 @@ async function request(method, path, { json, body, expect = "json" } = {}) {
     } catch {
       // not JSON: a proxy's error page, say
     }
-    if (response.status === 401 && !path.startsWith("/ui/session") && !path.startsWith("/auth/")) {
+    // A 401 from signing in is a wrong password; anywhere else the session has ended.
+    if (response.status === 401 && !path.startsWith("/ui/session") && path !== "/auth/token") {
       csrfToken = null;
       onSessionLost();
     }
@@ -102,12 +103,10 @@ export const api = {
   async register(email, password) {
     return (await request("POST", "/auth/register", { json: { email, password } })).data;
   },
+  /** Ends the session; if that fails (the server out of reach, say) the page stays signed in and working. */
   async signOut() {
-    try {
-      await request("DELETE", "/ui/session");
-    } finally {
-      csrfToken = null;
-    }
+    await request("DELETE", "/ui/session");
+    csrfToken = null;
   },
   forget() {
     csrfToken = null;

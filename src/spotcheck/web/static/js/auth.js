@@ -3,7 +3,7 @@
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
-import { clearFieldError, showFieldError } from "./fields.js";
+import { clearFieldError, enableAgain, showFieldError } from "./fields.js";
 
 const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
@@ -140,7 +140,7 @@ export function setUpSignOut(onSignedOut) {
     } catch (error) {
       announce(`Could not sign out: ${error.message}`, "error");
     } finally {
-      button.disabled = false;
+      enableAgain(button);
     }
   });
 }
@@ -187,6 +187,7 @@ function wirePasswordForm(close, open) {
       announce("Your password is changed. Your other devices are signed out.", "success");
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
+      if (error.status === 401) return; // the session ended: the page shows the sign-in form
       if (error.status === 403) showFieldError("current-password-error", error.message, current);
       else if (error.status === 422 && typeof error.detail === "string") showFieldError("new-password-error", error.message, fresh);
       else if (error.status === 422) showFieldError("new-password-error", "This password is too long.", fresh);

@@ -3,8 +3,12 @@
 
 const BACKGROUND = ["site-header", "main", "site-footer"];
 
-/** Open the <dialog> `dialogId`; resolves true when the user presses its "confirm" button. */
-export function confirmWith(dialogId) {
+/**
+ * Open the <dialog> `dialogId`; resolves true when the user presses its "confirm" button.
+ * `focus` takes the focus instead of the dialog's own first choice ("Keep it"), such as a field
+ * whose error the dialog is shown again for.
+ */
+export function confirmWith(dialogId, { focus = null } = {}) {
   const dialog = document.getElementById(dialogId);
   return new Promise((resolve) => {
     dialog.addEventListener(
@@ -18,6 +22,7 @@ export function confirmWith(dialogId) {
     dialog.returnValue = "";
     for (const id of BACKGROUND) document.getElementById(id).setAttribute("aria-hidden", "true");
     dialog.showModal();
+    focus?.focus();
   });
 }
 

@@ -13,3 +13,9 @@ export function clearFieldError(errorId, input = null) {
   el.hidden = true;
   if (input) input.removeAttribute("aria-invalid");
 }
+
+/** Enable `button` again; if disabling it had dropped the focus to the page, it takes it back. */
+export function enableAgain(button) {
+  button.disabled = false;
+  if (document.activeElement === null || document.activeElement === document.body) button.focus();
+}

@@ -39,9 +39,12 @@ export class History {
       const page = await api.listImages(PAGE, this.items.length);
       if (generation !== this.generation) return;
       const known = new Set(this.items.map((item) => item.fileName));
+      const first = this.items.length;
       this.items.push(...page.items.filter((item) => !known.has(item.fileName)));
       this.total = page.total;
       this.render();
+      // The button hides itself on the last page: the focus goes on to the first photo it loaded.
+      if ($("history-more").hidden) $("history-list").children[first]?.querySelector("button, a")?.focus();
     } catch (error) {
       announce(`Could not load more: ${error.message}`, "error");
     }
@@ -137,6 +140,7 @@ export class History {
     try {
       await api.deleteImage(item.fileName);
     } catch (error) {
+      if (error instanceof ApiError && error.status === 401) return; // signed out: the sign-in form says so
       if (!(error instanceof ApiError && error.status === 404)) {
         announce(`Could not delete the image: ${error.message}`, "error");
         button.focus();

@@ -40,7 +40,8 @@ const spots = new Spots({
 });
 const spotView = new SpotView({
   onClosed: () => spots.setOpen(null),
-  onDeleted: () => {
+  onDeleted: (spotId, fileNames = []) => {
+    if (fileNames.includes(result.fileName)) result.close();
     spotView.close();
     if (location.hash) window.history.replaceState(null, "", location.pathname);
     afterChange();
@@ -60,6 +61,12 @@ const upload = setUpUpload(
   () => result.close(),
 );
 const account = setUpAccount(() => showSignedOut());
+// Saved answers can make a spot worrying and bring its re-check forward: the list of spots and
+// the reminders follow (the spot's own page redraws its summary itself).
+document.addEventListener("answers-saved", () => {
+  spots.refresh();
+  refreshReminders();
+});
 
 function route() {
   if ($("app-view").hidden) return;

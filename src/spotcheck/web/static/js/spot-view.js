@@ -4,7 +4,7 @@
 import { api, ApiError, paths } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
-import { clearFieldError, showFieldError } from "./fields.js";
+import { clearFieldError, enableAgain, showFieldError } from "./fields.js";
 import { formatDate } from "./format.js";
 import { spotNameProblem } from "./spots.js";
 import { renderSpot, renderSummary } from "./timeline.js";
@@ -28,6 +28,7 @@ const IDS = {
 export class SpotView {
   constructor({ onClosed, onDeleted, onRenamed }) {
     this.spotId = null;
+    this.fileNames = [];
     this.run = 0;
     this.onClosed = onClosed;
     this.onDeleted = onDeleted;
@@ -74,6 +75,7 @@ export class SpotView {
     try {
       const spot = await api.spot(spotId);
       if (run !== this.run) return;
+      this.fileNames = spot.images.map((image) => image.fileName);
       renderSpot(spot, { urls: OWNER_URLS, editable: true, ids: IDS });
       $("spot-report").href = paths.report(spotId);
       $("spot-report").setAttribute("download", `${spot.name}.pdf`);
@@ -122,7 +124,7 @@ export class SpotView {
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not make a share link: ${error.message}`, "error");
     } finally {
-      button.disabled = false;
+      enableAgain(button);
     }
   }
 
@@ -187,7 +189,7 @@ export class SpotView {
     try {
       await api.deleteSpot(spotId);
       announce("Spot deleted, with its photos.", "success");
-      this.onDeleted(spotId);
+      this.onDeleted(spotId, this.fileNames);
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not delete the spot: ${error.message}`, "error");
     }
