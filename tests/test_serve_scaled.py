@@ -137,5 +137,8 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
 
     pids = [*ready["workers"], *ready["services"].values()]
     process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)  # an impatient second one must not cut the shutdown short
     assert process.wait(60) == 0
     assert not [pid for pid in pids if _alive(pid)]
+    assert not Path(ready["logs"]).parent.exists()  # the temporary folder went too

@@ -26,23 +26,25 @@ from spotcheck.gallery import AnalysisFailedError, Gallery
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
-from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StoredObject
+from spotcheck.observability.metrics import REGISTRY
+from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StorageUnavailableError, StoredObject
 
 # --- fakes ----------------------------------------------------------------------------------
 
 
 class FlakyStore(MemoryObjectStore):
-    """Reads fail with StorageError ``failures`` times, then work."""
+    """Reads fail with ``error`` (a StorageError) ``failures`` times, then work."""
 
-    def __init__(self, failures: int) -> None:
+    def __init__(self, failures: int, error: type[StorageError] = StorageError) -> None:
         super().__init__()
         self.failures = failures
+        self.error = error
         self.reads = 0
 
     def get(self, key: str) -> StoredObject:
         self.reads += 1
         if self.reads <= self.failures:
-            raise StorageError("connection reset by peer")
+            raise self.error("connection reset by peer")
         return super().get(key)
 
 
@@ -269,6 +271,19 @@ def test_storage_errors_back_off_then_fail(tmp_path: Path, tiny: Classifier) -> 
     with pytest.raises(AnalysisFailedError, match=r"could not be read from storage.*gave up after 3 attempts"):
         _label(parts)
     assert parts.row().status == "failed"
+
+
+def test_a_job_that_met_an_outage_is_retried_and_counted(tmp_path: Path, tiny: Classifier) -> None:
+    parts = _parts(tmp_path, FlakyStore(failures=1, error=StorageUnavailableError))
+    _upload(parts)
+    worker = parts.worker(tiny, max_attempts=1)  # an outage never uses up an attempt
+    retries = {"model_version": tiny.version}
+    before = REGISTRY.get_sample_value("spotcheck_job_retries_total", retries) or 0.0
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert REGISTRY.get_sample_value("spotcheck_job_retries_total", retries) == before + 1
+    with parts.engine.begin() as conn:
+        conn.execute(jobs.update().values(available_at=utc_now()))
+    assert worker.handle(parts.claim()) is Outcome.LABELLED
 
 
 def test_backoff_grows_and_is_capped() -> None:

@@ -109,6 +109,7 @@ class ClassificationWorker:
         if isinstance(exc, _OUTAGES):
             log.warning("job %s for %s: %s; retrying", job.id, job.event.object_key, str(exc).splitlines()[0])
             self._queue.retry(job, error=f"outage: {exc}", delay=self._retry_delay(job.attempt))
+            metrics.job_retried(self._classifier.version)
             return Outcome.RETRY
         if isinstance(exc, StorageError):
             return self._retry_or_fail(job, f"The image could not be read from storage: {exc}")

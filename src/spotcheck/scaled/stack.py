@@ -251,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spotcheck-scaled: {error} (logs in {stack.root / 'logs'})", file=sys.stderr)
         return 1
     finally:
+        # A second SIGTERM or Ctrl-C must not cut the shutdown short: the children run in sessions
+        # of their own and would be left running, with the temporary folder.
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, signal.SIG_IGN)
         stack.stop()
         shutil.rmtree(stack.root, ignore_errors=True)
     return 0
