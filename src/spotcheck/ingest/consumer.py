@@ -7,14 +7,27 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
 from spotcheck.ingest.events import InvalidEventError, object_created_events
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor, IngestOutcome
 from spotcheck.ingest.sources import EventSource
+from spotcheck.storage import StorageError
 
 __all__ = ["EventConsumer"]
 
 log = logging.getLogger(__name__)
+
+# The store or the database out of reach: the next pass tries again.
+_OUTAGES = (StorageError, OperationalError, PoolTimeoutError)
+
+
+def _first_line(exc: Exception) -> str:
+    """A driver's message can run to many lines; a log line needs the first."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class EventConsumer:
@@ -51,6 +64,11 @@ class EventConsumer:
         for event in events:
             try:
                 outcome = self._ingestor.handle(event)
+            except _OUTAGES as exc:
+                log.warning(
+                    "could not take in %s (%s); the next reconciliation tries again", event.key, _first_line(exc)
+                )
+                continue
             except Exception:
                 log.exception("could not take in %s (the next reconciliation tries again)", event.key)
                 continue
@@ -77,6 +95,8 @@ class EventConsumer:
         while not self._stopped.is_set():
             try:
                 self._reconciler.run_once(deep=self._deep)
+            except _OUTAGES as exc:  # routine: one line, as for every other outage
+                log.warning("reconciliation failed (%s); trying again later", _first_line(exc))
             except Exception:
                 log.exception("reconciliation failed; trying again later")
             if self._reconcile_seconds <= 0 or self._stopped.wait(self._reconcile_seconds):
