@@ -19,8 +19,10 @@ from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 from pg_server import postgres_server
+from spotcheck.db import open_database, upgrade_database
 from spotcheck.jobs import ObjectCreated
 from spotcheck.jobs.procrastinate import ProcrastinateJobQueue, apply_procrastinate_schema, libpq_url
+from spotcheck.observability.queue_depth import queue_snapshot
 from tiny_model import write_tiny_model
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -155,3 +157,24 @@ def test_the_job_of_a_killed_worker_is_retried_by_another(
         if rescuer is not None:
             _stop(rescuer)
     assert "retrying job" in (tmp_path / "rescuer.log").read_text()
+
+
+def test_the_queue_gauges_see_jobs_that_procrastinate_holds(database_url: str) -> None:
+    """The outbox relay marks SpotCheck's row done once Procrastinate has the job: a gauge reading
+    the jobs table alone said 0 pending while workers were down (the README's alert never fired)."""
+    upgrade_database(database_url)
+    apply_procrastinate_schema(database_url)
+    engine = open_database(database_url)
+    before = queue_snapshot(engine, procrastinate=True)
+    queue = ProcrastinateJobQueue(database_url, concurrency=1)  # not started: no worker takes the job
+    try:
+        queue.publish(ObjectCreated("users/u/waiting.jpg", "upload-waiting"))
+        time.sleep(1.1)
+        after = queue_snapshot(engine, procrastinate=True)
+    finally:
+        queue.stop()
+        with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:  # no later test meets it
+            conn.execute("DELETE FROM procrastinate_jobs WHERE args->>'upload_id' = 'upload-waiting'")
+        engine.dispose()
+    assert after.pending == before.pending + 1
+    assert after.oldest_pending_age_seconds >= 1.0

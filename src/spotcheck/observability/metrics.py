@@ -178,19 +178,20 @@ def job_failed(model_version: str) -> None:
 class _WithQueue:
     """This process's counters followed by the queue gauges, for one exposition."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._queue = QueueCollector(engine)
+    def __init__(self, engine: Engine, *, procrastinate: bool) -> None:
+        self._queue = QueueCollector(engine, procrastinate=procrastinate)
 
     def collect(self) -> Iterable[Metric]:
         yield from REGISTRY.collect()
         yield from self._queue.collect()
 
 
-def exposition(engine: Engine | None = None) -> bytes:
-    """The text exposition format of this process's metrics, plus the queue's when given its database."""
+def exposition(engine: Engine | None = None, *, procrastinate: bool = False) -> bytes:
+    """The text exposition format of this process's metrics, plus the queue's when given its database
+    (and Procrastinate's jobs when ``procrastinate`` runs them)."""
     if engine is None:
         return generate_latest(REGISTRY)
-    return generate_latest(_WithQueue(engine))
+    return generate_latest(_WithQueue(engine, procrastinate=procrastinate))
 
 
 def start_metrics_server(host: str, port: int) -> WSGIServer:

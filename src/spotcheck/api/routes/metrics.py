@@ -14,4 +14,5 @@ router = APIRouter(tags=["operations"], include_in_schema=False)
 @router.get("/metrics")
 def metrics(runtime: RuntimeDep) -> Response:
     """This process's counters and the job queue's depth, in Prometheus' text format."""
-    return Response(exposition(runtime.engine), media_type=CONTENT_TYPE_LATEST)
+    procrastinate = runtime.settings.queue == "procrastinate"
+    return Response(exposition(runtime.engine, procrastinate=procrastinate), media_type=CONTENT_TYPE_LATEST)
