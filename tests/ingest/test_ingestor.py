@@ -12,7 +12,7 @@ from spotcheck.classification import ClassificationWorker, Outcome
 from spotcheck.clock import utc_now
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.records import ImageRecords
-from spotcheck.gallery.service import AnalysisFailedError, Gallery, object_key_for
+from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError, object_key_for
 from spotcheck.images import ImageSanitizer
 from spotcheck.ingest import Ingestor, IngestOutcome, ObjectCreated, Reconciler
 from spotcheck.runtime import Runtime
@@ -147,17 +147,34 @@ def test_objects_that_are_no_upload_are_left_alone(store: MemoryObjectStore, ing
     assert ingestor.handle(ObjectCreated(BUCKET, object_key_for(owner, "gone.jpg"))) is IngestOutcome.GONE
 
 
-def test_a_spotcheck_object_waits_for_its_row_then_is_taken_in_after_the_grace(
+def test_a_spotcheck_object_waits_for_its_row_then_is_removed_after_the_grace(
     store: MemoryObjectStore, gallery: Gallery, ingestor: Ingestor, owner: str, clock: Clock
 ) -> None:
-    # What an API upload that crashed between writing the object and committing its row leaves behind.
+    # What an API upload leaves behind that crashed between writing the object and committing its
+    # row, or whose write the store finished after the API had answered 503: its client was never
+    # told the photo was stored, so it is not classified unasked.
     key = object_key_for(owner, "mole.jpg")
     metadata = {UPLOAD_ID: "an-upload-never-committed", UPLOADED_AT: clock.now.isoformat()}
     store.put(key, image_bytes(RED), content_type="image/jpeg", metadata=metadata)
     event = ObjectCreated(BUCKET, key)
     assert ingestor.handle(event) is IngestOutcome.IN_FLIGHT
     clock.now += timedelta(minutes=2)
-    assert ingestor.handle(event) is IngestOutcome.RECORDED
+    assert ingestor.handle(event) is IngestOutcome.ABANDONED
+    assert list(store.list("users/")) == []
+    with pytest.raises(ImageNotFoundError):
+        gallery.summary(owner_id=owner, file_name="mole.jpg")
+
+
+def test_a_cut_short_write_over_a_recorded_image_is_taken_in(
+    store: MemoryObjectStore, gallery: Gallery, ingestor: Ingestor, owner: str, clock: Clock
+) -> None:
+    # The old photo's bytes are gone under the new write: keeping the new ones keeps row and object together.
+    gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(BLUE))
+    key = object_key_for(owner, "mole.jpg")
+    metadata = {UPLOAD_ID: "a-replacement-never-committed", UPLOADED_AT: clock.now.isoformat()}
+    store.put(key, image_bytes(RED), content_type="image/jpeg", metadata=metadata)
+    clock.now += timedelta(minutes=2)
+    assert ingestor.handle(ObjectCreated(BUCKET, key)) is IngestOutcome.RECORDED
     assert gallery.summary(owner_id=owner, file_name="mole.jpg").status == "pending"
 
 

@@ -36,8 +36,9 @@ __all__ = ["DEFAULT_GRACE", "IngestOutcome", "Ingestor"]
 log = logging.getLogger(__name__)
 
 # How long an object SpotCheck wrote may wait for its row: the API writes the object just before its
-# transaction commits, so the object's own event can arrive first. Older than this, the write was cut
-# short (a crash between the two) and the object is taken in again like a raw one.
+# transaction commits, so the object's own event can arrive first. Older than this, the upload was
+# cut short (a crash between the two, or a write the store finished after the API had given up and
+# answered 503): the object is removed, or taken in if it was written over a recorded image.
 DEFAULT_GRACE = timedelta(seconds=60)
 
 
@@ -46,6 +47,7 @@ class IngestOutcome(StrEnum):
     REJECTED = "rejected"  # failed the upload hygiene: the row says why, the raw object is removed
     ALREADY_RECORDED = "already-recorded"  # SpotCheck's own write (the cleaned copy or the label)
     IN_FLIGHT = "in-flight"  # SpotCheck's write whose row is not committed yet
+    ABANDONED = "abandoned"  # SpotCheck's write for an API upload that never completed: removed
     GONE = "gone"  # removed again before it was read
     IGNORED = "ignored"  # another bucket, a key outside users/{id}/, an unknown user, an invalid fileName
 
@@ -93,10 +95,18 @@ class Ingestor:
         except ObjectNotFoundError:
             return IngestOutcome.GONE
         if UPLOAD_ID in info.metadata:
-            if self._recorded_upload_id(target) == info.metadata[UPLOAD_ID] and event.key == target.object_key:
+            recorded = self._recorded_upload_id(target)
+            if recorded == info.metadata[UPLOAD_ID] and event.key == target.object_key:
                 return IngestOutcome.ALREADY_RECORDED
             if self._recent(info):
                 return IngestOutcome.IN_FLIGHT
+            if recorded is None:
+                # An API upload that never completed: its client was answered with an error (or not
+                # at all), so the photo does not stay behind to be classified unasked.
+                log.info("removing %s: an API upload that never completed", event.key)
+                self._store.delete(event.key)
+                return IngestOutcome.ABANDONED
+            # It was written over a recorded image, whose bytes are gone: the new ones are taken in.
             log.info("taking in %s again: its upload id is recorded nowhere", event.key)
         outcome = self._take_in(event.key, target, info)
         if event.key != target.object_key:
