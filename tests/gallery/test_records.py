@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
+from sqlalchemy.engine.base import RootTransaction
+from sqlalchemy.exc import OperationalError
 
 from spotcheck.auth import AccountService
 from spotcheck.clock import utc_now
 from spotcheck.db import images, jobs, open_database
 from spotcheck.db.tables import ImageStatus, JobStatus
 from spotcheck.gallery.records import ImageRecords
+from spotcheck.storage import StorageUnavailableError
 
 
 @pytest.fixture
@@ -87,3 +90,17 @@ def test_removing_takes_the_row_and_its_jobs(engine: Engine, owner: str) -> None
     assert _counts(engine) == (0, 0)
     with records.removing(owner_id=owner, file_name="mole.jpg", object_key=f"users/{owner}/mole.jpg") as found:
         assert not found
+
+
+def test_the_bodys_own_error_is_raised_when_the_database_dropped_the_connection_meanwhile(
+    engine: Engine, owner: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that took longer than the database lets a connection idle: the rollback then fails
+    too, and the answer must name the store (503 "Storage is unavailable"), not the database."""
+
+    def dropped(_self: object) -> None:
+        raise OperationalError("ROLLBACK", None, Exception("server closed the connection unexpectedly"))
+
+    monkeypatch.setattr(RootTransaction, "rollback", dropped)
+    with pytest.raises(StorageUnavailableError, match="read timeout"), _upload(ImageRecords(engine), owner):
+        raise StorageUnavailableError("S3 put of 'mole.jpg' failed: read timeout")

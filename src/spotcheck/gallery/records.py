@@ -7,12 +7,13 @@ upload always gets its job in the same transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Engine, delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.labels import StoredLabel
@@ -20,6 +21,8 @@ from spotcheck.jobs.base import ObjectCreated
 from spotcheck.jobs.sql import add_job, discard_jobs
 
 __all__ = ["ImageRecords"]
+
+log = logging.getLogger(__name__)
 
 _NO_LABEL: dict[str, object] = {
     "classification": None,
@@ -97,7 +100,12 @@ class ImageRecords:
             yield
             transaction.commit()
         except BaseException:
-            transaction.rollback()
+            try:
+                transaction.rollback()
+            except SQLAlchemyError:
+                # The database dropped the connection while the body ran (a store slower than the
+                # database's patience): the transaction went with it, and the body's error is the news.
+                log.warning("could not roll back the upload of %s: the connection is gone", object_key)
             raise
         finally:
             conn.close()
