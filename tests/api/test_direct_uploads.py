@@ -177,6 +177,9 @@ def test_post_uploads_checks_the_name_and_the_caller(app: Any) -> None:
     auth = register_and_sign_in(client, "ada@example.org")
     bad = client.post("/uploads", json={"fileName": "../escape.jpg"}, headers=auth)
     assert bad.status_code == 400 and "path separators" in bad.json()["detail"]
+    for name, rule in (("a" * 201, "at most 200"), ("", "must not be empty")):
+        refused = client.post("/uploads", json={"fileName": name}, headers=auth)
+        assert refused.status_code == 400 and rule in refused.json()["detail"], refused.text
     assert client.post("/uploads", json={"fileName": "a.jpg"}).status_code == 401
     assert client.post("/uploads", json={}, headers=auth).status_code == 422
 

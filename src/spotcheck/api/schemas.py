@@ -160,10 +160,13 @@ SIGNED_IN_ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class DirectUploadRequest(_CamelRequest):
+    # No length limits here: the naming rule itself answers a name that breaks it (400 naming the
+    # rule), as PUT /images/{fileName} does.
     file_name: str = Field(
-        min_length=1,
-        max_length=MAX_FILE_NAME_LENGTH,
-        description="The image's name, by the same rules as PUT /images/{fileName}",
+        description=(
+            f"The image's name, by the same rules as PUT /images/{{fileName}} (1-{MAX_FILE_NAME_LENGTH} characters)"
+        ),
+        examples=["mole.jpg"],
     )
 
 

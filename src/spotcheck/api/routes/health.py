@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from spotcheck.api.deps import RuntimeDep
+from spotcheck.api.errors import OUTAGE_RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
 
@@ -30,5 +31,7 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
         checks["worker"] = "ok" if runtime.pool.running and consuming else "stopped"
     ready = checks["database"] == "ok" and checks["storage"] == "ok" and checks["worker"] in ("ok", "external")
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+        headers=None if ready else {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)},  # as every other 503
     )
