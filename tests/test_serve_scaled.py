@@ -6,6 +6,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,6 +22,7 @@ from botocore.config import Config
 from conftest import register_and_sign_in
 from images import BLUE, RED, image_bytes
 from live_server import free_port
+from spotcheck.scaled.services import free_port_pair
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3, pytest.mark.postgres]
 
@@ -142,3 +144,12 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
     assert process.wait(60) == 0
     assert not [pid for pid in pids if _alive(pid)]
     assert not Path(ready["logs"]).parent.exists()  # the temporary folder went too
+
+
+def test_seaweedfs_admin_grpc_port_is_where_its_maintenance_worker_dials() -> None:
+    """The worker dials the admin HTTP port + 10000 (SeaweedFS 4.48): before, it failed every few seconds."""
+    port, grpc = free_port_pair(10000)
+    assert grpc == port + 10000 <= 65535
+    with socket.socket() as low, socket.socket() as high:  # both were free
+        low.bind(("127.0.0.1", port))
+        high.bind(("127.0.0.1", grpc))

@@ -30,6 +30,21 @@ def free_ports(count: int) -> list[int]:
         return [int(sock.getsockname()[1]) for sock in sockets]
 
 
+def free_port_pair(offset: int) -> tuple[int, int]:
+    """A free loopback port and the one ``offset`` above it, both free (both held until chosen)."""
+    while True:
+        with closing(socket.socket()) as low, closing(socket.socket()) as high:
+            low.bind(("127.0.0.1", 0))
+            port = int(low.getsockname()[1])
+            if port + offset > 65535:
+                continue
+            try:
+                high.bind(("127.0.0.1", port + offset))
+            except OSError:
+                continue
+            return port, port + offset
+
+
 def wait_until(ready: Callable[[], bool], *, what: str, process: subprocess.Popen[bytes], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while not ready():
@@ -56,9 +71,11 @@ _WEED_PORTS = (
     "filer.port.grpc",
     "s3.port",
     "s3.port.grpc",
-    "admin.port",
-    "admin.port.grpc",
 )
+# SeaweedFS's maintenance worker dials the admin server at its HTTP port + 10000 whatever
+# -admin.port.grpc says (4.48): the gRPC port is put there, or the worker's log fills with
+# failed dials ("invalid port" above 55535).
+_ADMIN_GRPC_OFFSET = 10000
 
 
 class SeaweedFS:
@@ -71,6 +88,7 @@ class SeaweedFS:
         # Unix socket paths must stay under 108 bytes: a deep ``root`` wants a short ``socket_dir``.
         self._socket_dir = socket_dir or root
         self._ports = dict(zip(_WEED_PORTS, free_ports(len(_WEED_PORTS)), strict=True))
+        self._ports["admin.port"], self._ports["admin.port.grpc"] = free_port_pair(_ADMIN_GRPC_OFFSET)
 
     @property
     def s3_url(self) -> str:
