@@ -550,3 +550,25 @@ def test_a_photo_the_browser_finds_too_dark_is_flagged_but_can_still_be_uploaded
     page.get_by_role("button", name="Upload anyway").click()  # the server decides
     expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
     expect(add.get_by_text(warning)).to_be_hidden()
+
+
+def test_tabs_follow_a_sign_in_or_out_made_in_another_tab(page: Page, server: LiveServer) -> None:
+    for email in ("first@example.org", "second@example.org"):
+        _register(server, email)
+    _sign_in(page, "first@example.org")
+    other = page.context.new_page()  # the same browser: the same session cookie
+    other.goto("/")
+    expect(other.locator("#account-email")).to_have_text("first@example.org")
+
+    other.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Email")).to_be_visible()  # the first tab no longer shows the account
+    expect(page.get_by_role("status")).to_contain_text("You were signed out in another tab.")
+
+    _sign_in(other, "second@example.org")
+    expect(page.locator("#account-email")).to_have_text("second@example.org")
+    expect(page.get_by_role("status")).to_contain_text("Signed in as second@example.org in another tab.")
+    page.get_by_role("button", name="New spot").click()  # works: the first tab holds the new session's token
+    page.get_by_label("Spot name").fill("Back of the knee")
+    page.get_by_role("button", name="Save spot").click()
+    expect(page.get_by_role("heading", name="Back of the knee")).to_be_visible()
+    other.close()

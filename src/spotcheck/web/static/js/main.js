@@ -60,7 +60,10 @@ const upload = setUpUpload(
   },
   () => result.close(),
 );
-const account = setUpAccount(() => showSignedOut());
+const account = setUpAccount(() => {
+  showSignedOut();
+  tellOtherTabs();
+});
 // Saved answers can make a spot worrying and bring its re-check forward: the list of spots and
 // the reminders follow (the spot's own page redraws its summary itself).
 document.addEventListener("answers-saved", () => {
@@ -129,10 +132,37 @@ whenSessionLost(() => {
   $("email").focus();
 });
 
-setUpAuthForm(showSignedIn);
+// Tabs share the session cookie: when one signs in, out or deletes the account, the others follow
+// at once instead of showing one account's data over another's session.
+const otherTabs = "BroadcastChannel" in window ? new BroadcastChannel("spotcheck-session") : null;
+otherTabs?.addEventListener("message", async () => {
+  const shown = $("app-view").hidden ? null : $("account-email").textContent;
+  let session = null;
+  try {
+    session = await api.currentSession();
+  } catch (error) {
+    if (!(error instanceof ApiError && error.status === 401)) return; // unreachable: the next call will tell
+  }
+  if (session === null) {
+    if (shown === null) return;
+    showSignedOut();
+    announce("You were signed out in another tab.", "success");
+  } else if ((session.email ?? "your account") !== shown) {
+    showSignedOut();
+    await showSignedIn(session);
+    announce(`Signed in as ${session.email ?? "your account"} in another tab.`, "success");
+  }
+});
+const tellOtherTabs = () => otherTabs?.postMessage("session changed");
+
+setUpAuthForm(async (session) => {
+  await showSignedIn(session);
+  tellOtherTabs();
+});
 setUpProviderSignIn();
 setUpSignOut(() => {
   showSignedOut();
+  tellOtherTabs();
   $("email").focus();
 });
 
