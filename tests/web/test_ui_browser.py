@@ -572,3 +572,14 @@ def test_tabs_follow_a_sign_in_or_out_made_in_another_tab(page: Page, server: Li
     page.get_by_role("button", name="Save spot").click()
     expect(page.get_by_role("heading", name="Back of the knee")).to_be_visible()
     other.close()
+
+    # The spot is deleted elsewhere (here: over the API): an upload into it says so and the menu follows.
+    token = httpx.post(f"{server.url}/auth/token", data={"username": "second@example.org", "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    (spot,) = httpx.get(f"{server.url}/spots", headers=bearer).json()["items"]
+    assert httpx.delete(f"{server.url}/spots/{spot['id']}", headers=bearer).status_code == 204
+    expect(page.get_by_label("Spot", exact=True)).to_have_value(spot["id"])
+    page.get_by_label("Photo").set_input_files(_lesion())
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(page.get_by_label("Photo")).to_have_accessible_description(re.compile("The spot you chose no longer exists"))
+    expect(page.get_by_label("Spot", exact=True).locator("option")).to_have_count(1)  # only "None" is left

@@ -58,7 +58,10 @@ const upload = setUpUpload(
     afterChange(spotId);
     result.show(fileName, { imageUrl, justUploaded: true });
   },
-  () => result.close(),
+  () => {
+    result.close();
+    spots.refresh(); // a spot deleted meanwhile leaves the Spot menu
+  },
 );
 const account = setUpAccount(() => {
   showSignedOut();

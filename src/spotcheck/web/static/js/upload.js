@@ -36,6 +36,8 @@ function uploadMessage(error) {
     }
     case 415:
       return "This file is not an image SpotCheck can read. Choose a JPEG, PNG, WebP or HEIC image of the spot.";
+    case 404: // only the spot can be missing: it was deleted meanwhile (in another tab, say)
+      return "The spot you chose no longer exists. Choose another spot, or none, and upload again.";
     case 422:
       return "This image could not be read: it may be damaged, incomplete or have far too many pixels. Try another image.";
     default:
