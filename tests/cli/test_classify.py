@@ -5,11 +5,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 from typer.testing import CliRunner
 
 from images import BLUE, GREEN, RED, image_bytes
+from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.cli import app
+from spotcheck.cli.classify import _decode
 from tiny_model import TINY_MODEL_VERSION
 
 KEYS = {"file", "classification", "malignantProbability", "modelVersion"}
@@ -160,3 +164,43 @@ def test_classify_starts_without_the_server_stack(folder: Path, tiny_model_path:
     assert done.returncode == 0, done.stderr
     assert len(_jsonl(done.stdout)) == 3
     assert done.stderr.strip().splitlines()[-1] == "imported:"
+
+
+def test_nothing_readable_exits_1(tmp_path: Path, tiny_model_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["classify", "--format", "jsonl", "--model", str(tiny_model_path), str(tmp_path / "mistyped.jpg")]
+    )
+    assert result.exit_code == 1
+    (row,) = _jsonl(result.stdout)
+    assert str(row["error"]).startswith("cannot read image") and "No such file" in str(row["error"])
+
+
+def test_a_folder_walk_follows_links_and_lists_what_it_cannot_read(tmp_path: Path, tiny_model_path: Path) -> None:
+    photos, album = tmp_path / "photos", tmp_path / "album"
+    photos.mkdir()
+    album.mkdir()
+    (album / "in-album.jpg").write_bytes(image_bytes(RED))
+    (photos / "album").symlink_to(album)  # a linked folder is walked
+    (photos / "loop").symlink_to(photos)  # and a link back up the tree does not loop
+    (photos / "gone.jpg").symlink_to(tmp_path / "deleted.jpg")  # a broken link gets a row
+    (photos / "here.jpg").write_bytes(image_bytes(BLUE))
+    result = CliRunner().invoke(app, ["classify", "--format", "jsonl", "--model", str(tiny_model_path), str(photos)])
+    assert result.exit_code == 0, result.output
+    rows = {Path(str(row["file"])).name: row for row in _jsonl(result.stdout)}
+    assert set(rows) == {"in-album.jpg", "gone.jpg", "here.jpg"}
+    assert rows["in-album.jpg"]["classification"] == "MALIGNANT" and "error" in rows["gone.jpg"]
+    assert "1 of 3 files could not be read" in result.stderr
+
+
+def test_a_16_bit_photo_is_scaled_as_the_server_does_not_clipped_to_white(
+    tmp_path: Path, tiny_model_path: Path
+) -> None:
+    grey = np.full((300, 400), 90, dtype=np.uint8)
+    Image.fromarray(grey, mode="L").save(tmp_path / "grey-8.png")
+    Image.fromarray(grey.astype(np.uint16) * 257).save(tmp_path / "grey-16.png")  # the same grey in 16 bits
+    with Image.open(tmp_path / "grey-16.png") as wide:
+        assert wide.mode.startswith("I;16")
+    classifier = OnnxClassifier(tiny_model_path)
+    narrow, scaled = (_decode(tmp_path / name, classifier) for name in ("grey-8.png", "grey-16.png"))
+    assert isinstance(narrow, np.ndarray) and isinstance(scaled, np.ndarray)
+    assert np.array_equal(scaled, narrow) and int(scaled.max()) == 90  # not clipped to 255

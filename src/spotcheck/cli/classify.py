@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from enum import StrEnum
 from pathlib import Path
@@ -32,18 +33,33 @@ class OutputFormat(StrEnum):
     table = "table"
 
 
-def iter_image_paths(paths: list[Path]) -> Iterator[Path]:
-    """Files as given; folders walked for image files, sorted."""
+def iter_image_paths(
+    paths: list[Path], on_unreadable_folder: Callable[[OSError], None] = lambda _error: None
+) -> Iterator[Path]:
+    """Files as given; folders walked for image files, sorted. Links to folders are followed (each
+    folder once), a link to a missing file is listed (its row then says it cannot be read), and a
+    folder that cannot be listed goes to ``on_unreadable_folder``."""
     for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in _IMAGE_SUFFIXES)
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        found: list[Path] = []
+        seen: set[Path] = set()
+        for root, folders, names in os.walk(path, onerror=on_unreadable_folder, followlinks=True):
+            real = Path(root).resolve()
+            if real in seen:  # a link back up the tree, or a second link to one folder
+                folders.clear()
+                continue
+            seen.add(real)
+            found += [Path(root) / name for name in names if Path(name).suffix.lower() in _IMAGE_SUFFIXES]
+        yield from sorted(found)
 
 
 def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | str:
     """The image upright and prepared for the model (or refused by the photo gate), or why it cannot be read."""
     from PIL import Image, ImageOps
+
+    from spotcheck.images.modes import flatten_to_rgb, to_resizable
 
     try:
         with Image.open(path) as image:
@@ -52,8 +68,9 @@ def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | st
             spec = classifier.metadata.input
             image.draft("RGB", (2 * spec.width, 2 * spec.height))
             image.load()
-            # Upright as the server sees it (it applies EXIF orientation before classifying).
-            return classifier.prepare(ImageOps.exif_transpose(image))
+            # Upright and in 8-bit RGB as the server sees it (EXIF orientation applied, a 16-bit
+            # photo scaled rather than clipped to white, transparency laid on white).
+            return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image))))
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return f"cannot read image: {exc}"
 
@@ -79,7 +96,10 @@ def classify_command(
         Path | None, typer.Option(help="ONNX model (its .json beside it); default: the shipped one.")
     ] = None,
 ) -> None:
-    """Classify lesion images with the shipped model, without a server."""
+    """Classify lesion images with the shipped model, without a server.
+
+    Exits 1 when no file could be read (each unreadable file has a row saying why either way).
+    """
     from pillow_heif import register_heif_opener
     from tqdm import tqdm
 
@@ -93,7 +113,11 @@ def classify_command(
     except ModelUnavailableError as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
         raise typer.Exit(2) from None
-    files = list(iter_image_paths(paths))
+
+    def unreadable(error: OSError) -> None:
+        typer.echo(f"spotcheck: cannot read folder {error.filename}: {error.strerror}", err=True)
+
+    files = list(iter_image_paths(paths, unreadable))
     if not files:
         suffixes = ", ".join(sorted(_IMAGE_SUFFIXES))
         typer.echo(f"spotcheck: no image files ({suffixes}) in {', '.join(map(str, paths))}", err=True)
@@ -125,6 +149,8 @@ def classify_command(
         _print_table(rows)
     if errors:
         typer.echo(f"{errors} of {len(files)} files could not be read", err=True)
+    if errors == len(files):  # nothing classified: a mistyped path must not look like success
+        raise typer.Exit(1)
 
 
 def _row(path: Path, assessment: Assessment) -> dict[str, Any]:
