@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from spotcheck.classifier import (
     Prediction,
     Refusal,
 )
+from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.photocheck import GateSpec, RefusalReason
 from tiny_model import OPEN_GATE, TINY_MODEL_VERSION, write_tiny_model
 
@@ -77,6 +79,25 @@ def test_metadata_with_another_class_count(tmp_path: Path) -> None:
         model.with_suffix(".json")
     )
     with pytest.raises(ModelUnavailableError, match="gives 7 outputs, its metadata names 2 classes"):
+        OnnxClassifier(model)
+
+
+def test_metadata_with_another_input_size(tmp_path: Path) -> None:
+    # The shipped graph has a fixed input: a metadata file of a 300x225 model does not fit it.
+    model = tmp_path / "shipped.onnx"
+    shutil.copy(packaged_model_path(), model)
+    meta = ModelMetadata.read(packaged_model_path().with_suffix(".json"))
+    wider = meta.input.model_copy(update={"height": 225, "width": 300})
+    meta.model_copy(update={"input": wider}).write(model.with_suffix(".json"))
+    with pytest.raises(ModelUnavailableError, match="takes images of height 150, its metadata says 225"):
+        OnnxClassifier(model)
+
+
+def test_a_zero_standard_deviation_is_invalid_metadata(tmp_path: Path) -> None:
+    model = write_tiny_model(tmp_path)
+    text = model.with_suffix(".json").read_text()
+    model.with_suffix(".json").write_text(re.sub(r'"std": \[[^\]]*\]', '"std": [0.0, 0.0, 0.0]', text))
+    with pytest.raises(ModelUnavailableError, match="cannot load the model"):
         OnnxClassifier(model)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,13 +13,16 @@ from spotcheck.photocheck.gate import GateSpec
 __all__ = ["InputSpec", "ModelMetadata"]
 
 
+_Positive = Annotated[float, Field(gt=0.0)]
+
+
 class InputSpec(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     height: int = Field(gt=0)
     width: int = Field(gt=0)
     mean: tuple[float, float, float]
-    std: tuple[float, float, float]
+    std: tuple[_Positive, _Positive, _Positive]
     # How a photo of another shape reaches the input size. "stretch" resizes it whole (the first
     # models); "crop" turns a portrait photo to landscape (a lesion has no canonical orientation)
     # and cuts the centre to the input's aspect ratio, so a square phone photo keeps its proportions.

@@ -57,11 +57,29 @@ class OnnxClassifier:
             raise ModelUnavailableError(
                 f"{meta_path.name} sets a lesion threshold, but {model_path} has no {LESION_OUTPUT!r} output"
             )
-        outputs = self._session.get_outputs()[0].shape
-        # A symbolic (named) class dimension cannot be checked until the first run.
-        if isinstance(outputs[-1], int) and outputs[-1] != len(self.metadata.classes):
+        self._check_fits_metadata(model_path)
+
+    def _check_fits_metadata(self, model_path: Path) -> None:
+        """The graph takes the metadata's input size and gives one output per class it names: a
+        metadata file of another model would otherwise fail on the first photo, or worse, not fail."""
+        spec = self.metadata.input
+        shape = self._session.get_inputs()[0].shape
+        fixed = [
+            (name, size, want)
+            for name, size, want in zip(("height", "width"), shape[2:], (spec.height, spec.width), strict=True)
+            if isinstance(size, int)
+        ]
+        for name, size, want in fixed:
+            if size != want:
+                raise ModelUnavailableError(f"{model_path} takes images of {name} {size}, its metadata says {want}")
+        try:  # a symbolic (named) class dimension shows only in a run
+            probabilities, _lesion = self.outputs(np.zeros((1, spec.height, spec.width, 3), dtype=np.uint8))
+        except Exception as exc:  # onnxruntime raises several unrelated types
+            raise ModelUnavailableError(f"{model_path} does not run on its metadata's input: {exc}") from exc
+        if probabilities.shape[1] != len(self.metadata.classes):
             raise ModelUnavailableError(
-                f"{model_path} gives {outputs[-1]} outputs, its metadata names {len(self.metadata.classes)} classes"
+                f"{model_path} gives {probabilities.shape[1]} outputs, its metadata names "
+                f"{len(self.metadata.classes)} classes"
             )
 
     @property
