@@ -53,3 +53,33 @@ def test_serve_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "needs SPOTCHECK_JWT_SECRET" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "command", "says"),
+    [
+        ({"SPOTCHECK_DATABASE_URL": "garbage"}, "serve", "the database URL cannot be read"),
+        ({"SPOTCHECK_DATABASE_URL": "garbage"}, "db", "the database URL cannot be read"),
+        (
+            {"SPOTCHECK_DEPLOYMENT": "shared", "SPOTCHECK_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/x"},
+            "worker",
+            "cannot reach the database",
+        ),
+        ({"SPOTCHECK_DATA_DIR": "{tmp}/a-file/data"}, "serve", "Not a directory"),
+        ({"SPOTCHECK_S3_ENDPOINT_URL": "notaurl", "SPOTCHECK_STORAGE_BACKEND": "s3"}, "serve", "is not a URL"),
+    ],
+)
+def test_start_up_failures_an_operator_fixes_are_one_line_not_a_traceback(
+    tmp_path: Path, settings: dict[str, str], command: str, says: str
+) -> None:
+    (tmp_path / "a-file").write_text("a file where the data folder should be")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}
+    env |= {"SPOTCHECK_DATA_DIR": str(tmp_path / "data"), "SPOTCHECK_JWT_SECRET": TEST_SECRET}
+    env |= {"SPOTCHECK_S3_ACCESS_KEY_ID": "k", "SPOTCHECK_S3_SECRET_ACCESS_KEY": "s"}
+    env |= {key: value.replace("{tmp}", str(tmp_path)) for key, value in settings.items()}
+    args = {"serve": ["serve", "--port", "0"], "worker": ["worker"], "db": ["db", "upgrade"]}[command]
+    done = subprocess.run(
+        [sys.executable, "-m", "spotcheck", *args], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2, done.stderr
+    assert says in done.stderr and "Traceback" not in done.stderr

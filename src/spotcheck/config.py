@@ -138,6 +138,16 @@ class Settings(BaseSettings):
         parse_limits(value)
         return value
 
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"SPOTCHECK_S3_ENDPOINT_URL {value!r} is not a URL like http://127.0.0.1:8333")
+        return value
+
     @field_validator("oidc_issuer")
     @classmethod
     def _check_issuer(cls, value: str | None) -> str | None:

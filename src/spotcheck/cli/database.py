@@ -21,6 +21,7 @@ def upgrade_command(
     """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
     from pydantic import ValidationError
 
+    from spotcheck.cli.failures import startup_failure
     from spotcheck.config import Settings
     from spotcheck.db import SchemaError, upgrade_database
     from spotcheck.observability.logs import configure_logging
@@ -38,6 +39,12 @@ def upgrade_command(
         result = upgrade_database(database_url)
     except SchemaError as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        reason = startup_failure(exc)
+        if reason is None:
+            raise
+        typer.echo(f"spotcheck: {reason}", err=True)
         raise typer.Exit(2) from None
     before = result.before or ("none (from before migrations, stamped 0001)" if result.stamped_legacy else "none")
     if result.before == result.after:

@@ -11,6 +11,7 @@ import typer
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
+from spotcheck.cli.failures import startup_failure
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 
 app = typer.Typer(
@@ -50,12 +51,18 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     except (SchemaError, DeploymentError) as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
         raise typer.Exit(2) from None
+    except Exception as exc:
+        reason = startup_failure(exc)
+        if reason is None:
+            raise
+        typer.echo(f"spotcheck: {reason}", err=True)
+        raise typer.Exit(2) from None
 
 
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
 ) -> None:
     """Run the HTTP API and web UI with in-process classification workers."""
@@ -107,7 +114,13 @@ def worker(
     version = runtime.classifier.version
     metrics.model_loaded(version)
     port = settings.metrics_port if metrics_port is None else metrics_port
-    server = start_metrics_server(settings.metrics_host, port) if settings.metrics and port is not None else None
+    try:
+        server = start_metrics_server(settings.metrics_host, port) if settings.metrics and port is not None else None
+    except OSError as exc:  # the port taken (two workers given one), or a host that does not resolve
+        typer.echo(
+            f"spotcheck: cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror or exc}", err=True
+        )
+        raise typer.Exit(2) from None
     typer.echo(f"SpotCheck worker x{concurrency}, model {version}")
     if server is not None:
         # One line a supervisor can read to find an ephemeral port.

@@ -1,0 +1,32 @@
+"""Start-up failures an operator fixes (a server out of reach, a folder that is a file), in one line."""
+
+from __future__ import annotations
+
+__all__ = ["startup_failure"]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def startup_failure(exc: Exception) -> str | None:
+    """What an operator must fix, in a line, for a start-up failure that settings validation cannot
+    see (a server out of reach, a folder that is a file); None for anything else (a bug: traceback)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from spotcheck.storage import StorageError
+
+    if isinstance(exc, ArgumentError):
+        return f"the database URL cannot be read: {_first_line(exc)}"
+    if isinstance(exc, NoSuchModuleError | ModuleNotFoundError):
+        return (
+            f"a module it needs is not installed (a database driver, or an extra such as [scaled]): {_first_line(exc)}"
+        )
+    if isinstance(exc, DBAPIError):
+        return f"cannot reach the database: {_first_line(exc.orig) if exc.orig else _first_line(exc)}"
+    if isinstance(exc, StorageError):
+        return f"cannot use the object store: {_first_line(exc)}"
+    if isinstance(exc, OSError):
+        return f"cannot use {exc.filename or 'a file'}: {exc.strerror or _first_line(exc)}"
+    return None
