@@ -6,8 +6,8 @@ time to make one (once per image; later requests read it back from the store).
 
 from __future__ import annotations
 
+import argparse
 import io
-import sys
 import time
 from pathlib import Path
 
@@ -29,8 +29,14 @@ def _phone_like(side: int) -> bytes:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("photos", type=Path, nargs="*", help="photos to store and shrink (default: a synthetic one)")
+    args = parser.parse_args()
+    missing = [str(p) for p in args.photos if not p.is_file()]
+    if missing:
+        parser.error(f"no such photo: {', '.join(missing)}")
     sanitizer = ImageSanitizer(max_pixels=40_000_000, max_concurrent=1)
-    sources = [(p.name, p.read_bytes()) for p in map(Path, sys.argv[1:])] or [("synthetic 2048 px", _phone_like(2048))]
+    sources = [(p.name, p.read_bytes()) for p in args.photos] or [("synthetic 2048 px", _phone_like(2048))]
     for name, data in sources:
         stored = sanitizer.clean(data).jpeg
         started = time.perf_counter()

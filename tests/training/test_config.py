@@ -84,3 +84,11 @@ def test_every_gpu_round_line_is_a_valid_recipe(recipes: Path) -> None:
 def test_config_round_trips_through_its_json(recipe: Path) -> None:
     config = load_config(recipe, ["epochs=2"])
     assert TrainConfig.model_validate_json(config.model_dump_json()) == config
+
+
+@pytest.mark.parametrize(
+    "override", ["run_name=../escape", "run_name=/tmp/elsewhere", "run_name=..", "bootstrap_samples=0"]
+)
+def test_a_run_stays_in_output_dir_and_bootstraps_at_least_once(override: str) -> None:
+    with pytest.raises(ValidationError):
+        load_config(None, [override])

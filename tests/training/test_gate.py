@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,18 @@ def test_the_gated_model_refuses_a_document_and_answers_a_lesion(gated: dict[str
     assert isinstance(refused, Refusal) and refused.reason is RefusalReason.NOT_A_LESION
     answered = classifier.classify([Image.open(DATA_DIR / "images" / "ISIC_0024310.jpg").convert("RGB")])[0]
     assert isinstance(answered, Prediction)
+
+
+def test_the_gate_may_write_into_the_run_it_reads(tmp_path_factory: pytest.TempPathFactory) -> None:
+    run_dir = tmp_path_factory.mktemp("in-place") / "run"
+    shutil.copytree(Path(smoke_run(tmp_path_factory)["run_dir"]), run_dir)
+    config = GateConfig(
+        run=run_dir,
+        negatives_dir=_other_photos(tmp_path_factory.mktemp("others-in-place")),
+        output_dir=run_dir.parent,
+        run_name=run_dir.name,  # `spotcheck gate RUN --out RUN`: the manifest is already there
+        dermatoscopic_train_sample=30,
+        bootstrap_samples=50,
+    )
+    assert Path(run_gate(config)["run_dir"]) == run_dir
+    assert ModelMetadata.read(run_dir / "model.json").gate is not None

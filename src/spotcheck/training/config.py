@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from spotcheck.classifier.metadata import InputSpec
 
@@ -22,7 +22,7 @@ class TrainConfig(BaseModel):
     # Phone photos (a PAD-UFES-20-style folder) trained on beside the dermatoscopic ones; None = off.
     phone_data_dir: Path | None = None
     output_dir: Path = Path("runs")
-    run_name: str = "release"
+    run_name: str = Field(default="release", description="A folder name in output_dir.")
     seed: int = 20261126
     val_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
     test_fraction: float = Field(default=0.15, gt=0.0, lt=0.5)
@@ -86,8 +86,16 @@ class TrainConfig(BaseModel):
     limit_images: int | None = Field(default=None, ge=7, description="Use only this many images (smoke runs).")
     tta_flips: Literal[1, 2, 4] = Field(default=1, description="Mirror views averaged at inference (1 = off).")
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
-    bootstrap_samples: int = 2000
+    bootstrap_samples: int = Field(default=2000, ge=1)
     version: str = "lite0-ham10000"
+
+    @field_validator("run_name")
+    @classmethod
+    def _a_folder_name(cls, value: str) -> str:
+        # "../x" or "/tmp/x" would write the run outside output_dir.
+        if not value or value in (".", "..") or "/" in value or "\\" in value:
+            raise ValueError(f"run_name {value!r} must be one folder name (no '/', not '.' or '..')")
+        return value
 
     @model_validator(mode="after")
     def _fold_exists(self) -> TrainConfig:
@@ -117,7 +125,7 @@ class EnsembleConfig(BaseModel):
     tta_flips: Literal[1, 2, 4] = 4
     target_sensitivity: float = Field(default=0.95, gt=0.0, le=1.0)
     float16_weights: bool = Field(default=True, description="Store weights as float16 (half the file size).")
-    bootstrap_samples: int = 2000
+    bootstrap_samples: int = Field(default=2000, ge=1)
 
 
 def _parse_value(key: str, text: str) -> Any:

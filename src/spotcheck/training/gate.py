@@ -97,7 +97,8 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
     run_dir = config.output_dir / config.run_name
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "gate.json").write_text(config.model_dump_json(indent=2) + "\n")
-    shutil.copyfile(config.run / "split_manifest.csv", run_dir / "split_manifest.csv")
+    if (run_dir / "split_manifest.csv").resolve() != (config.run / "split_manifest.csv").resolve():
+        shutil.copyfile(config.run / "split_manifest.csv", run_dir / "split_manifest.csv")
 
     split_of = read_manifest(config.run / "split_manifest.csv")
     records = [r for r in load_split_records(train_config)[0] if r.image_id in split_of]
