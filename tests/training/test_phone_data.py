@@ -15,9 +15,9 @@ import torch
 from spotcheck.classifier.metadata import InputSpec
 from spotcheck.classifier.preprocess import resize_rgb
 from spotcheck.training.augment import phone_style
-from spotcheck.training.dataset import Domain, load_records
+from spotcheck.training.dataset import DatasetError, Domain, load_images, load_records
 from spotcheck.training.pipeline import safe_threshold
-from spotcheck.training.splits import split_by_lesion
+from spotcheck.training.splits import read_manifest, split_by_lesion
 from spotcheck.training.trainer import LabelledImages, domain_aucs
 
 pytestmark = pytest.mark.training
@@ -54,6 +54,25 @@ def test_a_pad_folder_reads_as_phone_photos_in_the_models_classes(pad_folder: Pa
     assert records["PAT_2_3_12"].source_dx == "ACK"
     assert records["PAT_1_1_10"].split_group == "PAT_1" == records["PAT_1_2_11"].split_group
     assert (records["PAT_1_1_10"].fitzpatrick, records["PAT_1_1_10"].sex) == ("2", "female")
+
+
+def test_the_original_layout_names_its_images_img_id_with_their_suffix(pad_folder: Path) -> None:
+    text = (pad_folder / "metadata.csv").read_text().replace("image_id,", "img_id,", 1)
+    lines = text.splitlines()
+    (pad_folder / "metadata.csv").write_text(
+        "\n".join([lines[0]] + [line.replace(",", ".png,", 1) for line in lines[1:]]) + "\n"
+    )
+    assert sorted(r.image_id for r in load_records(pad_folder)) == sorted(row[0] for row in PAD_ROWS)
+
+
+def test_an_unreadable_image_or_a_file_that_is_no_manifest_is_a_dataset_error(pad_folder: Path) -> None:
+    (pad_folder / "images" / "PAT_1_1_10.jpg").write_bytes(b"")
+    records = load_records(pad_folder)
+    spec = InputSpec(height=30, width=40, mean=(0.5,) * 3, std=(0.5,) * 3, fit="crop")
+    with pytest.raises(DatasetError, match=r"cannot read the image .*PAT_1_1_10\.jpg"):
+        load_images(records, spec)
+    with pytest.raises(DatasetError, match="is not a split manifest"):
+        read_manifest(pad_folder / "metadata.csv")
 
 
 def test_a_patients_lesions_share_one_split(pad_folder: Path) -> None:

@@ -44,7 +44,7 @@ def train_command(
         _fail(f"invalid training configuration {config or ''}: {exc}")
     try:
         summary = run_training(recipe, from_checkpoint=from_checkpoint, stop_after_training=stop_after_training)
-    except (DatasetError, FileNotFoundError, ValueError) as exc:
+    except (DatasetError, OSError, ValueError) as exc:
         _fail(str(exc))
     if "test" not in summary:
         typer.echo(json.dumps(summary, indent=2))
@@ -97,7 +97,7 @@ def ensemble_command(
         _fail(f"invalid ensemble: {exc}")
     try:
         summary = run_ensemble(recipe)
-    except (DatasetError, FileNotFoundError, ValueError) as exc:
+    except (DatasetError, OSError, ValueError) as exc:
         _fail(str(exc))
     _print_summary(summary)
 
@@ -129,7 +129,7 @@ def gate_command(
             bootstrap_samples=bootstrap,
         )
         summary = run_gate(recipe)
-    except (DatasetError, FileNotFoundError, ValueError) as exc:
+    except (DatasetError, OSError, ValueError) as exc:
         _fail(str(exc))
     _print_summary(summary)
     for name, counts in summary["gate"]["test"].items():

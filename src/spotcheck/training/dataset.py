@@ -134,8 +134,18 @@ def _load_pad_records(root: Path, metadata: Path) -> list[LesionImage]:
     paths = _image_paths(root)
     records: list[LesionImage] = []
     with metadata.open(newline="") as handle:
-        for row in csv.DictReader(handle):
-            image_id, diagnostic = row["image_id"].strip(), row["diagnostic"].strip()
+        reader = csv.DictReader(handle)
+        columns = set(reader.fieldnames or ())
+        # The original PAD-UFES-20 metadata names the image column img_id.
+        id_column = "image_id" if "image_id" in columns else "img_id"
+        missing = {id_column, "diagnostic", "patient_id", "lesion_id"} - columns
+        if missing:
+            raise DatasetError(
+                f"{metadata} lacks the column(s) {', '.join(sorted(missing))}; expected at least "
+                f"image_id (or img_id), diagnostic, patient_id, lesion_id (found {', '.join(sorted(columns))})"
+            )
+        for row in reader:
+            image_id, diagnostic = row[id_column].strip(), row["diagnostic"].strip()
             stem = image_id.rsplit(".", 1)[0] if image_id.lower().endswith((".png", ".jpg")) else image_id
             if diagnostic not in PAD_DIAGNOSES:
                 raise DatasetError(
@@ -168,6 +178,9 @@ def load_images(records: list[LesionImage], spec: InputSpec) -> np.ndarray:
     """Decode and resize every image into one uint8 array of shape (N, H, W, 3)."""
     out = np.empty((len(records), spec.height, spec.width, 3), dtype=np.uint8)
     for i, record in enumerate(tqdm(records, desc="decoding", unit="img", leave=False)):
-        with Image.open(record.path) as img:
-            out[i] = resize_rgb(img, spec)
+        try:
+            with Image.open(record.path) as img:
+                out[i] = resize_rgb(img, spec)
+        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+            raise DatasetError(f"cannot read the image {record.path}: {exc}") from None
     return out

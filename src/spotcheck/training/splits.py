@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spotcheck.training.dataset import LesionImage
+from spotcheck.training.dataset import DatasetError, LesionImage
 
 __all__ = ["SPLITS", "cross_validation_fold", "manifest_sha256", "read_manifest", "split_by_lesion", "write_manifest"]
 
@@ -82,8 +82,12 @@ def write_manifest(path: Path, records: list[LesionImage], split_of: dict[str, s
 
 
 def read_manifest(path: Path) -> dict[str, str]:
+    """Image id -> split, from a run's split_manifest.csv."""
     with path.open(newline="") as handle:
-        return {row["image_id"]: row["split"] for row in csv.DictReader(handle)}
+        reader = csv.DictReader(handle)
+        if not {"image_id", "split"} <= set(reader.fieldnames or ()):
+            raise DatasetError(f"{path} is not a split manifest: it needs the columns image_id and split")
+        return {row["image_id"]: row["split"] for row in reader}
 
 
 def manifest_sha256(path: Path) -> str:
