@@ -21,7 +21,7 @@ def upgrade_command(
     """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
     from pydantic import ValidationError
 
-    from spotcheck.cli.failures import startup_failure
+    from spotcheck.cli.failures import explained_startup_failures
     from spotcheck.config import Settings
     from spotcheck.db import SchemaError, upgrade_database
     from spotcheck.observability.logs import configure_logging
@@ -36,15 +36,10 @@ def upgrade_command(
     if database_url is None:
         database_url = settings.resolved_database_url
     try:
-        result = upgrade_database(database_url)
+        with explained_startup_failures():
+            result = upgrade_database(database_url)
     except SchemaError as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:
-        reason = startup_failure(exc)
-        if reason is None:
-            raise
-        typer.echo(f"spotcheck: {reason}", err=True)
         raise typer.Exit(2) from None
     before = result.before or ("none (from before migrations, stamped 0001)" if result.stamped_legacy else "none")
     if result.before == result.after:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-__all__ = ["startup_failure"]
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+
+__all__ = ["explained_startup_failures", "startup_failure"]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -30,3 +35,18 @@ def startup_failure(exc: Exception) -> str | None:
     if isinstance(exc, OSError):
         return f"cannot use {exc.filename or 'a file'}: {exc.strerror or _first_line(exc)}"
     return None
+
+
+@contextmanager
+def explained_startup_failures() -> Iterator[None]:
+    """Turn a start-up failure an operator fixes into one ``spotcheck: …`` line and exit 2."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        reason = startup_failure(exc)
+        if reason is None:
+            raise
+        typer.echo(f"spotcheck: {reason}", err=True)
+        raise typer.Exit(2) from None

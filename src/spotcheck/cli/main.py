@@ -11,7 +11,7 @@ import typer
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
-from spotcheck.cli.failures import startup_failure
+from spotcheck.cli.failures import explained_startup_failures
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 
 app = typer.Typer(
@@ -40,7 +40,8 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     try:
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
         configure_logging(settings.log_format)
-        return build_runtime(settings, concurrency=concurrency)
+        with explained_startup_failures():
+            return build_runtime(settings, concurrency=concurrency)
     except ModelUnavailableError as exc:
         typer.echo(f"spotcheck: cannot start without a model: {exc}", err=True)
         typer.echo("Train one with `spotcheck train` or point SPOTCHECK_MODEL_PATH at an exported model.", err=True)
@@ -50,12 +51,6 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
         raise typer.Exit(2) from None
     except (SchemaError, DeploymentError) as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except Exception as exc:
-        reason = startup_failure(exc)
-        if reason is None:
-            raise
-        typer.echo(f"spotcheck: {reason}", err=True)
         raise typer.Exit(2) from None
 
 
