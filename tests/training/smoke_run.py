@@ -1,4 +1,8 @@
-"""One small real training run, shared by the tests that need its outputs, and the scripts' loader."""
+"""Small real training runs, shared by the tests that need their outputs, and the scripts' loader.
+
+(Fixtures stay in the test modules: a second conftest.py here would shadow the tests' own
+``conftest`` module, which other tests import by that name.)
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ PHONE_DIR = (REPO_ROOT / "../shared/datasets/pad-ufes-20-partial").resolve()
 SMOKE_OVERRIDES = ["limit_images=70", "batch_size=16", "epochs=1", "bootstrap_samples=100"]
 
 _runs: dict[Path, dict[str, Any] | BaseException] = {}
+_fold_runs: list[Path] = []
 
 
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
@@ -38,6 +43,24 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     if isinstance(outcome, BaseException):
         raise RuntimeError(f"the smoke training run failed: {outcome!r}") from outcome
     return outcome
+
+
+def train_fold_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two real, tiny cross-validation runs of the phone recipe (one per fold), trained once per session."""
+    if not (PHONE_DIR / "metadata.csv").is_file() or not (DATA_DIR / "metadata.csv").is_file():
+        pytest.skip("the shared data sets are not in ../shared/datasets")
+    from spotcheck.training.config import load_config
+    from spotcheck.training.pipeline import run_training
+
+    if not _fold_runs:
+        output = tmp_path_factory.mktemp("folds")
+        for fold in (0, 1):
+            overrides = [f"data_dir={DATA_DIR}", f"phone_data_dir={PHONE_DIR}", f"output_dir={output}"]
+            overrides += [*SMOKE_OVERRIDES, "phone_folds=2", f"phone_fold={fold}", f"run_name=tiny-fold{fold}"]
+            config = load_config(REPO_ROOT / "configs" / "release-phone.toml", overrides)
+            run_training(config, stop_after_training=True)
+            _fold_runs.append(output / config.run_name)
+    return list(_fold_runs)
 
 
 def load_script(name: str) -> ModuleType:

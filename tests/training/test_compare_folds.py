@@ -9,13 +9,18 @@ import pytest
 
 pytest.importorskip("torch")
 
-from smoke_run import DATA_DIR, PHONE_DIR, REPO_ROOT, SMOKE_OVERRIDES, load_script
+from smoke_run import DATA_DIR, PHONE_DIR, REPO_ROOT, SMOKE_OVERRIDES, load_script, train_fold_runs
 
 from spotcheck.training.config import load_config
 from spotcheck.training.dataset import Domain
 from spotcheck.training.pipeline import load_split_records
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def fold_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return train_fold_runs(tmp_path_factory)
 
 
 def test_every_phone_melanoma_outside_test_is_scored_once(

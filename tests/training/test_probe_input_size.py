@@ -10,11 +10,16 @@ import pytest
 pytest.importorskip("torch")
 
 import torch
-from smoke_run import load_script
+from smoke_run import load_script, train_fold_runs
 
 from spotcheck.training.network import load_network
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def fold_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    return train_fold_runs(tmp_path_factory)
 
 
 def test_a_network_built_for_a_larger_input_keeps_its_weights(fold_runs: list[Path]) -> None:
