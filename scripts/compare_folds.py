@@ -29,7 +29,7 @@ from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.training.calibration import malignant_probability
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import TrainConfig, run_folder
 from spotcheck.training.dataset import load_images
 from spotcheck.training.network import load_network
 from spotcheck.training.pipeline import labelled, load_split_records, safe_threshold
@@ -90,7 +90,7 @@ def score_run(run: Path, into: RecipeScores, device: torch.device) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path, help="cross-validation runs, NAME-foldK")
+    parser.add_argument("runs", nargs="+", type=run_folder, help="cross-validation runs, NAME-foldK")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args(argv)
     device = torch.device(args.device)

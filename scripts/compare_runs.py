@@ -22,7 +22,7 @@ import torch
 
 from spotcheck.classifier.labels import MALIGNANT_INDICES
 from spotcheck.training.calibration import malignant_probability
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import TrainConfig, run_folder
 from spotcheck.training.dataset import LesionImage, load_images
 from spotcheck.training.network import load_network
 from spotcheck.training.pipeline import labelled, load_split_records
@@ -44,7 +44,7 @@ def _validation_records(runs: list[Path]) -> list[LesionImage]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path, help="training run folders on one split")
+    parser.add_argument("runs", nargs="+", type=run_folder, help="training run folders on one split")
     parser.add_argument("--views", type=int, choices=VIEWS, default=4, help="most mirror views to score (default 4)")
     args = parser.parse_args(argv)
     runs: list[Path] = args.runs

@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="val")
     parser.add_argument("--thresholds", type=float, nargs="*", default=[0.03, 0.02, 0.01])
     args = parser.parse_args(argv)
+    missing = [str(p) for p in (args.manifest, args.phone_dir / "metadata.csv") if not p.is_file()]
+    if missing:
+        parser.error(f"no such file: {', '.join(missing)}")
 
     classifier = OnnxClassifier(args.model or packaged_model_path())
     split_of = read_manifest(args.manifest)

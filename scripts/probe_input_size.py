@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import TrainConfig, run_folder
 from spotcheck.training.dataset import Domain, load_images
 from spotcheck.training.network import load_network
 from spotcheck.training.pipeline import check_same_split_and_input, load_split_records
@@ -48,7 +47,7 @@ def _row(malignant: np.ndarray, truth: np.ndarray, melanoma: np.ndarray) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", type=Path, nargs="+", help="training run folders trained on one split")
+    parser.add_argument("runs", nargs="+", type=run_folder, help="training run folders trained on one split")
     parser.add_argument("--split", default="val")
     args = parser.parse_args(argv)
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import TrainConfig, run_folder
 from spotcheck.training.dataset import load_images
 from spotcheck.training.network import FlipAveraged, MeanLogits, load_network
 from spotcheck.training.pipeline import load_split_records
@@ -27,7 +27,7 @@ from spotcheck.training.trainer import predict_logits
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("runs", nargs="+", type=Path, help="training run folders on one split")
+    parser.add_argument("runs", nargs="+", type=run_folder, help="training run folders on one split")
     parser.add_argument("--views", type=int, choices=(1, 2, 4), default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)

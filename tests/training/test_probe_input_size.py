@@ -49,3 +49,10 @@ def test_the_probe_prints_each_size_for_each_run(fold_runs: list[Path], capsys: 
 def test_runs_on_different_splits_are_refused(fold_runs: list[Path]) -> None:
     with pytest.raises(SystemExit, match=r"trained with other phone_fold .* the runs must share one split"):
         load_script("probe_input_size").main([str(run) for run in fold_runs])
+
+
+def test_a_folder_that_is_no_run_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load_script("probe_input_size").main([str(tmp_path / "nowhere")])
+    assert stopped.value.code == 2
+    assert "nowhere is not a training run folder (it has no config.json)" in capsys.readouterr().err

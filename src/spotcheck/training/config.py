@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from spotcheck.classifier.metadata import InputSpec
 
-__all__ = ["Backbone", "EnsembleConfig", "TrainConfig", "load_config"]
+__all__ = ["Backbone", "EnsembleConfig", "TrainConfig", "load_config", "run_folder"]
 
 Backbone = Literal["efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2"]
 
@@ -150,3 +151,11 @@ def load_config(path: Path | None, overrides: list[str]) -> TrainConfig:
         name = key.strip().replace("-", "_")
         data[name] = _parse_value(name, value.strip())
     return TrainConfig.model_validate(data)
+
+
+def run_folder(text: str) -> Path:
+    """An argparse ``type`` for a finished training run's folder (one with its config.json)."""
+    path = Path(text)
+    if not (path / "config.json").is_file():
+        raise argparse.ArgumentTypeError(f"{text} is not a training run folder (it has no config.json)")
+    return path
