@@ -59,6 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    for model in (args.baseline, args.model):
+        if model is not None and not model.is_file():
+            parser.error(f"no model file {model}")
+    if args.images < 1 or args.rounds < 1:
+        parser.error("--images and --rounds must be at least 1")
     candidate = args.model or packaged_model_path()
     photos = _photos(args.datasets, args.images, args.seed)
     seconds: dict[str, list[float]] = {"baseline": [], "candidate": []}

@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    if not args.datasets.is_dir():
+        parser.error(f"no data sets folder {args.datasets}")
 
     classifier = OnnxClassifier(args.model or packaged_model_path())
     split_of = read_manifest(args.manifest) if args.manifest else None

@@ -180,6 +180,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument("--write-limits", action="store_true", help=f"write {LIMITS_JSON.name} and exit")
     args = parser.parse_args()
+    if not args.datasets.is_dir():
+        parser.error(f"no data sets folder {args.datasets}")
 
     if args.write_limits:
         LIMITS_JSON.write_text(json.dumps(limits_document(), indent=2) + "\n")

@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--photos", type=int, default=10)
     args = parser.parse_args()
+    if args.rounds < 1 or args.photos < 1:
+        parser.error("--rounds and --photos must be at least 1")
     data = _photo()
     now = datetime.now(UTC)
     entries = [

@@ -62,6 +62,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--decodes", type=int, default=2, help="SPOTCHECK_MAX_CONCURRENT_DECODES")
     parser.add_argument("--model", type=Path, help="ONNX model; default: the packaged one")
     args = parser.parse_args(argv)
+    if args.uploads < 1 or args.decodes < 1:
+        parser.error("--uploads and --decodes must be at least 1")
 
     body = _big_png(args.side)
     port = _free_port()

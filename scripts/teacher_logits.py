@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--views", type=int, choices=(1, 2, 4), default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    if not args.out.parent.is_dir():  # before the logits are computed, not after
+        parser.error(f"no folder {args.out.parent} to write {args.out.name} in")
     if len({manifest_sha256(run / "split_manifest.csv") for run in args.runs}) != 1:
         raise SystemExit("the runs were trained on different split manifests")
     config = TrainConfig.of_run(args.runs[0])
