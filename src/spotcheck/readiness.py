@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
+from spotcheck.error_text import first_line
+
 __all__ = ["ReadinessProbe"]
 
 
@@ -36,8 +38,7 @@ class ReadinessProbe:
             if not future.done():
                 results[name] = "timeout"
             elif (error := future.exception()) is not None:
-                first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-                results[name] = f"error: {first_line}"
+                results[name] = f"error: {first_line(error)}"
             else:
                 results[name] = "ok"
         return results

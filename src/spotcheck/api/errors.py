@@ -22,6 +22,7 @@ from spotcheck.auth import (
     WeakPasswordError,
     WrongPasswordError,
 )
+from spotcheck.error_text import first_line
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
@@ -98,9 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
     for exc_type, message in _OUTAGES.items():
 
         async def outage(request: Request, exc: Exception, message: str = message) -> JSONResponse:
-            # The cause's first line only: a driver's message can run to many lines.
-            cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            log.warning("%s %s answered 503: %s", request.method, request.url.path, cause)
+            log.warning("%s %s answered 503: %s", request.method, request.url.path, first_line(exc))
             headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS)}
             return JSONResponse({"detail": message}, status_code=503, headers=headers)
 

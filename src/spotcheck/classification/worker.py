@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
+from spotcheck.error_text import first_line
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.jobs.base import Job, JobQueue
@@ -107,7 +108,7 @@ class ClassificationWorker:
 
     def _fault(self, job: Job, exc: Exception) -> Outcome:
         if isinstance(exc, _OUTAGES):
-            log.warning("job %s for %s: %s; retrying", job.id, job.event.object_key, str(exc).splitlines()[0])
+            log.warning("job %s for %s: %s; retrying", job.id, job.event.object_key, first_line(exc))
             self._queue.retry(job, error=f"outage: {exc}", delay=self._retry_delay(job.attempt))
             metrics.job_retried(self._classifier.version)
             return Outcome.RETRY
@@ -246,7 +247,7 @@ class WorkerPool:
                 for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
                     log.info("job %s for %s: %s", done.id, done.event.object_key, outcome, extra=logs.job_fields(done))
             except _OUTAGES as exc:  # the database is down: one line, then try again
-                log.warning("worker: %s", str(exc).splitlines()[0])
+                log.warning("worker: %s", first_line(exc))
                 self._stop.wait(1.0)
             except Exception:  # keep the worker alive; the job's lease hands it out again
                 log.exception("worker error")

@@ -7,12 +7,9 @@ from contextlib import contextmanager
 
 import typer
 
+from spotcheck.error_text import first_line
+
 __all__ = ["explained_startup_failures", "startup_failure"]
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def startup_failure(exc: Exception) -> str | None:
@@ -23,17 +20,17 @@ def startup_failure(exc: Exception) -> str | None:
     from spotcheck.storage import StorageError
 
     if isinstance(exc, ArgumentError):
-        return f"the database URL cannot be read: {_first_line(exc)}"
+        return f"the database URL cannot be read: {first_line(exc)}"
     if isinstance(exc, NoSuchModuleError | ModuleNotFoundError):
         return (
-            f"a module it needs is not installed (a database driver, or an extra such as [scaled]): {_first_line(exc)}"
+            f"a module it needs is not installed (a database driver, or an extra such as [scaled]): {first_line(exc)}"
         )
     if isinstance(exc, DBAPIError):
-        return f"cannot reach the database: {_first_line(exc.orig) if exc.orig else _first_line(exc)}"
+        return f"cannot reach the database: {first_line(exc.orig) if exc.orig else first_line(exc)}"
     if isinstance(exc, StorageError):
-        return f"cannot use the object store: {_first_line(exc)}"
+        return f"cannot use the object store: {first_line(exc)}"
     if isinstance(exc, OSError):
-        return f"cannot use {exc.filename or 'a file'}: {exc.strerror or _first_line(exc)}"
+        return f"cannot use {exc.filename or 'a file'}: {exc.strerror or first_line(exc)}"
     return None
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from spotcheck.error_text import first_line
 from spotcheck.ingest.events import InvalidEventError, object_created_events
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor, IngestOutcome
@@ -22,12 +23,6 @@ log = logging.getLogger(__name__)
 
 # The store or the database out of reach: the next pass tries again.
 _OUTAGES = (StorageError, OperationalError, PoolTimeoutError)
-
-
-def _first_line(exc: Exception) -> str:
-    """A driver's message can run to many lines; a log line needs the first."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 class EventConsumer:
@@ -66,7 +61,7 @@ class EventConsumer:
                 outcome = self._ingestor.handle(event)
             except _OUTAGES as exc:
                 log.warning(
-                    "could not take in %s (%s); the next reconciliation tries again", event.key, _first_line(exc)
+                    "could not take in %s (%s); the next reconciliation tries again", event.key, first_line(exc)
                 )
                 continue
             except Exception:
@@ -96,7 +91,7 @@ class EventConsumer:
             try:
                 self._reconciler.run_once(deep=self._deep)
             except _OUTAGES as exc:  # routine: one line, as for every other outage
-                log.warning("reconciliation failed (%s); trying again later", _first_line(exc))
+                log.warning("reconciliation failed (%s); trying again later", first_line(exc))
             except Exception:
                 log.exception("reconciliation failed; trying again later")
             if self._reconcile_seconds <= 0 or self._stopped.wait(self._reconcile_seconds):

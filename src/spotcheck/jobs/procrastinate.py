@@ -21,6 +21,7 @@ import procrastinate
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 from sqlalchemy import make_url
 
+from spotcheck.error_text import first_line
 from spotcheck.jobs.base import Job, ObjectCreated
 
 __all__ = ["QUEUE_NAME", "TASK_NAME", "ProcrastinateJobQueue", "apply_procrastinate_schema", "libpq_url"]
@@ -185,7 +186,7 @@ class ProcrastinateJobQueue:
                     log.info("retrying job %s of a worker that stopped (%s)", job.id, job.task_kwargs)
                     await manager.retry_job(job)
             except Exception as exc:  # the database is down: try again at the next beat
-                log.warning("stalled-job check failed: %s", str(exc).splitlines()[0] if str(exc) else exc)
+                log.warning("stalled-job check failed: %s", first_line(exc))
 
     async def _consume(self) -> None:
         self._loop = asyncio.get_running_loop()
