@@ -16,7 +16,5 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
     fi
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[scaled]'
+bash scripts/ensure-venv.sh scaled
 exec .venv/bin/python -m spotcheck.scaled "$@"

@@ -21,10 +21,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-python3 -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
-.venv/bin/python -m pip install --quiet -e '.[dev,train]'
+bash scripts/ensure-venv.sh dev,train
 # axe-core (pinned in package.json): the browser tests inject it to check accessibility.
 npm ci --no-audit --no-fund --silent
 
