@@ -22,6 +22,7 @@ from botocore.config import Config
 from conftest import register_and_sign_in
 from images import BLUE, RED, image_bytes
 from live_server import free_port
+from readme_blocks import README, readme_blocks
 from spotcheck.scaled.services import free_port_pair
 
 pytestmark = [pytest.mark.slow, pytest.mark.s3, pytest.mark.postgres]
@@ -137,6 +138,8 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
     assert labelled and sum(float(line.rsplit(" ", 1)[1]) for line in labelled) >= 1
     assert "spotcheck_upload_to_label_seconds_bucket{" in scraped
 
+    _run_the_readme_direct_upload(ready["api"])
+
     pids = [*ready["workers"], *ready["services"].values()]
     process.send_signal(signal.SIGTERM)
     time.sleep(0.3)
@@ -144,6 +147,25 @@ def test_the_scaled_stack_labels_direct_uploads_and_survives_a_killed_worker(
     assert process.wait(60) == 0
     assert not [pid for pid in pids if _alive(pid)]
     assert not Path(ready["logs"]).parent.exists()  # the temporary folder went too
+
+
+def _run_the_readme_direct_upload(api: str) -> None:
+    """The README's Python block, as written, in the venv's Python, from the repository root."""
+    (block,) = [b for b in readme_blocks() if b.kind == "python"]
+    if not (README.parent.parent / "shared" / "datasets").is_dir():
+        return  # its photo lives in ../shared/datasets
+    result = subprocess.run(
+        [sys.executable, "-c", block.code],
+        cwd=README.parent,
+        env={**os.environ, "SPOTCHECK_API": api},
+        capture_output=True,
+        text=True,
+        timeout=LABEL_TIMEOUT,
+    )
+    assert result.returncode == 0, result.stderr
+    stored, label = result.stdout.splitlines()
+    assert stored == "stored: 204"
+    assert label in ("MALIGNANT", "BENIGN")
 
 
 def test_seaweedfs_admin_grpc_port_is_where_its_maintenance_worker_dials() -> None:
