@@ -24,7 +24,7 @@ fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
-.venv/bin/python -m pip install --quiet -e '.[dev,train]'
+.venv/bin/python -m pip install --quiet -e '.[dev,train,serving]'
 # axe-core (pinned in package.json): the browser tests inject it to check accessibility.
 npm ci --no-audit --no-fund --silent
 

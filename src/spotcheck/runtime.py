@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -127,6 +128,23 @@ def _open_id_provider(
     return validator, sign_in, opaque
 
 
+def _open_classifier(settings: Settings) -> tuple[Classifier, dict[str, Callable[[], None]]]:
+    """The classifier the settings name, and the readiness checks it brings (a model server's)."""
+    if settings.model_url:
+        from spotcheck.classifier.remote import RemoteClassifier
+
+        remote = RemoteClassifier(settings.model_url, timeout=settings.model_timeout_seconds)
+        return remote, {"model server": lambda: remote.check(timeout=READY_DEADLINE_SECONDS)}
+    if settings.sagemaker_endpoint:
+        from spotcheck.classifier.sagemaker import SageMakerClassifier
+
+        endpoint = SageMakerClassifier(
+            settings.sagemaker_endpoint, region=settings.s3_region, timeout=settings.model_timeout_seconds
+        )
+        return endpoint, {}
+    return OnnxClassifier(settings.model_path or packaged_model_path()), {}
+
+
 def build_runtime(
     settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
 ) -> Runtime:
@@ -134,8 +152,9 @@ def build_runtime(
     ModelUnavailableError when no model can be loaded."""
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    model_checks: dict[str, Callable[[], None]] = {}
     if classifier is None:
-        classifier = OnnxClassifier(settings.model_path or packaged_model_path())
+        classifier, model_checks = _open_classifier(settings)
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
@@ -199,7 +218,8 @@ def build_runtime(
         ),
         worker=worker,
         readiness=ReadinessProbe(
-            {"database": lambda: _select_one(engine), "storage": lambda: store.check()}, deadline=READY_DEADLINE_SECONDS
+            {"database": lambda: _select_one(engine), "storage": lambda: store.check(), **model_checks},
+            deadline=READY_DEADLINE_SECONDS,
         ),
         pool=WorkerPool(worker, queue, concurrency=workers),
         identity_tokens=oidc[0] if oidc else None,

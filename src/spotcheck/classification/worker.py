@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from spotcheck.classifier.base import Assessment, Classifier
+from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 # one call. Under load this spreads the fixed cost of a call; a lone upload is never held back.
 BATCH_SIZE = 8
 
-# Outages of the store or the database: no fault of the photo, so they never use up its attempts.
-_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError)
+# Outages of the store, the database or the model server: no fault of the photo, so they never use up its attempts.
+_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError, ModelServerUnavailableError)
 
 
 def exponential_backoff(attempt: int) -> float:

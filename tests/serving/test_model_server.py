@@ -1,0 +1,156 @@
+"""`spotcheck model-server` as a real process: OIP v2 (health, metadata, infer), SageMaker's contract,
+bad requests answered 4xx, and concurrent requests sharing network passes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from images import image_bytes
+from model_server import ModelServer
+
+pytestmark = pytest.mark.slow
+
+DATA_DIR = (Path(__file__).resolve().parents[2] / "../shared/datasets/ham10000-200x150/images").resolve()
+MELANOMA = DATA_DIR / "ISIC_0024310.jpg"  # README's melanoma
+NEVUS = DATA_DIR / "ISIC_0024365.jpg"
+INFER = "/v2/models/spotcheck-lesion/infer"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModelServer]:
+    if not MELANOMA.is_file():
+        pytest.skip(f"the shared data set is not at {DATA_DIR}")
+    # A wait long enough that requests sent together surely meet in one pass on a busy machine.
+    with ModelServer(log_dir=tmp_path_factory.mktemp("model-server"), args=("--max-wait-ms", "50")) as running:
+        yield running
+
+
+def _infer_body(*photos: bytes) -> dict[str, Any]:
+    return {
+        "inputs": [
+            {
+                "name": "image",
+                "datatype": "BYTES",
+                "shape": [len(photos)],
+                "parameters": {"content_type": "base64"},
+                "data": [base64.b64encode(photo).decode() for photo in photos],
+            }
+        ]
+    }
+
+
+def _outputs(answer: httpx.Response) -> dict[str, dict[str, Any]]:
+    assert answer.status_code == 200, answer.text
+    return {output["name"]: output for output in answer.json()["outputs"]}
+
+
+def test_health_and_metadata(server: ModelServer) -> None:
+    assert httpx.get(f"{server.url}/v2/health/live").status_code == 200
+    assert httpx.get(f"{server.url}/v2/health/ready").json() == {"ready": True}
+    metadata = httpx.get(f"{server.url}/v2/models/spotcheck-lesion").json()
+    assert metadata["name"] == "spotcheck-lesion"
+    assert metadata["versions"] and metadata["versions"][0].startswith("lite0-")
+    assert metadata["inputs"] == [{"name": "image", "datatype": "BYTES", "shape": [-1]}]
+    assert {o["name"]: o["datatype"] for o in metadata["outputs"]} == {
+        "classification": "BYTES",
+        "malignant_probability": "FP32",
+        "refused": "BYTES",
+        "model_version": "BYTES",
+    }
+
+
+def test_infer_answers_as_spotcheck_classify(server: ModelServer) -> None:
+    answer = httpx.post(f"{server.url}{INFER}", json=_infer_body(MELANOMA.read_bytes(), NEVUS.read_bytes()), timeout=30)
+    outputs = _outputs(answer)
+    assert outputs["classification"]["data"] == ["MALIGNANT", "BENIGN"]
+    assert outputs["malignant_probability"]["datatype"] == "FP32"
+    assert outputs["refused"]["data"] == ["", ""]
+    version = httpx.get(f"{server.url}/v2/models/spotcheck-lesion").json()["versions"][0]
+    assert outputs["model_version"]["data"] == [version, version]
+    assert answer.json()["model_version"] == version
+    printed = subprocess.run(
+        [sys.executable, "-m", "spotcheck", "classify", "--format", "jsonl", str(MELANOMA), str(NEVUS)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    rows = [json.loads(line) for line in printed.stdout.splitlines()]
+    assert [round(p, 6) for p in outputs["malignant_probability"]["data"]] == [r["malignantProbability"] for r in rows]
+
+
+def test_a_photo_the_gate_refuses_is_answered_with_its_reason(server: ModelServer) -> None:
+    tiny = image_bytes((120, 80, 60), size=(40, 40))  # under the gate's smallest side
+    outputs = _outputs(httpx.post(f"{server.url}{INFER}", json=_infer_body(tiny), timeout=30))
+    assert outputs["classification"]["data"] == [""]
+    assert outputs["refused"]["data"] == ["too-small"]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"inputs": [{"name": "image", "datatype": "BYTES", "shape": [1], "data": ["eA=="]}]}, "content_type"),
+        (_infer_body(b"not a photo"), "no JPEG, PNG, WebP or HEIC"),
+        ({"inputs": [{"name": "pixels", "datatype": "FP32", "shape": [1], "data": [0.0]}]}, "exactly one input"),
+    ],
+)
+def test_bad_infer_requests_are_refused_with_a_reason(server: ModelServer, body: dict[str, Any], says: str) -> None:
+    answer = httpx.post(f"{server.url}{INFER}", json=body, timeout=30)
+    assert answer.status_code == 400
+    assert says in answer.text
+
+
+def test_sagemaker_contract(server: ModelServer) -> None:
+    assert httpx.get(f"{server.url}/ping").status_code == 200
+    answer = httpx.post(
+        f"{server.url}/invocations", content=MELANOMA.read_bytes(), headers={"Content-Type": "image/jpeg"}, timeout=30
+    )
+    assert answer.status_code == 200
+    report = answer.json()
+    assert report["classification"] == "MALIGNANT"
+    assert set(report) == {"classification", "malignantProbability", "modelVersion"}
+    refused = httpx.post(f"{server.url}/invocations", content=b"{}", headers={"Content-Type": "application/json"})
+    assert refused.status_code == 415 and "image/jpeg" in refused.json()["error"]
+    damaged = httpx.post(f"{server.url}/invocations", content=b"\xff\xd8junk", headers={"Content-Type": "image/jpeg"})
+    assert damaged.status_code == 400
+
+
+def _counter(server: ModelServer, name: str) -> float:
+    for line in httpx.get(f"{server.url}/metrics").text.splitlines():
+        if line.startswith(f"{name} "):
+            return float(line.split()[1])
+    raise AssertionError(f"{name} missing from /metrics")
+
+
+def test_concurrent_requests_share_network_passes(server: ModelServer) -> None:
+    callers = 12
+    body = _infer_body(NEVUS.read_bytes())
+    passes = _counter(server, "spotcheck_model_server_passes_total")
+    photos = _counter(server, "spotcheck_model_server_photos_total")
+    start = threading.Barrier(callers)
+    answers: list[str] = []
+
+    def call() -> None:
+        with httpx.Client(timeout=60) as client:
+            client.get(f"{server.url}/v2/health/live")  # connected before the barrier
+            start.wait()
+            answers.append(_outputs(client.post(f"{server.url}{INFER}", json=body))["classification"]["data"][0])
+
+    threads = [threading.Thread(target=call) for _ in range(callers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == ["BENIGN"] * callers
+    assert _counter(server, "spotcheck_model_server_photos_total") - photos == callers
+    assert _counter(server, "spotcheck_model_server_passes_total") - passes < callers
