@@ -1,5 +1,5 @@
 """`spotcheck model-server` as a real process: OIP v2 (health, metadata, infer), SageMaker's contract,
-bad requests answered 4xx, and concurrent requests sharing network passes."""
+bad requests answered 4xx, concurrent requests sharing network passes; and the two clients of it."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from PIL import Image
 
 from images import image_bytes
+from live_server import free_port
 from model_server import ModelServer
+from spotcheck.classifier import Classification, Prediction, Refusal
+from spotcheck.classifier.base import ModelServerUnavailableError
+from spotcheck.classifier.remote import UNKNOWN_VERSION, ModelServerError, RemoteClassifier
+from spotcheck.classifier.sagemaker import SageMakerClassifier
+from spotcheck.photocheck.reasons import RefusalReason
 
 pytestmark = pytest.mark.slow
 
@@ -154,3 +162,79 @@ def test_concurrent_requests_share_network_passes(server: ModelServer) -> None:
     assert answers == ["BENIGN"] * callers
     assert _counter(server, "spotcheck_model_server_photos_total") - photos == callers
     assert _counter(server, "spotcheck_model_server_passes_total") - passes < callers
+
+
+# --- the clients: the OIP v2 classifier and the SageMaker one ----------------------------------
+
+
+def test_remote_classifier_labels_with_the_servers_version(server: ModelServer) -> None:
+    classifier = RemoteClassifier(server.url, timeout=30)
+    version = httpx.get(f"{server.url}/v2/models/spotcheck-lesion").json()["versions"][0]
+    assert classifier.version == version  # read at start-up, before any photo
+    with Image.open(MELANOMA) as melanoma, Image.open(NEVUS) as nevus:
+        photos = [melanoma.convert("RGB"), nevus.convert("RGB"), Image.new("RGB", (40, 40), (120, 80, 60))]
+    try:
+        melanoma_label, nevus_label, refusal = classifier.classify(photos)
+        classifier.check()
+    finally:
+        classifier.close()
+    assert isinstance(melanoma_label, Prediction) and melanoma_label.classification is Classification.MALIGNANT
+    assert isinstance(nevus_label, Prediction) and nevus_label.classification is Classification.BENIGN
+    assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_SMALL
+    assert {melanoma_label.model_version, refusal.model_version} == {version}
+
+
+def test_an_unreachable_model_server_is_an_outage() -> None:
+    classifier = RemoteClassifier(f"http://127.0.0.1:{free_port()}", timeout=5)
+    try:
+        assert classifier.version == UNKNOWN_VERSION
+        with pytest.raises(ModelServerUnavailableError, match="unreachable"):
+            classifier.classify([Image.new("RGB", (200, 150))])
+        with pytest.raises(ModelServerUnavailableError):
+            classifier.check()
+    finally:
+        classifier.close()
+
+
+class _SageMakerRuntime(BaseHTTPRequestHandler):
+    """SageMaker Runtime's InvokeEndpoint (``POST /endpoints/<name>/invocations``) in front of the model server."""
+
+    model_url = ""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path != "/endpoints/spotcheck/invocations":
+            self.send_error(404)
+            return
+        answer = httpx.post(
+            f"{self.model_url}/invocations", content=body, headers={"Content-Type": self.headers["Content-Type"]}
+        )
+        self.send_response(answer.status_code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer.content)))
+        self.end_headers()
+        self.wfile.write(answer.content)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_sagemaker_classifier_invokes_the_endpoint(server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    _SageMakerRuntime.model_url = server.url
+    runtime = ThreadingHTTPServer(("127.0.0.1", 0), _SageMakerRuntime)
+    threading.Thread(target=runtime.serve_forever, daemon=True).start()
+    try:
+        endpoint = f"http://127.0.0.1:{runtime.server_address[1]}"
+        classifier = SageMakerClassifier("spotcheck", region="us-east-1", endpoint_url=endpoint)
+        with Image.open(MELANOMA) as melanoma:
+            [label] = classifier.classify([melanoma.convert("RGB")])
+        assert isinstance(label, Prediction) and label.classification is Classification.MALIGNANT
+        assert classifier.version == label.model_version != UNKNOWN_VERSION
+        missing = SageMakerClassifier("no-such-endpoint", region="us-east-1", endpoint_url=endpoint)
+        with pytest.raises(ModelServerError):
+            missing.classify([Image.new("RGB", (200, 150))])
+    finally:
+        runtime.shutdown()
+        runtime.server_close()
