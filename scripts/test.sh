@@ -35,4 +35,6 @@ npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
 .venv/bin/cfn-lint deploy/aws/template.yaml
+# KServe's InferenceService has no bundled schema (a warning here); tests/deploy validates its containers strictly.
+.venv/bin/kubernetes-validate --strict --quiet deploy/kserve/*.yaml
 exec .venv/bin/python -m pytest "$@"
