@@ -205,14 +205,25 @@ class ClassificationWorker:
 
 
 class WorkerPool:
-    """Threads that claim and handle jobs until stopped."""
+    """Threads that claim and handle jobs until stopped.
+
+    ``classifier_reachable``: while it answers False (a model server known to be down), no job is
+    claimed, so waiting jobs keep their attempts until the classifier is back.
+    """
 
     def __init__(
-        self, worker: ClassificationWorker, queue: JobQueue, *, concurrency: int, batch_size: int = BATCH_SIZE
+        self,
+        worker: ClassificationWorker,
+        queue: JobQueue,
+        *,
+        concurrency: int,
+        batch_size: int = BATCH_SIZE,
+        classifier_reachable: Callable[[], bool] = lambda: True,
     ) -> None:
         self._worker = worker
         self._queue = queue
         self._batch_size = batch_size
+        self._classifier_reachable = classifier_reachable
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"spotcheck-worker-{i}", daemon=True) for i in range(concurrency)
@@ -236,6 +247,9 @@ class WorkerPool:
         while not self._stop.is_set():
             try:
                 logs.bind_jobs(())
+                if not self._classifier_reachable():
+                    self._stop.wait(1.0)
+                    continue
                 job = self._queue.claim(timeout=0.5)
                 if job is None:
                     continue
