@@ -43,7 +43,9 @@ def serve_model(
 ) -> None:
     """Serve until SIGINT or SIGTERM; raises ``ModelUnavailableError`` (no model) or ``OSError`` (port)."""
     model_server = _import_kserve()
-    from fastapi import APIRouter
+    from fastapi import APIRouter, Request
+    from fastapi.responses import JSONResponse
+    from kserve.errors import InferenceError, inference_error_handler
     from kserve.model_repository import ModelRepository
     from kserve.protocol.dataplane import DataPlane
     from kserve.protocol.model_repository_extension import ModelRepositoryExtension
@@ -71,10 +73,28 @@ def serve_model(
             "outputs": outputs,
         }
 
+    async def inference_error(request: Request, exc: Exception) -> JSONResponse:
+        # KServe's binary-data extension hands BYTES on as UTF-8 text, and answers 500 for a raw photo.
+        if "Failed to encode" in str(exc):
+            return JSONResponse(
+                {
+                    "error": "with the binary-data extension, each element of 'image' must be the photo in base64 "
+                    '(and "parameters": {"content_type": "base64"}), not its raw bytes'
+                },
+                status_code=400,
+            )
+        response: JSONResponse = await inference_error_handler(request, exc)
+        return response
+
+    class SpotCheckRESTServer(RESTServer):  # type: ignore[misc]
+        def _add_exception_handlers(self, app: Any) -> None:
+            super()._add_exception_handlers(app)
+            app.add_exception_handler(InferenceError, inference_error)
+
     app = model_server.app
     app.include_router(metadata)
     app.include_router(sagemaker_router(model))
-    rest = RESTServer(
+    rest = SpotCheckRESTServer(
         "kserve.model_server:app",
         DataPlane(model_registry=repository),
         ModelRepositoryExtension(model_registry=repository),
