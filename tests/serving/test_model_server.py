@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import struct
 import subprocess
 import sys
@@ -262,3 +263,25 @@ def test_sagemaker_classifier_invokes_the_endpoint(server: ModelServer, monkeypa
     finally:
         runtime.shutdown()
         runtime.server_close()
+
+
+def _model_server_fails(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "spotcheck", "model-server", "--host", "127.0.0.1", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_model_server_refuses_to_start_with_a_clear_message(tmp_path: Path) -> None:
+    missing = _model_server_fails("--port", "0", "--model", str(tmp_path / "none.onnx"))
+    assert missing.returncode == 2
+    assert "cannot start without a model" in missing.stderr and "Traceback" not in missing.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = _model_server_fails("--port", str(taken.getsockname()[1]))
+    assert busy.returncode == 2
+    assert "cannot listen on 127.0.0.1" in busy.stderr and "Traceback" not in busy.stderr
