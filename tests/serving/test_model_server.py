@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ from PIL import Image
 
 from images import image_bytes
 from live_server import free_port
-from model_server import ModelServer
+from model_server import ModelServer, SageMakerRuntime
 from spotcheck.classifier import Classification, Prediction, Refusal
 from spotcheck.classifier.base import ModelServerUnavailableError
 from spotcheck.classifier.remote import UNKNOWN_VERSION, ModelServerError, RemoteClassifier
@@ -221,48 +220,18 @@ def test_an_unreachable_model_server_is_an_outage() -> None:
         classifier.close()
 
 
-class _SageMakerRuntime(BaseHTTPRequestHandler):
-    """SageMaker Runtime's InvokeEndpoint (``POST /endpoints/<name>/invocations``) in front of the model server."""
-
-    model_url = ""
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.path != "/endpoints/spotcheck/invocations":
-            self.send_error(404)
-            return
-        answer = httpx.post(
-            f"{self.model_url}/invocations", content=body, headers={"Content-Type": self.headers["Content-Type"]}
-        )
-        self.send_response(answer.status_code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(answer.content)))
-        self.end_headers()
-        self.wfile.write(answer.content)
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
 def test_sagemaker_classifier_invokes_the_endpoint(server: ModelServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    _SageMakerRuntime.model_url = server.url
-    runtime = ThreadingHTTPServer(("127.0.0.1", 0), _SageMakerRuntime)
-    threading.Thread(target=runtime.serve_forever, daemon=True).start()
-    try:
-        endpoint = f"http://127.0.0.1:{runtime.server_address[1]}"
-        classifier = SageMakerClassifier("spotcheck", region="us-east-1", endpoint_url=endpoint)
+    with SageMakerRuntime(server.url, "spotcheck") as runtime:
+        classifier = SageMakerClassifier("spotcheck", region="us-east-1", endpoint_url=runtime.url)
         with Image.open(MELANOMA) as melanoma:
             [label] = classifier.classify([melanoma.convert("RGB")])
         assert isinstance(label, Prediction) and label.classification is Classification.MALIGNANT
         assert classifier.version == label.model_version != UNKNOWN_VERSION
-        missing = SageMakerClassifier("no-such-endpoint", region="us-east-1", endpoint_url=endpoint)
+        missing = SageMakerClassifier("no-such-endpoint", region="us-east-1", endpoint_url=runtime.url)
         with pytest.raises(ModelServerError):
             missing.classify([Image.new("RGB", (200, 150))])
-    finally:
-        runtime.shutdown()
-        runtime.server_close()
 
 
 def _model_server_fails(*args: str) -> subprocess.CompletedProcess[str]:
