@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,9 +40,12 @@ def serve_model(
     model_path: Path,
     max_batch: int = DEFAULT_MAX_BATCH,
     max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
-    on_listening: Any = None,
+    on_listening: Callable[[int], None] | None = None,
 ) -> None:
-    """Serve until SIGINT or SIGTERM; raises ``ModelUnavailableError`` (no model) or ``OSError`` (port)."""
+    """Serve until SIGINT or SIGTERM; raises ``ModelUnavailableError`` (no model) or ``OSError`` (port).
+
+    ``on_listening`` is called with the port once it is bound (the one chosen when ``port`` is 0).
+    """
     model_server = _import_kserve()
     from fastapi import APIRouter, Request
     from fastapi.responses import JSONResponse
