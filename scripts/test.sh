@@ -22,7 +22,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
-bash scripts/ensure-venv.sh dev,train
+bash scripts/ensure-venv.sh dev,train,serving
 # axe-core (pinned in package.json): the browser tests inject it to check accessibility.
 npm ci --no-audit --no-fund --silent
 
@@ -33,4 +33,6 @@ npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
 .venv/bin/cfn-lint deploy/aws/template.yaml
+# KServe's InferenceService has no bundled schema (a warning here); tests/deploy validates its containers strictly.
+.venv/bin/kubernetes-validate --strict --quiet deploy/kserve/*.yaml
 exec .venv/bin/python -m pytest "$@"

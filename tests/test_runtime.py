@@ -1,4 +1,5 @@
-"""Start-up repair of uploads and deletes that a crash cut short (embedded default, sole worker)."""
+"""Start-up repair of uploads and deletes that a crash cut short (embedded default, sole worker); the
+classifier the settings name (in process, a model server, a SageMaker endpoint)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from fastapi.testclient import TestClient
 
 from conftest import register_and_sign_in, sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
+from live_server import free_port
 from spotcheck.api import create_app
+from spotcheck.classifier.remote import UNKNOWN_VERSION
+from spotcheck.classifier.sagemaker import SageMakerClassifier
 from spotcheck.config import Settings
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
 from spotcheck.runtime import build_runtime
@@ -47,3 +51,25 @@ def test_restart_repairs_a_replacement_and_a_delete_cut_short(settings: Settings
         assert client.get("/detect/gone.jpg", headers=auth).status_code == 404
         listed = [item["fileName"] for item in client.get("/images", headers=auth).json()["items"]]
         assert listed == ["mole.jpg"]
+
+
+def test_with_a_model_server_down_uploads_are_accepted_and_readyz_names_it(settings: Settings) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    runtime = build_runtime(settings.model_copy(update={"model_url": url, "worker_concurrency": 0}))
+    assert runtime.classifier.version == UNKNOWN_VERSION  # the shipped model is not loaded here
+    with TestClient(create_app(runtime)) as client:
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert ready.json()["checks"]["model server"].startswith(f"error: model server {url} unreachable")
+        auth = register_and_sign_in(client, "ada@example.org")
+        assert client.put("/images/mole.jpg", content=image_bytes(RED), headers=auth).status_code == 202
+        assert client.get("/detect/mole.jpg", headers=auth).status_code == 202
+
+
+def test_a_sagemaker_endpoint_is_the_classifier_when_named(settings: Settings) -> None:
+    runtime = build_runtime(settings.model_copy(update={"sagemaker_endpoint": "spotcheck-lesion"}))
+    try:
+        assert isinstance(runtime.classifier, SageMakerClassifier)
+        assert runtime.classifier.endpoint_name == "spotcheck-lesion"
+    finally:
+        runtime.stop()

@@ -1,4 +1,5 @@
-"""Settings of the OpenID provider and of local passwords: refused at start-up when they cannot work."""
+"""Settings of the OpenID provider, of local passwords and of the model server: refused at start-up when
+they cannot work."""
 
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ def test_the_provider_name_comes_from_the_issuer_host_unless_given(tmp_path: Pat
         ({"oidc_issuer": "id.example.org", "oidc_client_id": "web"}, "is not an issuer URL"),
         ({"oidc_issuer": "https://id.example.org/realms/x"}, "needs SPOTCHECK_OIDC_CLIENT_ID"),
         ({"local_accounts": False}, "leaves no way to sign in"),
+        ({"model_url": "model-server:8080"}, "is not a URL like http://127.0.0.1:8080"),
+        ({"model_url": "http://m:8080", "sagemaker_endpoint": "spotcheck"}, "not both"),
+        ({"model_timeout_seconds": 0}, "greater than 0"),
     ],
 )
 def test_settings_that_cannot_work_are_refused(tmp_path: Path, changes: dict[str, object], message: str) -> None:

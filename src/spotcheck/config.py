@@ -42,6 +42,16 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = None
     s3_create_bucket: bool = True
     model_path: Path | None = Field(default=None, description="ONNX model; the packaged one when unset.")
+    model_url: str | None = Field(
+        default=None,
+        description="A model server (`spotcheck model-server`, OIP v2) to classify through instead of in process.",
+    )
+    model_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long one classification call to the model server may take."
+    )
+    sagemaker_endpoint: str | None = Field(
+        default=None, description="A SageMaker endpoint serving the model image to classify through (InvokeEndpoint)."
+    )
     jwt_secret: SecretStr | None = None
     api_docs: bool = Field(
         default=False,
@@ -148,6 +158,16 @@ class Settings(BaseSettings):
             raise ValueError(f"SPOTCHECK_S3_ENDPOINT_URL {value!r} is not a URL like http://127.0.0.1:8333")
         return value
 
+    @field_validator("model_url")
+    @classmethod
+    def _check_model_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"SPOTCHECK_MODEL_URL {value!r} is not a URL like http://127.0.0.1:8080")
+        return value
+
     @field_validator("oidc_issuer")
     @classmethod
     def _check_issuer(cls, value: str | None) -> str | None:
@@ -164,6 +184,8 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_sign_in(self) -> Self:
+        if self.model_url and self.sagemaker_endpoint:
+            raise ValueError("set one of SPOTCHECK_MODEL_URL and SPOTCHECK_SAGEMAKER_ENDPOINT, not both")
         if self.oidc_issuer and not self.oidc_client_id:
             raise ValueError(
                 "SPOTCHECK_OIDC_ISSUER needs SPOTCHECK_OIDC_CLIENT_ID (the client registered at the provider)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -127,6 +128,32 @@ def _open_id_provider(
     return validator, sign_in, opaque
 
 
+@dataclass(frozen=True)
+class _OpenedClassifier:
+    classifier: Classifier
+    checks: dict[str, Callable[[], None]]  # readiness checks it brings (a model server's)
+    reachable: Callable[[], bool] = lambda: True  # False while workers should claim nothing
+
+
+def _open_classifier(settings: Settings) -> _OpenedClassifier:
+    """The classifier the settings name: in process, behind a model server, or a SageMaker endpoint."""
+    if settings.model_url:
+        from spotcheck.classifier.remote import RemoteClassifier
+
+        remote = RemoteClassifier(settings.model_url, timeout=settings.model_timeout_seconds)
+        return _OpenedClassifier(
+            remote, {"model server": lambda: remote.check(timeout=READY_DEADLINE_SECONDS)}, remote.reachable
+        )
+    if settings.sagemaker_endpoint:
+        from spotcheck.classifier.sagemaker import SageMakerClassifier
+
+        endpoint = SageMakerClassifier(
+            settings.sagemaker_endpoint, region=settings.s3_region, timeout=settings.model_timeout_seconds
+        )
+        return _OpenedClassifier(endpoint, {})
+    return _OpenedClassifier(OnnxClassifier(settings.model_path or packaged_model_path()), {})
+
+
 def build_runtime(
     settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
 ) -> Runtime:
@@ -134,8 +161,8 @@ def build_runtime(
     ModelUnavailableError when no model can be loaded."""
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if classifier is None:
-        classifier = OnnxClassifier(settings.model_path or packaged_model_path())
+    opened = _OpenedClassifier(classifier, {}) if classifier is not None else _open_classifier(settings)
+    classifier = opened.classifier
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
@@ -199,9 +226,10 @@ def build_runtime(
         ),
         worker=worker,
         readiness=ReadinessProbe(
-            {"database": lambda: _select_one(engine), "storage": lambda: store.check()}, deadline=READY_DEADLINE_SECONDS
+            {"database": lambda: _select_one(engine), "storage": lambda: store.check(), **opened.checks},
+            deadline=READY_DEADLINE_SECONDS,
         ),
-        pool=WorkerPool(worker, queue, concurrency=workers),
+        pool=WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,
         opaque_tokens=oidc[2] if oidc else None,

@@ -3,6 +3,7 @@ writes the photo gate's refusals; classifies claimed jobs in micro-batches."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from sqlalchemy import Engine, func, select
 
 from conftest import SHORT_LEASE_SECONDS
 from images import BLUE, GREEN, RED, image_bytes
+from live_server import free_port
 from spotcheck.auth import AccountService
 from spotcheck.classification import ClassificationWorker, Outcome, WorkerPool
 from spotcheck.classification.worker import exponential_backoff
 from spotcheck.classifier.base import Assessment, Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.classifier.remote import RemoteClassifier
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
@@ -464,3 +467,46 @@ def test_a_pool_takes_jobs_already_waiting_as_one_batch(parts: Parts, gated: Cla
     assert sum(classifier.batch_sizes) == len(colours)
     assert max(classifier.batch_sizes) > 1  # the waiting jobs were classified together
     assert parts.queue.claim(timeout=0) is None
+
+
+# --- a classifier behind a model server ----------------------------------------------------------
+
+
+def test_an_unreachable_model_server_is_an_outage_not_a_fault_of_the_photo(parts: Parts) -> None:
+    _upload(parts)
+    remote = RemoteClassifier(f"http://127.0.0.1:{free_port()}", timeout=5)
+    try:
+        worker = parts.worker(remote, max_attempts=1)
+        assert worker.handle(parts.claim()) is Outcome.RETRY
+        assert worker.handle(parts.claim()) is Outcome.RETRY  # never given up on, however often
+        assert remote.reachable() is False
+    finally:
+        remote.close()
+    assert parts.row().status == "pending"
+    with parts.engine.connect() as conn:
+        assert conn.execute(select(jobs.c.last_error)).scalar_one().startswith("outage: model server")
+
+
+def test_a_pool_claims_nothing_while_the_classifier_is_unreachable(parts: Parts, tiny: Classifier) -> None:
+    _upload(parts)
+    asked = threading.Semaphore(0)
+    reachable = threading.Event()
+
+    def classifier_reachable() -> bool:
+        asked.release()
+        return reachable.is_set()
+
+    pool = WorkerPool(parts.worker(tiny), parts.queue, concurrency=1, classifier_reachable=classifier_reachable)
+    pool.start()
+    try:
+        for _ in range(2):  # the pool went round its loop at least once while the classifier was away
+            assert asked.acquire(timeout=30)
+        with parts.engine.connect() as conn:
+            assert conn.execute(select(jobs.c.status, jobs.c.attempts)).one() == ("pending", 0)
+        reachable.set()
+        _wait_until_none_pending(parts)
+    finally:
+        pool.stop()
+    with parts.engine.connect() as conn:
+        assert conn.execute(select(jobs.c.attempts)).scalar_one() == 1  # the wait cost the job no attempt
+    assert _label(parts) == "MALIGNANT"

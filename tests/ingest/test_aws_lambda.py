@@ -1,4 +1,5 @@
-"""The Lambda handler, given SQS batches of real S3 event notifications, on a real SeaweedFS bucket."""
+"""The Lambda handler, given SQS batches of real S3 event notifications, on a real SeaweedFS bucket; and
+classifying through a SageMaker endpoint (the model server behind SageMaker Runtime's API) as deployed."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
 
+import httpx
 import pytest
 from pydantic import SecretStr
 
 import s3_server
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
+from model_server import ModelServer, SageMakerRuntime
 from s3_server import S3Endpoint
 from spotcheck.gallery.service import object_key_for
 from spotcheck.ingest.aws_lambda import LambdaParts, handle_event
@@ -144,3 +147,37 @@ def test_a_notification_from_s3_directly_is_accepted(
     key = object_key_for(owner, "mole.jpg")
     assert handle_event(_put(s3_endpoint, s3_bucket, key, image_bytes(RED)), parts) == {"batchItemFailures": []}
     assert s3_endpoint.client().head_object(Bucket=s3_bucket, Key=key)["Metadata"]["classification"] == "MALIGNANT"
+
+
+DATASETS = (Path(__file__).resolve().parents[2] / "../shared/datasets").resolve()
+MELANOMA = DATASETS / "ham10000-200x150" / "images" / "ISIC_0024310.jpg"
+
+
+@pytest.mark.slow
+def test_the_function_classifies_through_the_sagemaker_endpoint(
+    s3_endpoint: S3Endpoint, s3_bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the SAM template deploys it: SPOTCHECK_SAGEMAKER_ENDPOINT names an endpoint running the model server."""
+    if not MELANOMA.is_file():
+        pytest.skip(f"the shared data set is not at {MELANOMA.parent}")
+    with ModelServer(log_dir=tmp_path) as model, SageMakerRuntime(model.url, "spotcheck-lesion") as sagemaker:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME", sagemaker.url)
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        settings = s3_endpoint.settings(
+            s3_bucket, data_dir=tmp_path, sagemaker_endpoint="spotcheck-lesion", jwt_secret=SecretStr(TEST_SECRET)
+        )
+        runtime = build_runtime(settings, concurrency=0)
+        try:
+            parts = LambdaParts(runtime)
+            owner = runtime.accounts.register(email="ada@example.org", password="correct horse battery").id
+            key = object_key_for(owner, "mole.jpg")
+            notification = _put(s3_endpoint, s3_bucket, key, MELANOMA.read_bytes())
+            assert handle_event({"Records": [_sqs_message("m-1", json.dumps(notification))]}, parts) == {
+                "batchItemFailures": []
+            }
+        finally:
+            runtime.stop()
+        version = httpx.get(f"{model.url}/v2/models/spotcheck-lesion").json()["versions"][0]
+    metadata = s3_endpoint.client().head_object(Bucket=s3_bucket, Key=key)["Metadata"]
+    assert (metadata["classification"], metadata["model-version"]) == ("MALIGNANT", version)

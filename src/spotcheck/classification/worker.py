@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from spotcheck.classifier.base import Assessment, Classifier
+from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 # one call. Under load this spreads the fixed cost of a call; a lone upload is never held back.
 BATCH_SIZE = 8
 
-# Outages of the store or the database: no fault of the photo, so they never use up its attempts.
-_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError)
+# Outages of the store, the database or the model server: no fault of the photo, so they never use up its attempts.
+_OUTAGES = (StorageUnavailableError, OperationalError, PoolTimeoutError, ModelServerUnavailableError)
 
 
 def exponential_backoff(attempt: int) -> float:
@@ -205,14 +205,25 @@ class ClassificationWorker:
 
 
 class WorkerPool:
-    """Threads that claim and handle jobs until stopped."""
+    """Threads that claim and handle jobs until stopped.
+
+    ``classifier_reachable``: while it answers False (a model server known to be down), no job is
+    claimed, so waiting jobs keep their attempts until the classifier is back.
+    """
 
     def __init__(
-        self, worker: ClassificationWorker, queue: JobQueue, *, concurrency: int, batch_size: int = BATCH_SIZE
+        self,
+        worker: ClassificationWorker,
+        queue: JobQueue,
+        *,
+        concurrency: int,
+        batch_size: int = BATCH_SIZE,
+        classifier_reachable: Callable[[], bool] = lambda: True,
     ) -> None:
         self._worker = worker
         self._queue = queue
         self._batch_size = batch_size
+        self._classifier_reachable = classifier_reachable
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, name=f"spotcheck-worker-{i}", daemon=True) for i in range(concurrency)
@@ -236,6 +247,9 @@ class WorkerPool:
         while not self._stop.is_set():
             try:
                 logs.bind_jobs(())
+                if not self._classifier_reachable():
+                    self._stop.wait(1.0)
+                    continue
                 job = self._queue.claim(timeout=0.5)
                 if job is None:
                     continue

@@ -11,11 +11,15 @@ from PIL import Image
 from spotcheck.classifier.labels import Classification
 from spotcheck.photocheck.reasons import RefusalReason
 
-__all__ = ["Assessment", "Classifier", "ModelUnavailableError", "Prediction", "Refusal"]
+__all__ = ["Assessment", "Classifier", "ModelServerUnavailableError", "ModelUnavailableError", "Prediction", "Refusal"]
 
 
 class ModelUnavailableError(Exception):
     """No usable model file (missing, unreadable or inconsistent with its metadata)."""
+
+
+class ModelServerUnavailableError(Exception):
+    """The server that runs the model cannot be reached or is not ready: an outage, no fault of the photo."""
 
 
 @dataclass(frozen=True, slots=True)

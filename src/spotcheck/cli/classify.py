@@ -154,21 +154,9 @@ def classify_command(
 
 
 def _row(path: Path, assessment: Assessment) -> dict[str, Any]:
-    from spotcheck.classifier.base import Refusal
+    from spotcheck.classifier.report import assessment_report
 
-    if isinstance(assessment, Refusal):
-        return {
-            "file": str(path),
-            "classification": None,
-            "refused": assessment.reason.value,
-            "modelVersion": assessment.model_version,
-        }
-    return {
-        "file": str(path),
-        "classification": assessment.classification.value,
-        "malignantProbability": round(assessment.malignant_probability, 6),
-        "modelVersion": assessment.model_version,
-    }
+    return {"file": str(path), **assessment_report(assessment)}
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

@@ -1,4 +1,4 @@
-"""``spotcheck`` subcommands: serve, worker, events, db, classify, train, ensemble, evaluate."""
+"""``spotcheck`` subcommands: serve, worker, model-server, events, db, classify, train, ensemble, evaluate."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
 from spotcheck.cli.failures import explained_startup_failures
+from spotcheck.cli.serving import model_server_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app.command("ensemble")(ensemble_command)
 app.command("evaluate")(evaluate_command)
 app.command("gate")(gate_command)
 app.command("events")(events_command)
+app.command("model-server")(model_server_command)
 app.add_typer(db_app, name="db")
 
 

@@ -21,15 +21,20 @@ def healthz() -> dict[str, str]:
 @router.head("/readyz")
 @router.get("/readyz")
 def readyz(runtime: RuntimeDep) -> JSONResponse:
-    """Ready when the model is loaded, the database and the store answer (read-only checks, within a
-    second) and the workers run."""
+    """Ready when the model is loaded, the database, the store and the model server (when one is set)
+    answer (read-only checks, within a second) and the workers run."""
     checks: dict[str, str] = {"model": runtime.classifier.version, **runtime.readiness.run()}
     if runtime.settings.worker_concurrency == 0:
         checks["worker"] = "external"
     else:
         consuming = runtime.queue_engine is None or runtime.queue_engine.running
         checks["worker"] = "ok" if runtime.pool.running and consuming else "stopped"
-    ready = checks["database"] == "ok" and checks["storage"] == "ok" and checks["worker"] in ("ok", "external")
+    ready = (
+        checks["database"] == "ok"
+        and checks["storage"] == "ok"
+        and checks.get("model server", "ok") == "ok"
+        and checks["worker"] in ("ok", "external")
+    )
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "checks": checks},
         status_code=200 if ready else 503,
