@@ -15,6 +15,7 @@ const IDS = {
   changes: "spot-changes",
   compare: "compare",
   timeline: "spot-timeline",
+  recommendation: "spot-recommendation",
 };
 
 try {
