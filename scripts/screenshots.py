@@ -67,6 +67,7 @@ def _upload(page: Page, photo: Path) -> None:
 
 def _take(page: Page, out: Path, name: str) -> None:
     page.evaluate("document.getElementById('status').textContent = ''")  # no passing message in the picture
+    page.evaluate("window.scrollTo(0, 0); document.activeElement?.blur()")
     page.screenshot(path=str(out / f"{name}.png"))
     print(f"wrote {out / name}.png")
 

@@ -267,6 +267,7 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(summary).to_contain_text("No warning signs found")
 
     entry = view.locator(".timeline-entry").nth(0)
+    entry.get_by_text("Questions about the spot then").click()  # folded while nothing is answered
     entry.get_by_label("It has grown").check()
     entry.get_by_role("button", name="Save answers").click()
     expect(phone.get_by_role("status")).to_contain_text("Answers saved")

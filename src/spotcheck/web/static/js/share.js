@@ -15,7 +15,6 @@ const IDS = {
   changes: "spot-changes",
   compare: "compare",
   timeline: "spot-timeline",
-  recommendation: "spot-recommendation",
 };
 
 try {

@@ -24,7 +24,6 @@ const IDS = {
   changes: "spot-changes",
   compare: "compare",
   timeline: "spot-timeline",
-  recommendation: "spot-recommendation",
 };
 
 export class SpotView {

@@ -63,12 +63,8 @@ export function renderSpot(spot, { urls, editable, ids }) {
   site.hidden = !spot.bodySite;
 
   renderSummary($("summary"), spot.summary, editable);
+  // The fixed recommendation once, with the latest photo that has one.
   const latest = (spot.images ?? []).findLast((entry) => entry.status === "done" && RECOMMENDATIONS[entry.classification]);
-  const fixed = $("recommendation");
-  if (fixed) {
-    fixed.textContent = latest ? RECOMMENDATIONS[latest.classification] : "";
-    fixed.hidden = !latest;
-  }
 
   const changes = spot.changes ?? [];
   $("changes").replaceChildren(
@@ -91,7 +87,8 @@ export function renderSpot(spot, { urls, editable, ids }) {
       const date = el("p", "timeline-date", when);
       date.id = `entry-${crypto.randomUUID()}`;
       text.append(date, resultWords(entry));
-      if (editable) text.append(answersForm(entry, when, date.id));
+      if (entry === latest) text.append(el("p", "entry-recommendation", RECOMMENDATIONS[entry.classification]));
+      if (editable) text.append(foldedAnswers(entry, when, date.id));
       else {
         const said = answersWords(entry.answers);
         if (said) text.append(el("p", "entry-answers", `The patient said: ${said}`));
@@ -100,6 +97,14 @@ export function renderSpot(spot, { urls, editable, ids }) {
       return li;
     }),
   );
+}
+
+/** The questions for one photo, folded unless some are answered yes (a spot with many photos stays short). */
+function foldedAnswers(entry, when, describedBy) {
+  const box = el("details", "entry-questions");
+  box.open = Boolean(answersWords(entry.answers));
+  box.append(el("summary", "", "Questions about the spot then"), answersForm(entry, when, describedBy));
+  return box;
 }
 
 function renderComparison(box, spot, urls) {
