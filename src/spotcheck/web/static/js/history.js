@@ -19,7 +19,7 @@ export class History {
     spots.whenChanged(() => this.render());
     this.items = [];
     this.total = 0;
-    this.thumbs = new Map(); // fileName -> object URL
+    this.thumbs = new Map(); // fileName -> Promise of an object URL (or null), asked for once
     this.current = null;
     this.generation = 0; // bumps on clear(), so late answers for a signed-out user are dropped
     $("history-more").addEventListener("click", () => this.loadMore());
@@ -70,7 +70,7 @@ export class History {
     const names = new Set(this.items.map((item) => item.fileName));
     for (const [name, url] of this.thumbs) {
       if (!names.has(name)) {
-        URL.revokeObjectURL(url);
+        url.then((href) => href && URL.revokeObjectURL(href));
         this.thumbs.delete(name);
       }
     }
@@ -165,18 +165,18 @@ export class History {
   }
 
   async loadThumb(fileName, img) {
-    const cached = this.thumbs.get(fileName);
-    if (cached) {
-      img.src = cached;
-      return;
-    }
-    try {
-      const url = URL.createObjectURL(await api.thumbnailBlob(fileName)); // 160 px, a few KB
+    if (!this.thumbs.has(fileName)) {
+      const url = api
+        .thumbnailBlob(fileName) // 160 px, a few KB
+        .then((blob) => URL.createObjectURL(blob))
+        .catch(() => {
+          this.thumbs.delete(fileName); // asked again at the next redraw
+          return null; // no thumbnail; the date and result still show
+        });
       this.thumbs.set(fileName, url);
-      img.src = url;
-    } catch {
-      // no thumbnail; the date and result still show
     }
+    const url = await this.thumbs.get(fileName);
+    if (url) img.src = url;
   }
 
   async remove(item, button) {

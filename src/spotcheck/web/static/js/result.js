@@ -32,6 +32,7 @@ const PARTS = ["result-next", "result-more", "result-plain", "result-number", "r
 function clearDetails() {
   for (const id of ["result-verdict", "result-recommendation", "result-tip", "result-caveat"]) setText(id, "");
   for (const id of PARTS) $(id).hidden = true;
+  $("result-verdict").classList.remove("is-message");
   $("result-answers").replaceChildren();
   $("result-more").open = false;
 }
@@ -68,6 +69,7 @@ function renderRefused(result) {
   clearDetails();
   showState(REFUSED, "refused");
   setText("result-verdict", result.message || "SpotCheck cannot judge this photo.");
+  $("result-verdict").classList.add("is-message"); // the reason, not a verdict: in plain type
   showNext({
     heading: "Take a new photo",
     text: result.tip || "One spot in the middle of the picture, about 10 cm away, in daylight without flash, held still.",
@@ -191,7 +193,7 @@ export class ResultCard {
         if (status === 200 && data.status === "refused") {
           renderRefused(data);
           this.settle(data, run);
-          announce(`${REFUSED}: ${data.message || "SpotCheck cannot judge this photo."} A tip for a better photo is shown under Result.`);
+          announce(`${REFUSED}: ${data.message || "SpotCheck cannot judge this photo."} How to take a new one is shown under Result.`);
           this.onSettled(fileName);
           return;
         }
@@ -228,6 +230,7 @@ export class ResultCard {
     clearDetails();
     showState("No result", "failed");
     setText("result-verdict", message);
+    $("result-verdict").classList.add("is-message");
     $("result-retry").hidden = !retry;
     announce("No result: the reason is shown under Result.", "error");
     if (settledName) this.onSettled(settledName);
