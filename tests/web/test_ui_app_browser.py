@@ -95,6 +95,10 @@ def test_a_signed_out_load_logs_no_console_error_and_enter_signs_in(
     page.wait_for_load_state("networkidle")
     assert logged == []
     assert serious_violations(page) == []
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    assert serious_violations(page) == []
+    page.get_by_role("button", name="I have an account").click()
 
     _register(server, "enter-key@example.org")
     page.get_by_label("Email").fill("enter-key@example.org")

@@ -66,7 +66,7 @@ export function meaning(model) {
     sentences.push(`In SpotCheck's tests, of 100 harmless spots photographed like this, it flagged about ${ofHundred(harmless)}.`);
   }
   sentences.push(
-    "So a flagged spot is often harmless, and a spot that is not flagged can still be a cancer: that is why a dermatologist has the last word.",
+    "So a flagged spot is often harmless, and SpotCheck can miss a cancer: a dermatologist has the last word.",
   );
   return sentences.join(" ");
 }
