@@ -149,6 +149,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     phone.get_by_role("button", name="Save answers").click()
     expect(phone.locator("#result-answers").get_by_text("Saved", exact=True)).to_be_visible()  # beside its button
     _no_serious_findings(phone, "result with the questions")
+    phone.reload()  # the result's address knows its spot
     phone.get_by_role("link", name=f"Back to {SPOT}").click()
     second = _add_photo(phone, SPOT, BLUE, tmp_path, "second.jpg")
     assert [i["fileName"] for i in phone.request.get(f"/spots/{spot['id']}").json()["images"]] == [first, second]

@@ -86,7 +86,7 @@ function route({ screen, param, spotId }, { focus = true } = {}) {
     upload.chooseSpot(spotId);
     heading = "add-heading";
   } else if (screen === "result") {
-    if (result.fileName !== param) result.show(param, { focus: false });
+    if (result.fileName !== param) result.show(param, { focus: false, spotId: history.spotOf(param) });
     heading = "result-heading";
   } else if (screen === "spot") {
     spotView.open(param, { focus: false });
