@@ -78,7 +78,6 @@ function renderRefused(result) {
   const checked = result.checkedAt ? `Checked ${formatDate(result.checkedAt)}` : "Checked";
   $("result-meta").textContent = result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`;
   $("result-more").hidden = false;
-  $("result-new-photo").hidden = false;
 }
 
 /** Shows one image's result, polling while it is analysed; onSettled(fileName) runs when it is known. */
@@ -124,7 +123,11 @@ export class ResultCard {
       $("result-spot").href = screenPaths.spot(spotId);
       $("result-spot").hidden = false;
     }
-    $("result-new-photo").href = screenPaths.check(spotId);
+    const again = $("result-new-photo");
+    again.href = data.status === "refused" ? screenPaths.check(spotId) : screenPaths.check();
+    again.textContent = data.status === "refused" ? "Take a new photo" : "Check another spot";
+    again.classList.toggle("button-secondary", data.status !== "refused");
+    again.hidden = false;
     if (data.status === "refused") return;
     if (this.justUploaded && name) this.askQuestions(data, name);
     this.loadHeatmap(this.fileName, run);
