@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from test_ui_browser import CHROMIUM, browser, page  # noqa: F401  (Chromium and a fresh page per test)
+from test_ui_browser import CHROMIUM, _open_screen, browser, page  # noqa: F401  (Chromium and a fresh page per test)
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -47,8 +48,9 @@ def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server
     page.get_by_label("Username").fill("browser-user")
     page.get_by_role("button", name="Sign in", exact=True).click()
 
-    page.wait_for_url(f"{server.url}/")
+    page.wait_for_url(re.compile(rf"^{re.escape(server.url)}/(app/check)?$"))
     expect(page.get_by_label("Photo")).to_be_visible()
+    _open_screen(page, "Account")
     expect(page.get_by_text("browser-user@example.org")).to_be_visible()
     session = [c for c in page.context.cookies(server.url) if c["name"] == "spotcheck_session"]
     assert [(c["httpOnly"], c["sameSite"]) for c in session] == [(True, "Strict")]
@@ -63,7 +65,7 @@ def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local
     expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True)).to_be_visible()
     if local_accounts:
         expect(page.get_by_label("Email")).to_be_visible()
-        expect(page.get_by_role("button", name="Sign up")).to_be_visible()
+        expect(page.get_by_role("button", name="Create account")).to_be_visible()
     else:
         expect(page.get_by_label("Email")).to_be_hidden()
-        expect(page.get_by_role("button", name="Sign up")).to_be_hidden()
+        expect(page.get_by_role("button", name="Create account")).to_be_hidden()

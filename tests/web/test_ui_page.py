@@ -172,3 +172,44 @@ def test_text_answers_are_gzipped(client: TestClient, path: str) -> None:
 def test_small_answers_are_not_gzipped(client: TestClient) -> None:
     response = client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/app/check", "/app/result/abc.jpg", "/app/spots", "/app/spots/3f2a", "/app/account"])
+def test_every_screen_address_is_the_page(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="/static/js/main.js">' in response.text
+    assert _csp(client, path)["script-src"] == "'self'"
+
+
+def test_the_page_says_when_the_request_had_no_session_cookie(client: TestClient) -> None:
+    client.cookies.clear()
+    assert "data-signed-out" in client.get("/").text
+    client.cookies.set("spotcheck_session", "anything")
+    assert "data-signed-out" not in client.get("/app/spots").text
+    assert "Cookie" in client.get("/").headers["vary"]
+    client.cookies.clear()
+
+
+def test_the_manifest_and_the_service_worker_are_served_for_the_whole_site(client: TestClient) -> None:
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert (body["display"], body["start_url"]) == ("standalone", "/app/check")
+    assert {icon["sizes"] for icon in body["icons"]} == {"192x192", "512x512"}
+    for icon in body["icons"]:
+        assert client.get(icon["src"]).headers["content-type"] == "image/png"
+    worker = client.get("/sw.js")
+    assert worker.headers["content-type"].split(";")[0] == "text/javascript"
+    assert "caches" in worker.text
+    csp = _csp(client, "/")
+    assert (csp["manifest-src"], csp["worker-src"]) == ("'self'", "'self'")
+    assert client.get("/").headers["permissions-policy"] == "camera=(self), microphone=(), geolocation=()"
+
+
+def test_the_service_worker_keeps_every_module_of_the_shell() -> None:
+    worker = (STATIC_DIR / "sw.js").read_text()
+    for path in (STATIC_DIR / "js").glob("*.js"):
+        if path.name != "share.js":  # the share view is not part of the installed app
+            assert f'"{path.stem}"' in worker, f"sw.js does not keep {path.name}"

@@ -1,8 +1,7 @@
-"""Spots in a real Chromium at 375 px, the way the issue's independent check goes: make a spot,
-upload two photos into it, see both on its timeline, download its report, share it with a
-signed-out browser, stop sharing, export, delete the account. axe-core in every state.
-
-These need the spots API (/spots, /shared, /account); they skip on a server without it.
+"""Spots in a real Chromium at 375 px, the way the issue's independent check goes: make a spot
+(its address reloads to it), add two photos with its "Add photo" (the questions right after each),
+compare them enlarged, download its report, share it with a signed-out browser ("Copy link"),
+stop sharing, export, delete the account. axe-core in every state.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import httpx
 import pytest
 from axe import serious_violations
 from playwright.sync_api import Browser, Page, ViewportSize, expect
-from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
+from test_ui_browser import CHROMIUM, PASSWORD, _open_screen, _register, _screenshot, _sign_in, browser  # noqa: F401
 
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
@@ -45,7 +44,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 def _context_page(browser: Browser, server: LiveServer) -> Page:  # noqa: F811
     # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
-    context = browser.new_context(base_url=server.url, viewport=PHONE, bypass_csp=True, accept_downloads=True)
+    context = browser.new_context(
+        base_url=server.url, service_workers="block", viewport=PHONE, bypass_csp=True, accept_downloads=True
+    )
     context.set_default_timeout(15_000)
     return context.new_page()
 
@@ -65,17 +66,25 @@ def _no_serious_findings(page: Page, state: str) -> None:
     assert serious_violations(page) == [], state
 
 
-def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str) -> None:
+def _upload(page: Page, colour: tuple[int, int, int], tmp_path: Path, name: str) -> str:
+    """Upload from the check screen; returns the photo's file name once its result shows."""
     path = tmp_path / name
     path.write_bytes(image_bytes(colour, size=(400, 300)))
-    listed = page.locator("#history-list > li")
-    before = listed.count()
     page.get_by_label("Photo").set_input_files(path)
     page.get_by_role("button", name="Upload", exact=True).click()
-    # Listed once accepted; by then the result card has turned to this photo, so the previous
-    # photo's "Analysis complete" cannot be taken for this one's.
-    expect(listed).to_have_count(before + 1)
+    expect(page).to_have_url(re.compile(r"/app/result/[^/]+$"))
     expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
+    return page.url.rsplit("/", 1)[1]
+
+
+def _add_photo(page: Page, spot: str, colour: tuple[int, int, int], tmp_path: Path, name: str) -> str:
+    """From the spot's screen: "Add photo", upload, and back to the spot (questions skipped)."""
+    page.get_by_role("link", name="Add photo").click()
+    expect(page.get_by_role("heading", name=f"Add a picture of {spot}")).to_be_focused()
+    file_name = _upload(page, colour, tmp_path, name)
+    page.get_by_role("link", name=f"Back to {spot}").click()
+    expect(page.get_by_role("heading", name=spot)).to_be_focused()
+    return file_name
 
 
 def _spot_with_one_photo(
@@ -84,11 +93,12 @@ def _spot_with_one_photo(
     """A new account signed in, with one spot holding one analysed photo; the spot's page open."""
     _register(server, email)
     _sign_in(page, email)
+    _open_screen(page, "Spots")
     page.get_by_role("button", name="New spot").click()
     page.get_by_label("Spot name").fill(spot)
     page.get_by_role("button", name="Save spot").click()
     expect(page.get_by_role("heading", name=spot)).to_be_focused()
-    _upload(page, colour, tmp_path, "photo.jpg")
+    _add_photo(page, spot, colour, tmp_path, "photo.jpg")
 
 
 def test_a_spot_from_first_photo_to_a_deleted_account(
@@ -99,12 +109,16 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
 ) -> None:
     _register(server, "spots@example.org")
     _sign_in(phone, "spots@example.org")
-    _no_serious_findings(phone, "signed in")
+    phone.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    _no_serious_findings(phone, "check screen")
 
+    _open_screen(phone, "Account")
     expect(phone.get_by_role("region", name="Reminders").get_by_text("Monthly skin self-check")).to_be_visible()
     expect(phone.get_by_role("link", name="Add reminders to my calendar")).to_have_attribute("href", "/reminders.ics")
+    _no_serious_findings(phone, "account screen")
 
     # A named spot, placed on the body map by keyboard; a spot needs a name.
+    _open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     expect(phone.get_by_label("Spot name")).to_be_focused()
     phone.get_by_role("button", name="Save spot").click()
@@ -120,20 +134,43 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     expect(phone.get_by_role("heading", name=SPOT)).to_be_focused()  # its page opened
     (spot,) = phone.request.get("/spots").json()["items"]
     assert spot["bodySite"]["view"] == "front" and spot["bodySite"]["x"] < 0.5
+    expect(phone).to_have_url(re.compile(f"/app/spots/{spot['id']}$"))
+    phone.reload()  # the spot's address reloads to that spot
+    expect(phone.get_by_role("heading", name=SPOT)).to_be_visible()
 
-    # Two photos into it: the "Spot" select defaults to the open spot.
+    # "Add photo": the check screen for this spot; the photo lands in it, and the questions follow.
+    phone.get_by_role("link", name="Add photo").click()
     expect(phone.get_by_label("Spot", exact=True)).to_have_value(spot["id"])
-    _upload(phone, RED, tmp_path, "first.jpg")
-    _upload(phone, BLUE, tmp_path, "second.jpg")
+    first = _upload(phone, RED, tmp_path, "first.jpg")
+    questions = phone.get_by_role("group", name=re.compile("About the spot when this photo was taken"))
+    expect(questions).to_be_visible()
+    expect(phone.get_by_role("button", name="Skip the questions")).to_be_visible()
+    questions.get_by_label("It bleeds").check()
+    phone.get_by_role("button", name="Save answers").click()
+    expect(phone.locator("#result-answers").get_by_text("Saved", exact=True)).to_be_visible()  # beside its button
+    _no_serious_findings(phone, "result with the questions")
+    phone.reload()  # the result's address knows its spot
+    phone.get_by_role("link", name=f"Back to {SPOT}").click()
+    second = _add_photo(phone, SPOT, BLUE, tmp_path, "second.jpg")
+    assert [i["fileName"] for i in phone.request.get(f"/spots/{spot['id']}").json()["images"]] == [first, second]
+
     view = phone.get_by_role("region", name=SPOT)
     entries = view.locator(".timeline-entry")
     expect(entries).to_have_count(2)
-    expect(entries.nth(0).get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_be_visible()
-    expect(entries.nth(1).get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_be_visible()
+    # The fixed recommendation once, for the latest photo.
+    expect(view.get_by_text(recommendation_for(Classification.BENIGN), exact=True)).to_have_count(1)
+    expect(view.get_by_text(recommendation_for(Classification.MALIGNANT), exact=True)).to_have_count(0)
+    expect(entries.nth(0).get_by_label("It bleeds")).to_be_checked()
+    expect(view).not_to_contain_text("ΔE")
+    expect(view).not_to_contain_text("UTC")
     expect(view.locator(".compare-img")).to_have_count(2)  # side by side
-    entries.nth(0).get_by_label("It bleeds").check()
-    entries.nth(0).get_by_role("button", name="Save answers").click()
-    expect(phone.get_by_role("status")).to_contain_text("Answers saved")
+    view.get_by_role("button", name=re.compile("Enlarge, side by side")).first.click()
+    zoom = phone.get_by_role("dialog", name="Side by side, enlarged")
+    expect(zoom.get_by_role("img")).to_have_count(2)
+    zoom.get_by_role("button", name="Zoom in").first.click()
+    expect(zoom.get_by_role("button", name="Zoom out")).to_have_count(1)
+    _no_serious_findings(phone, "compare enlarged")
+    zoom.get_by_role("button", name="Close").click()
     _no_serious_findings(phone, "spot page")
     _screenshot(phone, "30-spot")
 
@@ -142,7 +179,11 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     phone.get_by_role("link", name=SPOT).click()
     expect(phone.get_by_role("heading", name=SPOT)).to_be_visible()
 
-    # The report.
+    # The report, with the person's time zone for its dates.
+    zone = phone.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    expect(phone.get_by_role("link", name="Download report")).to_have_attribute(
+        "href", re.compile(re.escape(f"?tz={zone.replace('/', '%2F')}"))
+    )
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Download report").click()
     pdf = Path(download.value.path()).read_bytes()
@@ -154,6 +195,9 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     expect(link).to_have_attribute("readonly", "")
     expect(link).to_have_value(re.compile(r"/share/[\w-]+$"))  # filled in once the API answers
     url = link.input_value()
+    phone.get_by_role("button", name="Copy link").click()
+    expect(phone.get_by_text("Copied", exact=True)).to_be_visible()
+    assert phone.evaluate("navigator.clipboard.readText()") == url
     doctor = _context_page(browser, server)
     doctor.goto(url)
     expect(doctor.get_by_role("heading", name=SPOT)).to_be_visible()
@@ -174,6 +218,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     doctor.context.close()
 
     # Export: a zip with both images and a JSON file.
+    _open_screen(phone, "Account")
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Export my data").click()
     names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
@@ -208,10 +253,10 @@ def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
     dialog.get_by_role("button", name="Delete spot").click()
     expect(phone.get_by_role("status")).to_contain_text("Spot deleted")
     expect(phone.get_by_role("heading", name="Your spots")).to_be_focused()
+    expect(phone).to_have_url(re.compile("/app/spots$"))
     expect(phone.get_by_role("link", name="Old scar")).to_have_count(0)
     assert phone.request.get("/spots").json()["items"] == []
     assert phone.request.get("/images").json()["total"] == 0  # the photo went with it
-    expect(phone.get_by_role("region", name="Result")).to_be_hidden()  # it showed that photo
 
 
 def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_once(
@@ -223,18 +268,22 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(summary).to_contain_text("No warning signs found")
 
     entry = view.locator(".timeline-entry").nth(0)
+    entry.get_by_text("Questions about the spot then").click()  # folded while nothing is answered
     entry.get_by_label("It has grown").check()
     entry.get_by_role("button", name="Save answers").click()
     expect(phone.get_by_role("status")).to_contain_text("Answers saved")
     expect(summary).to_contain_text("Needs a closer look")
-    expect(summary).to_contain_text("You noted that this spot has grown (")
+    expect(summary).to_contain_text("See a dermatologist within 2 weeks.")
     expect(entry.get_by_label("It has grown")).to_be_checked()  # the form was not redrawn over
     expect(entry.get_by_role("button", name="Save answers")).to_be_focused()
+    expect(entry.get_by_text("Saved", exact=True)).to_be_visible()
+    _no_serious_findings(phone, "spot with a warning sign")
     # The list of spots and the reminders follow without a reload.
+    _open_screen(phone, "Spots")
     expect(phone.locator(".spot-item", has_text="Mole on the arm")).to_contain_text("Needs a closer look")
+    _open_screen(phone, "Account")
     reminders = phone.get_by_role("region", name="Reminders")
     expect(reminders.get_by_text("Re-check 'Mole on the arm' (needs a closer look)")).to_be_visible()
-    _no_serious_findings(phone, "spot with a warning sign")
 
 
 def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_path: Path) -> None:
@@ -256,6 +305,7 @@ def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_pa
     assert [s["name"] for s in phone.request.get("/spots").json()["items"]] == ["Mole under the left shoulder blade"]
     phone.get_by_role("link", name="Back to all spots").click()
     expect(phone.get_by_role("link", name="Mole under the left shoulder blade")).to_be_visible()
+    _open_screen(phone, "Account")
     reminders = phone.get_by_role("region", name="Reminders")
     expect(reminders.get_by_text("Re-check 'Mole under the left shoulder blade'")).to_be_visible()
 
@@ -265,6 +315,7 @@ def test_enter_in_the_account_dialog_deletes_and_a_wrong_password_stays_at_its_f
 ) -> None:
     _register(server, "enter@example.org")
     _sign_in(phone, "enter@example.org")
+    phone.goto("/app/account")  # a bookmark of the account screen
     phone.get_by_role("button", name="Delete my account").click()
     dialog = phone.get_by_role("dialog", name="Delete your account?")
     dialog.get_by_label("Your password").fill("not the password at all")
@@ -282,6 +333,7 @@ def test_enter_in_the_account_dialog_deletes_and_a_wrong_password_stays_at_its_f
 def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(phone: Page, server: LiveServer) -> None:
     _register(server, "stay@example.org")
     _sign_in(phone, "stay@example.org")
+    _open_screen(phone, "Account")
     email = phone.locator(".account-email")
     assert email.evaluate("e => e.scrollWidth <= e.clientWidth")  # the address is read whole at 375 px
 
@@ -293,6 +345,7 @@ def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(ph
     phone.unroute("**/ui/session", cut_off)
 
     long_name = "Mole" + "x" * 70  # one long word, within the 80 characters a name may have
+    _open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     phone.get_by_label("Spot name").fill(long_name)
     phone.get_by_role("button", name="Save spot").click()  # needs the CSRF token the failed sign-out kept
@@ -311,6 +364,7 @@ def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(ph
 def test_a_session_that_ended_during_a_password_change_goes_back_to_sign_in(phone: Page, server: LiveServer) -> None:
     _register(server, "ended@example.org")
     _sign_in(phone, "ended@example.org")
+    _open_screen(phone, "Account")
     phone.get_by_role("button", name="Change password").click()
     phone.context.clear_cookies()  # the session cookie expired, say
     phone.get_by_label("Current password").fill(PASSWORD)

@@ -7,7 +7,8 @@ from starlette.datastructures import MutableHeaders
 __all__ = ["CONTENT_SECURITY_POLICY", "PAGE_HEADERS", "apply_page_headers"]
 
 # No inline script or style anywhere in the UI, so nothing needs 'unsafe-inline'. Thumbnails and
-# previews are blob: URLs made from fetched bytes; data: covers the inline favicon.
+# previews are blob: URLs made from fetched bytes; data: covers the inline favicon. The camera's
+# live view is a MediaStream (no URL at all); the manifest and the service worker are the site's own.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'self'",
@@ -16,6 +17,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "img-src 'self' blob: data:",
         "connect-src 'self'",
         "font-src 'self'",
+        "manifest-src 'self'",
+        "worker-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "form-action 'self'",
@@ -29,7 +32,8 @@ PAGE_HEADERS: dict[str, str] = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    # The page's own live camera view ("Use camera") only; never a frame's, never the microphone.
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
     # Revalidate on every load (ETag answers 304), so an upgrade never mixes old and new modules.
     "Cache-Control": "no-cache",
 }

@@ -2,6 +2,7 @@
 // password for a password account).
 
 import { api, ApiError } from "./api.js";
+import { focusSignIn } from "./auth.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
 import { showFieldError } from "./fields.js";
@@ -41,9 +42,9 @@ export function setUpAccount(onDeleted) {
     try {
       const account = await api.account();
       needsPassword = account.signInMethod !== "oidc";
-      $("account-card").hidden = false;
+      $("data-card").classList.remove("is-unavailable");
     } catch (error) {
-      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) $("account-card").hidden = true;
+      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) $("data-card").classList.add("is-unavailable");
     }
   }
 
@@ -73,7 +74,7 @@ export function setUpAccount(onDeleted) {
         }
         onDeleted();
         announce("Your account and everything in it were deleted.", "success");
-        $("email").focus();
+        focusSignIn();
         return;
       }
     } finally {

@@ -20,8 +20,9 @@ export function answersWords(answers) {
   return yes.length ? `${yes.join("; ")}.` : "";
 }
 
-/** The questions as checkboxes with a "Save answers" button, for the photo `entry` taken `when`. */
-export function answersForm(entry, when, describedBy) {
+/** The questions as checkboxes with a "Save answers" button (and `extra` beside it, if given), for
+ *  the photo `entry` taken `when`; "Saved" shows beside the button once they are saved. */
+export function answersForm(entry, when, describedBy, extra = null) {
   const form = document.createElement("form");
   form.className = "answers";
   form.noValidate = true;
@@ -44,10 +45,18 @@ export function answersForm(entry, when, describedBy) {
   save.className = "button button-secondary button-small";
   save.textContent = "Save answers";
   save.setAttribute("aria-describedby", describedBy);
-  fieldset.append(save);
+  const saved = document.createElement("span");
+  saved.className = "saved";
+  saved.textContent = "Saved";
+  saved.hidden = true;
+  const row = document.createElement("div");
+  row.className = "actions answers-actions";
+  row.append(save, ...(extra ? [extra] : []), saved);
+  fieldset.append(row);
   form.append(fieldset);
   form.addEventListener("change", () => {
     form.dataset.unsaved = "true";
+    saved.hidden = true;
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -56,6 +65,7 @@ export function answersForm(entry, when, describedBy) {
     try {
       await api.saveAnswers(entry.fileName, answers);
       delete form.dataset.unsaved;
+      saved.hidden = false;
       announce(`Answers saved for the photo from ${when}.`, "success");
       form.dispatchEvent(new CustomEvent("answers-saved", { bubbles: true }));
     } catch (error) {

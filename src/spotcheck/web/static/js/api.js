@@ -57,17 +57,66 @@ async function request(method, path, { json, body, expect = "json" } = {}) {
     } catch {
       // not JSON: a proxy's error page, say
     }
-    // A 401 from signing in is a wrong password; anywhere else the session has ended.
-    if (response.status === 401 && !path.startsWith("/ui/session") && path !== "/auth/token") {
-      csrfToken = null;
-      onSessionLost();
-    }
-    throw new ApiError(response.status, messageFor(response.status, detail), detail, retryAfterMs(response.headers));
+    throw failure(path, response.status, detail, response.headers);
   }
   if (response.status === 204) return { status: 204, data: null, headers: response.headers };
   const data = expect === "blob" ? await response.blob() : await response.json();
   return { status: response.status, data, headers: response.headers };
 }
+
+function failure(path, status, detail, headers) {
+  // A 401 from signing in is a wrong password; anywhere else the session has ended.
+  if (status === 401 && !path.startsWith("/ui/session") && path !== "/auth/token") {
+    csrfToken = null;
+    onSessionLost();
+  }
+  return new ApiError(status, messageFor(status, detail), detail, retryAfterMs(headers));
+}
+
+/** POST a form with XMLHttpRequest, the one browser API that reports upload progress:
+ *  onProgress(sentBytes, totalBytes) while the body goes out. */
+function sendWithProgress(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.withCredentials = true;
+    xhr.setRequestHeader("Accept", "application/json");
+    if (csrfToken) xhr.setRequestHeader("X-CSRF-Token", csrfToken);
+    xhr.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded, event.total);
+    });
+    xhr.addEventListener("error", () => reject(new ApiError(0, GENERIC[0])));
+    xhr.addEventListener("load", () => {
+      let body = null;
+      try {
+        body = JSON.parse(xhr.responseText);
+      } catch {
+        // not JSON: a proxy's error page, say
+      }
+      const headers = { get: (name) => xhr.getResponseHeader(name) };
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(failure(path, xhr.status, body?.detail ?? null, headers));
+    });
+    xhr.send(form);
+  });
+}
+
+/** Every item of a paged list (limit/offset, with `total` in each answer); a server that does
+ *  not page answers everything at once, which ends the loop too. */
+async function everyPage(path) {
+  const items = [];
+  for (;;) {
+    const join = path.includes("?") ? "&" : "?";
+    const page = (await request("GET", `${path}${join}limit=100&offset=${items.length}`)).data;
+    items.push(...page.items);
+    if (typeof page.total !== "number" || page.items.length === 0 || items.length >= page.total) {
+      return { ...page, items, total: Math.max(items.length, page.total ?? 0) };
+    }
+  }
+}
+
+/** The person's time zone (an IANA name), for dates in reports. */
+export const timeZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
 /** Retry-After in milliseconds (seconds or an HTTP date), or null when absent or unreadable. */
 export function retryAfterMs(headers) {
@@ -111,11 +160,25 @@ export const api = {
   forget() {
     csrfToken = null;
   },
-  async upload(file, fileName, spotId = null) {
+  /** onProgress(sentBytes, totalBytes) follows the upload. */
+  async upload(file, fileName, spotId = null, onProgress = () => {}) {
     const form = new FormData();
     form.append("file", file, fileName);
     if (spotId) form.append("spotId", spotId);
-    return (await request("POST", "/images", { body: form })).data;
+    return sendWithProgress("/images", form, onProgress);
+  },
+  /** Put a photo into a spot (or, with null, out of any). */
+  async moveImage(fileName, spotId) {
+    return (await request("PUT", `/images/${segment(fileName)}/spot`, { json: { spotId } })).data;
+  },
+  /** Where the model looked (a greyscale PNG), or null when the server has none for this photo. */
+  async heatmapBlob(fileName) {
+    try {
+      return (await request("GET", `/images/${segment(fileName)}/heatmap`, { expect: "blob" })).data;
+    } catch (error) {
+      if (error instanceof ApiError && error.status !== 401) return null;
+      throw error;
+    }
   },
   /** {status: 200, data: result, headers} or {status: 202, data: {status: "pending"}, headers}. */
   async detect(fileName) {
@@ -138,7 +201,7 @@ export const api = {
     return (await request("GET", "/model")).data;
   },
   async listSpots() {
-    return (await request("GET", "/spots")).data;
+    return everyPage("/spots");
   },
   async createSpot(name, bodySite) {
     return (await request("POST", "/spots", { json: { name, bodySite } })).data;
@@ -165,7 +228,7 @@ export const api = {
     await request("DELETE", `/spots/${segment(spotId)}/shares`);
   },
   async reminders() {
-    return (await request("GET", "/reminders")).data;
+    return everyPage("/reminders");
   },
   async account() {
     return (await request("GET", "/account")).data;
@@ -180,7 +243,7 @@ export const api = {
 };
 
 export const paths = {
-  report: (spotId) => `/spots/${segment(spotId)}/report.pdf`,
-  sharedReport: (token) => `/shared/${segment(token)}/report.pdf`,
+  report: (spotId) => `/spots/${segment(spotId)}/report.pdf?tz=${encodeURIComponent(timeZone())}`,
+  sharedReport: (token) => `/shared/${segment(token)}/report.pdf?tz=${encodeURIComponent(timeZone())}`,
   sharedImage: (token, fileName) => `/shared/${segment(token)}/images/${segment(fileName)}`,
 };

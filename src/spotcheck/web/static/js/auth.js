@@ -1,5 +1,6 @@
-// Sign up, sign in and sign out. Registration goes through POST /auth/register, then the page
-// opens a cookie session with POST /ui/session like a sign-in.
+// Sign in, create an account (its own form, so that password managers offer a new password) and
+// sign out. A new account goes through POST /auth/register, then the page opens a cookie session
+// with POST /ui/session like a sign-in.
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
@@ -65,16 +66,38 @@ function fieldName(input) {
   return input.labels[0].textContent;
 }
 
-/** Wire the sign-in / sign-up form; onSignedIn(session) runs after either succeeds. */
-export function setUpAuthForm(onSignedIn) {
-  const form = document.getElementById("auth-form");
-  const buttons = form.querySelectorAll("button[type=submit]");
+/** The sign-in form, or the create-account form (`mode`), put into the signed-out view. */
+function showForm(mode, onSignedIn) {
+  const slot = document.getElementById("auth-slot");
+  slot.replaceChildren(document.getElementById(mode === "create" ? "create-template" : "sign-in-template").content.cloneNode(true));
+  document.getElementById("auth-heading").textContent = mode === "create" ? "Create your account" : "Check a skin spot";
+  const form = slot.querySelector("form");
+  wireForm(form, mode === "create" ? "sign-up" : "sign-in", onSignedIn);
+  document.getElementById("create-open")?.addEventListener("click", () => {
+    showForm("create", onSignedIn);
+    document.getElementById("email").focus();
+  });
+  document.getElementById("create-cancel")?.addEventListener("click", () => {
+    showForm("sign-in", onSignedIn);
+    document.getElementById("email").focus();
+  });
+}
+
+let signedIn = () => {};
+
+/** The sign-in form, empty, with the focus in its Email field. */
+export function focusSignIn() {
+  showForm("sign-in", signedIn);
+  document.getElementById("email").focus();
+}
+
+function wireForm(form, action, onSignedIn) {
+  const button = form.querySelector("button[type=submit]");
   for (const input of [form.elements.email, form.elements.password]) {
     input.addEventListener("input", () => clearFieldError(`${input.id}-error`, input));
   }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const action = event.submitter?.value === "sign-up" ? "sign-up" : "sign-in";
     clearErrors(form);
     if (!checkLocally(form)) {
       const firstInvalid = form.querySelector('[aria-invalid="true"]');
@@ -84,33 +107,39 @@ export function setUpAuthForm(onSignedIn) {
     }
     const email = form.elements.email.value.trim();
     const password = form.elements.password.value;
-    buttons.forEach((b) => (b.disabled = true));
+    button.disabled = true;
     announce(action === "sign-up" ? "Creating your account…" : "Signing in…");
     try {
       if (action === "sign-up") await api.register(email, password);
       const session = await api.signIn(email, password);
-      form.reset();
+      showForm("sign-in", onSignedIn); // the next sign-out starts from an empty sign-in form
       announce(action === "sign-up" ? "Account created. You are signed in." : "You are signed in.", "success");
       onSignedIn(session);
     } catch (error) {
       showApiError(form, error, action);
     } finally {
-      buttons.forEach((b) => (b.disabled = false));
+      enableAgain(button);
     }
   });
 }
 
+/** Wire the signed-out view; onSignedIn(session) runs after a sign-in or a new account. */
+export function setUpAuthForm(onSignedIn) {
+  signedIn = onSignedIn;
+  showForm("sign-in", onSignedIn);
+}
+
 /**
  * Offer "Sign in with <provider>" when the server has one (a top-level navigation to the server's
- * /auth/oidc/login, which sends the browser on to the provider), and hide the password form when
- * the server keeps no passwords.
+ * /auth/oidc/login, which sends the browser on to the provider), and hide the password forms when
+ * the server keeps no passwords. Resolves false when the server could not be reached.
  */
 export async function setUpProviderSignIn() {
   let providers;
   try {
     providers = await api.providers();
-  } catch {
-    return; // the password form stays; the provider button needs the server's answer
+  } catch (error) {
+    return !(error instanceof ApiError && error.status === 0); // the password form stays
   }
   const { oidc, localAccounts } = providers;
   if (oidc) {
@@ -121,11 +150,11 @@ export async function setUpProviderSignIn() {
   }
   if (!localAccounts) {
     document.getElementById("change-password-open").hidden = true;
-    document.getElementById("auth-form").hidden = true;
-    document.getElementById("provider-or").hidden = true;
-    document.querySelector("#auth-view .lead").textContent =
-      "Sign in to add an image of a skin spot and get a screening recommendation.";
+    document.getElementById("auth-slot").hidden = true;
+    document.getElementById("provider-or").textContent =
+      "Sign in to check a photo of a skin spot and follow how it changes.";
   }
+  return true;
 }
 
 /** Wire the header's Sign out button; onSignedOut runs once the server has cleared the session. */

@@ -1,8 +1,8 @@
-// A result in plain words: what it says, what to do and how soon, then what the number means,
-// with the model's own figures for how often it flags harmless spots (GET /model).
+// A result in plain words: the next step for each outcome, and what SpotCheck's answer is worth,
+// as natural frequencies from the model's own test figures (GET /model). Never a percentage as
+// "the chance of cancer": the estimate is a score with a threshold, not a probability of disease.
 
 import { api } from "./api.js";
-import { percent } from "./format.js";
 
 // Photos taken on the page come from phones; the dermatoscopic figure is the fallback.
 const KINDS = ["smartphone", "dermatoscopic"];
@@ -18,46 +18,55 @@ export function modelFacts() {
   return facts;
 }
 
-function share(figures) {
+function figure(figures) {
   const kind = KINDS.find((name) => typeof figures?.[name] === "number");
   return kind ? figures[kind] : null;
 }
 
-const inHundred = (fraction) => `about ${Math.max(1, Math.round(fraction * 100))} in 100`;
+const ofHundred = (fraction) => Math.min(100, Math.max(0, Math.round(fraction * 100)));
 
-/** The plain sentence that comes first. */
+/** The plain sentence under "More about this result". */
 export function plainWords(classification) {
   return classification === "MALIGNANT"
     ? "SpotCheck found features it links with skin cancer in this photo. That does not mean it is cancer: many harmless spots are flagged too. But a doctor should look at it."
     : "SpotCheck found nothing in this photo that it links with skin cancer. It can miss things, so keep an eye on the spot.";
 }
 
-/** What to do now, and how soon. */
-export function nextSteps(classification) {
+/**
+ * The one next step for a classification: {heading, text}. Flagged: a dermatologist within 2
+ * weeks (the spot's reminder says the same); benign: look again in a month and show it at the
+ * next check-up. Both agree with the fixed recommendation texts, which ask for a dermatologist.
+ */
+export function nextStep(classification) {
   return classification === "MALIGNANT"
-    ? "See a dermatologist within 2 weeks. Go sooner if the spot bleeds or changes fast."
-    : "Check the spot again every month. See a doctor about any change in size, shape or colour, or if it bleeds, itches or hurts.";
+    ? {
+        heading: "See a dermatologist within 2 weeks",
+        text: "Book an appointment and show them this spot. Go sooner if it bleeds or changes quickly.",
+      }
+    : {
+        heading: "Look at it again in a month",
+        text: "Show it to a dermatologist at your next check-up, or sooner if it changes in size, shape or colour, or bleeds, itches or hurts.",
+      };
 }
 
-/** Sentences that say what the estimate means, given GET /model's answer (or null). */
-export function meaning(result, model) {
+/** How often the model is right, in natural frequencies, given GET /model's answer (or null). */
+export function meaning(model) {
+  const caught = figure(model?.sensitivity);
+  const harmless = figure(model?.flaggedHarmlessShare);
+  if (caught === null && harmless === null) return "";
   const sentences = [];
-  const flagged = result.classification === "MALIGNANT";
-  if (typeof model?.threshold === "number") {
-    const limit = percent(model.threshold, "MALIGNANT"); // rounded up, as every flagged estimate is
+  if (caught !== null && harmless !== null) {
     sentences.push(
-      flagged
-        ? `SpotCheck flags every spot from ${limit} up. The limit is set low on purpose, so that it misses as few skin cancers as possible.`
-        : `This is under ${limit}, the limit from which SpotCheck flags a spot.`,
+      `In SpotCheck's tests, of 100 skin cancers photographed like this, it flagged about ${ofHundred(caught)}; ` +
+        `of 100 harmless spots, it flagged about ${ofHundred(harmless)}.`,
     );
+  } else if (caught !== null) {
+    sentences.push(`In SpotCheck's tests, of 100 skin cancers photographed like this, it flagged about ${ofHundred(caught)}.`);
+  } else {
+    sentences.push(`In SpotCheck's tests, of 100 harmless spots photographed like this, it flagged about ${ofHundred(harmless)}.`);
   }
-  const harmless = share(model?.flaggedHarmlessShare);
-  if (flagged && harmless !== null) {
-    sentences.push(`Because of that, ${inHundred(harmless)} harmless spots photographed like this are also flagged.`);
-  }
-  const caught = share(model?.sensitivity);
-  if (!flagged && caught !== null && caught < 1) {
-    sentences.push(`No check catches everything: in tests, it missed ${inHundred(1 - caught)} skin cancers photographed like this.`);
-  }
+  sentences.push(
+    "So a flagged spot is often harmless, and SpotCheck can miss a cancer: a dermatologist has the last word.",
+  );
   return sentences.join(" ");
 }

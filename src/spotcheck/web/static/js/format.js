@@ -6,40 +6,6 @@ export function formatDate(iso) {
   return dateFormat.format(new Date(iso));
 }
 
-/**
- * "4.9 %", with the extremes said honestly instead of as 0 % or 100 %. Rounded towards the
- * classification, if given ("BENIGN" down; "MALIGNANT", and the threshold itself, up), one decimal
- * under 10 %: an estimate just under the threshold never reads the same as the threshold. The
- * server's reports round the same way (spotcheck/spots/estimates.py).
- */
-export function percent(probability, classification) {
-  const value = probability * 100;
-  if (value < 0.1 && classification !== "MALIGNANT") return "less than 0.1 %";
-  if (value > 99 && classification !== "BENIGN") return "more than 99 %";
-  const decimals = value < 10 ? 1 : 0;
-  const scaled = value * 10 ** decimals;
-  const epsilon = 1e-9; // 0.049 * 1000 is 49.00000000000001, which must not round up to 50
-  const rounded =
-    classification === "BENIGN"
-      ? Math.floor(scaled + epsilon)
-      : classification === "MALIGNANT"
-        ? Math.ceil(scaled - epsilon)
-        : Math.floor(scaled + 0.5);
-  return `${(rounded / 10 ** decimals).toFixed(decimals)} %`;
-}
-
-/** "about 8 in 10": the same estimate as a frequency, which many people find easier. */
-export function inTen(probability) {
-  const n = Math.round(probability * 10);
-  if (n === 0) return "less than 1 in 10";
-  if (n === 10) return "nearly 10 in 10";
-  return `about ${n} in 10`;
-}
-
-export function probabilitySentence(probability, classification) {
-  return `The model's estimated chance that this lesion needs a closer look: ${percent(probability, classification)} (${inTen(probability)}).`;
-}
-
 export const CAVEAT =
   "This is a computer model's estimate from one photo. It can be wrong in either direction, " +
   "and lighting, focus and angle change it.";

@@ -1,20 +1,25 @@
-// The user's images, newest first: thumbnails, date and result; open one, or delete it.
+// The user's images, newest first: thumbnails, date and result; open one (its result screen), put
+// it into a spot, or delete it.
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmDelete } from "./confirm.js";
 import { formatDate, labelFor, refusalReason } from "./format.js";
+import { screenPaths } from "./router.js";
 
 const PAGE = 20;
 const $ = (id) => document.getElementById(id);
 
 export class History {
-  constructor({ onOpen, onDeleted }) {
-    this.onOpen = onOpen;
+  /** spots: spots.js's list (for the "Spot for this photo" menus). */
+  constructor({ spots, onDeleted, onMoved }) {
+    this.spots = spots;
     this.onDeleted = onDeleted;
+    this.onMoved = onMoved;
+    spots.whenChanged(() => this.render());
     this.items = [];
     this.total = 0;
-    this.thumbs = new Map(); // fileName -> object URL
+    this.thumbs = new Map(); // fileName -> Promise of an object URL (or null), asked for once
     this.current = null;
     this.generation = 0; // bumps on clear(), so late answers for a signed-out user are dropped
     $("history-more").addEventListener("click", () => this.loadMore());
@@ -50,6 +55,11 @@ export class History {
     }
   }
 
+  /** The spot a listed photo is in, or null. */
+  spotOf(fileName) {
+    return this.items.find((item) => item.fileName === fileName)?.spotId ?? null;
+  }
+
   markCurrent(fileName) {
     this.current = fileName;
     for (const li of $("history-list").children) li.classList.toggle("is-current", li.dataset.fileName === fileName);
@@ -60,7 +70,7 @@ export class History {
     const names = new Set(this.items.map((item) => item.fileName));
     for (const [name, url] of this.thumbs) {
       if (!names.has(name)) {
-        URL.revokeObjectURL(url);
+        url.then((href) => href && URL.revokeObjectURL(href));
         this.thumbs.delete(name);
       }
     }
@@ -76,8 +86,8 @@ export class History {
     li.dataset.fileName = item.fileName;
     li.classList.toggle("is-current", item.fileName === this.current);
 
-    const open = document.createElement("button");
-    open.type = "button";
+    const open = document.createElement("a");
+    open.href = screenPaths.result(item.fileName);
     open.className = "history-open";
     const thumb = document.createElement("img");
     thumb.className = "history-thumb";
@@ -104,7 +114,6 @@ export class History {
       text.append(reason);
     }
     open.append(thumb, text);
-    open.addEventListener("click", () => this.onOpen(item.fileName));
 
     const remove = document.createElement("button");
     remove.type = "button";
@@ -113,23 +122,61 @@ export class History {
     remove.setAttribute("aria-describedby", date.id);
     remove.addEventListener("click", () => this.remove(item, remove));
 
-    li.append(open, remove);
+    const controls = document.createElement("div");
+    controls.className = "history-controls";
+    if (this.spots.available && this.spots.items.length) controls.append(this.spotMenu(item, date.id));
+    controls.append(remove);
+    li.append(open, controls);
     return li;
   }
 
+  /** "Move to spot": choosing one moves the photo there at once, "Saved" beside it. */
+  spotMenu(item, describedBy) {
+    const box = document.createElement("div");
+    box.className = "history-spot";
+    const select = document.createElement("select");
+    select.id = `history-spot-${crypto.randomUUID()}`;
+    select.setAttribute("aria-describedby", describedBy);
+    const label = document.createElement("label");
+    label.htmlFor = select.id;
+    label.textContent = "Move to spot";
+    select.append(new Option("No spot", ""), ...this.spots.items.map((spot) => new Option(spot.name, spot.id)));
+    select.value = item.spotId ?? "";
+    const saved = document.createElement("span");
+    saved.className = "saved";
+    saved.textContent = "Saved";
+    saved.hidden = true;
+    select.addEventListener("change", async () => {
+      saved.hidden = true;
+      const spotId = select.value || null;
+      try {
+        await api.moveImage(item.fileName, spotId);
+        item.spotId = spotId;
+        saved.hidden = false;
+        announce(spotId ? `Photo moved to ${select.selectedOptions[0].textContent}.` : "Photo taken out of its spot.", "success");
+        this.onMoved(item.fileName, spotId);
+      } catch (error) {
+        select.value = item.spotId ?? "";
+        if (!(error instanceof ApiError && error.status === 401)) announce(`Could not move the photo: ${error.message}`, "error");
+      }
+    });
+    box.append(label, select, saved);
+    return box;
+  }
+
   async loadThumb(fileName, img) {
-    const cached = this.thumbs.get(fileName);
-    if (cached) {
-      img.src = cached;
-      return;
-    }
-    try {
-      const url = URL.createObjectURL(await api.thumbnailBlob(fileName)); // 160 px, a few KB
+    if (!this.thumbs.has(fileName)) {
+      const url = api
+        .thumbnailBlob(fileName) // 160 px, a few KB
+        .then((blob) => URL.createObjectURL(blob))
+        .catch(() => {
+          this.thumbs.delete(fileName); // asked again at the next redraw
+          return null; // no thumbnail; the date and result still show
+        });
       this.thumbs.set(fileName, url);
-      img.src = url;
-    } catch {
-      // no thumbnail; the date and result still show
     }
+    const url = await this.thumbs.get(fileName);
+    if (url) img.src = url;
   }
 
   async remove(item, button) {

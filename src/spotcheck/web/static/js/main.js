@@ -1,67 +1,69 @@
-// Start-up and the two views: signed out (the sign-in form) and signed in (add, result, spots,
-// history, your data). A spot's page is at #spot/<id>, so the back button and links work.
+// Start-up and the views: offline, signed out (sign in or create an account) and signed in, whose
+// screens (check, result, spots, a spot, account) each have their own address (router.js).
 
 import { setUpAccount } from "./account.js";
 import { api, ApiError, whenSessionLost } from "./api.js";
 import { announce } from "./announce.js";
-import { setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
+import { focusSignIn, setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
+import { setUpCamera } from "./camera.js";
 import { History } from "./history.js";
-import { refreshReminders } from "./reminders.js";
+import { registerServiceWorker, showOffline } from "./offline.js";
+import { Reminders } from "./reminders.js";
 import { ResultCard } from "./result.js";
+import { navigate, parseRoute, screenPaths, showScreen, whenRouted } from "./router.js";
 import { SpotView } from "./spot-view.js";
-import { Spots, spotHref } from "./spots.js";
+import { Spots } from "./spots.js";
 import { setUpUpload } from "./upload.js";
 
 const $ = (id) => document.getElementById(id);
+
+const reminders = new Reminders();
 
 function afterChange(spotId = null) {
   history.refresh();
   spots.refresh();
   spotView.refresh(spotId);
-  refreshReminders();
+  reminders.refresh();
 }
 
-const result = new ResultCard({ onSettled: () => afterChange() });
+const spots = new Spots({ onCreated: (spot) => navigate(screenPaths.spot(spot.id)) });
+const result = new ResultCard({ onSettled: () => afterChange(), spotName: (spotId) => spots.nameOf(spotId) });
 const history = new History({
-  onOpen: (fileName) => {
-    history.markCurrent(fileName);
-    result.show(fileName);
-  },
+  spots,
   onDeleted: (fileName) => {
     if (result.fileName === fileName) result.close();
     spots.refresh();
     spotView.refresh();
   },
-});
-const spots = new Spots({
-  onCreated: (spot) => {
-    location.hash = spotHref(spot.id);
+  onMoved: () => {
+    spots.refresh();
+    reminders.refresh();
   },
 });
 const spotView = new SpotView({
-  onClosed: () => spots.setOpen(null),
   onDeleted: (spotId, fileNames = []) => {
     if (fileNames.includes(result.fileName)) result.close();
-    spotView.close();
-    if (location.hash) window.history.replaceState(null, "", location.pathname);
     afterChange();
-    $("spots-heading").focus();
+    navigate(screenPaths.spots(), { replace: true });
   },
   onRenamed: () => {
     spots.refresh();
-    refreshReminders();
+    reminders.refresh();
   },
 });
+const camera = setUpCamera({ lastPhotoOf: (spotId) => spotView.lastPhotoUrl(spotId) });
 const upload = setUpUpload(
   (fileName, imageUrl, spotId) => {
     history.markCurrent(fileName);
     afterChange(spotId);
-    result.show(fileName, { imageUrl, justUploaded: true });
+    result.show(fileName, { imageUrl, justUploaded: true, spotId });
+    navigate(screenPaths.result(fileName));
   },
   () => {
     result.close();
     spots.refresh(); // a spot deleted meanwhile leaves the Spot menu
   },
+  camera,
 );
 const account = setUpAccount(() => {
   showSignedOut();
@@ -71,58 +73,69 @@ const account = setUpAccount(() => {
 // the reminders follow (the spot's own page redraws its summary itself).
 document.addEventListener("answers-saved", () => {
   spots.refresh();
-  refreshReminders();
+  reminders.refresh();
 });
 
-function route() {
+/** Show the screen for the address; `focus` moves the focus to its heading (not on a first load's check screen). */
+function route({ screen, param, spotId }, { focus = true } = {}) {
   if ($("app-view").hidden) return;
-  const match = /^#spot\/(.+)$/.exec(location.hash);
-  if (match) {
-    const spotId = decodeURIComponent(match[1]);
-    spots.setOpen(spotId);
-    spotView.open(spotId);
-  } else if (!$("spot-view").hidden) {
-    spotView.close();
-    $("spots-heading").focus();
+  camera.close();
+  showScreen(screen);
+  let heading = null;
+  if (screen === "check") {
+    upload.chooseSpot(spotId);
+    heading = "add-heading";
+  } else if (screen === "result") {
+    if (result.fileName !== param) result.show(param, { focus: false, spotId: history.spotOf(param) });
+    heading = "result-heading";
+  } else if (screen === "spot") {
+    spotView.open(param, { focus: false });
+    heading = "spot-heading";
+  } else if (screen === "spots") {
+    heading = "spots-heading";
+  } else if (screen === "account") {
+    heading = "account-heading";
   }
+  window.scrollTo(0, 0);
+  if (focus && heading) $(heading).focus({ preventScroll: true });
 }
 
-window.addEventListener("hashchange", route);
-$("spot-back").addEventListener("click", (event) => {
-  event.preventDefault();
-  history.markCurrent(null);
-  if (location.hash) location.hash = "";
-  else route();
-});
+whenRouted((where) => route(where));
 
 async function showSignedIn(session) {
   // An account from the identity provider may have no address.
   $("account-email").textContent = session.email ?? "your account";
-  $("account").hidden = false;
   // Everything the signed-in view lists is asked for first, so that the view is laid out once
   // and nothing moves when the answers arrive (each is a small, fast query).
-  await Promise.all([history.refresh(), spots.refresh(), refreshReminders(), account.load()]);
+  await Promise.all([history.refresh(), spots.refresh(), reminders.refresh(), account.load()]);
   $("loading").hidden = true;
+  $("offline-view").hidden = true;
   $("auth-view").hidden = true;
+  $("account").hidden = false;
   $("app-view").hidden = false;
-  route();
-  $("add-heading").setAttribute("tabindex", "-1");
-  if (!/^#spot\//.test(location.hash)) $("add-heading").focus();
+  $("app-nav").hidden = false;
+  const where = parseRoute();
+  if (!location.pathname.startsWith("/app/")) window.history.replaceState(null, "", screenPaths.check());
+  route(where, { focus: true });
 }
 
 const closePasswordChange = setUpPasswordChange();
 
-function showSignedOut() {
+/** The sign-in view. `keepAddress`: signing in again returns to this screen (a session that
+ *  expired, a bookmark); after a sign-out the next person starts from the top. */
+function showSignedOut({ keepAddress = false } = {}) {
+  if (!keepAddress && location.pathname !== "/") window.history.replaceState(null, "", "/");
   $("loading").hidden = true;
+  $("offline-view").hidden = true;
   closePasswordChange();
-  // A spot's address is the signed-out user's no longer; the next sign-in starts at the top.
-  if (location.hash) window.history.replaceState(null, "", location.pathname);
   result.close();
   history.clear();
   spots.clear();
   spotView.close();
   upload.reset();
+  camera.close();
   $("app-view").hidden = true;
+  $("app-nav").hidden = true;
   $("account").hidden = true;
   $("account-email").textContent = "";
   $("auth-view").hidden = false;
@@ -130,9 +143,9 @@ function showSignedOut() {
 
 whenSessionLost(() => {
   if ($("app-view").hidden) return;
-  showSignedOut();
+  showSignedOut({ keepAddress: true });
   announce("Your session has ended. Please sign in again.", "error");
-  $("email").focus();
+  focusSignIn();
 });
 
 // Tabs share the session cookie: when one signs in, out or deletes the account, the others follow
@@ -162,16 +175,30 @@ setUpAuthForm(async (session) => {
   await showSignedIn(session);
   tellOtherTabs();
 });
-setUpProviderSignIn();
+const serverReached = setUpProviderSignIn();
 setUpSignOut(() => {
   showSignedOut();
   tellOtherTabs();
-  $("email").focus();
+  focusSignIn();
 });
+registerServiceWorker();
 
-try {
-  await showSignedIn(await api.currentSession());
-} catch (error) {
-  showSignedOut();
-  if (!(error instanceof ApiError && error.status === 401)) announce(error.message, "error");
+async function start() {
+  if (!navigator.onLine) return showOffline();
+  // The server marks the page when the request carried no session cookie: no need to ask.
+  if (document.documentElement.hasAttribute("data-signed-out")) {
+    showSignedOut({ keepAddress: true });
+    if (!(await serverReached)) showOffline(); // a copy the service worker kept, opened offline
+    return;
+  }
+  try {
+    await showSignedIn(await api.currentSession());
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 0) return showOffline();
+    showSignedOut({ keepAddress: true });
+    if (!(error instanceof ApiError && error.status === 401)) announce(error.message, "error");
+  }
 }
+
+$("offline-retry").addEventListener("click", () => location.reload());
+await start();

@@ -1,10 +1,14 @@
-// The result card: follows an image from "analysing" to its recommendation without a reload.
+// The result screen: follows an image from "analysing" to its verdict and next step without a
+// reload; right after a spot's photo, the questions about the spot; where the model looked, when
+// the server can show it.
 
 import { api, ApiError, retryAfterMs } from "./api.js";
 import { announce } from "./announce.js";
-import { meaning, modelFacts, nextSteps, plainWords } from "./explain.js";
-import { CAVEAT, formatDate, probabilitySentence, REFUSED, verdict } from "./format.js";
+import { answersForm } from "./answers.js";
+import { meaning, modelFacts, nextStep, plainWords } from "./explain.js";
+import { CAVEAT, formatDate, REFUSED, verdict } from "./format.js";
 import { FIRST_MS, pollDelay } from "./polling.js";
+import { screenPaths } from "./router.js";
 const GIVE_UP_MS = 3 * 60 * 1000;
 const NETWORK_RETRIES = 5;
 
@@ -23,88 +27,157 @@ function showState(label, state) {
   pill.dataset.state = state;
 }
 
+const PARTS = ["result-next", "result-more", "result-plain", "result-number", "result-signs", "result-retry", "result-new-photo", "result-spot", "result-answers", "heatmap-box"];
+
 function clearDetails() {
-  for (const id of ["result-verdict", "result-plain", "result-recommendation", "result-tip", "result-caveat"]) {
-    setText(id, "");
-  }
-  for (const id of ["result-next", "result-number", "result-signs", "result-details", "result-retry", "result-new-photo"]) {
-    $(id).hidden = true;
-  }
+  for (const id of ["result-verdict", "result-recommendation", "result-tip", "result-caveat"]) setText(id, "");
+  for (const id of PARTS) $(id).hidden = true;
+  $("result-verdict").classList.remove("is-message");
+  $("result-answers").replaceChildren();
+  $("result-more").open = false;
 }
 
-// The model's id and the raw estimate are for the curious and for a doctor: behind "Details".
-function showDetails(lines) {
-  $("result-meta").textContent = lines.join(" ");
-  $("result-details").hidden = false;
+function showNext({ heading, text }) {
+  $("result-next-heading").textContent = heading;
+  $("result-next-text").textContent = text;
+  $("result-next").hidden = false;
 }
 
-// Plain words first (verdict, what it means, the fixed recommendation, what to do and how
-// soon), the number second with what it means, then the warning signs to watch for.
+// First screen: the verdict, the one next step and the fixed recommendation (once). Everything
+// else, numbers included, waits under "More about this result".
 function render(result, model) {
   clearDetails();
   showState("Analysis complete", result.classification);
   setText("result-verdict", verdict(result.classification));
-  setText("result-plain", plainWords(result.classification));
+  showNext(nextStep(result.classification));
   setText("result-recommendation", result.recommendation);
-  $("result-next-text").textContent = nextSteps(result.classification);
-  $("result-next").hidden = false;
-  $("result-probability").textContent = probabilitySentence(result.malignantProbability, result.classification);
-  $("result-meaning").textContent = meaning(result, model);
-  $("result-number").hidden = false;
+  setText("result-plain", plainWords(result.classification));
+  const said = meaning(model);
+  $("result-meaning").textContent = said;
+  $("result-number").hidden = !said;
   setText("result-caveat", CAVEAT);
   $("result-signs").hidden = false;
-  const details = [
-    `Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`,
-    `Estimate: ${result.malignantProbability.toFixed(4)}.`,
-  ];
-  if (typeof model?.threshold === "number") details.push(`Flagged from: ${model.threshold.toFixed(4)}.`);
-  showDetails(details);
+  const details = [`Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`, `Model score: ${result.malignantProbability.toFixed(4)}`];
+  if (typeof model?.threshold === "number") details.push(`(flagged from ${model.threshold.toFixed(4)}).`);
+  $("result-meta").textContent = details.join(" ");
+  $("result-more").hidden = false;
 }
 
-// A photo the gate refused was not judged: its message and a tip for a better photo, and never
-// a verdict or recommendation, whatever else the answer carries.
+// A photo the gate refused was not judged: its message and how to retake it, and never a verdict
+// or recommendation, whatever else the answer carries.
 function renderRefused(result) {
   clearDetails();
   showState(REFUSED, "refused");
   setText("result-verdict", result.message || "SpotCheck cannot judge this photo.");
-  setText("result-tip", result.tip ? `For a better photo: ${result.tip}` : "");
+  $("result-verdict").classList.add("is-message"); // the reason, not a verdict: in plain type
+  showNext({
+    heading: "Take a new photo",
+    text: result.tip || "One spot in the middle of the picture, about 10 cm away, in daylight without flash, held still.",
+  });
   setText("result-caveat", "SpotCheck gives no result for a photo it cannot judge. Take a new photo of the spot and upload it.");
   const checked = result.checkedAt ? `Checked ${formatDate(result.checkedAt)}` : "Checked";
-  showDetails([result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`]);
-  $("result-new-photo").hidden = false;
+  $("result-meta").textContent = result.modelVersion ? `${checked} by model ${result.modelVersion}.` : `${checked}.`;
+  $("result-more").hidden = false;
 }
 
 /** Shows one image's result, polling while it is analysed; onSettled(fileName) runs when it is known. */
 export class ResultCard {
-  constructor({ onSettled }) {
+  /** spotName(spotId): the spot's name, or null. */
+  constructor({ onSettled, spotName }) {
     this.onSettled = onSettled;
+    this.spotName = spotName;
     this.fileName = null;
+    this.spotId = null;
+    this.justUploaded = false;
     this.run = 0; // bumps whenever the card switches image, so stale polls stop
     this.imageUrl = null;
-    $("result-retry").addEventListener("click", () => this.show(this.fileName, { focus: false }));
-    $("result-new-photo").addEventListener("click", () => {
-      // The guidance sits just above the photo field: read it, then Tab reaches the field.
-      $("photo-tips-heading").focus();
-      $("add-card").scrollIntoView({ block: "start" });
-    });
+    this.heatmapUrl = null;
+    $("result-retry").addEventListener("click", () => this.show(this.fileName, { focus: false, spotId: this.spotId }));
+    $("heatmap-toggle").addEventListener("click", () => this.toggleHeatmap());
   }
 
   /** Follow fileName; imageUrl is an object URL the card may show (the card owns it from now on).
-   *  justUploaded: the first look waits a moment (a label is rarely ready in under FIRST_MS). */
-  async show(fileName, { imageUrl = null, focus = true, justUploaded = false } = {}) {
+   *  justUploaded: the first look waits a moment (a label is rarely ready in under FIRST_MS), and a
+   *  spot's photo is followed by the questions. spotId: the spot the photo is in, if known. */
+  async show(fileName, { imageUrl = null, focus = true, justUploaded = false, spotId = null } = {}) {
     const run = ++this.run;
     if (fileName !== this.fileName || imageUrl) this.setImage(imageUrl);
+    this.setHeatmap(null);
     this.fileName = fileName;
-    $("result").hidden = false;
+    this.spotId = spotId;
+    this.justUploaded = justUploaded;
     clearDetails();
     showState("Analysing…", "pending");
-    if (focus) {
-      $("result-heading").focus();
-      $("result").scrollIntoView({ block: "nearest" });
-    }
+    if (focus) $("result-heading").focus();
     if (!this.imageUrl) this.loadImage(fileName, run);
     announce("Analysing your image… This usually takes a few seconds.");
     await this.poll(fileName, run, justUploaded);
+  }
+
+  /** After a verdict or a refusal: the way back to the spot, the questions, the heatmap. */
+  settle(data, run) {
+    const spotId = this.spotId ?? data.spotId ?? null;
+    const name = spotId ? this.spotName(spotId) : null;
+    if (name) {
+      $("result-spot").textContent = `Back to ${name}`;
+      $("result-spot").href = screenPaths.spot(spotId);
+      $("result-spot").hidden = false;
+    }
+    const again = $("result-new-photo");
+    again.href = data.status === "refused" ? screenPaths.check(spotId) : screenPaths.check();
+    again.textContent = data.status === "refused" ? "Take a new photo" : "Check another spot";
+    again.classList.toggle("button-secondary", data.status !== "refused");
+    again.hidden = false;
+    if (data.status === "refused") return;
+    if (this.justUploaded && name) this.askQuestions(data, name);
+    this.loadHeatmap(this.fileName, run);
+  }
+
+  askQuestions(data, name) {
+    const box = $("result-answers");
+    const heading = document.createElement("h2");
+    heading.id = "result-answers-heading";
+    heading.textContent = `About ${name} now (you can skip this)`;
+    const skip = document.createElement("button");
+    skip.type = "button";
+    skip.className = "button button-secondary button-small";
+    skip.textContent = "Skip the questions";
+    skip.addEventListener("click", () => {
+      box.hidden = true;
+      box.replaceChildren();
+      $("result-heading").focus();
+    });
+    const form = answersForm({ fileName: this.fileName, answers: null }, formatDate(data.classifiedAt ?? new Date().toISOString()), heading.id, skip);
+    box.replaceChildren(heading, form);
+    box.hidden = false;
+  }
+
+  async loadHeatmap(fileName, run) {
+    const blob = await api.heatmapBlob(fileName).catch(() => null);
+    if (!blob || run !== this.run) return;
+    this.setHeatmap(URL.createObjectURL(blob));
+    $("heatmap-box").hidden = false;
+  }
+
+  toggleHeatmap() {
+    const on = $("heatmap-toggle").getAttribute("aria-pressed") !== "true";
+    $("heatmap-toggle").setAttribute("aria-pressed", String(on));
+    $("heatmap-toggle").textContent = on ? "Hide where SpotCheck looked" : "Show where SpotCheck looked";
+    $("result-heatmap").hidden = !on;
+    $("heatmap-hint").hidden = !on;
+    $("result").classList.toggle("shows-heatmap", on);
+  }
+
+  setHeatmap(url) {
+    if (this.heatmapUrl) URL.revokeObjectURL(this.heatmapUrl);
+    this.heatmapUrl = url;
+    if (url) $("result-heatmap").src = url;
+    else $("result-heatmap").removeAttribute("src");
+    $("result-heatmap").hidden = true;
+    $("heatmap-hint").hidden = true;
+    $("heatmap-toggle").setAttribute("aria-pressed", "false");
+    $("heatmap-toggle").textContent = "Show where SpotCheck looked";
+    $("result").classList.remove("shows-heatmap");
   }
 
   async poll(fileName, run, justUploaded) {
@@ -122,7 +195,8 @@ export class ResultCard {
         if (run !== this.run) return;
         if (status === 200 && data.status === "refused") {
           renderRefused(data);
-          announce(`${REFUSED}: ${data.message || "SpotCheck cannot judge this photo."} A tip for a better photo is shown under Result.`);
+          this.settle(data, run);
+          announce(`${REFUSED}: ${data.message || "SpotCheck cannot judge this photo."} How to take a new one is shown under Result.`);
           this.onSettled(fileName);
           return;
         }
@@ -130,7 +204,8 @@ export class ResultCard {
           const facts = await model;
           if (run !== this.run) return;
           render(data, facts);
-          announce(`Result ready: ${verdict(data.classification).toLowerCase()}. The recommendation is shown under Result.`, "success");
+          this.settle(data, run);
+          announce(`Result ready: ${verdict(data.classification).toLowerCase()}. ${nextStep(data.classification).heading}.`, "success");
           this.onSettled(fileName);
           return;
         }
@@ -158,6 +233,7 @@ export class ResultCard {
     clearDetails();
     showState("No result", "failed");
     setText("result-verdict", message);
+    $("result-verdict").classList.add("is-message");
     $("result-retry").hidden = !retry;
     announce("No result: the reason is shown under Result.", "error");
     if (settledName) this.onSettled(settledName);
@@ -185,6 +261,7 @@ export class ResultCard {
     this.run++;
     this.fileName = null;
     this.setImage(null);
-    $("result").hidden = true;
+    this.setHeatmap(null);
+    clearDetails();
   }
 }

@@ -6,6 +6,7 @@ import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
 import { clearFieldError, enableAgain, showFieldError } from "./fields.js";
 import { formatDate } from "./format.js";
+import { screenPaths } from "./router.js";
 import { spotNameProblem } from "./spots.js";
 import { renderSpot, renderSummary } from "./timeline.js";
 
@@ -26,11 +27,10 @@ const IDS = {
 };
 
 export class SpotView {
-  constructor({ onClosed, onDeleted, onRenamed }) {
+  constructor({ onDeleted, onRenamed }) {
     this.spotId = null;
     this.fileNames = [];
     this.run = 0;
-    this.onClosed = onClosed;
     this.onDeleted = onDeleted;
     this.onRenamed = onRenamed;
     $("spot-rename").addEventListener("click", () => this.toggleRename(true));
@@ -45,6 +45,8 @@ export class SpotView {
     });
     $("share-create").addEventListener("click", () => this.share());
     $("share-stop").addEventListener("click", () => this.stopSharing());
+    $("share-copy").addEventListener("click", () => this.copyLink());
+    $("share-send").addEventListener("click", () => this.sendLink());
     $("spot-delete").addEventListener("click", () => this.deleteSpot());
     this.refreshWanted = false;
     // A refresh waits while the patient is ticking answers, so that no tick is lost to a redraw.
@@ -79,16 +81,14 @@ export class SpotView {
       renderSpot(spot, { urls: OWNER_URLS, editable: true, ids: IDS });
       $("spot-report").href = paths.report(spotId);
       $("spot-report").setAttribute("download", `${spot.name}.pdf`);
-      $("spot-view").hidden = false;
-      if (focus) {
-        $("spot-heading").focus();
-        $("spot-view").scrollIntoView({ block: "start" });
-      }
+      $("spot-add-photo").href = screenPaths.check(spotId);
+      if (focus) $("spot-heading").focus();
       this.loadShares(spotId, run);
     } catch (error) {
       if (run !== this.run) return;
       if (error instanceof ApiError && error.status === 401) return;
       this.close();
+      $("spot-heading").textContent = "Spot not found";
       announce(error instanceof ApiError && error.status === 404 ? "That spot no longer exists." : `Could not open the spot: ${error.message}`, "error");
     }
   }
@@ -108,6 +108,8 @@ export class SpotView {
     $("share-link").value = share ? new URL(share.url, location.origin).href : "";
     $("share-hint").textContent = share ? `Anyone with this link can see this spot, read-only, until ${formatDate(share.expiresAt)}.` : "";
     $("share-stop").hidden = !share;
+    $("share-copied").hidden = true;
+    $("share-send").hidden = !(share && typeof navigator.share === "function");
     if (share && announceIt) {
       $("share-link").focus();
       $("share-link").select();
@@ -120,7 +122,7 @@ export class SpotView {
     try {
       const share = await api.createShare(this.spotId);
       this.showShare(share);
-      announce("Share link made: copy it from the Share link field.", "success");
+      announce("Share link made: copy it, or send it to your doctor.", "success");
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not make a share link: ${error.message}`, "error");
     } finally {
@@ -137,6 +139,35 @@ export class SpotView {
     } catch (error) {
       if (!(error instanceof ApiError && error.status === 401)) announce(`Could not stop sharing: ${error.message}`, "error");
     }
+  }
+
+  async copyLink() {
+    const link = $("share-link").value;
+    try {
+      await navigator.clipboard.writeText(link);
+    } catch {
+      // No clipboard access (an http:// address, say): select the link for the person to copy.
+      $("share-link").focus();
+      $("share-link").select();
+      announce("Copy the selected link (Ctrl+C, or long-press on a phone).");
+      return;
+    }
+    $("share-copied").hidden = false;
+    announce("Link copied.", "success");
+  }
+
+  async sendLink() {
+    try {
+      await navigator.share({ title: `${$("spot-heading").textContent}: SpotCheck`, url: $("share-link").value });
+    } catch {
+      // the person closed the share sheet
+    }
+  }
+
+  /** The address of the open spot's latest photo, to line a new one up with; null for another spot. */
+  lastPhotoUrl(spotId) {
+    const last = spotId === this.spotId ? this.fileNames.at(-1) : null;
+    return last ? OWNER_URLS.image(last) : null;
   }
 
   toggleRename(open) {
@@ -207,7 +238,7 @@ export class SpotView {
 
   /** Reload the open spot (after an upload into it, say). */
   refresh(spotId = null) {
-    if (this.spotId && !$("spot-view").hidden && (spotId === null || spotId === this.spotId)) {
+    if (this.spotId && (spotId === null || spotId === this.spotId)) {
       if (this.answering()) this.refreshWanted = true;
       else this.open(this.spotId, { focus: false });
     }
@@ -218,7 +249,5 @@ export class SpotView {
     this.spotId = null;
     this.showShare(null, false);
     this.toggleRename(false);
-    $("spot-view").hidden = true;
-    this.onClosed();
   }
 }

@@ -6,6 +6,7 @@ import { announce } from "./announce.js";
 import { createBodyMap } from "./bodymap.js";
 import { clearFieldError, showFieldError } from "./fields.js";
 import { levelWords } from "./format.js";
+import { screenPaths } from "./router.js";
 
 const $ = (id) => document.getElementById(id);
 // Control characters are refused by the API too; checked here so the message is next to the field.
@@ -17,16 +18,13 @@ export function spotNameProblem(name) {
   return CONTROL.test(name) ? "Use letters, digits and punctuation only." : null;
 }
 
-/** A link to the spot's page: "#spot/<id>". */
-export const spotHref = (spotId) => `#spot/${encodeURIComponent(spotId)}`;
-
 export class Spots {
   constructor({ onCreated }) {
     this.onCreated = onCreated;
     this.items = [];
     this.available = true;
-    this.openSpotId = null;
     this.generation = 0;
+    this.listeners = [];
     this.map = createBodyMap($("bodymap-figure"), "bodyView", $("bodymap-clear"));
     $("spot-new").addEventListener("click", () => this.toggleForm(true));
     $("spot-cancel").addEventListener("click", () => {
@@ -91,16 +89,21 @@ export class Spots {
     }
   }
 
-  setAvailable(available) {
-    this.available = available;
-    $("spots").hidden = !available;
-    $("spot-field").hidden = !available;
+  /** Call `callback()` whenever the list changes. */
+  whenChanged(callback) {
+    this.listeners.push(callback);
   }
 
-  /** The spot whose page is open: the upload form's "Spot" select defaults to it. */
-  setOpen(spotId) {
-    this.openSpotId = spotId;
-    $("spot-select").value = spotId && this.items.some((spot) => spot.id === spotId) ? spotId : "";
+  /** The name of spot `spotId`, or null when it is not (or no longer) listed. */
+  nameOf(spotId) {
+    return this.items.find((spot) => spot.id === spotId)?.name ?? null;
+  }
+
+  setAvailable(available) {
+    this.available = available;
+    $("spots").classList.toggle("is-unavailable", !available);
+    document.querySelector('[data-screen-link="spots"]').hidden = !available;
+    $("spot-field").hidden = !available;
   }
 
   render() {
@@ -110,7 +113,7 @@ export class Spots {
         const li = document.createElement("li");
         li.className = "spot-item";
         const link = document.createElement("a");
-        link.href = spotHref(spot.id);
+        link.href = screenPaths.spot(spot.id);
         link.textContent = spot.name;
         const about = document.createElement("span");
         about.className = "spot-about";
@@ -123,15 +126,15 @@ export class Spots {
     );
     $("spots-empty").hidden = this.items.length > 0;
     const select = $("spot-select");
-    const chosen = select.value || this.openSpotId || "";
+    const chosen = select.value;
     select.replaceChildren(new Option("No spot", ""), ...this.items.map((spot) => new Option(spot.name, spot.id)));
     select.value = this.items.some((spot) => spot.id === chosen) ? chosen : "";
+    for (const callback of this.listeners) callback();
   }
 
   clear() {
     this.generation++;
     this.items = [];
-    this.openSpotId = null;
     this.toggleForm(false);
     this.render();
   }

@@ -3,7 +3,9 @@
 
 import { answersForm, answersWords } from "./answers.js";
 import { bodySitePicture, bodySiteWords } from "./bodymap.js";
+import { changeWords } from "./changes.js";
 import { formatDate, labelFor, levelWords, RECOMMENDATIONS, refusalReason } from "./format.js";
+import { openZoom } from "./zoom.js";
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -12,7 +14,7 @@ function el(tag, className, text) {
   return node;
 }
 
-/** The result of one photo in plain words, and the fixed recommendation when there is one. */
+/** The result of one photo in a few words (the fixed recommendation is said once, for the latest). */
 function resultWords(entry) {
   const [label, state] = labelFor(entry);
   const box = el("div", "entry-result");
@@ -20,19 +22,28 @@ function resultWords(entry) {
   words.dataset.state = state;
   box.append(words);
   if (entry.status === "refused") box.append(el("p", "hint", refusalReason(entry.refusal)));
-  if (entry.status === "done" && RECOMMENDATIONS[entry.classification]) {
-    box.append(el("p", "entry-recommendation", RECOMMENDATIONS[entry.classification]));
-  }
   return box;
 }
 
-/** The spot's summary (level in a few words, then the server's message) into `node`. */
-export function renderSummary(node, summary) {
+// What the owner does next for a spot at each summary level: the same next step as a result's
+// (and as the spot's reminder: 14 days for a worrying spot, 30 otherwise).
+const OWNER_NEXT = {
+  worrying: "See a dermatologist within 2 weeks. Changes and the timeline below say why.",
+  reassuring: "Look at it again in a month, and show it to a dermatologist at your next check-up, or sooner if it changes.",
+  unusable: "Its latest photo could not be judged: add a new one.",
+  pending: "Its latest photo is being analysed.",
+  none: "Add a photo to start following it.",
+};
+
+/** The spot's summary into `node`: its level in a few words, then the owner's next step, or the
+ *  server's message for a doctor looking at a shared spot (`forOwner` false). */
+export function renderSummary(node, summary, forOwner = true) {
   node.replaceChildren();
   if (summary) {
     const level = el("strong", "summary-level", levelWords(summary.level));
     level.dataset.level = summary.level;
-    node.append(level, ` ${summary.message ?? ""}`);
+    const words = forOwner ? OWNER_NEXT[summary.level] ?? summary.message : summary.message;
+    node.append(level, ` ${words ?? ""}`);
   }
   node.hidden = !summary;
 }
@@ -51,12 +62,14 @@ export function renderSpot(spot, { urls, editable, ids }) {
   }
   site.hidden = !spot.bodySite;
 
-  renderSummary($("summary"), spot.summary);
+  renderSummary($("summary"), spot.summary, editable);
+  // The fixed recommendation once, with the latest photo that has one.
+  const latest = (spot.images ?? []).findLast((entry) => entry.status === "done" && RECOMMENDATIONS[entry.classification]);
 
   const changes = spot.changes ?? [];
   $("changes").replaceChildren(
     ...(changes.length
-      ? changes.map((change) => el("li", change.notable ? "is-notable" : "", change.message))
+      ? changes.map((change) => el("li", change.notable ? "is-notable" : "", changeWords(change, spot.images ?? [])))
       : [el("li", "", spot.images?.length > 1 ? "No notable change between the photos." : "Changes show once the spot has two photos.")]),
   );
 
@@ -74,7 +87,8 @@ export function renderSpot(spot, { urls, editable, ids }) {
       const date = el("p", "timeline-date", when);
       date.id = `entry-${crypto.randomUUID()}`;
       text.append(date, resultWords(entry));
-      if (editable) text.append(answersForm(entry, when, date.id));
+      if (entry === latest) text.append(el("p", "entry-recommendation", RECOMMENDATIONS[entry.classification]));
+      if (editable) text.append(foldedAnswers(entry, when, date.id));
       else {
         const said = answersWords(entry.answers);
         if (said) text.append(el("p", "entry-answers", `The patient said: ${said}`));
@@ -83,6 +97,14 @@ export function renderSpot(spot, { urls, editable, ids }) {
       return li;
     }),
   );
+}
+
+/** The questions for one photo, folded unless some are answered yes (a spot with many photos stays short). */
+function foldedAnswers(entry, when, describedBy) {
+  const box = el("details", "entry-questions");
+  box.open = Boolean(answersWords(entry.answers));
+  box.append(el("summary", "", "Questions about the spot then"), answersForm(entry, when, describedBy));
+  return box;
 }
 
 function renderComparison(box, spot, urls) {
@@ -100,17 +122,22 @@ function renderComparison(box, spot, urls) {
     for (const option of entries) select.append(new Option(formatDate(option.uploadedAt), option.fileName));
     select.value = entry.fileName;
     const img = el("img", "compare-img");
+    const zoom = el("button", "compare-zoom");
+    zoom.type = "button";
+    zoom.append(img);
+    zoom.addEventListener("click", () => openZoom(box, zoom));
     const caption = el("figcaption");
     const show = () => {
       const chosen = entries.find((item) => item.fileName === select.value);
       const when = formatDate(chosen.uploadedAt);
       img.src = urls.image(chosen.fileName);
       img.alt = `Photo of ${spot.name}, ${when}`;
+      zoom.setAttribute("aria-label", `Enlarge, side by side (${when})`);
       caption.replaceChildren(resultWords(chosen));
     };
     select.addEventListener("change", show);
     show();
-    figure.append(label, select, img, caption);
+    figure.append(label, select, zoom, caption);
     return figure;
   });
   box.replaceChildren(...sides);

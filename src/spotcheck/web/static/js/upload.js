@@ -46,11 +46,12 @@ function uploadMessage(error) {
 }
 
 /** Wire the upload form; onUploaded(fileName, previewUrl, spotId) runs when the server has accepted
- *  an image, onFailed() when an upload did not work (so no earlier result stays on show). */
-export function setUpUpload(onUploaded, onFailed = () => {}) {
+ *  an image, onFailed() when an upload did not work (so no earlier result stays on show).
+ *  camera: camera.js's live view, used by "Use camera" where the browser has one. */
+export function setUpUpload(onUploaded, onFailed, camera) {
   const form = document.getElementById("upload-form");
   const photo = document.getElementById("photo");
-  const camera = document.getElementById("camera");
+  const cameraInput = document.getElementById("camera");
   const zone = document.getElementById("drop-zone");
   const preview = document.getElementById("preview");
   const previewImg = document.getElementById("preview-img");
@@ -59,6 +60,7 @@ export function setUpUpload(onUploaded, onFailed = () => {}) {
   const warning = document.getElementById("photo-warning");
   const warningText = document.getElementById("photo-warning-text");
   const spotSelect = document.getElementById("spot-select");
+  const heading = document.getElementById("add-heading");
   // {file, decoded: Promise<ImageBitmap|null>, url}; set at once, so Upload right after choosing works.
   let chosen = null;
 
@@ -117,12 +119,22 @@ export function setUpUpload(onUploaded, onFailed = () => {}) {
   });
 
   photo.addEventListener("change", () => {
-    camera.value = "";
+    cameraInput.value = "";
     choose(photo.files?.[0] ?? null);
   });
-  camera.addEventListener("change", () => {
+  cameraInput.addEventListener("change", () => {
     photo.value = "";
-    choose(camera.files?.[0] ?? null);
+    choose(cameraInput.files?.[0] ?? null);
+  });
+  document.getElementById("camera-open").addEventListener("click", async () => {
+    // The live view where the browser has a camera it may use; the phone's own camera app (or a
+    // file picker on a desktop) otherwise, and after a refused permission.
+    const opened = await camera.open(spotSelect.value || null, (file) => {
+      photo.value = "";
+      choose(file);
+      button.focus();
+    });
+    if (!opened) cameraInput.click();
   });
 
   zone.addEventListener("dragover", (event) => {
@@ -135,7 +147,7 @@ export function setUpUpload(onUploaded, onFailed = () => {}) {
     zone.classList.remove("is-dragging");
     const file = event.dataTransfer?.files?.[0];
     if (!file) return;
-    camera.value = "";
+    cameraInput.value = "";
     photo.files = event.dataTransfer.files; // so the picker names the dropped file
     choose(file);
   });
@@ -151,11 +163,16 @@ export function setUpUpload(onUploaded, onFailed = () => {}) {
     }
     const sending = chosen;
     button.disabled = true;
+    button.classList.add("is-sending");
+    button.textContent = "Uploading…";
     announce("Uploading your image…");
     try {
       const file = await prepareForUpload(sending.file, await sending.decoded);
       const spotId = spotSelect.value || null;
-      const accepted = await api.upload(file, sending.file.name || "camera.jpg", spotId);
+      const accepted = await api.upload(file, sending.file.name || "camera.jpg", spotId, (sent, total) => {
+        button.textContent = `Uploading… ${formatSize(sent)} of ${formatSize(total)}`;
+        button.style.setProperty("--sent", `${Math.round((100 * sent) / Math.max(1, total))}%`);
+      });
       const url = (await sending.decoded) ? URL.createObjectURL(file) : null;
       reset();
       onUploaded(accepted.fileName, url, spotId);
@@ -167,8 +184,19 @@ export function setUpUpload(onUploaded, onFailed = () => {}) {
       photo.focus();
     } finally {
       button.disabled = false;
+      button.classList.remove("is-sending");
+      button.style.removeProperty("--sent");
+      button.textContent = "Upload";
     }
   });
 
-  return { reset };
+  /** The check screen for a photo of `spotId` (from a spot's "Add photo"), or of any spot. */
+  function chooseSpot(spotId) {
+    const known = spotId && [...spotSelect.options].some((option) => option.value === spotId);
+    if (known) spotSelect.value = spotId;
+    const name = known ? spotSelect.selectedOptions[0].textContent : null;
+    heading.textContent = name ? `Add a picture of ${name}` : "Check a spot";
+  }
+
+  return { reset, chooseSpot };
 }
