@@ -167,7 +167,7 @@ def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
     assert summary["level"] == "worrying" and summary["basedOn"] == "a.jpg"
     assert "has changed in shape or colour" in summary["message"]
     due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"] if r.get("spotId")}
-    assert due[spot_id]["title"] == "Re-check 'Left shoulder mole' (needs a closer look)"
+    assert due[spot_id]["title"] == "See a dermatologist about 'Left shoulder mole'"
 
 
 def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(
@@ -259,7 +259,9 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
     items = client.get("/reminders", headers=auth).json()["items"]
     assert items[0]["kind"] == "self-check" and items[0]["spotId"] is None
     due = {i["spotId"]: i["due"] for i in items[1:]}
-    assert due == {flagged: str(today + timedelta(weeks=4)), calm: str(today + timedelta(days=91))}
+    assert due == {flagged: str(today + timedelta(days=14)), calm: str(today + timedelta(days=30))}
+    titles = {i["spotId"]: i["title"] for i in items[1:]}
+    assert titles == {flagged: "See a dermatologist about 'Flagged'", calm: "Re-check 'Calm'"}
 
     ics = client.get("/reminders.ics", headers=auth)
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
@@ -267,8 +269,8 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
     assert len(events) == 3
     assert [dict(e["RRULE"]) for e in events if "RRULE" in e] == [{"FREQ": ["MONTHLY"]}]
     assert {e["DTSTART"].dt for e in events if "RRULE" not in e} == {
-        today + timedelta(weeks=4),
-        today + timedelta(days=91),
+        today + timedelta(days=14),
+        today + timedelta(days=30),
     }
 
 
