@@ -290,3 +290,75 @@ def test_answers_can_be_read_back_and_forgotten(client: TestClient, auth: dict[s
     assert client.delete("/images/gone.jpg/answers", headers=auth).status_code == 404
     strict = client.put("/images/a.jpg/answers", json={"grown": "yes"}, headers=auth)
     assert strict.status_code == 422
+
+
+def test_a_photo_moves_into_a_spot_and_out_again(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:
+    calm = _make_spot(client, auth, "Calm")
+    client.put(f"/images/blue.jpg?spotId={calm}", content=image_bytes(BLUE), headers=auth)
+    client.put("/images/red.jpg", content=image_bytes(RED), headers=auth)
+    for name in ("blue.jpg", "red.jpg"):
+        wait_for_label(lambda name=name: client.get(f"/detect/{name}", headers=auth))
+    client.put("/images/red.jpg/answers", json={"grown": True}, headers=auth)
+    stored = client.get("/images/red.jpg", headers=auth).content
+    assert client.get(f"/spots/{calm}", headers=auth).json()["summary"]["level"] == "reassuring"
+
+    moved = client.put("/images/red.jpg/spot", json={"spotId": calm}, headers=auth)
+    assert moved.status_code == 200, moved.text
+    listed = {i["fileName"]: i for i in client.get("/images", headers=auth).json()["items"]}
+    assert moved.json() == listed["red.jpg"]
+    assert moved.json()["spotId"] == calm and moved.json()["classification"] == "MALIGNANT"
+    detail = client.get(f"/spots/{calm}", headers=auth).json()
+    assert [i["fileName"] for i in detail["images"]] == ["blue.jpg", "red.jpg"]
+    assert detail["images"][1]["answers"]["grown"] is True
+    assert detail["summary"]["level"] == "worrying" and detail["summary"]["basedOn"] == "red.jpg"
+    assert {c["to"] for c in detail["changes"]} == {"red.jpg"}
+    due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"]}
+    assert due[calm]["title"] == "See a dermatologist about 'Calm'"
+
+    out = client.put("/images/red.jpg/spot", json={"spotId": None}, headers=auth)
+    assert out.status_code == 200 and out.json()["spotId"] is None
+    detail = client.get(f"/spots/{calm}", headers=auth).json()
+    assert [i["fileName"] for i in detail["images"]] == ["blue.jpg"] and detail["changes"] == []
+    assert detail["summary"]["level"] == "reassuring"
+    assert client.get("/detect/red.jpg", headers=auth).json()["classification"] == "MALIGNANT"
+    assert client.get("/images/red.jpg", headers=auth).content == stored
+    assert client.get("/images/red.jpg/answers", headers=auth).json()["grown"] is True
+
+
+def test_moving_a_photo_refuses_what_is_not_the_callers(
+    client: TestClient, auth: dict[str, str], other_auth: dict[str, str]
+) -> None:
+    mine = _make_spot(client, auth, "Mine")
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    theirs = client.post("/spots", json={"name": "Theirs"}, headers=other_auth).json()["id"]
+    client.put("/images/b.jpg", content=image_bytes(), headers=other_auth)
+
+    for file_name, spot_id, who in [
+        ("a.jpg", theirs, "spot"),  # my photo into their spot
+        ("b.jpg", mine, "image"),  # their photo into my spot
+        ("missing.jpg", mine, "image"),
+        ("a.jpg", "0" * 32, "spot"),
+    ]:
+        answer = client.put(f"/images/{file_name}/spot", json={"spotId": spot_id}, headers=auth)
+        assert answer.status_code == 404, (file_name, spot_id, answer.text)
+        assert answer.json()["detail"].startswith("No spot" if who == "spot" else "No image"), answer.text
+    assert client.put("/images/b.jpg/spot", json={"spotId": None}, headers=auth).status_code == 404
+    assert client.get("/images/b.jpg", headers=other_auth).status_code == 200
+    assert [i["spotId"] for i in client.get("/images", headers=auth).json()["items"]] == [None]
+    assert client.get(f"/spots/{theirs}", headers=other_auth).json()["imageCount"] == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"spotId": 5}, {"spotId": "x" * 65}, {"spot": None}, [], None])
+def test_moving_a_photo_needs_a_spot_id_or_null(client: TestClient, auth: dict[str, str], body: object) -> None:
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    answer = client.put("/images/a.jpg/spot", json=body, headers=auth)
+    assert answer.status_code == 422, answer.text
+    assert client.get("/images", headers=auth).json()["items"][0]["fileName"] == "a.jpg"
+
+
+def test_moving_a_photo_keeps_the_file_name_rules(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.put("/images/%ff.jpg/spot", json={"spotId": None}, headers=auth).status_code == 400
+    # Never an upload of an image named "a.jpg/spot".
+    assert client.put("/images/a.jpg/spot", content=image_bytes(), headers=auth).status_code == 422
+    assert client.get("/images", headers=auth).json()["total"] == 0
+    assert client.put("/images/a.jpg/spot", json={"spotId": None}).status_code == 401

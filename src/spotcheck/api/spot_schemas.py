@@ -27,6 +27,7 @@ __all__ = [
     "ShareCreated",
     "ShareList",
     "SharePublic",
+    "SpotAssignment",
     "SpotCreateRequest",
     "SpotDetail",
     "SpotList",
@@ -104,6 +105,12 @@ class SpotList(_Camel):
 class SpotCreateRequest(_CamelRequest):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Left shoulder mole"])
     body_site: BodySitePublic | None = None
+
+
+class SpotAssignment(_CamelRequest):
+    """The spot a photo belongs to: the id of one of the caller's spots, or null for none."""
+
+    spot_id: str | None = Field(max_length=64, strict=True, examples=["3f2a9c0d5b8e4f7a9c1d2e3f4a5b6c7d"])
 
 
 class SpotUpdateRequest(_CamelRequest):

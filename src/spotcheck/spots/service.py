@@ -193,6 +193,17 @@ class SpotService:
         with self._engine.begin() as conn:  # its shares go with it (ON DELETE CASCADE)
             conn.execute(delete(spots).where(spots.c.id == spot_id, spots.c.owner_id == owner_id))
 
+    def file_photo(self, *, owner_id: str, file_name: str, spot_id: str | None) -> ImageSummary:
+        """Move one of the owner's photos into one of their spots, or out of any spot with None.
+
+        SpotNotFoundError for a spot that is not the owner's, ImageNotFoundError for a photo that is not.
+        Nothing about the photo is lost: its upload, result, answers and measures stay with it, and the
+        spots' timelines, changes, summaries and reminders follow on their next reading.
+        """
+        if spot_id is not None:
+            spot_id = self.get(owner_id=owner_id, spot_id=spot_id).id
+        return self._gallery.file_under(owner_id=owner_id, file_name=file_name, spot_id=spot_id)
+
     def set_answers(self, *, owner_id: str, file_name: str, answers: Answers) -> Answers:
         """Store the patient's answers about one photo (replacing earlier ones)."""
         image = self._gallery.summary(owner_id=owner_id, file_name=file_name)

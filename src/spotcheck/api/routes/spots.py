@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Response, status
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep
 from spotcheck.api.routes.images import image_item
-from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
+from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem
 from spotcheck.api.spot_schemas import (
     AnswersBody,
     BodySitePublic,
@@ -19,6 +19,7 @@ from spotcheck.api.spot_schemas import (
     ShareCreateRequest,
     ShareList,
     SharePublic,
+    SpotAssignment,
     SpotCreateRequest,
     SpotDetail,
     SpotList,
@@ -203,3 +204,18 @@ def put_answers(fileName: FileName, body: AnswersBody, account: CurrentAccount, 
     """The patient's answers about one photo: has it grown, changed, does it bleed, itch, hurt, is it raised."""
     stored = spots.set_answers(owner_id=account.id, file_name=fileName, answers=Answers(**body.model_dump()))
     return AnswersBody(**_answer_fields(stored))
+
+
+@answers_router.put(
+    "/{fileName:path}/spot",
+    responses={
+        400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
+        404: {"model": ErrorBody, "description": "No such image, or no such spot, for this user"},
+    },
+)
+def file_image(fileName: FileName, body: SpotAssignment, account: CurrentAccount, spots: SpotsDep) -> ImageItem:
+    """Move an existing photo into one of the caller's spots (``spotId: null``: out of any spot).
+
+    The photo keeps its result and answers; both spots' timelines, changes, summaries and reminders follow.
+    """
+    return image_item(spots.file_photo(owner_id=account.id, file_name=fileName, spot_id=body.spot_id))
