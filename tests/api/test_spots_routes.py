@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,6 +62,16 @@ def test_a_spot_collects_its_photos_on_a_timeline(client: TestClient, auth: dict
     kinds = {c["kind"] for c in body["changes"]}
     assert {"estimate", "colour"} <= kinds
     assert all(c["from"] == "first.jpg" and c["to"] == "second.jpg" and c["notable"] for c in body["changes"])
+    first, second = body["images"]
+    for change in body["changes"]:
+        assert (change["fromUploadedAt"], change["toUploadedAt"]) == (first["uploadedAt"], second["uploadedAt"])
+        assert (change["fromClassification"], change["toClassification"]) == ("BENIGN", "MALIGNANT")
+        assert "ΔE" not in change["message"]
+    by_kind = {c["kind"]: c for c in body["changes"]}
+    assert by_kind["estimate"]["direction"] == "up" and by_kind["colour"]["direction"] is None
+    assert "colour changed noticeably between" in by_kind["colour"]["message"]
+    if first["uploadedAt"][:16] == second["uploadedAt"][:16]:  # uploaded within the same minute
+        assert "between two photos taken on" in by_kind["colour"]["message"]
     assert body["summary"]["level"] == "worrying" and body["summary"]["basedOn"] == "second.jpg"
     assert "most worrying" in body["summary"]["message"]
 
@@ -168,6 +180,33 @@ def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
     assert "has changed in shape or colour" in summary["message"]
     due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"] if r.get("spotId")}
     assert due[spot_id]["title"] == "See a dermatologist about 'Left shoulder mole'"
+
+
+def test_the_report_speaks_the_persons_time_zone(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth, "Łódź Ελένη Юлия")
+    hex_name = "3f2a9c0d5b8e4f7a9c1d2e3f4a5b6c7d.jpg"
+    client.put(f"/images/{hex_name}?spotId={spot_id}", content=image_bytes(RED), headers=auth)
+    wait_for_label(lambda: client.get(f"/detect/{hex_name}", headers=auth))
+    uploaded = datetime.fromisoformat(client.get(f"/spots/{spot_id}", headers=auth).json()["images"][0]["uploadedAt"])
+    local = uploaded.astimezone(ZoneInfo("Asia/Tokyo"))
+
+    report = client.get(f"/spots/{spot_id}/report.pdf", params={"tz": "Asia/Tokyo"}, headers=auth)
+    assert report.status_code == 200, report.text
+    text = _pdf_text(report.content)
+    assert f"Photo 1 of 1: {local.day} {local:%B %Y, %H:%M} JST" in text
+    assert "Łódź Ελένη Юлия" in text and "Where: left shoulder (back)." in text
+    assert re.search(r"[0-9a-fA-F]{16,}", text) is None and "L*" not in text
+    spot = client.get(f"/spots/{spot_id}", params={"tz": "Asia/Tokyo"}, headers=auth).json()
+    assert f"{local:%H:%M} JST" in spot["summary"]["message"]
+    assert "times are in UTC" in _pdf_text(client.get(f"/spots/{spot_id}/report.pdf", headers=auth).content)
+
+    token = client.post(f"/spots/{spot_id}/shares", headers=auth).json()["token"]
+    shared = client.get(f"/shared/{token}/report.pdf", params={"tz": "Asia/Tokyo"})
+    assert f"Photo 1 of 1: {local.day} {local:%B %Y, %H:%M} JST" in _pdf_text(shared.content)
+    for path in (f"/spots/{spot_id}/report.pdf", f"/spots/{spot_id}", "/spots", f"/shared/{token}/report.pdf"):
+        refused = client.get(path, params={"tz": "Mars/Olympus"}, headers=auth)
+        assert refused.status_code == 422, (path, refused.text)
+        assert refused.json()["detail"].startswith("Unknown time zone 'Mars/Olympus'")
 
 
 def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(

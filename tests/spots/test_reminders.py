@@ -26,7 +26,8 @@ def _entry(name: str, probability: float, days: float) -> TimelineEntry:
 
 def test_due_dates() -> None:
     flagged = _view("flagged", [_entry("a", 0.1, 0), _entry("b", 0.6, 10)])
-    changed = _view("changed", [_entry("c", 0.1, 0), _entry("d", 0.1, 20)], [Change("c", "d", ChangeKind.SIZE, "")])
+    c, d = _entry("c", 0.1, 0), _entry("d", 0.1, 20)
+    changed = _view("changed", [c, d], [Change(c.image, d.image, ChangeKind.SIZE, "")])
     calm = _view("calm", [_entry("e", 0.1, 5)])
     empty = _view("empty", [])
     items = reminders_for([calm, empty, flagged, changed], today=date(2026, 3, 15))

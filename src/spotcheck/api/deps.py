@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
@@ -20,6 +21,7 @@ from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
 from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots.zones import zone_named
 
 __all__ = [
     "AccountDataDep",
@@ -34,6 +36,7 @@ __all__ = [
     "SharesDep",
     "SignOutAllowed",
     "SpotsDep",
+    "TimeZone",
     "UiSession",
 ]
 
@@ -250,3 +253,20 @@ def _file_name(
 
 
 FileName = Annotated[str, Depends(_file_name)]
+
+
+def _time_zone(
+    tz: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The person's IANA time zone (such as Europe/Warsaw) for the dates in texts; UTC if absent",
+            examples=["Europe/Warsaw"],
+        ),
+    ] = None,
+) -> tzinfo:
+    """The ``tz`` query parameter as a zone; 422 with a plain message for a name the zone database lacks."""
+    return zone_named(tz)
+
+
+TimeZone = Annotated[tzinfo, Depends(_time_zone)]

@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -250,14 +250,15 @@ class SpotService:
             rows = conn.execute(select(image_answers).where(image_answers.c.owner_id == owner_id)).all()
         return {r.file_name: Answers(**{q: getattr(r, q) for q in QUESTIONS}) for r in rows}
 
-    def view(self, spot: Spot, *, now: datetime | None = None) -> SpotView:
-        """The spot's timeline (measuring photos not measured yet), its notable changes and summary."""
+    def view(self, spot: Spot, *, now: datetime | None = None, zone: tzinfo = UTC) -> SpotView:
+        """The spot's timeline (measuring photos not measured yet), its notable changes and summary,
+        their sentences giving times in ``zone``."""
         photos = self._gallery.in_spot(owner_id=spot.owner_id, spot_id=spot.id)
         answered = self.answers(owner_id=spot.owner_id) if photos else {}
         measured = [MeasuredPhoto(p, self._measures(spot.owner_id, p)) for p in photos]
-        changes = notable_changes(measured)
+        changes = notable_changes(measured, zone=zone)
         timeline = [TimelineEntry(m.image, answered.get(m.image.file_name), m.measures) for m in measured]
-        summary = summarise(photos, changes, answers=answered, now=now or utc_now())
+        summary = summarise(photos, changes, answers=answered, now=now or utc_now(), zone=zone)
         return SpotView(spot, timeline, changes, summary)
 
     def _measures(self, owner_id: str, photo: ImageSummary) -> Measures | None:
