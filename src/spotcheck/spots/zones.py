@@ -10,7 +10,7 @@ from datetime import UTC, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-__all__ = ["UnknownTimeZoneError", "zone_named"]
+__all__ = ["UnknownTimeZoneError", "known_zone_names", "zone_named"]
 
 # Names the zone database holds that name no place: the server's own zone, and a placeholder.
 _NOT_A_PLACE = frozenset({"localtime", "Factory", "posixrules"})
@@ -27,7 +27,8 @@ class UnknownTimeZoneError(ValueError):
 
 
 @cache
-def _known() -> frozenset[str]:
+def known_zone_names() -> frozenset[str]:
+    """Every IANA name ``zone_named`` takes ("UTC" among them)."""
     return frozenset(available_timezones()) - _NOT_A_PLACE
 
 
@@ -35,6 +36,6 @@ def zone_named(name: str | None) -> tzinfo:
     """The zone ``name`` names, UTC when it is None; UnknownTimeZoneError for any other name."""
     if name is None or name == "UTC":
         return UTC
-    if name not in _known():
+    if name not in known_zone_names():
         raise UnknownTimeZoneError(name)
     return ZoneInfo(name)
