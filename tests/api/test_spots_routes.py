@@ -301,6 +301,8 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
     assert due == {flagged: str(today + timedelta(days=14)), calm: str(today + timedelta(days=30))}
     titles = {i["spotId"]: i["title"] for i in items[1:]}
     assert titles == {flagged: "See a dermatologist about 'Flagged'", calm: "Re-check 'Calm'"}
+    advice = {i["spotId"]: i["advice"] for i in items[1:]}
+    assert "dermatologist within 2 weeks" in advice[flagged] and "next check-up" in advice[calm]
 
     ics = client.get("/reminders.ics", headers=auth)
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")

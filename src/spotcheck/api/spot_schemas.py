@@ -167,6 +167,7 @@ class ReminderPublic(_Camel):
     spot_id: str | None
     due: date
     title: str
+    advice: str = Field(description="The next step in a sentence, as the calendar event says it")
 
 
 class ReminderList(_Camel):

@@ -48,7 +48,7 @@ class Reminder:
     spot_id: str | None
     due: date
     title: str
-    advice: str = ""
+    advice: str  # the next step in a sentence, for the calendar event
 
 
 def _next_first_of_month(today: date) -> date:

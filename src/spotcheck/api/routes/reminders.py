@@ -25,7 +25,7 @@ def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
     30 days after any other."""
     return ReminderList(
         items=[
-            ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title)
+            ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title, advice=r.advice)
             for r in _reminders(account.id, spots)
         ]
     )
