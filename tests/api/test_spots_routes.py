@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,6 +62,16 @@ def test_a_spot_collects_its_photos_on_a_timeline(client: TestClient, auth: dict
     kinds = {c["kind"] for c in body["changes"]}
     assert {"estimate", "colour"} <= kinds
     assert all(c["from"] == "first.jpg" and c["to"] == "second.jpg" and c["notable"] for c in body["changes"])
+    first, second = body["images"]
+    for change in body["changes"]:
+        assert (change["fromUploadedAt"], change["toUploadedAt"]) == (first["uploadedAt"], second["uploadedAt"])
+        assert (change["fromClassification"], change["toClassification"]) == ("BENIGN", "MALIGNANT")
+        assert "ΔE" not in change["message"]
+    by_kind = {c["kind"]: c for c in body["changes"]}
+    assert by_kind["estimate"]["direction"] == "up" and by_kind["colour"]["direction"] is None
+    assert "colour changed noticeably between" in by_kind["colour"]["message"]
+    if first["uploadedAt"][:16] == second["uploadedAt"][:16]:  # uploaded within the same minute
+        assert "between two photos taken on" in by_kind["colour"]["message"]
     assert body["summary"]["level"] == "worrying" and body["summary"]["basedOn"] == "second.jpg"
     assert "most worrying" in body["summary"]["message"]
 
@@ -167,7 +179,34 @@ def test_a_warning_sign_in_the_answers_makes_a_harmless_looking_spot_worrying(
     assert summary["level"] == "worrying" and summary["basedOn"] == "a.jpg"
     assert "has changed in shape or colour" in summary["message"]
     due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"] if r.get("spotId")}
-    assert due[spot_id]["title"] == "Re-check 'Left shoulder mole' (needs a closer look)"
+    assert due[spot_id]["title"] == "See a dermatologist about 'Left shoulder mole'"
+
+
+def test_the_report_speaks_the_persons_time_zone(client: TestClient, auth: dict[str, str]) -> None:
+    spot_id = _make_spot(client, auth, "Łódź Ελένη Юлия")
+    hex_name = "3f2a9c0d5b8e4f7a9c1d2e3f4a5b6c7d.jpg"
+    client.put(f"/images/{hex_name}?spotId={spot_id}", content=image_bytes(RED), headers=auth)
+    wait_for_label(lambda: client.get(f"/detect/{hex_name}", headers=auth))
+    uploaded = datetime.fromisoformat(client.get(f"/spots/{spot_id}", headers=auth).json()["images"][0]["uploadedAt"])
+    local = uploaded.astimezone(ZoneInfo("Asia/Tokyo"))
+
+    report = client.get(f"/spots/{spot_id}/report.pdf", params={"tz": "Asia/Tokyo"}, headers=auth)
+    assert report.status_code == 200, report.text
+    text = _pdf_text(report.content)
+    assert f"Photo 1 of 1: {local.day} {local:%B %Y, %H:%M} JST" in text
+    assert "Łódź Ελένη Юлия" in text and "Where: left shoulder (back)." in text
+    assert re.search(r"[0-9a-fA-F]{16,}", text) is None and "L*" not in text
+    spot = client.get(f"/spots/{spot_id}", params={"tz": "Asia/Tokyo"}, headers=auth).json()
+    assert f"{local:%H:%M} JST" in spot["summary"]["message"]
+    assert "times are in UTC" in _pdf_text(client.get(f"/spots/{spot_id}/report.pdf", headers=auth).content)
+
+    token = client.post(f"/spots/{spot_id}/shares", headers=auth).json()["token"]
+    shared = client.get(f"/shared/{token}/report.pdf", params={"tz": "Asia/Tokyo"})
+    assert f"Photo 1 of 1: {local.day} {local:%B %Y, %H:%M} JST" in _pdf_text(shared.content)
+    for path in (f"/spots/{spot_id}/report.pdf", f"/spots/{spot_id}", "/spots", f"/shared/{token}/report.pdf"):
+        refused = client.get(path, params={"tz": "Mars/Olympus"}, headers=auth)
+        assert refused.status_code == 422, (path, refused.text)
+        assert refused.json()["detail"].startswith("Unknown time zone 'Mars/Olympus'")
 
 
 def test_the_report_holds_the_name_the_recommendation_and_the_disclaimer(
@@ -259,7 +298,11 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
     items = client.get("/reminders", headers=auth).json()["items"]
     assert items[0]["kind"] == "self-check" and items[0]["spotId"] is None
     due = {i["spotId"]: i["due"] for i in items[1:]}
-    assert due == {flagged: str(today + timedelta(weeks=4)), calm: str(today + timedelta(days=91))}
+    assert due == {flagged: str(today + timedelta(days=14)), calm: str(today + timedelta(days=30))}
+    titles = {i["spotId"]: i["title"] for i in items[1:]}
+    assert titles == {flagged: "See a dermatologist about 'Flagged'", calm: "Re-check 'Calm'"}
+    advice = {i["spotId"]: i["advice"] for i in items[1:]}
+    assert "dermatologist within 2 weeks" in advice[flagged] and "next check-up" in advice[calm]
 
     ics = client.get("/reminders.ics", headers=auth)
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar")
@@ -267,8 +310,8 @@ def test_reminders_follow_each_spots_latest_photo(client: TestClient, auth: dict
     assert len(events) == 3
     assert [dict(e["RRULE"]) for e in events if "RRULE" in e] == [{"FREQ": ["MONTHLY"]}]
     assert {e["DTSTART"].dt for e in events if "RRULE" not in e} == {
-        today + timedelta(weeks=4),
-        today + timedelta(days=91),
+        today + timedelta(days=14),
+        today + timedelta(days=30),
     }
 
 
@@ -288,3 +331,75 @@ def test_answers_can_be_read_back_and_forgotten(client: TestClient, auth: dict[s
     assert client.delete("/images/gone.jpg/answers", headers=auth).status_code == 404
     strict = client.put("/images/a.jpg/answers", json={"grown": "yes"}, headers=auth)
     assert strict.status_code == 422
+
+
+def test_a_photo_moves_into_a_spot_and_out_again(client: TestClient, auth: dict[str, str], runtime: Runtime) -> None:
+    calm = _make_spot(client, auth, "Calm")
+    client.put(f"/images/blue.jpg?spotId={calm}", content=image_bytes(BLUE), headers=auth)
+    client.put("/images/red.jpg", content=image_bytes(RED), headers=auth)
+    for name in ("blue.jpg", "red.jpg"):
+        wait_for_label(lambda name=name: client.get(f"/detect/{name}", headers=auth))
+    client.put("/images/red.jpg/answers", json={"grown": True}, headers=auth)
+    stored = client.get("/images/red.jpg", headers=auth).content
+    assert client.get(f"/spots/{calm}", headers=auth).json()["summary"]["level"] == "reassuring"
+
+    moved = client.put("/images/red.jpg/spot", json={"spotId": calm}, headers=auth)
+    assert moved.status_code == 200, moved.text
+    listed = {i["fileName"]: i for i in client.get("/images", headers=auth).json()["items"]}
+    assert moved.json() == listed["red.jpg"]
+    assert moved.json()["spotId"] == calm and moved.json()["classification"] == "MALIGNANT"
+    detail = client.get(f"/spots/{calm}", headers=auth).json()
+    assert [i["fileName"] for i in detail["images"]] == ["blue.jpg", "red.jpg"]
+    assert detail["images"][1]["answers"]["grown"] is True
+    assert detail["summary"]["level"] == "worrying" and detail["summary"]["basedOn"] == "red.jpg"
+    assert {c["to"] for c in detail["changes"]} == {"red.jpg"}
+    due = {r["spotId"]: r for r in client.get("/reminders", headers=auth).json()["items"]}
+    assert due[calm]["title"] == "See a dermatologist about 'Calm'"
+
+    out = client.put("/images/red.jpg/spot", json={"spotId": None}, headers=auth)
+    assert out.status_code == 200 and out.json()["spotId"] is None
+    detail = client.get(f"/spots/{calm}", headers=auth).json()
+    assert [i["fileName"] for i in detail["images"]] == ["blue.jpg"] and detail["changes"] == []
+    assert detail["summary"]["level"] == "reassuring"
+    assert client.get("/detect/red.jpg", headers=auth).json()["classification"] == "MALIGNANT"
+    assert client.get("/images/red.jpg", headers=auth).content == stored
+    assert client.get("/images/red.jpg/answers", headers=auth).json()["grown"] is True
+
+
+def test_moving_a_photo_refuses_what_is_not_the_callers(
+    client: TestClient, auth: dict[str, str], other_auth: dict[str, str]
+) -> None:
+    mine = _make_spot(client, auth, "Mine")
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    theirs = client.post("/spots", json={"name": "Theirs"}, headers=other_auth).json()["id"]
+    client.put("/images/b.jpg", content=image_bytes(), headers=other_auth)
+
+    for file_name, spot_id, who in [
+        ("a.jpg", theirs, "spot"),  # my photo into their spot
+        ("b.jpg", mine, "image"),  # their photo into my spot
+        ("missing.jpg", mine, "image"),
+        ("a.jpg", "0" * 32, "spot"),
+    ]:
+        answer = client.put(f"/images/{file_name}/spot", json={"spotId": spot_id}, headers=auth)
+        assert answer.status_code == 404, (file_name, spot_id, answer.text)
+        assert answer.json()["detail"].startswith("No spot" if who == "spot" else "No image"), answer.text
+    assert client.put("/images/b.jpg/spot", json={"spotId": None}, headers=auth).status_code == 404
+    assert client.get("/images/b.jpg", headers=other_auth).status_code == 200
+    assert [i["spotId"] for i in client.get("/images", headers=auth).json()["items"]] == [None]
+    assert client.get(f"/spots/{theirs}", headers=other_auth).json()["imageCount"] == 0
+
+
+@pytest.mark.parametrize("body", [{}, {"spotId": 5}, {"spotId": "x" * 65}, {"spot": None}, [], None])
+def test_moving_a_photo_needs_a_spot_id_or_null(client: TestClient, auth: dict[str, str], body: object) -> None:
+    client.put("/images/a.jpg", content=image_bytes(), headers=auth)
+    answer = client.put("/images/a.jpg/spot", json=body, headers=auth)
+    assert answer.status_code == 422, answer.text
+    assert client.get("/images", headers=auth).json()["items"][0]["fileName"] == "a.jpg"
+
+
+def test_moving_a_photo_keeps_the_file_name_rules(client: TestClient, auth: dict[str, str]) -> None:
+    assert client.put("/images/%ff.jpg/spot", json={"spotId": None}, headers=auth).status_code == 400
+    # Never an upload of an image named "a.jpg/spot".
+    assert client.put("/images/a.jpg/spot", content=image_bytes(), headers=auth).status_code == 422
+    assert client.get("/images", headers=auth).json()["total"] == 0
+    assert client.put("/images/a.jpg/spot", json={"spotId": None}).status_code == 401

@@ -1,12 +1,17 @@
-"""The change rule: the estimate crossing the threshold or moving > 15 points, area > 25 %, colour ΔE > 10."""
+"""The change rule (the estimate crossing the threshold or moving > 15 points, area > 25 %, colour ΔE > 10),
+and how a change is told: plain sentences and the parts a client words itself."""
 
 from __future__ import annotations
 
-import pytest
-from photos import BLUE_GREY, BROWN, DARK_BROWN, lesion_photo, photo
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
+import pytest
+from photos import BLUE_GREY, BROWN, DARK_BROWN, START, lesion_photo, photo
+
+from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.spots.changes import ChangeKind, MeasuredPhoto, notable_changes
+from spotcheck.spots.changes import ChangeDirection, ChangeKind, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 
 SAME = Measures(0.2, (40.0, 10.0, 10.0))
@@ -95,3 +100,55 @@ def test_changes_name_photos_by_upload_time_not_by_file_name() -> None:
     )
     assert ".jpg" not in change.message
     assert (change.from_file, change.to_file) == ("3f2a9c.jpg", "b81e07.jpg")
+
+
+def test_each_change_carries_its_parts() -> None:
+    before = MeasuredPhoto(photo("a", probability=0.05), SAME)
+    after = MeasuredPhoto(photo("b", days=2, probability=0.5), Measures(0.1, (60.0, 10.0, 10.0)))
+    by_kind = {c.kind: c for c in notable_changes([before, after])}
+    assert set(by_kind) == {ChangeKind.ESTIMATE, ChangeKind.SIZE, ChangeKind.COLOUR}
+    estimate, size, colour = by_kind[ChangeKind.ESTIMATE], by_kind[ChangeKind.SIZE], by_kind[ChangeKind.COLOUR]
+    assert (estimate.from_uploaded_at, estimate.to_uploaded_at) == (START, START + timedelta(days=2))
+    assert (estimate.before.classification, estimate.after.classification) == (
+        Classification.BENIGN,
+        Classification.MALIGNANT,
+    )
+    assert estimate.direction is ChangeDirection.UP and estimate.relative_size is None
+    assert size.direction is ChangeDirection.DOWN and size.relative_size == pytest.approx(-0.5)
+    assert colour.direction is None and colour.relative_size is None
+
+
+def test_the_colour_change_is_told_without_numbers() -> None:
+    later = Measures(SAME.area_fraction, (70.0, 10.0, 10.0))
+    (change,) = notable_changes([MeasuredPhoto(photo("a"), SAME), MeasuredPhoto(photo("b", days=1), later)])
+    assert change.message == (
+        "The lesion's measured colour changed noticeably between the photo of 1 January 2026, 00:00 UTC "
+        "and the photo of 2 January 2026, 00:00 UTC (light changes it too)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("minutes", "between"),
+    [
+        (0.2, "between two photos taken on 1 January 2026 at 00:00 UTC"),
+        (45, "between the photos of 1 January 2026 at 00:00 and 00:45 UTC"),
+        (24 * 60, "between the photo of 1 January 2026, 00:00 UTC and the photo of 2 January 2026, 00:00 UTC"),
+    ],
+)
+def test_two_photos_are_never_named_alike(minutes: float, between: str) -> None:
+    small, large = Measures(0.2, SAME.mean_colour), Measures(0.1, SAME.mean_colour)
+    later = photo("b", days=minutes / (24 * 60))
+    (change,) = notable_changes([MeasuredPhoto(photo("a"), small), MeasuredPhoto(later, large)])
+    assert (
+        change.message
+        == f"The lesion's measured size shrank by 50% {between} (a rough measure: distance and zoom change it too)."
+    )
+
+
+def test_changes_speak_the_persons_local_time() -> None:
+    before = MeasuredPhoto(photo("a", days=31.75, probability=0.05), None)  # 1 February, 18:00 UTC
+    after = MeasuredPhoto(photo("b", days=31.76, probability=0.5), None)
+    (change,) = notable_changes([before, after], zone=ZoneInfo("Asia/Kolkata"))
+    assert "between the photos of 1 February 2026 at 23:30 and 23:44 IST" in change.message
+    (change,) = notable_changes([before, after], zone=ZoneInfo("Asia/Dubai"))
+    assert "at 22:00 and 22:14 UTC+04:00" in change.message  # a zone without letters for its name

@@ -1,5 +1,5 @@
-"""Reminders: 4 weeks after a flagged or changed latest photo (or one with a warning sign the patient noted),
-3 months otherwise, and a monthly self-check."""
+"""Reminders: a dermatologist within 14 days of a flagged or changed latest photo (or one with a warning sign
+the patient noted), another look 30 days after any other, and a monthly self-check."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def _entry(name: str, probability: float, days: float) -> TimelineEntry:
 
 def test_due_dates() -> None:
     flagged = _view("flagged", [_entry("a", 0.1, 0), _entry("b", 0.6, 10)])
-    changed = _view("changed", [_entry("c", 0.1, 0), _entry("d", 0.1, 20)], [Change("c", "d", ChangeKind.SIZE, "")])
+    c, d = _entry("c", 0.1, 0), _entry("d", 0.1, 20)
+    changed = _view("changed", [c, d], [Change(c.image, d.image, ChangeKind.SIZE, "")])
     calm = _view("calm", [_entry("e", 0.1, 5)])
     empty = _view("empty", [])
     items = reminders_for([calm, empty, flagged, changed], today=date(2026, 3, 15))
@@ -39,6 +40,21 @@ def test_due_dates() -> None:
         "empty": (START + ROUTINE_RECHECK).date(),
     }
     assert [r.due for r in items[1:]] == sorted(due.values())
+    titles = {r.spot_id: r.title for r in items[1:]}
+    assert titles["flagged"] == "See a dermatologist about 'Spot flagged'"
+    assert titles["changed"] == "See a dermatologist about 'Spot changed'"
+    assert titles["calm"] == "Re-check 'Spot calm'"
+
+
+def test_the_reminders_match_the_next_step_of_each_result() -> None:
+    """Flagged: "see a dermatologist within 2 weeks"; harmless-looking: "look at it again in a month"."""
+    today = (START + timedelta(days=3)).date()
+    flagged = _view("flagged", [_entry("a", 0.6, 3)])
+    calm = _view("calm", [_entry("b", 0.1, 3)])
+    due = {r.spot_id: r.due - today for r in reminders_for([flagged, calm], today=today)}
+    assert timedelta(0) < due["flagged"] <= timedelta(days=14)
+    assert timedelta(0) < due["calm"] <= timedelta(days=35)
+    assert due[None] <= timedelta(days=31)  # the self-check
 
 
 def test_a_warning_sign_on_the_latest_photo_brings_the_recheck_forward() -> None:
@@ -63,3 +79,9 @@ def test_the_calendar_file_repeats_the_self_check_monthly() -> None:
     assert events[0]["RRULE"]["FREQ"] == ["MONTHLY"] and "RRULE" not in events[1]
     assert events[1]["DTSTART"].dt == items[1].due
     assert [str(e["UID"]) for e in events] == ["self-check-u1@spotcheck", "re-check-calm@spotcheck"]
+    assert "next check-up" in str(events[1]["DESCRIPTION"])
+    flagged = reminders_for([_view("f", [_entry("a", 0.6, 5)])], today=date(2026, 1, 6))
+    (event,) = Calendar.from_ical(calendar_file(flagged[1:], account_id="u1", now=START)).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "See a dermatologist about 'Spot f'"
+    assert "dermatologist within 2 weeks" in str(event["DESCRIPTION"])
+    assert event["DTSTART"].dt == date(2026, 1, 20)

@@ -51,7 +51,7 @@ def test_reassuring_names_the_most_worrying_harmless_photo_and_the_rule() -> Non
 
 def test_a_notable_change_between_recent_photos_is_worrying() -> None:
     photos = [photo("a", days=399), photo("b", days=400)]
-    change = Change("a", "b", ChangeKind.SIZE, "The lesion's measured size grew by 40% between a and b.")
+    change = Change(photos[0], photos[1], ChangeKind.SIZE, "The lesion's measured size grew by 40% between a and b.")
     summary = summarise(photos, [change], now=NOW)
     assert summary.level is SummaryLevel.WORRYING and summary.based_on == "b"
     assert summary.message.startswith(change.message)

@@ -283,7 +283,7 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(phone.locator(".spot-item", has_text="Mole on the arm")).to_contain_text("Needs a closer look")
     _open_screen(phone, "Account")
     reminders = phone.get_by_role("region", name="Reminders")
-    expect(reminders.get_by_text("Re-check 'Mole on the arm' (needs a closer look)")).to_be_visible()
+    expect(reminders.get_by_text("See a dermatologist about 'Mole on the arm'")).to_be_visible()
 
 
 def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_path: Path) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from pydantic import PlainValidator
 
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import (
@@ -20,6 +23,7 @@ from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
 from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots.zones import known_zone_names, zone_named
 
 __all__ = [
     "AccountDataDep",
@@ -34,6 +38,7 @@ __all__ = [
     "SharesDep",
     "SignOutAllowed",
     "SpotsDep",
+    "TimeZone",
     "UiSession",
 ]
 
@@ -250,3 +255,32 @@ def _file_name(
 
 
 FileName = Annotated[str, Depends(_file_name)]
+
+
+# The names as one schema component, so that the schema says which values are taken; the check
+# itself is zone_named's, whose 422 names the value in a plain message.
+_TimeZoneName = StrEnum("TimeZoneName", {name: name for name in sorted(known_zone_names())})  # type: ignore[misc]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("tz must be text")
+    return value
+
+
+def _time_zone(
+    tz: Annotated[
+        str | None,
+        PlainValidator(_text, json_schema_input_type=_TimeZoneName | None),
+        Query(
+            max_length=64,
+            description="The person's IANA time zone (such as Europe/Warsaw) for the dates in texts; UTC if absent",
+            examples=["Europe/Warsaw"],
+        ),
+    ] = None,
+) -> tzinfo:
+    """The ``tz`` query parameter as a zone; 422 with a plain message for a name the zone database lacks."""
+    return zone_named(tz)
+
+
+TimeZone = Annotated[tzinfo, Depends(_time_zone)]

@@ -39,6 +39,7 @@ from spotcheck.spots import (
     ShareNotFoundError,
     SpotNotFoundError,
 )
+from spotcheck.spots.zones import UnknownTimeZoneError
 from spotcheck.storage import StorageError
 
 __all__ = ["UploadTooLargeError", "install_error_handlers"]
@@ -75,6 +76,7 @@ _STATUS: dict[type[Exception], int] = {
     NoAnswersError: 404,
     InvalidSpotError: 422,
     PasswordNeededError: 422,
+    UnknownTimeZoneError: 422,
 }
 
 # An outage of a part SpotCheck depends on: 503 with Retry-After and a plain message, one log line.

@@ -8,7 +8,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from spotcheck.api.schemas import ImageItem, _Camel, _CamelRequest
-from spotcheck.spots import ChangeKind, SummaryLevel
+from spotcheck.classifier.labels import Classification
+from spotcheck.spots import ChangeDirection, ChangeKind, SummaryLevel
 from spotcheck.spots.account import SignInMethod
 from spotcheck.spots.reminders import ReminderKind
 from spotcheck.spots.service import MAX_NAME_LENGTH, BodyView
@@ -27,6 +28,7 @@ __all__ = [
     "ShareCreated",
     "ShareList",
     "SharePublic",
+    "SpotAssignment",
     "SpotCreateRequest",
     "SpotDetail",
     "SpotList",
@@ -84,11 +86,24 @@ class TimelineEntryPublic(ImageItem):
 
 
 class ChangePublic(_Camel):
+    """A notable change between two photos: ``message`` in English (times in ``tz``, UTC without), and its
+    parts for a client that words it itself, in the person's local time."""
+
     from_file: str = Field(alias="from")
     to_file: str = Field(alias="to")
     kind: ChangeKind
     message: str
     notable: Literal[True] = True
+    from_uploaded_at: datetime = Field(description="When the earlier photo was uploaded")
+    to_uploaded_at: datetime = Field(description="When the later photo was uploaded")
+    from_classification: Classification | None = Field(description="The earlier photo's result")
+    to_classification: Classification | None = Field(description="The later photo's result")
+    direction: ChangeDirection | None = Field(
+        description="estimate: up (rose, or now flagged) or down; size: up (grew) or down (shrank); colour: null"
+    )
+    size_change: float | None = Field(
+        description="size only: the lesion area's change relative to the earlier photo's (0.4: grew by 40 %)"
+    )
 
 
 class SpotDetail(SpotPublic):
@@ -104,6 +119,12 @@ class SpotList(_Camel):
 class SpotCreateRequest(_CamelRequest):
     name: str = Field(min_length=1, max_length=MAX_NAME_LENGTH, examples=["Left shoulder mole"])
     body_site: BodySitePublic | None = None
+
+
+class SpotAssignment(_CamelRequest):
+    """The spot a photo belongs to: the id of one of the caller's spots, or null for none."""
+
+    spot_id: str | None = Field(max_length=64, strict=True, examples=["3f2a9c0d5b8e4f7a9c1d2e3f4a5b6c7d"])
 
 
 class SpotUpdateRequest(_CamelRequest):
@@ -146,6 +167,7 @@ class ReminderPublic(_Camel):
     spot_id: str | None
     due: date
     title: str
+    advice: str = Field(description="The next step in a sentence, as the calendar event says it")
 
 
 class ReminderList(_Camel):

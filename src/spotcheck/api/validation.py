@@ -1,8 +1,10 @@
 """422 answers for requests that fail validation: FastAPI's usual shape, made safe to send back.
 
-FastAPI echoes each failing value as ``input``. Two kinds of value must not go back as they came:
+FastAPI echoes each failing value as ``input``. Three kinds of value must not go back as they came:
 NaN and Infinity (valid in Python's JSON parser, not in JSON, so the answer itself would fail with
-a 500), and passwords (a 422 is logged and shown by clients; a password does not belong in either).
+a 500), a body sent with a type other than JSON (FastAPI hands it on as bytes, which need not be
+text: said in words instead), and passwords (a 422 is logged and shown by clients; a password does
+not belong in either).
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ def _json_safe(value: Any) -> Any:
 def safe_errors(errors: Any) -> list[dict[str, Any]]:
     """Validation errors as JSON-safe dicts; a password's own error carries no ``input``."""
     safe = []
-    for error in jsonable_encoder(errors):
+    readable = [
+        {**error, "input": f"({len(error['input'])} bytes that are not JSON)"}
+        if isinstance(error, dict) and isinstance(error.get("input"), bytes)
+        else error
+        for error in errors
+    ]
+    for error in jsonable_encoder(readable):
         if any(_is_secret(part) for part in error.get("loc", ())):
             error.pop("input", None)
         safe.append(_json_safe(error))

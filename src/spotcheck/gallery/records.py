@@ -168,6 +168,15 @@ class ImageRecords:
             current = conn.execute(update(images).where(where).values(upload_id=upload_id))
             yield current.rowcount == 1
 
+    def file_under(self, *, owner_id: str, file_name: str, spot_id: str | None) -> bool:
+        """File the image under ``spot_id`` (None: under no spot); False when there is no such image.
+
+        Only the row's spot changes: its upload, label, object and jobs stay as they are.
+        """
+        where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
+        with self._engine.begin() as conn:
+            return conn.execute(update(images).where(where).values(spot_id=spot_id)).rowcount == 1
+
     @contextmanager
     def removing(self, *, owner_id: str, file_name: str, object_key: str) -> Iterator[bool]:
         """Delete the row and its jobs in one transaction; yields whether there was a row.

@@ -217,6 +217,21 @@ class Gallery:
             ).all()
         return [_summary(r) for r in rows]
 
+    def file_under(self, *, owner_id: str, file_name: str, spot_id: str | None) -> ImageSummary:
+        """Move an existing image into the spot ``spot_id`` (one the caller checked is the owner's), or out
+        of any spot with None; the photo, its label and its answers stay. ImageNotFoundError: no such image."""
+        file_name = normalize_file_name(file_name)
+        try:
+            found = self._records.file_under(owner_id=owner_id, file_name=file_name, spot_id=spot_id)
+        except IntegrityError:
+            # The caller checked the spot; only its deletion in the meantime breaks the row's foreign key.
+            if spot_id is None:
+                raise
+            raise SpotGoneError(spot_id) from None
+        if not found:
+            raise ImageNotFoundError(file_name)
+        return self.summary(owner_id=owner_id, file_name=file_name)
+
     def content(self, *, owner_id: str, file_name: str) -> tuple[bytes, str]:
         row = self._row(owner_id, file_name)
         try:

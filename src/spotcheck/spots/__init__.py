@@ -3,7 +3,7 @@ and the account's data (export and deletion)."""
 
 from spotcheck.spots.account import AccountData, PasswordNeededError, SignInMethod
 from spotcheck.spots.answers import Answers
-from spotcheck.spots.changes import Change, ChangeKind, notable_changes
+from spotcheck.spots.changes import Change, ChangeDirection, ChangeKind, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.service import (
     BodySite,
@@ -25,6 +25,7 @@ __all__ = [
     "BodySite",
     "BodyView",
     "Change",
+    "ChangeDirection",
     "ChangeKind",
     "InvalidSpotError",
     "Measures",

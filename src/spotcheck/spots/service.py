@@ -7,7 +7,7 @@ import unicodedata
 import uuid
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
@@ -193,6 +193,17 @@ class SpotService:
         with self._engine.begin() as conn:  # its shares go with it (ON DELETE CASCADE)
             conn.execute(delete(spots).where(spots.c.id == spot_id, spots.c.owner_id == owner_id))
 
+    def file_photo(self, *, owner_id: str, file_name: str, spot_id: str | None) -> ImageSummary:
+        """Move one of the owner's photos into one of their spots, or out of any spot with None.
+
+        SpotNotFoundError for a spot that is not the owner's, ImageNotFoundError for a photo that is not.
+        Nothing about the photo is lost: its upload, result, answers and measures stay with it, and the
+        spots' timelines, changes, summaries and reminders follow on their next reading.
+        """
+        if spot_id is not None:
+            spot_id = self.get(owner_id=owner_id, spot_id=spot_id).id
+        return self._gallery.file_under(owner_id=owner_id, file_name=file_name, spot_id=spot_id)
+
     def set_answers(self, *, owner_id: str, file_name: str, answers: Answers) -> Answers:
         """Store the patient's answers about one photo (replacing earlier ones)."""
         image = self._gallery.summary(owner_id=owner_id, file_name=file_name)
@@ -239,14 +250,15 @@ class SpotService:
             rows = conn.execute(select(image_answers).where(image_answers.c.owner_id == owner_id)).all()
         return {r.file_name: Answers(**{q: getattr(r, q) for q in QUESTIONS}) for r in rows}
 
-    def view(self, spot: Spot, *, now: datetime | None = None) -> SpotView:
-        """The spot's timeline (measuring photos not measured yet), its notable changes and summary."""
+    def view(self, spot: Spot, *, now: datetime | None = None, zone: tzinfo = UTC) -> SpotView:
+        """The spot's timeline (measuring photos not measured yet), its notable changes and summary,
+        their sentences giving times in ``zone``."""
         photos = self._gallery.in_spot(owner_id=spot.owner_id, spot_id=spot.id)
         answered = self.answers(owner_id=spot.owner_id) if photos else {}
         measured = [MeasuredPhoto(p, self._measures(spot.owner_id, p)) for p in photos]
-        changes = notable_changes(measured)
+        changes = notable_changes(measured, zone=zone)
         timeline = [TimelineEntry(m.image, answered.get(m.image.file_name), m.measures) for m in measured]
-        summary = summarise(photos, changes, answers=answered, now=now or utc_now())
+        summary = summarise(photos, changes, answers=answered, now=now or utc_now(), zone=zone)
         return SpotView(spot, timeline, changes, summary)
 
     def _measures(self, owner_id: str, photo: ImageSummary) -> Measures | None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from spotcheck.classifier.labels import Classification
@@ -67,9 +67,10 @@ def summarise(
     *,
     answers: Mapping[str, Answers] | None = None,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> Summary:
     """The spot's summary from its photos, the notable changes between them and the patient's
-    answers about them (by fileName)."""
+    answers about them (by fileName); photo times in ``zone``."""
     recent = recent_photos(photos, now=now)
     if not recent:
         return Summary(SummaryLevel.NONE, "No photos of this spot yet.", None)
@@ -79,8 +80,8 @@ def summarise(
         worst = max(flagged, key=lambda p: (p.malignant_probability or 0.0, p.uploaded_at))
         return Summary(
             SummaryLevel.WORRYING,
-            f"{photo_in_words(worst, start=True)} may need a closer look. {RULE} A newer photo that looks harmless "
-            "does not cancel it: show this spot to a dermatologist.",
+            f"{photo_in_words(worst, start=True, zone=zone)} may need a closer look. {RULE} "
+            "A newer photo that looks harmless does not cancel it: show this spot to a dermatologist.",
             worst.file_name,
         )
     noted = [(p, signs) for p in recent if (signs := warning_signs((answers or {}).get(p.file_name)))]
@@ -88,7 +89,7 @@ def summarise(
         photo, signs = noted[-1]
         return Summary(
             SummaryLevel.WORRYING,
-            f"You noted that this spot {_listed(signs)} ({photo_in_words(photo)}). "
+            f"You noted that this spot {_listed(signs)} ({photo_in_words(photo, zone=zone)}). "
             f"{'That is a warning sign' if len(signs) == 1 else 'Those are warning signs'} whatever the photos "
             f"look like: show this spot to a dermatologist. {RULE}",
             photo.file_name,
@@ -106,8 +107,8 @@ def summarise(
     if pending:
         return Summary(
             SummaryLevel.PENDING,
-            f"{photo_in_words(pending[-1], start=True)} is still being analysed; the summary follows once it is. "
-            f"{RULE}",
+            f"{photo_in_words(pending[-1], start=True, zone=zone)} is still being analysed; "
+            f"the summary follows once it is. {RULE}",
             pending[-1].file_name,
         )
     if judged:
@@ -117,7 +118,7 @@ def summarise(
         return Summary(
             SummaryLevel.REASSURING,
             f"The recent photos SpotCheck could judge look likely harmless{note}; the most worrying of them is "
-            f"{photo_in_words(worst)}. {RULE} See a dermatologist if the spot changes, bleeds or itches.",
+            f"{photo_in_words(worst, zone=zone)}. {RULE} See a dermatologist if the spot changes, bleeds or itches.",
             worst.file_name,
         )
     latest = recent[-1]

@@ -20,11 +20,12 @@ def _reminders(account_id: str, spots: SpotsDep) -> list[Reminder]:
 
 @router.get("/reminders")
 def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
-    """The next monthly self-check, then each spot's re-check (4 weeks after a flagged or changed photo,
-    or one with a warning sign the patient noted; 3 months otherwise), soonest first."""
+    """The next monthly self-check, then each spot's re-check, soonest first: a visit to a dermatologist
+    14 days after a flagged or changed photo or one with a warning sign the patient noted, another look
+    30 days after any other."""
     return ReminderList(
         items=[
-            ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title)
+            ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title, advice=r.advice)
             for r in _reminders(account.id, spots)
         ]
     )

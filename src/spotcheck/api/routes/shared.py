@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
+
 from fastapi import APIRouter, Response
 
-from spotcheck.api.deps import FileName, GalleryDep, SharesDep, SpotsDep
-from spotcheck.api.routes.spots import PDF_RESPONSE, pdf_response, spot_detail
+from spotcheck.api.deps import FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
+from spotcheck.api.routes.spots import BAD_ZONE, PDF_RESPONSE, pdf_response, spot_detail
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.spot_schemas import SpotDetail
 from spotcheck.gallery.service import ImageNotFoundError
@@ -19,18 +21,18 @@ _GONE: dict[int | str, dict[str, object]] = {
 }
 
 
-def _shared_view(token: str, spots: SpotService, shares: ShareService) -> SpotView:
+def _shared_view(token: str, spots: SpotService, shares: ShareService, zone: tzinfo = UTC) -> SpotView:
     try:
         spot = spots.by_id(shares.resolve(token))
     except SpotNotFoundError:  # deleted with its links a moment ago
         raise ShareNotFoundError from None
-    return spots.view(spot)
+    return spots.view(spot, zone=zone)
 
 
-@router.get("/{token}", responses=_GONE)
-def shared_spot(token: str, spots: SpotsDep, shares: SharesDep) -> SpotDetail:
-    """The shared spot: its photos, results, answers and changes (nothing about its owner)."""
-    return spot_detail(_shared_view(token, spots, shares))
+@router.get("/{token}", responses={**_GONE, **BAD_ZONE})
+def shared_spot(token: str, spots: SpotsDep, shares: SharesDep, zone: TimeZone) -> SpotDetail:
+    """The shared spot: its photos, results, answers and changes (nothing about its owner; times in ``tz``)."""
+    return spot_detail(_shared_view(token, spots, shares, zone))
 
 
 @router.get(
@@ -47,7 +49,7 @@ def shared_image(token: str, fileName: FileName, spots: SpotsDep, shares: Shares
     return Response(body, media_type=content_type, headers={"Cache-Control": "private, no-store"})
 
 
-@router.get("/{token}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_GONE})
-def shared_report(token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep) -> Response:
-    """The shared spot's PDF report."""
-    return pdf_response(_shared_view(token, spots, shares), gallery)
+@router.get("/{token}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_GONE, **BAD_ZONE})
+def shared_report(token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep, zone: TimeZone) -> Response:
+    """The shared spot's PDF report, its times in ``tz`` (UTC if absent)."""
+    return pdf_response(_shared_view(token, spots, shares, zone), gallery, zone)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from datetime import tzinfo
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
-from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep
+from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
 from spotcheck.api.routes.images import image_item
-from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
+from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem
 from spotcheck.api.spot_schemas import (
     AnswersBody,
     BodySitePublic,
@@ -19,6 +20,7 @@ from spotcheck.api.spot_schemas import (
     ShareCreateRequest,
     ShareList,
     SharePublic,
+    SpotAssignment,
     SpotCreateRequest,
     SpotDetail,
     SpotList,
@@ -33,7 +35,7 @@ from spotcheck.gallery.service import Gallery, ImageNotFoundError
 from spotcheck.spots import Answers, BodySite, SpotView
 from spotcheck.spots.report import render_report, report_file_name
 
-__all__ = ["PDF_RESPONSE", "answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
+__all__ = ["BAD_ZONE", "PDF_RESPONSE", "answers_router", "pdf_response", "router", "spot_detail", "spot_public"]
 
 router = APIRouter(prefix="/spots", tags=["spots"], responses=SIGNED_IN_ERRORS)
 answers_router = APIRouter(prefix="/images", tags=["spots"], responses=SIGNED_IN_ERRORS)
@@ -42,6 +44,7 @@ _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "descr
 _BAD_NAME: dict[int | str, dict[str, object]] = {
     422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
 }
+BAD_ZONE: dict[int | str, dict[str, object]] = {422: input_refused("tz names no time zone (an IANA name is expected)")}
 PDF_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
 }
@@ -79,7 +82,20 @@ def spot_detail(view: SpotView) -> SpotDetail:
         )
         entries.append(TimelineEntryPublic(**image_item(entry.image).model_dump(), answers=answers, measures=measures))
     changes = [
-        ChangePublic.model_validate({"from": c.from_file, "to": c.to_file, "kind": c.kind, "message": c.message})
+        ChangePublic.model_validate(
+            {
+                "from": c.from_file,
+                "to": c.to_file,
+                "kind": c.kind,
+                "message": c.message,
+                "from_uploaded_at": c.from_uploaded_at,
+                "to_uploaded_at": c.to_uploaded_at,
+                "from_classification": c.before.classification,
+                "to_classification": c.after.classification,
+                "direction": c.direction,
+                "size_change": c.relative_size,
+            }
+        )
         for c in view.changes
     ]
     return SpotDetail(**spot_public(view).model_dump(), images=entries, changes=changes)
@@ -89,15 +105,15 @@ def _answer_fields(answers: Answers) -> dict[str, bool | None]:
     return {name: getattr(answers, name) for name in AnswersBody.model_fields}
 
 
-def pdf_response(view: SpotView, gallery: Gallery) -> Response:
-    """The spot's report as a download named after the spot."""
+def pdf_response(view: SpotView, gallery: Gallery, zone: tzinfo) -> Response:
+    """The spot's report as a download named after the spot, its times in ``zone``."""
 
     def photo(file_name: str) -> bytes | None:
         with suppress(ImageNotFoundError):
             return gallery.content(owner_id=view.spot.owner_id, file_name=file_name)[0]
         return None
 
-    pdf = render_report(view, photo=photo, generated_at=utc_now())
+    pdf = render_report(view, photo=photo, generated_at=utc_now(), zone=zone)
     disposition = f'attachment; filename="{report_file_name(view.spot.name)}"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
@@ -109,17 +125,18 @@ def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDe
     return spot_public(spots.view(spot))
 
 
-@router.get("")
-def list_spots(account: CurrentAccount, spots: SpotsDep) -> SpotList:
-    """The caller's spots, oldest first, each with its latest photo and summary."""
-    views = [spots.view(s) for s in spots.list(owner_id=account.id)]
+@router.get("", responses=BAD_ZONE)
+def list_spots(account: CurrentAccount, spots: SpotsDep, zone: TimeZone) -> SpotList:
+    """The caller's spots, oldest first, each with its latest photo and summary (times in ``tz``)."""
+    views = [spots.view(s, zone=zone) for s in spots.list(owner_id=account.id)]
     return SpotList(items=[spot_public(v) for v in views], total=len(views))
 
 
-@router.get("/{spotId}", responses=_NO_SPOT)
-def get_spot(spotId: str, account: CurrentAccount, spots: SpotsDep) -> SpotDetail:
-    """The spot with its photos (oldest first), their answers and measures, and the notable changes."""
-    return spot_detail(spots.view(spots.get(owner_id=account.id, spot_id=spotId)))
+@router.get("/{spotId}", responses={**_NO_SPOT, **BAD_ZONE})
+def get_spot(spotId: str, account: CurrentAccount, spots: SpotsDep, zone: TimeZone) -> SpotDetail:
+    """The spot with its photos (oldest first), their answers and measures, and the notable changes
+    (the sentences' times in ``tz``)."""
+    return spot_detail(spots.view(spots.get(owner_id=account.id, spot_id=spotId), zone=zone))
 
 
 @router.patch("/{spotId}", responses={**_NO_SPOT, **_BAD_NAME})
@@ -143,10 +160,12 @@ def delete_spot(spotId: str, account: CurrentAccount, spots: SpotsDep) -> Respon
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{spotId}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_NO_SPOT})
-def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: GalleryDep) -> Response:
-    """A PDF for a doctor: the spot's photos, dates, results, answers, the model version, the disclaimer."""
-    return pdf_response(spots.view(spots.get(owner_id=account.id, spot_id=spotId)), gallery)
+@router.get("/{spotId}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_NO_SPOT, **BAD_ZONE})
+def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: GalleryDep, zone: TimeZone) -> Response:
+    """A PDF for a doctor: the summary, where the spot is, its photos titled by date and time in ``tz``
+    (UTC if absent), their results, answers and changes, the model version, the disclaimer."""
+    view = spots.view(spots.get(owner_id=account.id, spot_id=spotId), zone=zone)
+    return pdf_response(view, gallery, zone)
 
 
 @router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses=_NO_SPOT)
@@ -203,3 +222,18 @@ def put_answers(fileName: FileName, body: AnswersBody, account: CurrentAccount, 
     """The patient's answers about one photo: has it grown, changed, does it bleed, itch, hurt, is it raised."""
     stored = spots.set_answers(owner_id=account.id, file_name=fileName, answers=Answers(**body.model_dump()))
     return AnswersBody(**_answer_fields(stored))
+
+
+@answers_router.put(
+    "/{fileName:path}/spot",
+    responses={
+        400: {"model": ErrorBody, "description": "fileName is not UTF-8"},
+        404: {"model": ErrorBody, "description": "No such image, or no such spot, for this user"},
+    },
+)
+def file_image(fileName: FileName, body: SpotAssignment, account: CurrentAccount, spots: SpotsDep) -> ImageItem:
+    """Move an existing photo into one of the caller's spots (``spotId: null``: out of any spot).
+
+    The photo keeps its result and answers; both spots' timelines, changes, summaries and reminders follow.
+    """
+    return image_item(spots.file_photo(owner_id=account.id, file_name=fileName, spot_id=body.spot_id))
