@@ -10,6 +10,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -372,3 +373,29 @@ def test_a_session_that_ended_during_a_password_change_goes_back_to_sign_in(phon
     phone.get_by_role("button", name="Save new password").click()
     expect(phone.get_by_role("status")).to_contain_text("Your session has ended. Please sign in again.")
     expect(phone.get_by_label("Email")).to_be_focused()
+
+
+def _reminder_days(page: Page, title: str) -> int:
+    """Days from today until the reminder titled ``title`` on the Account screen is due."""
+    _open_screen(page, "Account")
+    item = page.get_by_role("region", name="Reminders").get_by_role("listitem").filter(has_text=title)
+    expect(item).to_have_count(1)
+    due = item.locator("time").get_attribute("datetime")
+    assert due is not None
+    return (date.fromisoformat(due) - date.today()).days
+
+
+def test_reminders_say_what_the_next_step_says(phone: Page, server: LiveServer, tmp_path: Path) -> None:
+    """A flagged spot: a dermatologist within 2 weeks, and its reminder within 14 days. A benign one:
+    look again in a month, and its reminder within 35 days."""
+    _spot_with_one_photo(phone, server, tmp_path, email="soon@example.org", spot="Dark mole", colour=RED)
+    expect(phone.get_by_role("region", name="Dark mole")).to_contain_text("See a dermatologist within 2 weeks")
+    assert 0 <= _reminder_days(phone, "See a dermatologist about 'Dark mole'") <= 14
+
+    _open_screen(phone, "Spots")
+    phone.get_by_role("button", name="New spot").click()
+    phone.get_by_label("Spot name").fill("Pale mole")
+    phone.get_by_role("button", name="Save spot").click()
+    _add_photo(phone, "Pale mole", BLUE, tmp_path, "pale.jpg")
+    assert 0 <= _reminder_days(phone, "Re-check 'Pale mole'") <= 35
+    _no_serious_findings(phone, "account screen with reminders")

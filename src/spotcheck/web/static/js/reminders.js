@@ -14,7 +14,9 @@ export class Reminders {
       $("reminder-list").replaceChildren(
         ...items.map((item) => {
           const li = document.createElement("li");
-          const due = document.createElement("strong");
+          const due = document.createElement("time");
+          due.dateTime = item.due;
+          due.className = "reminder-due";
           due.textContent = dayFormat.format(new Date(`${item.due}T12:00:00`));
           li.append(due, ` ${item.title}`);
           return li;
