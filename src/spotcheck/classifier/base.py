@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 from PIL import Image
 
 from spotcheck.classifier.labels import Classification
@@ -23,6 +24,9 @@ class Prediction:
     classification: Classification
     malignant_probability: float
     model_version: str
+    # Where the model looked: (h, w) weights toward "closer look" over the model's input (after its
+    # fit), at the last feature map's resolution, >= 0 and unscaled; None when the model has no heatmap.
+    heatmap: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
