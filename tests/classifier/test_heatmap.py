@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from spotcheck.classifier import MALIGNANT_DIAGNOSES, InputSpec, ModelMetadata, OnnxClassifier, Prediction
-from spotcheck.classifier.base import ModelUnavailableError
+from spotcheck.classifier.base import Heatmap, ModelUnavailableError
 from spotcheck.classifier.heatmap import heatmap_image, heatmap_png
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import HeatmapSpec
@@ -32,9 +32,9 @@ def test_predictions_carry_a_map_bright_where_the_malignant_evidence_is(heatmap_
     assert classifier.gives_heatmaps
     (prediction,) = classifier.classify([_half_and_half(RED, BLUE)])
     assert isinstance(prediction, Prediction) and prediction.heatmap is not None
-    assert prediction.heatmap.shape == (32, 32)
-    assert prediction.heatmap[:, :16].min() > 0.0
-    assert prediction.heatmap[:, 16:].max() == 0.0  # blue pushes toward benign: nothing left after the ReLU
+    assert prediction.heatmap.weights.shape == (32, 32)
+    assert prediction.heatmap.weights[:, :16].min() > 0.0
+    assert prediction.heatmap.weights[:, 16:].max() == 0.0  # blue pushes toward benign: nothing left after the ReLU
 
 
 def test_the_map_is_the_class_activation_map_weighted_toward_the_malignant_probability(
@@ -55,7 +55,7 @@ def test_the_map_is_the_class_activation_map_weighted_toward_the_malignant_proba
     toward = probabilities * (malignant - probabilities[malignant].sum())
     features = normalise(pixels, classifier.metadata.input)[0]  # (3, H, W)
     expected = np.maximum(np.einsum("khw,kc,c->hw", features, weights, toward), 0.0)
-    np.testing.assert_allclose(prediction.heatmap, expected, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(prediction.heatmap.weights, expected, rtol=1e-4, atol=1e-7)
     assert expected.max() > 0
 
 
@@ -95,10 +95,10 @@ CROP = InputSpec(height=150, width=200, mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5
 STRETCH = CROP.model_copy(update={"fit": "stretch"})
 
 
-def _hot_corner() -> np.ndarray:
-    heatmap = np.zeros((5, 7), dtype=np.float32)
-    heatmap[0, 0] = 3.0  # the top-left of what the model was shown
-    return heatmap
+def _hot_corner(fit: InputSpec = CROP) -> Heatmap:
+    weights = np.zeros((5, 7), dtype=np.float32)
+    weights[0, 0] = 3.0  # the top-left of what the model was shown
+    return Heatmap(weights, fit)
 
 
 def _hottest(image: Image.Image) -> tuple[int, int]:
@@ -108,7 +108,7 @@ def _hottest(image: Image.Image) -> tuple[int, int]:
 
 
 def test_the_map_is_laid_back_onto_the_photo_as_the_model_saw_it() -> None:
-    landscape = heatmap_image(_hot_corner(), (800, 450), CROP)  # cropped to 600 x 450 in the middle
+    landscape = heatmap_image(_hot_corner(), (800, 450))  # cropped to 600 x 450 in the middle
     assert landscape.size == (800, 450) and landscape.mode == "L"
     grey = np.asarray(landscape)
     assert grey.max() == 255 and grey[:, :100].max() == 0 and grey[:, 700:].max() == 0
@@ -116,12 +116,12 @@ def test_the_map_is_laid_back_onto_the_photo_as_the_model_saw_it() -> None:
     assert row < 100 and 100 <= column < 200
 
     # A portrait photo was turned a quarter counter-clockwise for the model: its top-left was the photo's top-right.
-    portrait = heatmap_image(_hot_corner(), (300, 600), CROP)
+    portrait = heatmap_image(_hot_corner(), (300, 600))
     assert portrait.size == (300, 600)
     row, column = _hottest(portrait)
     assert 100 <= row < 200 and column > 200
 
-    stretched = heatmap_image(_hot_corner(), (640, 480), STRETCH)
+    stretched = heatmap_image(_hot_corner(STRETCH), (640, 480))
     row, column = _hottest(stretched)
     assert row < 100 and column < 100
 
@@ -129,7 +129,7 @@ def test_the_map_is_laid_back_onto_the_photo_as_the_model_saw_it() -> None:
 def test_a_map_without_weight_is_black_and_the_png_decodes() -> None:
     import io
 
-    png = heatmap_png(np.zeros((5, 7), dtype=np.float32), (120, 90), CROP)
+    png = heatmap_png(Heatmap(np.zeros((5, 7), dtype=np.float32), CROP), (120, 90))
     with Image.open(io.BytesIO(png)) as image:
         assert (image.format, image.mode, image.size) == ("PNG", "L", (120, 90))
         assert np.asarray(image).max() == 0

@@ -10,9 +10,10 @@ import numpy as np
 from PIL import Image
 
 from spotcheck.classifier.labels import Classification
+from spotcheck.classifier.metadata import InputSpec
 from spotcheck.photocheck.reasons import RefusalReason
 
-__all__ = ["Assessment", "Classifier", "ModelUnavailableError", "Prediction", "Refusal"]
+__all__ = ["Assessment", "Classifier", "Heatmap", "ModelUnavailableError", "Prediction", "Refusal"]
 
 
 class ModelUnavailableError(Exception):
@@ -20,13 +21,22 @@ class ModelUnavailableError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Heatmap:
+    """Where the model looked: (h, w) weights toward "closer look" over the model's input, at the last
+    feature map's resolution, >= 0 and unscaled, and how the photo was fitted to that input
+    (``spotcheck.classifier.heatmap`` lays it back onto the photo)."""
+
+    weights: np.ndarray
+    fit: InputSpec
+
+
+@dataclass(frozen=True, slots=True)
 class Prediction:
     classification: Classification
     malignant_probability: float
     model_version: str
-    # Where the model looked: (h, w) weights toward "closer look" over the model's input (after its
-    # fit), at the last feature map's resolution, >= 0 and unscaled; None when the model has no heatmap.
-    heatmap: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # None when the model has no heatmap output.
+    heatmap: Heatmap | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

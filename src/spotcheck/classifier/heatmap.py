@@ -7,22 +7,23 @@ import io
 import numpy as np
 from PIL import Image
 
-from spotcheck.classifier.metadata import InputSpec
+from spotcheck.classifier.base import Heatmap
 from spotcheck.classifier.preprocess import _crop_box
 
 __all__ = ["heatmap_image", "heatmap_png"]
 
 
-def heatmap_image(heatmap: np.ndarray, size: tuple[int, int], spec: InputSpec) -> Image.Image:
-    """The (h, w) map over the model's input as an 8-bit greyscale image of ``size`` (the photo's width
+def heatmap_image(heatmap: Heatmap, size: tuple[int, int]) -> Image.Image:
+    """The map as an 8-bit greyscale image of ``size`` (the photo's width
     and height as read, upright), undoing the input's fit: 255 where the model saw the most weight toward
     "closer look", 0 where none, and 0 outside the part of the photo the model was shown.
 
     Scaled per photo (its peak is 255), so brightness compares places within one photo, not photos.
     """
     width, height = size
-    peak = float(heatmap.max()) if heatmap.size else 0.0
-    scaled = np.asarray(heatmap, dtype=np.float32) / peak if peak > 0 else np.zeros(heatmap.shape, np.float32)
+    spec, weights = heatmap.fit, heatmap.weights
+    peak = float(weights.max()) if weights.size else 0.0
+    scaled = np.asarray(weights, dtype=np.float32) / peak if peak > 0 else np.zeros(weights.shape, np.float32)
     small = Image.fromarray(scaled)
     if spec.fit == "crop":
         turned = (height > width) != (spec.height > spec.width) and height != width
@@ -37,8 +38,8 @@ def heatmap_image(heatmap: np.ndarray, size: tuple[int, int], spec: InputSpec) -
     return Image.fromarray(grey)
 
 
-def heatmap_png(heatmap: np.ndarray, size: tuple[int, int], spec: InputSpec) -> bytes:
+def heatmap_png(heatmap: Heatmap, size: tuple[int, int]) -> bytes:
     """``heatmap_image`` encoded as PNG."""
     buffer = io.BytesIO()
-    heatmap_image(heatmap, size, spec).save(buffer, format="PNG")
+    heatmap_image(heatmap, size).save(buffer, format="PNG")
     return buffer.getvalue()

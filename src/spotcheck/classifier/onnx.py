@@ -9,7 +9,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from spotcheck.classifier.base import Assessment, ModelUnavailableError, Prediction, Refusal
+from spotcheck.classifier.base import Assessment, Heatmap, ModelUnavailableError, Prediction, Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise, resize_rgb
@@ -166,5 +166,5 @@ class OnnxClassifier:
             classification=Classification.MALIGNANT if score >= self.metadata.threshold else Classification.BENIGN,
             malignant_probability=score,
             model_version=self.version,
-            heatmap=heatmap,
+            heatmap=Heatmap(heatmap, self.metadata.input) if heatmap is not None else None,
         )

@@ -177,7 +177,7 @@ def classify_command(
             for (path, _), assessment in zip(readable, assessments, strict=True):
                 results[path] = _row(path, assessment)
                 if heatmaps is not None:
-                    _write_heatmap(heatmaps / f"{path.stem}.png", assessment, read[path][1], classifier)
+                    _write_heatmap(heatmaps / f"{path.stem}.png", assessment, read[path][1])
             for path, _ in batch:
                 row = results[path]
                 errors += "error" in row
@@ -196,12 +196,12 @@ def classify_command(
         raise typer.Exit(1)
 
 
-def _write_heatmap(path: Path, assessment: Assessment, size: tuple[int, int], classifier: OnnxClassifier) -> None:
+def _write_heatmap(path: Path, assessment: Assessment, size: tuple[int, int]) -> None:
     from spotcheck.classifier.base import Prediction
     from spotcheck.classifier.heatmap import heatmap_image
 
     if isinstance(assessment, Prediction) and assessment.heatmap is not None:
-        heatmap_image(assessment.heatmap, size, classifier.metadata.input).save(path, format="PNG")
+        heatmap_image(assessment.heatmap, size).save(path, format="PNG")
 
 
 def _row(path: Path, assessment: Assessment) -> dict[str, Any]:
