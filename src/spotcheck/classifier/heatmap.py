@@ -10,7 +10,13 @@ from PIL import Image
 from spotcheck.classifier.base import Heatmap
 from spotcheck.classifier.preprocess import _crop_box
 
-__all__ = ["heatmap_image", "heatmap_png"]
+__all__ = ["heatmap_image", "heatmap_png", "upsample"]
+
+
+def upsample(weights: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """The (h, w) weights stretched to ``size`` (width, height) by bilinear interpolation, as float32."""
+    small = Image.fromarray(np.asarray(weights, dtype=np.float32))
+    return np.asarray(small.resize(size, Image.Resampling.BILINEAR))
 
 
 def heatmap_image(heatmap: Heatmap, size: tuple[int, int]) -> Image.Image:
@@ -22,20 +28,18 @@ def heatmap_image(heatmap: Heatmap, size: tuple[int, int]) -> Image.Image:
     """
     width, height = size
     spec, weights = heatmap.fit, heatmap.weights
-    peak = float(weights.max()) if weights.size else 0.0
-    scaled = np.asarray(weights, dtype=np.float32) / peak if peak > 0 else np.zeros(weights.shape, np.float32)
-    small = Image.fromarray(scaled)
     if spec.fit == "crop":
         turned = (height > width) != (spec.height > spec.width) and height != width
         seen_width, seen_height = (height, width) if turned else (width, height)
         left, top, right, bottom = _crop_box(seen_width, seen_height, spec.width / spec.height)
-        canvas = Image.new("F", (seen_width, seen_height), 0.0)
-        canvas.paste(small.resize((right - left, bottom - top), Image.Resampling.BILINEAR), (left, top))
-        full = canvas.transpose(Image.Transpose.ROTATE_270) if turned else canvas
+        canvas = np.zeros((seen_height, seen_width), dtype=np.float32)
+        canvas[top:bottom, left:right] = upsample(weights, (right - left, bottom - top))
+        full = np.rot90(canvas, k=-1) if turned else canvas  # undoes the model's quarter turn counter-clockwise
     else:
-        full = small.resize((width, height), Image.Resampling.BILINEAR)
-    grey = np.clip(np.rint(np.asarray(full) * 255.0), 0, 255).astype(np.uint8)
-    return Image.fromarray(grey)
+        full = upsample(weights, (width, height))
+    peak = float(full.max()) if full.size else 0.0
+    scaled = full / peak if peak > 0 else np.zeros_like(full)
+    return Image.fromarray(np.clip(np.rint(scaled * 255.0), 0, 255).astype(np.uint8))
 
 
 def heatmap_png(heatmap: Heatmap, size: tuple[int, int]) -> bytes:
