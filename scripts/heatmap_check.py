@@ -6,7 +6,8 @@ Takes the dermatoscopic melanomas of the shipped model's test split (HAM10000 sp
 configs/release-phone.toml says, checked against the published manifest SHA-256; the model never
 trained or tuned on them), prepared as ``spotcheck classify`` prepares a photo, and prints:
 
-- answered: photos the photo gate let through, and how many got a map at the photo's own size;
+- answered: photos the photo gate let through, and how many maps ``spotcheck classify --heatmaps``
+  wrote at the photo's own size;
 - over the flagged ones, the mean drop of the malignant estimate when the hottest 15 % of pixels
   (by the heatmap) are hidden, when a part of the same size and shape elsewhere is hidden (the mean
   of 8 random offsets), their difference with a 95 % bootstrap interval, and how often the hottest
@@ -21,6 +22,10 @@ keratosis) with the highest estimate.
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +51,23 @@ def _bootstrap(values: np.ndarray, samples: int = 2000, seed: int = 0) -> tuple[
     rng = np.random.default_rng(seed)
     means = [values[rng.integers(len(values), size=len(values))].mean() for _ in range(samples)]
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def _maps_from_the_command_line(paths: list[Path], model: Path | None) -> tuple[int, int]:
+    """Photos ``spotcheck classify --heatmaps`` answered, and maps it wrote at their photo's size."""
+    with tempfile.TemporaryDirectory() as maps:
+        command = [sys.executable, "-m", "spotcheck", "classify", "--format", "jsonl", "--heatmaps", maps]
+        command += ["--model", str(model)] if model is not None else []
+        done = subprocess.run([*command, *map(str, paths)], capture_output=True, text=True, check=True)
+        rows = [json.loads(line) for line in done.stdout.splitlines()]
+        answered = [Path(row["file"]) for row in rows if row.get("classification")]
+        at_size = 0
+        for path in answered:
+            written = Path(maps) / f"{path.stem}.png"
+            if written.is_file():
+                with Image.open(written) as heatmap:
+                    at_size += heatmap.size == _upright(path).size
+        return len(answered), at_size
 
 
 def _overlay(record: LesionImage, classifier: OnnxClassifier, out: Path) -> str:
@@ -90,18 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     pixels = np.stack([p for p in prepared if not isinstance(p, Refusal)])
     result = occlusion(classifier, pixels, fraction=args.fraction)
     answered = [kept[i] for i in np.flatnonzero(result.answered)]
-    assessments = classifier.classify([photos[i] for i in answered])
-    at_size = sum(
-        isinstance(a, Prediction)
-        and a.heatmap is not None
-        and heatmap_image(a.heatmap, photos[i].size).size == photos[i].size
-        for i, a in zip(answered, assessments, strict=True)
-    )
+    cli_answered, at_size = _maps_from_the_command_line([r.path for r in melanomas], args.model)
     flagged = result.flagged
     difference = result.hottest_drop[flagged] - result.random_drop[flagged]
     low, high = _bootstrap(difference)
     print(f"model {classifier.version}; {args.split}-split dermatoscopic melanomas: {len(melanomas)}")
-    print(f"answered {len(answered)} (maps at the photo's size: {at_size}); flagged {int(flagged.sum())}")
+    print(
+        f"answered {len(answered)}, flagged {int(flagged.sum())}; spotcheck classify --heatmaps answered "
+        f"{cli_answered} and wrote {at_size} maps at the photo's size"
+    )
     print(
         f"flagged, hiding {args.fraction:.0%}: estimate drops by {result.hottest_drop[flagged].mean():.3f} (hottest) "
         f"vs {result.random_drop[flagged].mean():.3f} (random, same shape); difference {difference.mean():.3f} "

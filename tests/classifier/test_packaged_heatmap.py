@@ -14,6 +14,7 @@ from PIL import Image
 from spotcheck.classifier import OnnxClassifier, Prediction
 from spotcheck.classifier.heatmap import heatmap_png
 from spotcheck.classifier.packaged import packaged_model_path
+from spotcheck.classifier.preprocess import resize_rgb
 from spotcheck.training.heatmap_check import mean_pairwise_correlation, occlusion
 
 HAM10000 = Path(__file__).parents[2].parent / "shared" / "datasets" / "ham10000-200x150"
@@ -71,3 +72,31 @@ def test_the_png_has_the_photos_size(classifier: OnnxClassifier, melanomas: list
     with Image.open(io.BytesIO(heatmap_png(prediction.heatmap, photo.size))) as png:
         assert (png.mode, png.size) == ("L", (150, 200))
         assert np.asarray(png).max() == 255
+
+
+def test_the_heatmap_output_leaves_the_other_outputs_as_they_were(
+    classifier: OnnxClassifier, melanomas: list[Image.Image], tmp_path: Path
+) -> None:
+    """The shipped graph without the heatmap's nodes (what it was before they were added) answers the same."""
+    import onnx
+
+    from spotcheck.classifier.onnx import HEATMAP_OUTPUT
+
+    graph = onnx.load(str(packaged_model_path()))
+    added = [node for node in graph.graph.node if node.name.startswith("/heatmap/")]
+    assert added, "the heatmap's nodes are named /heatmap/..."
+    for node in added:
+        graph.graph.node.remove(node)
+    heatmap = next(output for output in graph.graph.output if output.name == HEATMAP_OUTPUT)
+    graph.graph.output.remove(heatmap)
+    for weight in [w for w in graph.graph.initializer if w.name.startswith("/heatmap/")]:
+        graph.graph.initializer.remove(weight)
+    before = tmp_path / "before.onnx"
+    onnx.save(graph, str(before))
+    classifier.metadata.model_copy(update={"heatmap": None}).write(before.with_suffix(".json"))
+    pixels = np.stack([resize_rgb(photo, classifier.metadata.input) for photo in melanomas[:8]])
+    old, new = OnnxClassifier(before).outputs(pixels), classifier.outputs(pixels)
+    assert not OnnxClassifier(before).gives_heatmaps
+    for a, b in zip(old, new, strict=True):
+        assert a is not None and b is not None
+        assert np.array_equal(a, b)
