@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from spotcheck.classifier.base import Prediction, Refusal
-from spotcheck.classifier.heatmap import heatmap_image
+from spotcheck.classifier.heatmap import heatmap_image, heatmap_overlay
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.training.dataset import Domain, LesionImage
@@ -74,9 +74,7 @@ def _overlay(record: LesionImage, classifier: OnnxClassifier, out: Path) -> str:
     photo = _upright(record.path)
     (assessment,) = classifier.classify([photo])
     assert isinstance(assessment, Prediction) and assessment.heatmap is not None
-    grey = heatmap_image(assessment.heatmap, photo.size)
-    red = Image.new("RGB", photo.size, (255, 40, 0))
-    over = Image.composite(red, photo, grey.point(lambda v: int(v * 0.6)))
+    over = heatmap_overlay(photo, heatmap_image(assessment.heatmap, photo.size))
     pair = Image.new("RGB", (2 * photo.width + 4, photo.height), (255, 255, 255))
     pair.paste(photo, (0, 0))
     pair.paste(over, (photo.width + 4, 0))

@@ -405,3 +405,21 @@ def test_a_model_without_heatmaps_answers_404_with_the_reason(client: TestClient
     response = client.get("/images/spot.jpg/heatmap", headers=auth)
     assert response.status_code == 404
     assert "gives no map" in response.json()["detail"]
+
+
+def test_the_spots_report_shows_where_the_model_looked_beside_a_judged_photo(heatmap_client: TestClient) -> None:
+    from pypdf import PdfReader
+
+    owner = register_and_sign_in(heatmap_client, "ada@example.org")
+    made = heatmap_client.post(
+        "/spots", json={"name": "Mole", "bodySite": {"view": "back", "x": 0.3, "y": 0.2}}, headers=owner
+    )
+    spot_id = made.json()["id"]
+    heatmap_client.put(f"/images/spot.jpg?spotId={spot_id}", content=_half_red_jpeg(), headers=owner)
+    wait_for_label(lambda: heatmap_client.get("/detect/spot.jpg", headers=owner))
+
+    report = heatmap_client.get(f"/spots/{spot_id}/report.pdf", headers=owner)
+    assert report.status_code == 200
+    page = PdfReader(io.BytesIO(report.content)).pages[0]
+    assert len(page.images) == 2
+    assert "where the model looked" in " ".join(page.extract_text().split())

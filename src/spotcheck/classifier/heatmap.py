@@ -10,7 +10,7 @@ from PIL import Image
 from spotcheck.classifier.base import Heatmap
 from spotcheck.classifier.preprocess import _crop_box
 
-__all__ = ["heatmap_image", "heatmap_png", "upsample"]
+__all__ = ["heatmap_image", "heatmap_overlay", "heatmap_png", "upsample"]
 
 
 def upsample(weights: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -47,3 +47,9 @@ def heatmap_png(heatmap: Heatmap, size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     heatmap_image(heatmap, size).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def heatmap_overlay(photo: Image.Image, heatmap: Image.Image) -> Image.Image:
+    """The photo with its greyscale heatmap (of the same size) laid over it in red, for people to read."""
+    red = Image.new("RGB", photo.size, (255, 40, 0))
+    return Image.composite(red, photo.convert("RGB"), heatmap.point(lambda v: int(v * 0.6)))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from spotcheck.api.deps import FileName, GalleryDep, SharesDep, SpotsDep
+from spotcheck.api.deps import ClassifierDep, FileName, GalleryDep, SharesDep, SpotsDep
 from spotcheck.api.routes.spots import PDF_RESPONSE, pdf_response, spot_detail
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.spot_schemas import SpotDetail
@@ -48,6 +48,8 @@ def shared_image(token: str, fileName: FileName, spots: SpotsDep, shares: Shares
 
 
 @router.get("/{token}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_GONE})
-def shared_report(token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep) -> Response:
+def shared_report(
+    token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep, classifier: ClassifierDep
+) -> Response:
     """The shared spot's PDF report."""
-    return pdf_response(_shared_view(token, spots, shares), gallery)
+    return pdf_response(_shared_view(token, spots, shares), gallery, classifier)
