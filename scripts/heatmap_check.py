@@ -125,7 +125,11 @@ def main(argv: list[str] | None = None) -> int:
         f"[95 % CI {low:.3f}, {high:.3f}]; hottest mattered more on {int((difference > 0).sum())} "
         f"of {int(flagged.sum())}"
     )
-    print(f"mean pairwise correlation of the {len(result.maps)} maps: {mean_pairwise_correlation(result.maps):.3f}")
+    varying = sum(float(m.std()) > 0 for m in result.maps)
+    print(
+        f"mean pairwise correlation of the {varying} maps that are not blank (of {len(result.maps)}): "
+        f"{mean_pairwise_correlation(result.maps):.3f}"
+    )
 
     if args.examples is not None:
         estimates = dict(zip([melanomas[i].image_id for i in answered], result.estimate, strict=True))
