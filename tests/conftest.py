@@ -33,6 +33,12 @@ def gated_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("gated-model"), gate=True)
 
 
+@pytest.fixture(scope="session")
+def heatmap_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The gated tiny model with the heatmap output: bright where a photo is red, dark where blue."""
+    return write_tiny_model(tmp_path_factory.mktemp("heatmap-model"), gate=True, heatmap=True)
+
+
 @pytest.fixture
 def settings(tmp_path: Path, tiny_model_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET)

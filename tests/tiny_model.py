@@ -8,6 +8,10 @@ and near 0 for a green one (green is "not a lesion"), and a ``GateSpec`` in the 
 ``gate=True`` gives ``OPEN_GATE``, whose quality limits are off so that flat test images pass;
 pass a ``GateSpec`` to test real limits.
 
+``heatmap`` adds the "where the model looked" output the way a shipped model gets it
+(``spotcheck.training.heatmap_output``): with the pixels as the feature map, it is bright where the
+red-minus-blue that raises "mel" is.
+
 ``busywork`` adds that many large matrix products whose result is multiplied by zero: the
 answer is unchanged, but each image costs real compute, for tests that need a worker that is
 still busy when something happens to it.
@@ -21,8 +25,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
-from spotcheck.classifier.metadata import InputSpec, ModelMetadata
+from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
+from spotcheck.classifier.metadata import HeatmapSpec, InputSpec, ModelMetadata
 from spotcheck.classifier.onnx import LESION_OUTPUT
 from spotcheck.photocheck.gate import GateSpec
 
@@ -83,6 +87,7 @@ def write_tiny_model(
     version: str = TINY_MODEL_VERSION,
     busywork: int = 0,
     gate: GateSpec | bool = False,
+    heatmap: bool = False,
 ) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     weights = np.zeros((3, len(DIAGNOSES)), dtype=np.float32)
@@ -117,6 +122,12 @@ def write_tiny_model(
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
+    heatmap_spec = None
+    if heatmap:
+        from spotcheck.training.heatmap_output import add_heatmap_output
+
+        head = add_heatmap_output(model, classes=len(DIAGNOSES), malignant_indices=MALIGNANT_INDICES)
+        heatmap_spec = HeatmapSpec(feature_maps=head.feature_maps, views=head.views)
     onnx.checker.check_model(model)
     path = directory / "tiny.onnx"
     onnx.save(model, str(path))
@@ -128,5 +139,6 @@ def write_tiny_model(
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=0.5,
         gate=spec,
+        heatmap=heatmap_spec,
     ).write(path.with_suffix(".json"))
     return path

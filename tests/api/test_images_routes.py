@@ -8,13 +8,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
 
 from conftest import register_and_sign_in, wait_for_label
-from images import BLUE, RED, image_bytes
+from images import BLUE, GREEN, RED, image_bytes
 from spotcheck.api import create_app
 from spotcheck.classification import Outcome
 from spotcheck.config import Settings
@@ -330,3 +331,95 @@ def test_upload_while_storage_is_down_is_503_and_leaves_no_row(
     assert response.headers["Retry-After"] == "5"
     assert response.json() == {"detail": "Storage is unavailable right now; please try again shortly."}
     assert _image_rows(runtime) == [] and _job_rows(runtime) == []
+
+
+# --- where the model looked ----------------------------------------------------------------
+
+
+def _half_red_jpeg(size: tuple[int, int] = (160, 120)) -> bytes:
+    image = Image.new("RGB", size, BLUE)
+    image.paste(Image.new("RGB", (size[0] // 2, size[1]), RED), (0, 0))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+@pytest.fixture
+def heatmap_client(settings: Settings, heatmap_model_path: Path) -> Iterator[TestClient]:
+    runtime = build_runtime(settings.model_copy(update={"model_path": heatmap_model_path}))
+    with TestClient(create_app(runtime)) as client:
+        yield client
+
+
+def test_the_heatmap_is_a_png_of_the_photo_bright_where_the_model_looked(heatmap_client: TestClient) -> None:
+    owner = register_and_sign_in(heatmap_client, "ada@example.org")
+    assert heatmap_client.put("/images/spot.jpg", content=_half_red_jpeg(), headers=owner).status_code == 202
+    assert wait_for_label(lambda: heatmap_client.get("/detect/spot.jpg", headers=owner)).status_code == 200
+
+    response = heatmap_client.get("/images/spot.jpg/heatmap", headers=owner)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "private, no-store"
+    photo = Image.open(io.BytesIO(heatmap_client.get("/images/spot.jpg", headers=owner).content))
+    heatmap = Image.open(io.BytesIO(response.content))
+    assert (heatmap.format, heatmap.mode, heatmap.size) == ("PNG", "L", photo.size)
+    grey = np.asarray(heatmap)
+    assert grey[:, :60].mean() > 100 > grey[:, 100:].max()
+
+
+def test_the_heatmap_keeps_the_images_access_rules(heatmap_client: TestClient) -> None:
+    owner = register_and_sign_in(heatmap_client, "ada@example.org")
+    other = register_and_sign_in(heatmap_client, "grace@example.org")
+    heatmap_client.put("/images/spot.jpg", content=_half_red_jpeg(), headers=owner)
+    wait_for_label(lambda: heatmap_client.get("/detect/spot.jpg", headers=owner))
+
+    theirs = heatmap_client.get("/images/spot.jpg/heatmap", headers=other)
+    missing = heatmap_client.get("/images/nothing.jpg/heatmap", headers=other)
+    assert theirs.status_code == missing.status_code == 404
+    assert theirs.json() == {"detail": missing.json()["detail"].replace("nothing.jpg", "spot.jpg")}
+    assert heatmap_client.get("/images/spot.jpg/heatmap").status_code == 401
+    assert heatmap_client.put("/images/spot.jpg/heatmap", content=_half_red_jpeg(), headers=owner).status_code == 405
+
+
+def test_a_refused_photo_has_no_heatmap(heatmap_client: TestClient) -> None:
+    owner = register_and_sign_in(heatmap_client, "ada@example.org")
+    heatmap_client.put("/images/leaf.jpg", content=image_bytes(GREEN), headers=owner)
+    assert wait_for_label(lambda: heatmap_client.get("/detect/leaf.jpg", headers=owner)).json()["status"] == "refused"
+
+    response = heatmap_client.get("/images/leaf.jpg/heatmap", headers=owner)
+    assert response.status_code == 404
+    assert "refused" in response.json()["detail"]
+
+
+def test_a_photo_not_analysed_yet_has_no_heatmap_yet(manual: tuple[TestClient, Runtime], auth: dict[str, str]) -> None:
+    client, _runtime = manual
+    _put(client, "later.jpg", auth)
+    response = client.get("/images/later.jpg/heatmap", headers=auth)
+    assert response.status_code == 404
+    assert "not analysed yet" in response.json()["detail"]
+
+
+def test_a_model_without_heatmaps_answers_404_with_the_reason(client: TestClient, auth: dict[str, str]) -> None:
+    _put(client, "spot.jpg", auth, RED)
+    wait_for_label(lambda: client.get("/detect/spot.jpg", headers=auth))
+    response = client.get("/images/spot.jpg/heatmap", headers=auth)
+    assert response.status_code == 404
+    assert "gives no map" in response.json()["detail"]
+
+
+def test_the_spots_report_shows_where_the_model_looked_beside_a_judged_photo(heatmap_client: TestClient) -> None:
+    from pypdf import PdfReader
+
+    owner = register_and_sign_in(heatmap_client, "ada@example.org")
+    made = heatmap_client.post(
+        "/spots", json={"name": "Mole", "bodySite": {"view": "back", "x": 0.3, "y": 0.2}}, headers=owner
+    )
+    spot_id = made.json()["id"]
+    heatmap_client.put(f"/images/spot.jpg?spotId={spot_id}", content=_half_red_jpeg(), headers=owner)
+    wait_for_label(lambda: heatmap_client.get("/detect/spot.jpg", headers=owner))
+
+    report = heatmap_client.get(f"/spots/{spot_id}/report.pdf", headers=owner)
+    assert report.status_code == 200
+    page = PdfReader(io.BytesIO(report.content)).pages[0]
+    assert len(page.images) == 2
+    assert "where the model looked" in " ".join(page.extract_text().split())

@@ -204,3 +204,68 @@ def test_a_16_bit_photo_is_scaled_as_the_server_does_not_clipped_to_white(
     narrow, scaled = (_decode(tmp_path / name, classifier) for name in ("grey-8.png", "grey-16.png"))
     assert isinstance(narrow, np.ndarray) and isinstance(scaled, np.ndarray)
     assert np.array_equal(scaled, narrow) and int(scaled.max()) == 90  # not clipped to 255
+
+
+def _half_red(size: tuple[int, int], *, orientation: int | None = None) -> bytes:
+    """Red on the left half, blue on the right; with an EXIF orientation, as a camera would store it."""
+    import io
+
+    image = Image.new("RGB", size, BLUE)
+    image.paste(Image.new("RGB", (size[0] // 2, size[1]), RED), (0, 0))
+    out = io.BytesIO()
+    if orientation is None:
+        image.save(out, format="JPEG")
+    else:
+        exif = Image.Exif()
+        exif[0x0112] = orientation
+        image.save(out, format="JPEG", exif=exif)
+    return out.getvalue()
+
+
+def test_heatmaps_are_written_for_answered_photos_at_the_size_of_the_photo(
+    tmp_path: Path, heatmap_model_path: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "wide.jpg").write_bytes(_half_red((160, 90)))
+    (photos / "turned.jpg").write_bytes(_half_red((120, 80), orientation=6))  # stored landscape, shown portrait
+    (photos / "green.jpg").write_bytes(image_bytes(GREEN))  # refused by the photo gate
+    (photos / "broken.jpg").write_bytes(image_bytes(BLUE)[:40])
+    out = tmp_path / "maps" / "new"
+    command = ["classify", "--format", "jsonl", "--model", str(heatmap_model_path), "--heatmaps", str(out), str(photos)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["turned.png", "wide.png"]
+    with Image.open(out / "wide.png") as wide:
+        assert (wide.format, wide.mode, wide.size) == ("PNG", "L", (160, 90))
+        grey = np.asarray(wide)
+    assert grey[:, :70].mean() > 100 > grey[:, 90:].max()  # bright over the red half, dark over the blue
+    with Image.open(out / "turned.png") as turned:
+        assert turned.size == (80, 120)
+
+
+def test_heatmaps_need_a_model_with_the_output(folder: Path, tmp_path: Path, tiny_model_path: Path) -> None:
+    command = ["classify", "--model", str(tiny_model_path), "--heatmaps", str(tmp_path / "maps"), str(folder)]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert "has no heatmap output" in result.stderr
+    assert not (tmp_path / "maps").exists()
+
+
+def test_heatmaps_refuse_two_photos_that_would_write_one_file(tmp_path: Path, heatmap_model_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "spot.jpg").write_bytes(image_bytes(RED))
+    maps = tmp_path / "maps"
+    command = [
+        "classify",
+        "--model",
+        str(heatmap_model_path),
+        "--heatmaps",
+        str(maps),
+        str(tmp_path / "a"),
+        str(tmp_path / "b"),
+    ]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 2
+    assert "would both write spot.png" in result.stderr

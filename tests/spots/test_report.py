@@ -116,3 +116,27 @@ def test_results_in_plain_words_number_second() -> None:
     assert result_in_words(photo("a", probability=0.42)) == "May need a closer look (model estimate 42%)"
     assert result_in_words(photo("a", probability=0.07)) == "Likely harmless (model estimate 7.0%)"
     assert result_in_words(photo("a", status=ImageStatus.PENDING)) == "Still being analysed"
+
+
+def test_a_judged_photo_has_where_the_model_looked_beside_it() -> None:
+    from PIL import Image
+
+    data = lesion_photo(radius=50, colour=BROWN)
+    with Image.open(io.BytesIO(data)) as image:
+        size = image.size
+    grey = io.BytesIO()
+    Image.new("L", size, 200).save(grey, format="PNG")
+    refused = replace(photo("c.jpg", days=2, status=ImageStatus.REFUSED), refusal=RefusalReason.BLURRY)
+    entries = [TimelineEntry(photo("a.jpg", probability=0.6), None, None), TimelineEntry(refused, None, None)]
+    asked: list[str] = []
+
+    def heatmap(name: str) -> bytes:
+        asked.append(name)
+        return grey.getvalue()
+
+    pdf = render_report(_view("x", entries), photo=lambda _name: data, heatmap=heatmap, generated_at=START)
+    assert asked == ["a.jpg"]  # a refused photo was never judged: no map is asked for
+    assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) == 2  # the photo, and the photo with the map over it
+    assert "Right: where the model looked" in _text(pdf)
+    without = render_report(_view("x", entries), photo=lambda _name: data, generated_at=START)
+    assert "where the model looked" not in _text(without)

@@ -11,8 +11,10 @@ torch = pytest.importorskip("torch")
 onnx = pytest.importorskip("onnx")
 
 from spotcheck.classifier.metadata import InputSpec  # noqa: E402
+from spotcheck.classifier.preprocess import normalise  # noqa: E402
 from spotcheck.training.export import (  # noqa: E402
     export_onnx,
+    onnx_outputs,
     onnx_probabilities,
     parity_max_abs_diff,
     store_weights_as_float16,
@@ -71,3 +73,39 @@ def test_probabilities_do_not_depend_on_the_batch_size(
     np.testing.assert_allclose(
         onnx_probabilities(path, pixels, SPEC, batch_size=2), onnx_probabilities(path, pixels, SPEC), atol=1e-6
     )
+
+
+def test_the_heatmap_of_a_flip_averaged_export_is_each_view_flipped_back_and_averaged(tmp_path: Path) -> None:
+    from spotcheck.training.network import CalibratedClassifier, FlipAveraged
+
+    torch.manual_seed(1)
+    features = torch.nn.Sequential(torch.nn.Conv2d(3, 16, 3, stride=2), torch.nn.ReLU()).eval()
+    linear = torch.nn.Linear(16, 7).eval()
+    network = torch.nn.Sequential(features, torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), linear)
+    model = CalibratedClassifier(FlipAveraged(network, 4), temperature=1.5).eval()
+    path = tmp_path / "model.onnx"
+    malignant = [0, 1, 4]
+    head = export_onnx(model, SPEC, path, malignant_indices=malignant)
+    assert head is not None and head.views == 4
+
+    pixels = np.random.default_rng(2).integers(0, 256, size=(3, SPEC.height, SPEC.width, 3), dtype=np.uint8)
+    probabilities, heatmaps = onnx_outputs(path, pixels, SPEC)
+    with torch.no_grad():
+        batch = torch.from_numpy(normalise(pixels, SPEC))
+        expected_probabilities = model(batch)
+        p = expected_probabilities
+        mask = torch.zeros(7)
+        mask[malignant] = 1.0
+        toward = p * (mask - p[:, malignant].sum(dim=1, keepdim=True))  # (N, classes)
+        views = [batch, batch.flip(3), batch.flip(2), batch.flip(2).flip(3)]
+        undo = [(), (2,), (1,), (1, 2)]  # the same flips on an (N, h, w) map
+        maps = []
+        for view, axes in zip(views, undo, strict=True):
+            class_maps = torch.einsum("nkhw,ck->nchw", features(view), linear.weight)
+            one = torch.einsum("nchw,nc->nhw", class_maps, toward)
+            maps.append(one.flip(axes) if axes else one)
+        expected = torch.relu(torch.stack(maps).mean(dim=0)).numpy()
+    np.testing.assert_allclose(probabilities, expected_probabilities.numpy(), atol=1e-6)
+    assert heatmaps.shape == expected.shape and expected.max() > 0
+    np.testing.assert_allclose(heatmaps, expected, rtol=1e-4, atol=1e-6)
+    assert parity_max_abs_diff(model, path, pixels, SPEC) < 1e-6  # the heatmap output is left out of parity

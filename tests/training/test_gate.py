@@ -18,7 +18,7 @@ from smoke_run import DATA_DIR, smoke_run
 
 from spotcheck.classifier.base import Prediction, Refusal
 from spotcheck.classifier.metadata import ModelMetadata
-from spotcheck.classifier.onnx import LESION_OUTPUT, OnnxClassifier
+from spotcheck.classifier.onnx import HEATMAP_OUTPUT, LESION_OUTPUT, OnnxClassifier
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.training.gate import GateConfig, run_gate
 
@@ -63,8 +63,9 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_graph_gains_a_lesion_output_and_the_metadata_its_threshold(gated: dict[str, Any]) -> None:
     run_dir = Path(gated["run_dir"])
     graph = onnx.load(str(run_dir / "model.onnx"))
-    assert [output.name for output in graph.graph.output] == ["probabilities", LESION_OUTPUT]
+    assert [output.name for output in graph.graph.output] == ["probabilities", LESION_OUTPUT, HEATMAP_OUTPUT]
     meta = ModelMetadata.read(run_dir / "model.json")
+    assert meta.heatmap is not None and meta.heatmap.views == 1
     assert meta.gate is not None and meta.gate.lesion_threshold == pytest.approx(gated["lesion_head"]["threshold"])
     assert gated["parity_max_abs_diff"] < 5e-3
     assert (run_dir / "split_manifest.csv").is_file()

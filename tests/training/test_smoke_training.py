@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 pytest.importorskip("torch")
 
 from smoke_run import DATA_DIR, smoke_run
 
+from spotcheck.classifier.base import Prediction
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.training.config import TrainConfig
@@ -86,6 +88,11 @@ def test_exported_model_loads_with_its_metadata(summary: dict[str, Any]) -> None
     assert meta.temperature == pytest.approx(summary["temperature"])
     assert (meta.input.height, meta.input.width) == (150, 200)
     assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary["test"]["dermatoscopic"]["roc_auc"])
+    # A new run's graph carries the heatmap from its export, over the last feature map of 5 x 7 positions.
+    assert classifier.gives_heatmaps and meta.heatmap is not None
+    (prediction,) = classifier.classify([Image.new("RGB", (200, 150), (150, 90, 80))])
+    assert isinstance(prediction, Prediction) and prediction.heatmap is not None
+    assert prediction.heatmap.weights.shape == (5, 7)
 
 
 def test_evaluation_covers_the_test_split(summary: dict[str, Any]) -> None:

@@ -19,6 +19,7 @@ from spotcheck.auth import (
     looks_opaque,
     unverified_issuer,
 )
+from spotcheck.classifier.base import Classifier
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
 from spotcheck.runtime import Runtime
@@ -27,6 +28,7 @@ from spotcheck.spots.zones import known_zone_names, zone_named
 
 __all__ = [
     "AccountDataDep",
+    "ClassifierDep",
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUiSession",
@@ -58,6 +60,13 @@ def _gallery(runtime: RuntimeDep) -> Gallery:
 
 
 GalleryDep = Annotated[Gallery, Depends(_gallery)]
+
+
+def _classifier(runtime: RuntimeDep) -> Classifier:
+    return runtime.classifier
+
+
+ClassifierDep = Annotated[Classifier, Depends(_classifier)]
 
 
 def _local_accounts_on(runtime: RuntimeDep) -> None:

@@ -23,6 +23,7 @@ from spotcheck.auth import (
     WrongPasswordError,
 )
 from spotcheck.error_text import first_line
+from spotcheck.gallery.heatmaps import HeatmapUnavailableError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
@@ -60,6 +61,7 @@ _STATUS: dict[type[Exception], int] = {
     InvalidFileNameError: 400,
     ImageNotFoundError: 404,
     AnalysisFailedError: 422,
+    HeatmapUnavailableError: 404,
     WeakPasswordError: 422,
     InvalidEmailError: 422,
     InvalidCredentialsError: 401,

@@ -12,7 +12,7 @@ from starlette.convertors import Convertor, register_url_convertor
 __all__ = ["IMAGE_SUBRESOURCES"]
 
 # Add a name here with each new /images/{fileName}/<name> route.
-IMAGE_SUBRESOURCES = ("thumbnail", "answers", "spot")
+IMAGE_SUBRESOURCES = ("thumbnail", "answers", "spot", "heatmap")
 
 
 class _ImageNameConvertor(Convertor[str]):

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
+import numpy as np
 from PIL import Image
 
 from spotcheck.classifier.labels import Classification
+from spotcheck.classifier.metadata import InputSpec
 from spotcheck.photocheck.reasons import RefusalReason
 
-__all__ = ["Assessment", "Classifier", "ModelServerUnavailableError", "ModelUnavailableError", "Prediction", "Refusal"]
+__all__ = [
+    "Assessment",
+    "Classifier",
+    "Heatmap",
+    "ModelServerUnavailableError",
+    "ModelUnavailableError",
+    "Prediction",
+    "Refusal",
+]
 
 
 class ModelUnavailableError(Exception):
@@ -23,10 +33,22 @@ class ModelServerUnavailableError(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Heatmap:
+    """Where the model looked: (h, w) weights toward "closer look" over the model's input, at the last
+    feature map's resolution, >= 0 and unscaled, and how the photo was fitted to that input
+    (``spotcheck.classifier.heatmap`` lays it back onto the photo)."""
+
+    weights: np.ndarray
+    fit: InputSpec
+
+
+@dataclass(frozen=True, slots=True)
 class Prediction:
     classification: Classification
     malignant_probability: float
     model_version: str
+    # None when the model has no heatmap output.
+    heatmap: Heatmap | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spotcheck.photocheck.gate import GateSpec
 
-__all__ = ["InputSpec", "ModelMetadata"]
+__all__ = ["HeatmapSpec", "InputSpec", "ModelMetadata"]
 
 
 _Positive = Annotated[float, Field(gt=0.0)]
@@ -29,6 +29,18 @@ class InputSpec(BaseModel):
     fit: Literal["stretch", "crop"] = "stretch"
 
 
+class HeatmapSpec(BaseModel):
+    """How the graph's ``heatmap`` output, "where the model looked", is computed (see
+    ``spotcheck.training.heatmap_output``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    method: Literal["class-activation-map"] = "class-activation-map"
+    # The last feature maps (one per network) the map is read from, and the mirror views averaged.
+    feature_maps: tuple[str, ...]
+    views: int = Field(default=1, ge=1)
+
+
 class ModelMetadata(BaseModel):
     """Everything serving needs besides the weights (input size, normalisation, classes, threshold)."""
 
@@ -43,6 +55,8 @@ class ModelMetadata(BaseModel):
     temperature: float = Field(default=1.0, gt=0.0)
     # The photo gate: None answers about every photo (test models, the first releases).
     gate: GateSpec | None = None
+    # The heatmap output: None for models without one (they answer all the same).
+    heatmap: HeatmapSpec | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -9,16 +9,18 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from spotcheck.classifier.base import Assessment, ModelUnavailableError, Prediction, Refusal
+from spotcheck.classifier.base import Assessment, Heatmap, ModelUnavailableError, Prediction, Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise, resize_rgb
 from spotcheck.photocheck.gate import refusal_after_model, refusal_before_model
 
-__all__ = ["LESION_OUTPUT", "OnnxClassifier", "metadata_path_for"]
+__all__ = ["HEATMAP_OUTPUT", "LESION_OUTPUT", "OnnxClassifier", "metadata_path_for"]
 
 # The graph's optional second output: the chance that the photo shows a skin lesion (the photo gate).
 LESION_OUTPUT = "lesion_probability"
+# The graph's optional (N, h, w) class-activation map toward "closer look" (``spotcheck.training.heatmap_output``).
+HEATMAP_OUTPUT = "heatmap"
 
 # Images per ONNX Runtime call. The shipped graph already runs every image as a batch of mirror
 # views per network, and larger calls spill the CPU caches: on 2 cores `spotcheck classify` takes
@@ -52,6 +54,11 @@ class OnnxClassifier:
         self._input_name = self._session.get_inputs()[0].name
         names = [output.name for output in self._session.get_outputs()]
         self._outputs = [names[0], LESION_OUTPUT] if LESION_OUTPUT in names else [names[0]]
+        self._heatmap_outputs = [HEATMAP_OUTPUT] if HEATMAP_OUTPUT in names else []
+        if self.metadata.heatmap is not None and not self._heatmap_outputs:
+            raise ModelUnavailableError(
+                f"{meta_path.name} describes a heatmap, but {model_path} has no {HEATMAP_OUTPUT!r} output"
+            )
         gate = self.metadata.gate
         if gate is not None and gate.lesion_threshold is not None and LESION_OUTPUT not in names:
             raise ModelUnavailableError(
@@ -86,22 +93,35 @@ class OnnxClassifier:
     def version(self) -> str:
         return self.metadata.version
 
+    @property
+    def gives_heatmaps(self) -> bool:
+        """Whether predictions carry the graph's heatmap (where the model looked)."""
+        return bool(self._heatmap_outputs)
+
     def outputs(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(N, classes) probabilities and, if the graph has one, the (N,) lesion probability, for uint8
         images already at the input size, (N, H, W, 3)."""
+        probabilities, lesion, _heatmaps = self._run(pixels, heatmaps=False)
+        return probabilities, lesion
+
+    def _run(self, pixels: np.ndarray, *, heatmaps: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """``outputs`` and, asked for and in the graph, the (N, h, w) heatmaps, from the same pass."""
+        extra = self._heatmap_outputs if heatmaps else []
         runs = [
             self._session.run(
-                self._outputs,
+                self._outputs + extra,
                 {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)},
             )
             for start in range(0, len(pixels), _IMAGES_PER_RUN)
         ]
         if not runs:
-            return np.empty((0, len(self.metadata.classes))), None
+            return np.empty((0, len(self.metadata.classes))), None, None
         probabilities = np.asarray(np.concatenate([run[0] for run in runs]), dtype=np.float64)
-        if len(self._outputs) == 1:
-            return probabilities, None
-        return probabilities, np.asarray(np.concatenate([run[1] for run in runs]), dtype=np.float64).reshape(-1)
+        lesion = None
+        if len(self._outputs) == 2:
+            lesion = np.asarray(np.concatenate([run[1] for run in runs]), dtype=np.float64).reshape(-1)
+        maps = np.concatenate([run[-1] for run in runs]) if extra else None
+        return probabilities, lesion, maps
 
     def class_probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """(N, classes) probabilities for uint8 images already at the input size, (N, H, W, 3)."""
@@ -125,22 +145,26 @@ class OnnxClassifier:
         judged = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, Refusal)]
         assessments: list[Assessment | None] = [item if isinstance(item, Refusal) else None for item in prepared]
         if judged:
-            probabilities, lesion = self.outputs(np.stack([pixels for _, pixels in judged]))
+            probabilities, lesion, heatmaps = self._run(np.stack([pixels for _, pixels in judged]), heatmaps=True)
             scores = np.clip(probabilities[:, self.metadata.malignant_indices].sum(axis=1), 0.0, 1.0)
             gate = self.metadata.gate
             for n, (i, _) in enumerate(judged):
                 reason = None
                 if gate is not None and lesion is not None:
                     reason = refusal_after_model(float(lesion[n]), gate)
-                assessments[i] = Refusal(reason, self.version) if reason else self._prediction(float(scores[n]))
+                heatmap = heatmaps[n] if heatmaps is not None else None
+                assessments[i] = (
+                    Refusal(reason, self.version) if reason else self._prediction(float(scores[n]), heatmap)
+                )
         return [a for a in assessments if a is not None]
 
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
         return self.assess([self.prepare(image) for image in images])
 
-    def _prediction(self, score: float) -> Prediction:
+    def _prediction(self, score: float, heatmap: np.ndarray | None = None) -> Prediction:
         return Prediction(
             classification=Classification.MALIGNANT if score >= self.metadata.threshold else Classification.BENIGN,
             malignant_probability=score,
             model_version=self.version,
+            heatmap=Heatmap(heatmap, self.metadata.input) if heatmap is not None else None,
         )

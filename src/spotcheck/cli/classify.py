@@ -57,12 +57,21 @@ def iter_image_paths(
 
 def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | str:
     """The image upright and prepared for the model (or refused by the photo gate), or why it cannot be read."""
-    from PIL import Image, ImageOps
+    return _read(path, classifier)[0]
+
+
+def _read(path: Path, classifier: OnnxClassifier) -> tuple[np.ndarray | Refusal | str, tuple[int, int]]:
+    """``_decode`` and the photo's (width, height) as read, upright ((0, 0) when it cannot be read)."""
+    from PIL import ExifTags, Image, ImageOps
 
     from spotcheck.images.modes import flatten_to_rgb, to_resizable
 
     try:
         with Image.open(path) as image:
+            # Taken before the draft below decodes it smaller; orientations 5 to 8 turn it a quarter.
+            width, height = image.size
+            turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+            size = (height, width) if turned else (width, height)
             # A JPEG decodes at a reduced scale that still holds twice the model's input size: what the
             # photo gate and the model look at is unchanged, and a large photo decodes several times faster.
             spec = classifier.metadata.input
@@ -70,21 +79,42 @@ def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | st
             image.load()
             # Upright and in 8-bit RGB as the server sees it (EXIF orientation applied, a 16-bit
             # photo scaled rather than clipped to white, transparency laid on white).
-            return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image))))
+            return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image)))), size
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
-        return f"cannot read image: {exc}"
+        return f"cannot read image: {exc}", (0, 0)
 
 
 def _decoded_batches(
     files: list[Path], classifier: OnnxClassifier, pool: ThreadPoolExecutor
-) -> Iterator[list[tuple[Path, Future[np.ndarray | Refusal | str]]]]:
+) -> Iterator[list[tuple[Path, Future[tuple[np.ndarray | Refusal | str, tuple[int, int]]]]]]:
     """Batches of pending decodes, the next batch always already submitted (one batch of look-ahead)."""
     batches = [files[start : start + _DECODE_BATCH] for start in range(0, len(files), _DECODE_BATCH)]
-    pending = [(p, pool.submit(_decode, p, classifier)) for p in batches[0]] if batches else []
+    pending = [(p, pool.submit(_read, p, classifier)) for p in batches[0]] if batches else []
     for following in [*batches[1:], []]:
         current = pending
-        pending = [(p, pool.submit(_decode, p, classifier)) for p in following]
+        pending = [(p, pool.submit(_read, p, classifier)) for p in following]
         yield current
+
+
+def _heatmap_folder(folder: Path, files: list[Path], classifier: OnnxClassifier) -> None:
+    """Check up front that ``--heatmaps`` can be honoured: the model gives maps, the folder can be made,
+    and no two photos would write the same file."""
+    if not classifier.gives_heatmaps:
+        typer.echo(f"spotcheck: --heatmaps: the model {classifier.version} has no heatmap output", err=True)
+        raise typer.Exit(2)
+    stems: dict[str, Path] = {}
+    for path in files:
+        if path.stem in stems:
+            typer.echo(
+                f"spotcheck: --heatmaps: {stems[path.stem]} and {path} would both write {path.stem}.png", err=True
+            )
+            raise typer.Exit(2)
+        stems[path.stem] = path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        typer.echo(f"spotcheck: --heatmaps: cannot make the folder {folder}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 def classify_command(
@@ -94,6 +124,14 @@ def classify_command(
     ),
     model: Annotated[
         Path | None, typer.Option(help="ONNX model (its .json beside it); default: the shipped one.")
+    ] = None,
+    heatmaps: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write DIR/<file stem>.png for every answered photo: where the model looked, greyscale at "
+            "the photo's size, brighter meaning more weight toward a closer look.",
+            metavar="DIR",
+        ),
     ] = None,
 ) -> None:
     """Classify lesion images with the shipped model, without a server.
@@ -122,12 +160,15 @@ def classify_command(
         suffixes = ", ".join(sorted(_IMAGE_SUFFIXES))
         typer.echo(f"spotcheck: no image files ({suffixes}) in {', '.join(map(str, paths))}", err=True)
         raise typer.Exit(1)
+    if heatmaps is not None:
+        _heatmap_folder(heatmaps, files, classifier)
     rows: list[dict[str, Any]] = []
     errors = 0
     progress = tqdm(total=len(files), unit="img", file=sys.stderr, disable=not sys.stderr.isatty())
     with ThreadPoolExecutor(_DECODE_THREADS, thread_name_prefix="decode") as pool:
         for batch in _decoded_batches(files, classifier, pool):
-            decoded = [(path, future.result()) for path, future in batch]
+            read = {path: future.result() for path, future in batch}
+            decoded = [(path, outcome) for path, (outcome, _size) in read.items()]
             readable = [(path, prepared) for path, prepared in decoded if not isinstance(prepared, str)]
             assessments = classifier.assess([prepared for _, prepared in readable])
             results: dict[Path, dict[str, Any]] = {
@@ -135,6 +176,8 @@ def classify_command(
             }
             for (path, _), assessment in zip(readable, assessments, strict=True):
                 results[path] = _row(path, assessment)
+                if heatmaps is not None:
+                    _write_heatmap(heatmaps / f"{path.stem}.png", assessment, read[path][1])
             for path, _ in batch:
                 row = results[path]
                 errors += "error" in row
@@ -151,6 +194,14 @@ def classify_command(
         typer.echo(f"{errors} of {len(files)} files could not be read", err=True)
     if errors == len(files):  # nothing classified: a mistyped path must not look like success
         raise typer.Exit(1)
+
+
+def _write_heatmap(path: Path, assessment: Assessment, size: tuple[int, int]) -> None:
+    from spotcheck.classifier.base import Prediction
+    from spotcheck.classifier.heatmap import heatmap_image
+
+    if isinstance(assessment, Prediction) and assessment.heatmap is not None:
+        heatmap_image(assessment.heatmap, size).save(path, format="PNG")
 
 
 def _row(path: Path, assessment: Assessment) -> dict[str, Any]:

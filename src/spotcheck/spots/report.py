@@ -28,6 +28,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 from PIL import Image
 
+from spotcheck.classifier.heatmap import heatmap_overlay
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.service import ImageSummary
@@ -44,6 +45,10 @@ __all__ = ["render_report", "report_file_name", "result_in_words"]
 _THUMBNAIL_PX = 320
 _THUMBNAIL_MM = 45
 _MAP_MM = 16  # the body outline's width; its height is twice that
+_HEATMAP_CAPTION = (
+    "Right: where the model looked (red: the parts of the photo that pushed its estimate toward a closer "
+    "look). It is not an outline of the lesion and not a measure of danger."
+)
 _FONT = "SourceSansPro"
 _FONT_FILES = {
     "": font_source_sans_pro.font_files_ttf["SourceSansPro"],
@@ -115,12 +120,23 @@ class _Report(FPDF):
         self.multi_cell(width, size * 0.5, _printable(text, style), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(gap)
 
-    def photo(self, data: bytes) -> None:
+    def photo(self, data: bytes, heatmap: bytes | None = None) -> None:
+        """The photo and, given its heatmap (a greyscale PNG of its size), the map over it beside it."""
         with Image.open(io.BytesIO(data)) as image:
             thumbnail = image.convert("RGB")
+        overlay = None
+        if heatmap is not None:
+            with Image.open(io.BytesIO(heatmap)) as grey:
+                overlay = heatmap_overlay(thumbnail, grey.convert("L").resize(thumbnail.size))
+            overlay.thumbnail((_THUMBNAIL_PX, _THUMBNAIL_PX))
         thumbnail.thumbnail((_THUMBNAIL_PX, _THUMBNAIL_PX))
+        top, left = self.get_y(), self.get_x()
         self.image(thumbnail, w=_THUMBNAIL_MM)
+        if overlay is not None:
+            self.image(overlay, x=left + _THUMBNAIL_MM + 3, y=top, w=_THUMBNAIL_MM)
         self.ln(1)
+        if overlay is not None:
+            self.paragraph(_HEATMAP_CAPTION, size=8)
 
     def body_map(self, site: BodySite | None, *, x: float, y: float) -> None:
         """The body outline at (x, y), ``_MAP_MM`` wide, with a dot where the spot is and the person's sides."""
@@ -147,9 +163,15 @@ class _Report(FPDF):
 
 
 def render_report(
-    view: SpotView, *, photo: Callable[[str], bytes | None], generated_at: datetime, zone: tzinfo = UTC
+    view: SpotView,
+    *,
+    photo: Callable[[str], bytes | None],
+    generated_at: datetime,
+    zone: tzinfo = UTC,
+    heatmap: Callable[[str], bytes | None] = lambda _file_name: None,
 ) -> bytes:
-    """The PDF, its dates and times in ``zone``; ``photo(fileName)`` gives a photo's stored bytes (None when gone).
+    """The PDF, its dates and times in ``zone``; ``photo(fileName)`` gives a photo's stored bytes (None
+    when gone), ``heatmap(fileName)`` its heatmap PNG (None when it has none), drawn beside it.
 
     ``view`` should have been read with the same ``zone``, so that its summary and changes speak the
     same local time as the photos' titles.
@@ -187,7 +209,7 @@ def render_report(
         data = photo(image.file_name)
         if data is not None:
             try:
-                pdf.photo(data)
+                pdf.photo(data, heatmap(image.file_name) if image.status is ImageStatus.DONE else None)
             except (OSError, ValueError):
                 pdf.paragraph("(The photo could not be drawn.)")
         pdf.paragraph(f"Result: {result_in_words(image).removesuffix('.')}.")  # a refusal's tip ends in one

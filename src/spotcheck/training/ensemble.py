@@ -102,7 +102,7 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
     temperature = fit_temperature(predict_logits(scorer, val_pixels, spec, torch.device("cpu")), val.classes)
     calibrated = CalibratedClassifier(scorer, temperature)
     onnx_path = run_dir / "model.onnx"
-    export_onnx(calibrated, spec, onnx_path)
+    heatmap = export_onnx(calibrated, spec, onnx_path, malignant_indices=MALIGNANT_INDICES)
     parity = parity_max_abs_diff(calibrated, onnx_path, val_pixels[:64], spec)
     if parity > PARITY_TOLERANCE:
         raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
@@ -123,6 +123,7 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=threshold,
         temperature=temperature,
+        heatmap=heatmap,
     )
     metrics = publish_model(
         onnx_path, metadata, test_records, bootstrap_samples=recipe.bootstrap_samples, seed=first.seed

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +12,23 @@ import torch
 from onnx import TensorProto, helper, numpy_helper
 from torch import nn
 
-from spotcheck.classifier.metadata import InputSpec
+from spotcheck.classifier.metadata import HeatmapSpec, InputSpec
 from spotcheck.classifier.preprocess import normalise
+from spotcheck.training.heatmap_output import add_heatmap_output_to_file
 
 __all__ = ["export_onnx", "onnx_outputs", "onnx_probabilities", "parity_max_abs_diff", "store_weights_as_float16"]
 
 
 def export_onnx(
-    model: nn.Module, spec: InputSpec, path: Path, *, output_names: tuple[str, ...] = ("probabilities",)
-) -> None:
+    model: nn.Module,
+    spec: InputSpec,
+    path: Path,
+    *,
+    output_names: tuple[str, ...] = ("probabilities",),
+    malignant_indices: Sequence[int] = (),
+) -> HeatmapSpec | None:
+    """Write ``model`` to ``path``; given ``malignant_indices``, the graph also gets the heatmap output
+    (``spotcheck.training.heatmap_output``), described by the returned spec for the model's metadata."""
     model = model.eval().float().to("cpu").to(memory_format=torch.contiguous_format)  # type: ignore[call-overload]
     dummy = torch.zeros(1, 3, spec.height, spec.width)
     with warnings.catch_warnings():
@@ -40,6 +49,13 @@ def export_onnx(
             opset_version=17,
             dynamo=False,
         )
+    if not malignant_indices:
+        return None
+    with torch.no_grad():
+        probabilities = model(dummy)
+    classes = (probabilities[0] if isinstance(probabilities, tuple) else probabilities).shape[1]
+    head = add_heatmap_output_to_file(path, classes=classes, malignant_indices=malignant_indices)
+    return HeatmapSpec(feature_maps=head.feature_maps, views=head.views)
 
 
 def onnx_outputs(onnx_path: Path, pixels: np.ndarray, spec: InputSpec, batch_size: int = 64) -> list[np.ndarray]:
@@ -61,11 +77,12 @@ def onnx_probabilities(onnx_path: Path, pixels: np.ndarray, spec: InputSpec, bat
 
 @torch.no_grad()
 def parity_max_abs_diff(model: nn.Module, onnx_path: Path, pixels: np.ndarray, spec: InputSpec) -> float:
-    """Largest absolute difference of any output (probabilities) between PyTorch (fp32) and ONNX Runtime."""
+    """Largest absolute difference of any output of the PyTorch model (fp32) from ONNX Runtime's (the graph's
+    heatmap, which PyTorch does not compute, aside)."""
     expected = model.eval().float().to("cpu")(torch.from_numpy(normalise(pixels, spec)))
     outputs = expected if isinstance(expected, tuple) else (expected,)
     actual = onnx_outputs(onnx_path, pixels, spec)
-    return max(float(np.abs(e.numpy() - a).max()) for e, a in zip(outputs, actual, strict=True))
+    return max(float(np.abs(e.numpy() - a).max()) for e, a in zip(outputs, actual[: len(outputs)], strict=True))
 
 
 def store_weights_as_float16(path: Path, *, min_elements: int = 1024) -> int:

@@ -156,7 +156,9 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
         lesion_bias=bias,
     ).eval()
     onnx_path = run_dir / "model.onnx"
-    export_onnx(model, spec, onnx_path, output_names=("probabilities", LESION_OUTPUT))
+    heatmap = export_onnx(
+        model, spec, onnx_path, output_names=("probabilities", LESION_OUTPUT), malignant_indices=meta.malignant_indices
+    )
     check_pixels = load_images(lesions["val"][:48], spec)
     parity = parity_max_abs_diff(model, onnx_path, check_pixels, spec)
     if parity > PARITY_TOLERANCE:
@@ -173,6 +175,7 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
             "name": meta.name.replace("lesion classifier", "lesion classifier with photo gate"),
             "version": release_version(train_config.version, digest),
             "gate": GateSpec(lesion_threshold=threshold),
+            "heatmap": heatmap,
             "metrics": {},
         }
     )

@@ -222,7 +222,7 @@ def run_training(
 
     calibrated = CalibratedClassifier(scorer, temperature)
     onnx_path = run_dir / "model.onnx"
-    export_onnx(calibrated, spec, onnx_path)
+    heatmap = export_onnx(calibrated, spec, onnx_path, malignant_indices=MALIGNANT_INDICES)
     test_pixels = pixels[index["test"]]
     parity = parity_max_abs_diff(calibrated, onnx_path, test_pixels[:64], spec)
     if parity > PARITY_TOLERANCE:
@@ -236,6 +236,7 @@ def run_training(
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=threshold,
         temperature=temperature,
+        heatmap=heatmap,
     )
     test_records = [records[i] for i in index["test"]]
     metrics = publish_model(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
-from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
+from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
@@ -20,6 +20,7 @@ from spotcheck.api.uploads import (
     read_upload,
     store_upload,
 )
+from spotcheck.gallery.heatmaps import photo_heatmap_png
 from spotcheck.gallery.service import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
@@ -178,6 +179,36 @@ def get_thumbnail(fileName: FileName, account: CurrentAccount, gallery: GalleryD
     """A small JPEG of the image (at most 160 px a side), for lists of images."""
     body = gallery.thumbnail(owner_id=account.id, file_name=fileName)
     return Response(body, media_type="image/jpeg", headers={"Cache-Control": "private, no-store"})
+
+
+@router.get(
+    "/{fileName:path}/heatmap",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Greyscale PNG at the size of GET /images/{fileName}: brighter where the model saw more "
+            "reason for a closer look (scaled per photo; black where the model was not shown the photo)",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        **_BAD_NAME,
+        404: {
+            "model": ErrorBody,
+            "description": "No such image for this user, or no map for it: not analysed yet, refused by the photo "
+            "check, or a model without heatmaps",
+        },
+        422: {"model": ErrorBody, "description": "The stored image could not be analysed"},
+    },
+)
+def get_heatmap(
+    fileName: FileName, account: CurrentAccount, gallery: GalleryDep, classifier: ClassifierDep
+) -> Response:
+    """Where the model looked: what pushed its estimate toward "closer look", laid over the photo.
+
+    A class-activation map from the same network pass as the label, computed on request. It shows
+    where the model's evidence lay, not where the lesion is nor whether it is dangerous.
+    """
+    body = photo_heatmap_png(gallery=gallery, classifier=classifier, owner_id=account.id, file_name=fileName)
+    return Response(body, media_type="image/png", headers={"Cache-Control": "private, no-store"})
 
 
 @router.get(

@@ -6,7 +6,7 @@ from datetime import UTC, tzinfo
 
 from fastapi import APIRouter, Response
 
-from spotcheck.api.deps import FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
+from spotcheck.api.deps import ClassifierDep, FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
 from spotcheck.api.routes.spots import BAD_ZONE, PDF_RESPONSE, pdf_response, spot_detail
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.spot_schemas import SpotDetail
@@ -50,6 +50,8 @@ def shared_image(token: str, fileName: FileName, spots: SpotsDep, shares: Shares
 
 
 @router.get("/{token}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_GONE, **BAD_ZONE})
-def shared_report(token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep, zone: TimeZone) -> Response:
+def shared_report(
+    token: str, spots: SpotsDep, shares: SharesDep, gallery: GalleryDep, classifier: ClassifierDep, zone: TimeZone
+) -> Response:
     """The shared spot's PDF report, its times in ``tz`` (UTC if absent)."""
-    return pdf_response(_shared_view(token, spots, shares, zone), gallery, zone)
+    return pdf_response(_shared_view(token, spots, shares, zone), gallery, classifier, zone)

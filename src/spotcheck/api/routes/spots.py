@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Response, status
 
-from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
+from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
 from spotcheck.api.routes.images import image_item
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem
 from spotcheck.api.spot_schemas import (
@@ -30,8 +30,10 @@ from spotcheck.api.spot_schemas import (
     TimelineEntryPublic,
 )
 from spotcheck.api.throttling import input_refused
+from spotcheck.classifier.base import Classifier
 from spotcheck.clock import utc_now
-from spotcheck.gallery.service import Gallery, ImageNotFoundError
+from spotcheck.gallery.heatmaps import HeatmapUnavailableError, photo_heatmap_png
+from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError
 from spotcheck.spots import Answers, BodySite, SpotView
 from spotcheck.spots.report import render_report, report_file_name
 
@@ -105,15 +107,23 @@ def _answer_fields(answers: Answers) -> dict[str, bool | None]:
     return {name: getattr(answers, name) for name in AnswersBody.model_fields}
 
 
-def pdf_response(view: SpotView, gallery: Gallery, zone: tzinfo) -> Response:
-    """The spot's report as a download named after the spot, its times in ``zone``."""
+def pdf_response(view: SpotView, gallery: Gallery, classifier: Classifier, zone: tzinfo) -> Response:
+    """The spot's report as a download named after the spot, its times in ``zone``, each judged photo
+    with its heatmap."""
 
     def photo(file_name: str) -> bytes | None:
         with suppress(ImageNotFoundError):
             return gallery.content(owner_id=view.spot.owner_id, file_name=file_name)[0]
         return None
 
-    pdf = render_report(view, photo=photo, generated_at=utc_now(), zone=zone)
+    def heatmap(file_name: str) -> bytes | None:
+        with suppress(ImageNotFoundError, HeatmapUnavailableError, AnalysisFailedError):
+            return photo_heatmap_png(
+                gallery=gallery, classifier=classifier, owner_id=view.spot.owner_id, file_name=file_name
+            )
+        return None
+
+    pdf = render_report(view, photo=photo, heatmap=heatmap, generated_at=utc_now(), zone=zone)
     disposition = f'attachment; filename="{report_file_name(view.spot.name)}"'
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
@@ -161,11 +171,19 @@ def delete_spot(spotId: str, account: CurrentAccount, spots: SpotsDep) -> Respon
 
 
 @router.get("/{spotId}/report.pdf", response_class=Response, responses={**PDF_RESPONSE, **_NO_SPOT, **BAD_ZONE})
-def spot_report(spotId: str, account: CurrentAccount, spots: SpotsDep, gallery: GalleryDep, zone: TimeZone) -> Response:
+def spot_report(
+    spotId: str,
+    account: CurrentAccount,
+    spots: SpotsDep,
+    gallery: GalleryDep,
+    classifier: ClassifierDep,
+    zone: TimeZone,
+) -> Response:
     """A PDF for a doctor: the summary, where the spot is, its photos titled by date and time in ``tz``
-    (UTC if absent), their results, answers and changes, the model version, the disclaimer."""
+    (UTC if absent), each with where the model looked, their results, answers and changes, the model
+    version, the disclaimer."""
     view = spots.view(spots.get(owner_id=account.id, spot_id=spotId), zone=zone)
-    return pdf_response(view, gallery, zone)
+    return pdf_response(view, gallery, classifier, zone)
 
 
 @router.post("/{spotId}/shares", status_code=status.HTTP_201_CREATED, responses=_NO_SPOT)
