@@ -86,6 +86,8 @@ function messageFor(status, detail) {
 }
 
 /**
+ * One call to the API. `data` is the answer as the server sent it (`any`: the JSON boundary);
+ * each method of `api` below declares the type it returns.
  * @param {string} method
  * @param {string} path
  * @param {{ json?: unknown, expect?: "json" | "blob" }} [options]

@@ -40,7 +40,7 @@ const history = new History({
   },
 });
 const spotView = new SpotView({
-  onDeleted: (spotId, fileNames = []) => {
+  onDeleted: (_spotId, fileNames = []) => {
     if (result.fileName !== null && fileNames.includes(result.fileName)) result.close();
     afterChange();
     navigate(screenPaths.spots(), { replace: true });
