@@ -5,7 +5,7 @@
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
 import { clearFieldError, enableAgain, formInput, showFieldError } from "./fields.js";
-import { $, messageOf } from "./page.js";
+import { $, failedWith, messageOf, sessionEnded } from "./page.js";
 
 /** @typedef {(session: import("./api.js").Session) => void} OnSignedIn */
 
@@ -157,7 +157,7 @@ export async function setUpProviderSignIn() {
   try {
     providers = await api.providers();
   } catch (error) {
-    return !(error instanceof ApiError && error.status === 0); // the password form stays
+    return !failedWith(error, 0); // the password form stays
   }
   const { oidc, localAccounts } = providers;
   if (oidc) {
@@ -235,8 +235,8 @@ function wirePasswordForm(close, open) {
       open.focus();
       announce("Your password is changed. Your other devices are signed out.", "success");
     } catch (error) {
+      if (sessionEnded(error)) return; // the page shows the sign-in form
       if (!(error instanceof ApiError)) throw error;
-      if (error.status === 401) return; // the session ended: the page shows the sign-in form
       if (error.status === 403) showFieldError("current-password-error", error.message, current);
       else if (error.status === 422 && typeof error.detail === "string") showFieldError("new-password-error", error.message, fresh);
       else if (error.status === 422) showFieldError("new-password-error", "This password is too long.", fresh);
