@@ -23,8 +23,10 @@ fi
 
 # torch==2.13.0 (CPU) is pinned by the [train] extra.
 bash scripts/ensure-venv.sh dev,train,serving
-# axe-core (pinned in package.json): the browser tests inject it to check accessibility.
+# axe-core and TypeScript (pinned in package.json): the browser tests inject axe-core to check
+# accessibility; tsc type-checks the page's JavaScript from its JSDoc (jsconfig.json).
 npm ci --no-audit --no-fund --silent
+npx --no-install tsc -p jsconfig.json
 
 # The OpenID provider the sign-in tests run (npm `oidc-provider`, pinned in its package-lock.json).
 npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error

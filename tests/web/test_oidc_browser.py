@@ -6,9 +6,10 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromium
 import pytest
+from chromium import CHROMIUM, open_screen
 from playwright.sync_api import Page, expect
-from test_ui_browser import CHROMIUM, _open_screen, browser, page  # noqa: F401  (Chromium and a fresh page per test)
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -17,6 +18,10 @@ from oidc_server import OpenIdProvider, oidc_provider
 __all__ = ["oidc_provider"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# The shared fixtures (chromium.py): Chromium (one per module) and a fresh page per test.
+browser = chromium.browser
+page = chromium.page
 
 PROVIDER_NAME = "Test ID"
 
@@ -42,7 +47,7 @@ def server(
         yield live
 
 
-def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server: LiveServer) -> None:  # noqa: F811
+def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server: LiveServer) -> None:
     page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True).click()
     # The provider's own sign-in form, on its own origin.
     page.get_by_label("Username").fill("browser-user")
@@ -50,7 +55,7 @@ def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server
 
     page.wait_for_url(re.compile(rf"^{re.escape(server.url)}/(app/check)?$"))
     expect(page.get_by_label("Photo")).to_be_visible()
-    _open_screen(page, "Account")
+    open_screen(page, "Account")
     expect(page.get_by_text("browser-user@example.org")).to_be_visible()
     session = [c for c in page.context.cookies(server.url) if c["name"] == "spotcheck_session"]
     assert [(c["httpOnly"], c["sameSite"]) for c in session] == [(True, "Strict")]
@@ -61,7 +66,7 @@ def test_sign_in_with_the_provider_ends_signed_in_on_the_page(page: Page, server
     expect(page.get_by_label("Photo")).to_be_hidden()
 
 
-def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local_accounts: bool) -> None:  # noqa: F811
+def test_the_password_form_is_there_only_when_passwords_are_on(page: Page, local_accounts: bool) -> None:
     expect(page.get_by_role("button", name=f"Sign in with {PROVIDER_NAME}", exact=True)).to_be_visible()
     if local_accounts:
         expect(page.get_by_label("Email")).to_be_visible()

@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromium
 import httpx
 import pytest
 from axe import serious_violations
+from chromium import CHROMIUM, CHROMIUM_ARGS, PHONE, open_screen, register, sign_in
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, ViewportSize, expect
-from test_ui_browser import CHROMIUM, CHROMIUM_ARGS, _open_screen, _register, _sign_in, browser  # noqa: F401
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from conftest import TEST_SECRET
 from images import BLUE, image_bytes
@@ -25,7 +26,9 @@ from tiny_model import write_tiny_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = ViewportSize(width=375, height=812)
+# The shared fixture (chromium.py): Chromium, one per module.
+browser = chromium.browser
+
 FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 if not CHROMIUM.exists():
@@ -40,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-def _phone(browser: Browser, server: LiveServer, *, service_workers: bool = False) -> Page:  # noqa: F811
+def _phone(browser: Browser, server: LiveServer, *, service_workers: bool = False) -> Page:
     # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
     # Service workers stay off unless asked for: playwright's routes do not see what one answers.
     context = browser.new_context(
@@ -54,7 +57,7 @@ def _phone(browser: Browser, server: LiveServer, *, service_workers: bool = Fals
 
 
 @pytest.fixture
-def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:  # noqa: F811
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
     page = _phone(browser, server)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -78,7 +81,7 @@ def _upload(page: Page, tmp_path: Path) -> str:
 
 
 def test_a_signed_out_load_logs_no_console_error_and_enter_signs_in(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: LiveServer,
 ) -> None:
     page = _phone(browser, server)
@@ -100,7 +103,7 @@ def test_a_signed_out_load_logs_no_console_error_and_enter_signs_in(
     assert serious_violations(page) == []
     page.get_by_role("button", name="I have an account").click()
 
-    _register(server, "enter-key@example.org")
+    register(server, "enter-key@example.org")
     page.get_by_label("Email").fill("enter-key@example.org")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_label("Password").press("Enter")
@@ -112,8 +115,8 @@ def test_a_signed_out_load_logs_no_console_error_and_enter_signs_in(
 def test_every_screen_has_its_own_address_and_back_forward_and_reload_work(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "screens@example.org")
-    _sign_in(phone, "screens@example.org")
+    register(server, "screens@example.org")
+    sign_in(phone, "screens@example.org")
     expect(phone).to_have_url(re.compile("/app/check$"))
     expect(phone.get_by_role("link", name="Check", exact=True)).to_have_attribute("aria-current", "page")
     for screen in ("Upload", "Use camera"):
@@ -124,11 +127,11 @@ def test_every_screen_has_its_own_address_and_back_forward_and_reload_work(
     file_name = _upload(phone, tmp_path)
     expect(phone).to_have_url(re.compile(f"/app/result/{re.escape(file_name)}$"))
     assert serious_violations(phone) == []
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     expect(phone).to_have_url(re.compile("/app/spots$"))
     expect(phone.get_by_role("heading", name="Your spots")).to_be_focused()
     assert serious_violations(phone) == []
-    _open_screen(phone, "Account")
+    open_screen(phone, "Account")
     expect(phone.get_by_role("heading", name="Your account")).to_be_focused()
     for name in ("Change password", "Delete my account"):
         expect(phone.get_by_role("button", name=name)).to_be_visible()
@@ -156,7 +159,7 @@ def test_every_screen_has_its_own_address_and_back_forward_and_reload_work(
 
 
 def test_the_app_is_installable_and_says_when_it_is_offline(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: LiveServer,
 ) -> None:
     page = _phone(browser, server, service_workers=True)
@@ -192,11 +195,11 @@ def test_the_app_is_installable_and_says_when_it_is_offline(
 
 
 def test_use_camera_opens_a_live_view_with_the_checks_and_a_shutter(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: LiveServer,
     tmp_path: Path,
 ) -> None:
-    _register(server, "camera@example.org")
+    register(server, "camera@example.org")
     # A second Chromium of the same playwright, with a fake camera that needs no permission prompt.
     chromium = browser.browser_type.launch(
         executable_path=str(CHROMIUM), headless=True, args=[*CHROMIUM_ARGS, *FAKE_CAMERA]
@@ -207,10 +210,10 @@ def test_use_camera_opens_a_live_view_with_the_checks_and_a_shutter(
         context.set_default_timeout(15_000)
         page = context.new_page()
         page.goto("/")
-        _sign_in(page, "camera@example.org")
+        sign_in(page, "camera@example.org")
 
         # A spot with one photo: its last photo shows faintly over the live view.
-        _open_screen(page, "Spots")
+        open_screen(page, "Spots")
         page.get_by_role("button", name="New spot").click()
         page.get_by_label("Spot name").fill("Mole on the wrist")
         page.get_by_role("button", name="Save spot").click()
@@ -240,8 +243,8 @@ def test_use_camera_opens_a_live_view_with_the_checks_and_a_shutter(
 
 
 def test_without_camera_permission_use_camera_falls_back_to_the_file_picker(phone: Page, server: LiveServer) -> None:
-    _register(server, "nocamera@example.org")
-    _sign_in(phone, "nocamera@example.org")
+    register(server, "nocamera@example.org")
+    sign_in(phone, "nocamera@example.org")
     with phone.expect_file_chooser() as chooser:
         phone.get_by_role("button", name="Use camera").click()
     assert chooser.value.element.get_attribute("capture") == "environment"
@@ -256,13 +259,13 @@ def _heatmap_png() -> bytes:
 def test_where_spotcheck_looked_shows_only_when_the_server_has_it(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "heat@example.org")
-    _sign_in(phone, "heat@example.org")
+    register(server, "heat@example.org")
+    sign_in(phone, "heat@example.org")
     _upload(phone, tmp_path)
     toggle = phone.get_by_role("button", name="Show where SpotCheck looked")
     expect(toggle).to_have_count(0)  # this server answers 404
 
-    _open_screen(phone, "Check")
+    open_screen(phone, "Check")
     phone.route(
         re.compile(r"/images/[^/]+/heatmap$"),
         lambda route: route.fulfill(content_type="image/png", body=_heatmap_png()),
@@ -285,17 +288,17 @@ def test_a_photo_in_the_history_moves_into_a_spot(phone: Page, server: LiveServe
     paths = httpx.get(f"{server.url}/openapi.json").json()["paths"]
     if "put" not in paths.get("/images/{fileName}/spot", {}):
         pytest.skip("this server has no PUT /images/{fileName}/spot yet")
-    _register(server, "move@example.org")
-    _sign_in(phone, "move@example.org")
+    register(server, "move@example.org")
+    sign_in(phone, "move@example.org")
     file_name = _upload(phone, tmp_path)
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     phone.get_by_label("Spot name").fill("Freckle on the cheek")
     phone.get_by_role("button", name="Save spot").click()
     expect(phone.get_by_role("heading", name="Freckle on the cheek")).to_be_visible()
     spot_id = phone.url.rsplit("/", 1)[1]
 
-    _open_screen(phone, "Check")
+    open_screen(phone, "Check")
     item = phone.get_by_role("region", name="History").get_by_role("listitem").first
     item.get_by_label("Move to spot").select_option(label="Freckle on the cheek")
     expect(item.get_by_text("Saved", exact=True)).to_be_visible()
@@ -304,8 +307,8 @@ def test_a_photo_in_the_history_moves_into_a_spot(phone: Page, server: LiveServe
 
 
 def test_the_upload_button_shows_the_bytes_sent(phone: Page, server: LiveServer, tmp_path: Path) -> None:
-    _register(server, "progress@example.org")
-    _sign_in(phone, "progress@example.org")
+    register(server, "progress@example.org")
+    sign_in(phone, "progress@example.org")
     phone.evaluate("""() => {
       const button = document.getElementById("upload");
       window.buttonTexts = [];

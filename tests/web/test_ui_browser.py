@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromium
 import httpx
 import pytest
+from chromium import PASSWORD, open_screen, register, screenshot, sign_in
 from PIL import Image
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Page, Route, expect
 
 from conftest import TEST_SECRET
 from live_server import LiveServer
@@ -25,30 +27,16 @@ from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# The shared fixtures (chromium.py): Chromium (one per module) and a fresh page per test.
+browser = chromium.browser
+page = chromium.page
+
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 LESIONS = REPO / ".." / "shared" / "datasets" / "ham10000-200x150" / "images"
-PASSWORD = "correct horse battery"
 MAX_UPLOAD_BYTES = 1_000_000  # small, so a too-large upload is quick to make
-PHONE = ViewportSize(width=375, height=812)
-DESKTOP = ViewportSize(width=1280, height=800)
 # The server runs the tiny model behind the photo gate: it refuses green photos as not a lesion.
 REFUSAL = guidance_for(RefusalReason.NOT_A_LESION)
 PHOTO_HINT = "A sharp, well-lit close-up of one spot. JPEG, PNG, WebP or HEIC. You can also drag an image here."
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} is missing: `apt-get install chromium` to run the browser tests", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -57,91 +45,6 @@ def server(tmp_path_factory: pytest.TempPathFactory, gated_model_path: Path) -> 
     env = {"SPOTCHECK_MAX_UPLOAD_BYTES": str(MAX_UPLOAD_BYTES)}
     with LiveServer(data_dir=data_dir, model_path=gated_model_path, jwt_secret=TEST_SECRET, env=env) as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    """A fresh browser profile (no cookies) on the home page, failing the test on any console error."""
-    context = browser.new_context(base_url=server.url, service_workers="block", viewport=DESKTOP)
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    errors: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        # The browser logs every non-2xx fetch; those are the flows under test, not faults.
-        if message.type == "error" and "Failed to load resource" not in message.text:
-            errors.append(message.text)
-
-    opened.on("console", on_console)
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto("/")
-    yield opened
-    context.close()
-    assert errors == [], f"console errors: {errors}"
-
-
-# WCAG 2.1 contrast of every visible text node against the first opaque background behind it.
-_LOW_CONTRAST_JS = """() => {
-  const parse = (c) => {
-    const p = c.match(/rgba?\\(([^)]+)\\)/)[1].split(/[\\s,\\/]+/).filter(Boolean).map(Number);
-    return { rgb: p.slice(0, 3), alpha: p.length > 3 ? p[3] : 1 };
-  };
-  const channel = (v) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-  const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = parse(getComputedStyle(e).backgroundColor);
-      if (c.alpha > 0.5) return c.rgb;
-    }
-    return [255, 255, 255];
-  };
-  const low = [];
-  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-  while (walker.nextNode()) {
-    const text = walker.currentNode.textContent.trim();
-    const el = walker.currentNode.parentElement;
-    if (!text || !el.checkVisibility() || el.closest(".visually-hidden, .skip-link, noscript")) continue;
-    const style = getComputedStyle(el);
-    const [hi, lo] = [lum(parse(style.color).rgb), lum(background(el))].sort((a, b) => b - a);
-    const ratio = (hi + 0.05) / (lo + 0.05);
-    const size = parseFloat(style.fontSize);
-    const large = size >= 24 || (Number(style.fontWeight) >= 700 && size >= 18.66);
-    if (ratio < (large ? 3 : 4.5)) low.push(`${text.slice(0, 40)}: ${ratio.toFixed(2)}`);
-  }
-  return low;
-}"""
-
-
-def _screenshot(page: Page, name: str) -> None:
-    """Save the page at phone and desktop widths, checking it fits and its text is legible at each."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for label, size in (("375", PHONE), ("1280", DESKTOP)):
-        page.set_viewport_size(size)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= size["width"], f"{name}: the page scrolls sideways at {size['width']} px ({width} px wide)"
-        assert page.evaluate(_LOW_CONTRAST_JS) == [], f"{name}: text below WCAG AA contrast"
-        page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)
-    page.set_viewport_size(DESKTOP)
-
-
-def _register(server: LiveServer, email: str) -> None:
-    response = httpx.post(f"{server.url}/auth/register", json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-
-
-def _sign_in(page: Page, email: str) -> None:
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_label("Photo")).to_be_visible()
 
 
 def _lesion() -> Path:
@@ -176,18 +79,13 @@ def _shows_one_disclaimer_in_main(page: Page) -> None:
     expect(page.get_by_text(DISCLAIMER, exact=True)).to_have_count(0)
 
 
-def _open_screen(page: Page, name: str) -> None:
-    """Go to a screen by the navigation's link ("Check", "Spots", "Account")."""
-    page.get_by_role("navigation", name="Screens").get_by_role("link", name=name, exact=True).click()
-
-
 def _status(page: Page) -> str:
     return page.get_by_role("status").inner_text()
 
 
 def test_sign_up_keeps_the_session_in_an_httponly_cookie_and_sign_out_ends_it(page: Page) -> None:
     expect(page.get_by_text("A screening aid, not a diagnosis.")).to_be_visible()
-    _screenshot(page, "01-signed-out")
+    screenshot(page, "01-signed-out")
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
     expect(page.get_by_label("Password")).to_have_attribute("autocomplete", "new-password")
@@ -196,10 +94,10 @@ def test_sign_up_keeps_the_session_in_an_httponly_cookie_and_sign_out_ends_it(pa
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_label("Photo")).to_be_visible()
     expect(page.get_by_role("status")).to_have_text("Account created. You are signed in.")
-    _open_screen(page, "Account")
+    open_screen(page, "Account")
     expect(page.get_by_text("new@example.org")).to_be_visible()
     expect(page.get_by_text("A screening aid, not a diagnosis.")).to_be_visible()
-    _screenshot(page, "02-signed-in-empty")
+    screenshot(page, "02-signed-in-empty")
 
     # Nothing long-lived for a script to steal: no storage, and the cookie is invisible to JS.
     assert page.evaluate("localStorage.length + sessionStorage.length") == 0
@@ -222,12 +120,12 @@ def test_sign_up_keeps_the_session_in_an_httponly_cookie_and_sign_out_ends_it(pa
 
 def test_change_password_keeps_this_session_and_the_new_password_signs_in(page: Page, server: LiveServer) -> None:
     new_password = "a longer and more varied phrase"
-    _register(server, "changer@example.org")
-    _sign_in(page, "changer@example.org")
+    register(server, "changer@example.org")
+    sign_in(page, "changer@example.org")
     elsewhere = httpx.post(
         f"{server.url}/auth/token", data={"username": "changer@example.org", "password": PASSWORD}
     ).json()["access_token"]
-    _open_screen(page, "Account")
+    open_screen(page, "Account")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_label("Current password")).to_be_focused()
     page.get_by_label("Current password").fill("not my password at all")
@@ -263,9 +161,9 @@ def test_sign_up_errors_appear_next_to_their_fields(page: Page, server: LiveServ
     expect(password).to_have_accessible_description(re.compile("Password must be at least 10 characters long."))
     expect(password).to_have_attribute("aria-invalid", "true")
     expect(password).to_be_focused()
-    _screenshot(page, "03-weak-password")
+    screenshot(page, "03-weak-password")
 
-    _register(server, "taken@example.org")
+    register(server, "taken@example.org")
     email.fill("taken@example.org")
     password.fill("someone else's long phrase")
     sign_up.click()
@@ -280,14 +178,14 @@ def test_sign_up_errors_appear_next_to_their_fields(page: Page, server: LiveServ
 
 
 def test_wrong_password_shows_an_error_next_to_the_password_then_sign_in_works(page: Page, server: LiveServer) -> None:
-    _register(server, "ada@example.org")
+    register(server, "ada@example.org")
     page.get_by_label("Email").fill("ada@example.org")
     page.get_by_label("Password").fill("not the right password")
     page.get_by_role("button", name="Sign in").click()
     password = page.get_by_label("Password")
     expect(password).to_have_accessible_description(re.compile("Incorrect email or password."))
     expect(page.get_by_text("Incorrect email or password.")).to_be_visible()
-    _screenshot(page, "04-wrong-password")
+    screenshot(page, "04-wrong-password")
 
     # Keyboard only: type the right password and press Enter.
     password.fill("")
@@ -298,15 +196,16 @@ def test_wrong_password_shows_an_error_next_to_the_password_then_sign_in_works(p
 
 
 def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it(
-    page: Page, server: LiveServer
+    page: Page,
+    server: LiveServer,
 ) -> None:
-    _register(server, "lesion@example.org")
-    _sign_in(page, "lesion@example.org")
+    register(server, "lesion@example.org")
+    sign_in(page, "lesion@example.org")
     page.get_by_label("Photo").set_input_files(_lesion())
     expect(page.get_by_role("img", name="Preview of the chosen image")).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("Press Upload to send it.")
     expect(page.get_by_label("Photo")).to_have_accessible_description(PHOTO_HINT)  # the browser's check found nothing
-    _screenshot(page, "05-preview")
+    screenshot(page, "05-preview")
     page.get_by_role("button", name="Upload").click()
 
     result = page.get_by_role("region", name="Result")
@@ -321,7 +220,7 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     expect(result).not_to_contain_text("chance")
     expect(page.get_by_role("status")).to_contain_text("Result ready")
     assert page.url.endswith(f"/app/result/{file_name}")
-    _screenshot(page, "06-result")
+    screenshot(page, "06-result")
 
     page.go_back()  # the check screen, with the history under it
     history = page.get_by_role("region", name="History")
@@ -343,7 +242,7 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     page.get_by_role("button", name="Delete", exact=True).click()
     dialog = page.get_by_role("dialog", name="Delete this image?")
     expect(dialog).to_be_visible()
-    _screenshot(page, "07-confirm-delete")
+    screenshot(page, "07-confirm-delete")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(items).to_have_count(1)
@@ -355,12 +254,12 @@ def test_upload_a_lesion_see_its_recommendation_find_it_in_history_and_delete_it
     expect(page.get_by_role("status")).to_have_text("The image was deleted.")
     assert page.request.get("/images").json()["total"] == 0
     assert page.request.get(f"/detect/{file_name}").status == 404
-    _screenshot(page, "08-after-delete")
+    screenshot(page, "08-after-delete")
 
 
 def test_a_file_that_is_not_an_image_gets_a_clear_error(page: Page, server: LiveServer) -> None:
-    _register(server, "text@example.org")
-    _sign_in(page, "text@example.org")
+    register(server, "text@example.org")
+    sign_in(page, "text@example.org")
     photo = page.get_by_label("Photo")
     photo.set_input_files({"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a picture at all\n" * 20})
     page.get_by_role("button", name="Upload").click()
@@ -369,12 +268,12 @@ def test_a_file_that_is_not_an_image_gets_a_clear_error(page: Page, server: Live
     expect(photo).to_have_accessible_description(re.compile(re.escape(message)))
     expect(page.get_by_role("status")).to_contain_text("The upload did not work")
     expect(page.get_by_role("region", name="History").get_by_role("listitem")).to_have_count(0)
-    _screenshot(page, "09-not-an-image")
+    screenshot(page, "09-not-an-image")
 
 
 def test_a_too_large_image_gets_a_clear_error(page: Page, server: LiveServer) -> None:
-    _register(server, "large@example.org")
-    _sign_in(page, "large@example.org")
+    register(server, "large@example.org")
+    sign_in(page, "large@example.org")
     photo = page.get_by_label("Photo")
     expect(photo).to_have_accessible_description(PHOTO_HINT)  # no stray error mark before anything failed
 
@@ -399,12 +298,12 @@ def test_a_too_large_image_gets_a_clear_error(page: Page, server: LiveServer) ->
     expect(page.get_by_text(message)).to_be_visible()
     expect(page.get_by_role("status")).to_contain_text("The upload did not work")
     assert len(sent) == 1 and sent[0] > len(image), "the page did not send the image as it was"
-    _screenshot(page, "10-too-large")
+    screenshot(page, "10-too-large")
 
 
 def test_a_too_large_answer_without_a_message_still_explains_itself(page: Page, server: LiveServer) -> None:
-    _register(server, "proxy@example.org")
-    _sign_in(page, "proxy@example.org")
+    register(server, "proxy@example.org")
+    sign_in(page, "proxy@example.org")
     # A proxy in front of SpotCheck answers with its own HTML page, not the API's JSON.
     page.route("**/images", lambda route: route.fulfill(status=413, content_type="text/html", body="<h1>413</h1>"))
     photo = page.get_by_label("Photo")
@@ -415,8 +314,8 @@ def test_a_too_large_answer_without_a_message_still_explains_itself(page: Page, 
 
 
 def test_choosing_nothing_and_a_network_failure_are_explained(page: Page, server: LiveServer) -> None:
-    _register(server, "offline@example.org")
-    _sign_in(page, "offline@example.org")
+    register(server, "offline@example.org")
+    sign_in(page, "offline@example.org")
     photo = page.get_by_label("Photo")
     page.get_by_role("button", name="Upload").click()
     expect(photo).to_have_accessible_description(re.compile("Choose an image first"))
@@ -428,8 +327,8 @@ def test_choosing_nothing_and_a_network_failure_are_explained(page: Page, server
 
 
 def test_drag_and_drop_uploads_the_dropped_image(page: Page, server: LiveServer) -> None:
-    _register(server, "drop@example.org")
-    _sign_in(page, "drop@example.org")
+    register(server, "drop@example.org")
+    sign_in(page, "drop@example.org")
     data = list(_lesion().read_bytes())
     drop = page.evaluate_handle(
         """bytes => {
@@ -446,8 +345,8 @@ def test_drag_and_drop_uploads_the_dropped_image(page: Page, server: LiveServer)
 
 
 def test_the_session_cannot_be_used_without_the_csrf_token(page: Page, server: LiveServer) -> None:
-    _register(server, "csrf@example.org")
-    _sign_in(page, "csrf@example.org")
+    register(server, "csrf@example.org")
+    sign_in(page, "csrf@example.org")
     # A request that carries the cookie but not the header, as a forged one would.
     status = page.evaluate("fetch('/ui/session', {method: 'DELETE'}).then(r => r.status)")
     assert status == 403
@@ -455,7 +354,7 @@ def test_the_session_cannot_be_used_without_the_csrf_token(page: Page, server: L
 
 
 def test_everything_is_reachable_by_keyboard(page: Page, server: LiveServer) -> None:
-    _register(server, "keys@example.org")
+    register(server, "keys@example.org")
     page.keyboard.press("Tab")  # the skip link
     page.keyboard.press("Tab")
     expect(page.get_by_label("Email")).to_be_focused()
@@ -475,10 +374,12 @@ def test_everything_is_reachable_by_keyboard(page: Page, server: LiveServer) -> 
 
 
 def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(
-    page: Page, server: LiveServer, tmp_path: Path
+    page: Page,
+    server: LiveServer,
+    tmp_path: Path,
 ) -> None:
-    _register(server, "refused@example.org")
-    _sign_in(page, "refused@example.org")
+    register(server, "refused@example.org")
+    sign_in(page, "refused@example.org")
     # The guidance is there before anything is uploaded.
     tips = page.locator("#photo-tips")
     tips.get_by_text("How to take a good photo").click()  # folded until asked for
@@ -510,7 +411,7 @@ def test_a_refused_photo_shows_why_and_a_tip_and_never_a_recommendation(
             expect(page.get_by_text(words)).to_have_count(0)
 
     shows_no_verdict()
-    _screenshot(page, "11-refused")
+    screenshot(page, "11-refused")
 
     # Reopened after a reload, it is still refused, still without a verdict.
     page.reload()
@@ -536,10 +437,11 @@ _CHECK_FINDS_IT_DARK = 'export function checkPhoto() { return { reason: "too-dar
 
 
 def test_a_photo_the_browser_finds_too_dark_is_flagged_but_can_still_be_uploaded(
-    page: Page, server: LiveServer
+    page: Page,
+    server: LiveServer,
 ) -> None:
-    _register(server, "dark@example.org")
-    _sign_in(page, "dark@example.org")
+    register(server, "dark@example.org")
+    sign_in(page, "dark@example.org")
     page.route(
         "**/static/js/photocheck.js",
         lambda route: route.fulfill(content_type="text/javascript", body=_CHECK_FINDS_IT_DARK),
@@ -552,7 +454,7 @@ def test_a_photo_the_browser_finds_too_dark_is_flagged_but_can_still_be_uploaded
     expect(photo).to_have_accessible_description(re.compile(re.escape(warning)))
     expect(photo).not_to_have_attribute("aria-invalid", "true")  # a warning, not an error
     expect(page.get_by_role("status")).to_contain_text(f"Chosen: {_lesion().name}. {warning}")
-    _screenshot(page, "12-too-dark-warning")
+    screenshot(page, "12-too-dark-warning")
 
     with page.expect_file_chooser() as chooser:
         page.get_by_role("button", name="Choose another").click()
@@ -570,8 +472,8 @@ def test_a_photo_the_browser_finds_too_dark_is_flagged_but_can_still_be_uploaded
 
 def test_tabs_follow_a_sign_in_or_out_made_in_another_tab(page: Page, server: LiveServer) -> None:
     for email in ("first@example.org", "second@example.org"):
-        _register(server, email)
-    _sign_in(page, "first@example.org")
+        register(server, email)
+    sign_in(page, "first@example.org")
     other = page.context.new_page()  # the same browser: the same session cookie
     other.goto("/app/account")
     expect(other.locator("#account-email")).to_have_text("first@example.org")
@@ -580,10 +482,10 @@ def test_tabs_follow_a_sign_in_or_out_made_in_another_tab(page: Page, server: Li
     expect(page.get_by_label("Email")).to_be_visible()  # the first tab no longer shows the account
     expect(page.get_by_role("status")).to_contain_text("You were signed out in another tab.")
 
-    _sign_in(other, "second@example.org")
+    sign_in(other, "second@example.org")
     expect(page.locator("#account-email")).to_have_text("second@example.org")
     expect(page.get_by_role("status")).to_contain_text("Signed in as second@example.org in another tab.")
-    _open_screen(page, "Spots")
+    open_screen(page, "Spots")
     page.get_by_role("button", name="New spot").click()  # works: the first tab holds the new session's token
     page.get_by_label("Spot name").fill("Back of the knee")
     page.get_by_role("button", name="Save spot").click()

@@ -13,10 +13,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import chromium
 import pytest
 from axe import serious_violations
-from playwright.sync_api import Browser, Page, Route, ViewportSize, expect
-from test_ui_browser import CHROMIUM, PASSWORD, _register, _screenshot, _sign_in, browser  # noqa: F401
+from chromium import CHROMIUM, PHONE, register, screenshot, sign_in
+from playwright.sync_api import Browser, Page, Route, expect
 
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
@@ -29,7 +30,9 @@ from tiny_model import write_tiny_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = ViewportSize(width=375, height=812)
+# The shared fixture (chromium.py): Chromium, one per module.
+browser = chromium.browser
+
 # Figures written into the test model's metadata, as training writes them.
 METRICS = {
     "test_sensitivity_smartphone": 0.93,
@@ -53,7 +56,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:  # noqa: F811
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
     """A fresh profile at 375 px. CSP is bypassed only so that axe-core can be injected; the
     page's own CSP is checked in test_ui_page.py and by every other browser test."""
     context = browser.new_context(base_url=server.url, service_workers="block", viewport=PHONE, bypass_csp=True)
@@ -113,8 +116,8 @@ def _check_first_screen(page: Page) -> None:
 def test_a_flagged_result_shows_the_verdict_and_one_next_step_first_and_the_rest_folded(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "flagged@example.org")
-    _sign_in(phone, "flagged@example.org")
+    register(server, "flagged@example.org")
+    sign_in(phone, "flagged@example.org")
     _upload(phone, RED, tmp_path, "red.jpg")
     result = phone.get_by_role("region", name="Result")
     expect(result.get_by_text("May need a closer look")).to_be_visible()
@@ -144,14 +147,14 @@ def test_a_flagged_result_shows_the_verdict_and_one_next_step_first_and_the_rest
     assert phone.evaluate("document.documentElement.scrollHeight") <= 2000
     expect(phone.get_by_text("A screening aid, not a diagnosis.")).to_have_count(1)
     assert serious_violations(phone) == []
-    _screenshot(phone, "20-result-explained")
+    screenshot(phone, "20-result-explained")
 
 
 def test_a_benign_result_says_look_again_in_a_month_and_show_it_at_the_next_check_up(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "benign@example.org")
-    _sign_in(phone, "benign@example.org")
+    register(server, "benign@example.org")
+    sign_in(phone, "benign@example.org")
     _upload(phone, BLUE, tmp_path, "blue.jpg")
     result = phone.get_by_role("region", name="Result")
     expect(result.get_by_text("Likely benign", exact=True)).to_be_visible()
@@ -168,8 +171,8 @@ def test_a_benign_result_says_look_again_in_a_month_and_show_it_at_the_next_chec
 
 
 def test_a_failed_upload_clears_the_previous_result(phone: Page, server: LiveServer, tmp_path: Path) -> None:
-    _register(server, "cleared@example.org")
-    _sign_in(phone, "cleared@example.org")
+    register(server, "cleared@example.org")
+    sign_in(phone, "cleared@example.org")
     _upload(phone, BLUE, tmp_path, "blue.jpg")
     result = phone.get_by_role("region", name="Result")
     expect(result.get_by_text("Likely benign", exact=True)).to_be_visible()
@@ -182,8 +185,8 @@ def test_a_failed_upload_clears_the_previous_result(phone: Page, server: LiveSer
 
 
 def test_history_thumbnails_come_from_the_small_rendition(phone: Page, server: LiveServer, tmp_path: Path) -> None:
-    _register(server, "thumbs@example.org")
-    _sign_in(phone, "thumbs@example.org")
+    register(server, "thumbs@example.org")
+    sign_in(phone, "thumbs@example.org")
     asked: list[str] = []
     phone.on("request", lambda request: asked.append(request.url))
     _upload(phone, BLUE, tmp_path, "blue.jpg")
@@ -212,8 +215,8 @@ _CLS_JS = """() => new Promise((resolve) => {
 
 
 def test_the_session_check_shifts_nothing(phone: Page, server: LiveServer, tmp_path: Path) -> None:
-    _register(server, "still@example.org")
-    _sign_in(phone, "still@example.org")
+    register(server, "still@example.org")
+    sign_in(phone, "still@example.org")
     _upload(phone, BLUE, tmp_path, "blue.jpg")
     expect(phone.get_by_role("region", name="Result").get_by_text("Likely benign", exact=True)).to_be_visible()
     header = phone.locator("#site-header")
@@ -232,8 +235,8 @@ def test_the_session_check_shifts_nothing(phone: Page, server: LiveServer, tmp_p
 
 
 def test_headings_that_take_focus_show_a_focus_ring(phone: Page, server: LiveServer, tmp_path: Path) -> None:
-    _register(server, "ring@example.org")
-    _sign_in(phone, "ring@example.org")
+    register(server, "ring@example.org")
+    sign_in(phone, "ring@example.org")
     path = tmp_path / "blue.jpg"
     path.write_bytes(image_bytes(BLUE, size=(400, 300)))
     phone.get_by_label("Photo").set_input_files(path)
@@ -263,8 +266,8 @@ def test_an_unknown_share_link_says_it_does_not_work(phone: Page) -> None:
 def test_a_busy_server_is_asked_again_no_sooner_than_its_retry_after(
     phone: Page, server: LiveServer, tmp_path: Path
 ) -> None:
-    _register(server, "patient@example.org")
-    _sign_in(phone, "patient@example.org")
+    register(server, "patient@example.org")
+    sign_in(phone, "patient@example.org")
     asked: list[float] = []
 
     def busy_once(route: Route) -> None:

@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import chromium
 import httpx
 import pytest
 from axe import serious_violations
-from playwright.sync_api import Browser, Page, ViewportSize, expect
-from test_ui_browser import CHROMIUM, PASSWORD, _open_screen, _register, _screenshot, _sign_in, browser  # noqa: F401
+from chromium import CHROMIUM, PASSWORD, PHONE, open_screen, register, screenshot, sign_in
+from playwright.sync_api import Browser, Page, expect
 
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
@@ -28,7 +29,9 @@ from tiny_model import write_tiny_model
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-PHONE = ViewportSize(width=375, height=812)
+# The shared fixture (chromium.py): Chromium, one per module.
+browser = chromium.browser
+
 SPOT = "Left shoulder mole"
 
 if not CHROMIUM.exists():
@@ -43,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-def _context_page(browser: Browser, server: LiveServer) -> Page:  # noqa: F811
+def _context_page(browser: Browser, server: LiveServer) -> Page:
     # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
     context = browser.new_context(
         base_url=server.url, service_workers="block", viewport=PHONE, bypass_csp=True, accept_downloads=True
@@ -53,7 +56,7 @@ def _context_page(browser: Browser, server: LiveServer) -> Page:  # noqa: F811
 
 
 @pytest.fixture
-def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:  # noqa: F811
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
     page = _context_page(browser, server)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -92,9 +95,9 @@ def _spot_with_one_photo(
     page: Page, server: LiveServer, tmp_path: Path, *, email: str, spot: str, colour: tuple[int, int, int]
 ) -> None:
     """A new account signed in, with one spot holding one analysed photo; the spot's page open."""
-    _register(server, email)
-    _sign_in(page, email)
-    _open_screen(page, "Spots")
+    register(server, email)
+    sign_in(page, email)
+    open_screen(page, "Spots")
     page.get_by_role("button", name="New spot").click()
     page.get_by_label("Spot name").fill(spot)
     page.get_by_role("button", name="Save spot").click()
@@ -104,22 +107,22 @@ def _spot_with_one_photo(
 
 def test_a_spot_from_first_photo_to_a_deleted_account(
     phone: Page,
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     server: LiveServer,
     tmp_path: Path,
 ) -> None:
-    _register(server, "spots@example.org")
-    _sign_in(phone, "spots@example.org")
+    register(server, "spots@example.org")
+    sign_in(phone, "spots@example.org")
     phone.context.grant_permissions(["clipboard-read", "clipboard-write"])
     _no_serious_findings(phone, "check screen")
 
-    _open_screen(phone, "Account")
+    open_screen(phone, "Account")
     expect(phone.get_by_role("region", name="Reminders").get_by_text("Monthly skin self-check")).to_be_visible()
     expect(phone.get_by_role("link", name="Add reminders to my calendar")).to_have_attribute("href", "/reminders.ics")
     _no_serious_findings(phone, "account screen")
 
     # A named spot, placed on the body map by keyboard; a spot needs a name.
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     expect(phone.get_by_label("Spot name")).to_be_focused()
     phone.get_by_role("button", name="Save spot").click()
@@ -173,7 +176,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     _no_serious_findings(phone, "compare enlarged")
     zoom.get_by_role("button", name="Close").click()
     _no_serious_findings(phone, "spot page")
-    _screenshot(phone, "30-spot")
+    screenshot(phone, "30-spot")
 
     # Each spot is a link named by its name.
     phone.get_by_role("link", name="Back to all spots").click()
@@ -207,7 +210,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     expect(doctor.get_by_label("Photo", exact=True)).to_have_count(0)  # no upload field
     expect(doctor.get_by_text("It bleeds")).to_be_visible()
     _no_serious_findings(doctor, "share view")
-    _screenshot(doctor, "31-shared")
+    screenshot(doctor, "31-shared")
 
     # Stop sharing: the link no longer opens the spot.
     phone.get_by_role("button", name="Stop sharing").click()
@@ -219,7 +222,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     doctor.context.close()
 
     # Export: a zip with both images and a JSON file.
-    _open_screen(phone, "Account")
+    open_screen(phone, "Account")
     with phone.expect_download() as download:
         phone.get_by_role("link", name="Export my data").click()
     names = zipfile.ZipFile(io.BytesIO(Path(download.value.path()).read_bytes())).namelist()
@@ -280,9 +283,9 @@ def test_a_warning_sign_ticked_on_a_harmless_looking_photo_turns_the_summary_at_
     expect(entry.get_by_text("Saved", exact=True)).to_be_visible()
     _no_serious_findings(phone, "spot with a warning sign")
     # The list of spots and the reminders follow without a reload.
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     expect(phone.locator(".spot-item", has_text="Mole on the arm")).to_contain_text("Needs a closer look")
-    _open_screen(phone, "Account")
+    open_screen(phone, "Account")
     reminders = phone.get_by_role("region", name="Reminders")
     expect(reminders.get_by_text("See a dermatologist about 'Mole on the arm'")).to_be_visible()
 
@@ -306,7 +309,7 @@ def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_pa
     assert [s["name"] for s in phone.request.get("/spots").json()["items"]] == ["Mole under the left shoulder blade"]
     phone.get_by_role("link", name="Back to all spots").click()
     expect(phone.get_by_role("link", name="Mole under the left shoulder blade")).to_be_visible()
-    _open_screen(phone, "Account")
+    open_screen(phone, "Account")
     reminders = phone.get_by_role("region", name="Reminders")
     expect(reminders.get_by_text("Re-check 'Mole under the left shoulder blade'")).to_be_visible()
 
@@ -314,8 +317,8 @@ def test_a_spot_is_renamed_from_its_page(phone: Page, server: LiveServer, tmp_pa
 def test_enter_in_the_account_dialog_deletes_and_a_wrong_password_stays_at_its_field(
     phone: Page, server: LiveServer
 ) -> None:
-    _register(server, "enter@example.org")
-    _sign_in(phone, "enter@example.org")
+    register(server, "enter@example.org")
+    sign_in(phone, "enter@example.org")
     phone.goto("/app/account")  # a bookmark of the account screen
     phone.get_by_role("button", name="Delete my account").click()
     dialog = phone.get_by_role("dialog", name="Delete your account?")
@@ -332,9 +335,9 @@ def test_enter_in_the_account_dialog_deletes_and_a_wrong_password_stays_at_its_f
 
 
 def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(phone: Page, server: LiveServer) -> None:
-    _register(server, "stay@example.org")
-    _sign_in(phone, "stay@example.org")
-    _open_screen(phone, "Account")
+    register(server, "stay@example.org")
+    sign_in(phone, "stay@example.org")
+    open_screen(phone, "Account")
     email = phone.locator(".account-email")
     assert email.evaluate("e => e.scrollWidth <= e.clientWidth")  # the address is read whole at 375 px
 
@@ -346,7 +349,7 @@ def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(ph
     phone.unroute("**/ui/session", cut_off)
 
     long_name = "Mole" + "x" * 70  # one long word, within the 80 characters a name may have
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     phone.get_by_label("Spot name").fill(long_name)
     phone.get_by_role("button", name="Save spot").click()  # needs the CSRF token the failed sign-out kept
@@ -363,9 +366,9 @@ def test_a_failed_sign_out_leaves_the_page_working_and_long_names_fit_a_phone(ph
 
 
 def test_a_session_that_ended_during_a_password_change_goes_back_to_sign_in(phone: Page, server: LiveServer) -> None:
-    _register(server, "ended@example.org")
-    _sign_in(phone, "ended@example.org")
-    _open_screen(phone, "Account")
+    register(server, "ended@example.org")
+    sign_in(phone, "ended@example.org")
+    open_screen(phone, "Account")
     phone.get_by_role("button", name="Change password").click()
     phone.context.clear_cookies()  # the session cookie expired, say
     phone.get_by_label("Current password").fill(PASSWORD)

@@ -13,7 +13,7 @@ const SHELL = [
   "/static/icons/icon-512.png",
   ...[
     "account", "announce", "answers", "api", "auth", "bodymap", "camera", "changes", "confirm",
-    "downscale", "explain", "fields", "format", "history", "main", "offline", "photocheck",
+    "downscale", "explain", "fields", "format", "history", "main", "offline", "page", "photocheck",
     "polling", "reminders", "result", "router", "spot-view", "spots", "timeline", "upload", "zoom",
   ].map((name) => `/static/js/${name}.js`),
 ];

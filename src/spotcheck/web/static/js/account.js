@@ -1,13 +1,12 @@
 // "Your data": export everything, or delete the account (after a confirmation, with the
 // password for a password account).
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { focusSignIn } from "./auth.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
 import { showFieldError } from "./fields.js";
-
-const $ = (id) => document.getElementById(id);
+import { $, announceFailure, failedWith, messageOf, sessionEnded } from "./page.js";
 
 function passwordField() {
   const field = document.createElement("div");
@@ -29,13 +28,13 @@ function passwordField() {
   input.addEventListener("keydown", (event) => {
     if (event.key !== "Enter") return;
     event.preventDefault();
-    input.form.requestSubmit(input.form.querySelector('button[value="confirm"]'));
+    input.form?.requestSubmit(input.form.querySelector('button[value="confirm"]'));
   });
   return field;
 }
 
 /** Wire the account card; onDeleted() runs once the server has removed the account. */
-export function setUpAccount(onDeleted) {
+export function setUpAccount(/** @type {() => void} */ onDeleted) {
   let needsPassword = true;
 
   async function load() {
@@ -44,13 +43,14 @@ export function setUpAccount(onDeleted) {
       needsPassword = account.signInMethod !== "oidc";
       $("data-card").classList.remove("is-unavailable");
     } catch (error) {
-      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) $("data-card").classList.add("is-unavailable");
+      if (failedWith(error, 404, 405)) $("data-card").classList.add("is-unavailable");
     }
   }
 
   $("account-delete").addEventListener("click", async () => {
     const slot = $("confirm-account-slot");
     slot.replaceChildren(...(needsPassword ? [passwordField()] : []));
+    /** @type {HTMLElement | null} */
     let focus = null;
     try {
       for (;;) {
@@ -58,17 +58,17 @@ export function setUpAccount(onDeleted) {
           $("account-delete").focus();
           return;
         }
-        const password = needsPassword ? $("confirm-account-password").value : null;
+        const password = needsPassword ? $("confirm-account-password", HTMLInputElement).value : null;
         try {
           await api.deleteAccount(password);
         } catch (error) {
-          if (error instanceof ApiError && error.status === 401) return;
+          if (sessionEnded(error)) return;
           if (!needsPassword) {
-            announce(`Could not delete the account: ${error.message}`, "error");
+            announceFailure("delete the account", error);
             return;
           }
           // A wrong password, say: the message goes under the field and the dialog opens again.
-          showFieldError("confirm-account-error", error.message, $("confirm-account-password"));
+          showFieldError("confirm-account-error", messageOf(error), $("confirm-account-password"));
           focus = $("confirm-account-password");
           continue;
         }

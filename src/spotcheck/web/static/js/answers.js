@@ -1,10 +1,14 @@
 // The patient's own answers about one photo of a spot (grown, changed, bleeds, itches, hurts,
 // raised), saved with PUT /images/{fileName}/answers; read-only on a shared spot.
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { announce } from "./announce.js";
-import { enableAgain } from "./fields.js";
+import { enableAgain, formInput } from "./fields.js";
+import { announceFailure } from "./page.js";
 
+/** @typedef {import("./api.js").Answers} Answers */
+
+/** @type {[keyof Answers, string][]} */
 export const QUESTIONS = [
   ["grown", "It has grown"],
   ["changed", "It has changed in shape or colour"],
@@ -15,13 +19,18 @@ export const QUESTIONS = [
 ];
 
 /** "It bleeds; it itches." from saved answers, or "" when none is yes. */
-export function answersWords(answers) {
+export function answersWords(/** @type {Answers | null | undefined} */ answers) {
   const yes = QUESTIONS.filter(([key]) => answers?.[key] === true).map(([, words]) => words);
   return yes.length ? `${yes.join("; ")}.` : "";
 }
 
 /** The questions as checkboxes with a "Save answers" button (and `extra` beside it, if given), for
- *  the photo `entry` taken `when`; "Saved" shows beside the button once they are saved. */
+ *  the photo `entry` taken `when`; "Saved" shows beside the button once they are saved.
+ * @param {{ fileName: string, answers: Answers | null }} entry
+ * @param {string} when
+ * @param {string} describedBy
+ * @param {HTMLElement | null} [extra]
+ */
 export function answersForm(entry, when, describedBy, extra = null) {
   const form = document.createElement("form");
   form.className = "answers";
@@ -60,7 +69,7 @@ export function answersForm(entry, when, describedBy, extra = null) {
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const answers = Object.fromEntries(QUESTIONS.map(([key]) => [key, form.elements[key].checked]));
+    const answers = Object.fromEntries(QUESTIONS.map(([key]) => [key, formInput(form, key).checked]));
     save.disabled = true;
     try {
       await api.saveAnswers(entry.fileName, answers);
@@ -69,7 +78,7 @@ export function answersForm(entry, when, describedBy, extra = null) {
       announce(`Answers saved for the photo from ${when}.`, "success");
       form.dispatchEvent(new CustomEvent("answers-saved", { bubbles: true }));
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not save the answers: ${error.message}`, "error");
+      announceFailure("save the answers", error);
     } finally {
       enableAgain(save);
     }

@@ -4,37 +4,44 @@
 
 import { api, ApiError } from "./api.js";
 import { announce } from "./announce.js";
-import { clearFieldError, enableAgain, showFieldError } from "./fields.js";
+import { clearFieldError, enableAgain, formInput, showFieldError } from "./fields.js";
+import { $, failedWith, messageOf, sessionEnded } from "./page.js";
+
+/** @typedef {(session: import("./api.js").Session) => void} OnSignedIn */
 
 const EMAIL_SHAPE = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 
-function clearErrors(form) {
-  clearFieldError("email-error", form.elements.email);
-  clearFieldError("password-error", form.elements.password);
+function clearErrors(/** @type {HTMLFormElement} */ form) {
+  clearFieldError("email-error", formInput(form, "email"));
+  clearFieldError("password-error", formInput(form, "password"));
   clearFieldError("auth-error");
 }
 
-function checkLocally(form) {
-  const email = form.elements.email.value.trim();
-  const password = form.elements.password.value;
+function checkLocally(/** @type {HTMLFormElement} */ form) {
+  const emailInput = formInput(form, "email");
+  const passwordInput = formInput(form, "password");
+  const email = emailInput.value.trim();
+  const password = passwordInput.value;
   let ok = true;
   if (!email) {
-    showFieldError("email-error", "Enter your email address.", form.elements.email);
+    showFieldError("email-error", "Enter your email address.", emailInput);
     ok = false;
   } else if (!EMAIL_SHAPE.test(email)) {
-    showFieldError("email-error", "Enter a valid email address, like name@example.org.", form.elements.email);
+    showFieldError("email-error", "Enter a valid email address, like name@example.org.", emailInput);
     ok = false;
   }
   if (!password) {
-    showFieldError("password-error", "Enter your password.", form.elements.password);
+    showFieldError("password-error", "Enter your password.", passwordInput);
     ok = false;
   }
   return ok;
 }
 
 /** Put an API error next to the field it is about; anything else goes under the form. */
+/** @param {HTMLFormElement} form @param {unknown} error @param {"sign-in" | "sign-up"} action */
 function showApiError(form, error, action) {
-  const { email, password } = form.elements;
+  const email = formInput(form, "email");
+  const password = formInput(form, "password");
   if (!(error instanceof ApiError)) throw error;
   if (error.status === 401 && action === "sign-up") {
     // Registration answers alike for new and taken addresses; only the sign-in after it can fail.
@@ -46,7 +53,7 @@ function showApiError(form, error, action) {
   } else if (error.status === 401 && action === "sign-in") {
     showFieldError("password-error", "Incorrect email or password.", password);
   } else if (error.status === 422 && Array.isArray(error.detail)) {
-    const about = error.detail.some((item) => (item.loc ?? []).includes("password")) ? "password" : "email";
+    const about = error.detail.some((/** @type {{ loc?: unknown[] }} */ item) => (item.loc ?? []).includes("password")) ? "password" : "email";
     if (about === "password") showFieldError("password-error", "This password is too long.", password);
     else showFieldError("email-error", "Enter a valid email address, like name@example.org.", email);
   } else if (error.status === 422 && error.message.startsWith("The email address")) {
@@ -56,57 +63,68 @@ function showApiError(form, error, action) {
   } else {
     showFieldError("auth-error", error.message);
   }
-  const firstInvalid = form.querySelector('[aria-invalid="true"]');
-  (firstInvalid ?? form.elements.email).focus();
+  const firstInvalid = invalidInput(form);
+  (firstInvalid ?? email).focus();
   // The message itself is next to the field (read out with it on focus), so it is not repeated here.
   announce(firstInvalid ? `Please check the ${fieldName(firstInvalid)} field.` : "That did not work; see the message under the form.", "error");
 }
 
-function fieldName(input) {
-  return input.labels[0].textContent;
+/** The form's first input marked invalid, or null. */
+function invalidInput(/** @type {HTMLFormElement} */ form) {
+  const input = form.querySelector('[aria-invalid="true"]');
+  return input instanceof HTMLInputElement ? input : null;
+}
+
+function fieldName(/** @type {HTMLInputElement} */ input) {
+  return input.labels?.[0]?.textContent ?? "";
 }
 
 /** The sign-in form, or the create-account form (`mode`), put into the signed-out view. */
+/** @param {"create" | "sign-in"} mode @param {OnSignedIn} onSignedIn */
 function showForm(mode, onSignedIn) {
-  const slot = document.getElementById("auth-slot");
-  slot.replaceChildren(document.getElementById(mode === "create" ? "create-template" : "sign-in-template").content.cloneNode(true));
-  document.getElementById("auth-heading").textContent = mode === "create" ? "Create your account" : "Check a skin spot";
+  const slot = $("auth-slot");
+  slot.replaceChildren($(mode === "create" ? "create-template" : "sign-in-template", HTMLTemplateElement).content.cloneNode(true));
+  $("auth-heading").textContent = mode === "create" ? "Create your account" : "Check a skin spot";
   const form = slot.querySelector("form");
+  if (!form) throw new Error("The sign-in template has no form.");
   wireForm(form, mode === "create" ? "sign-up" : "sign-in", onSignedIn);
   document.getElementById("create-open")?.addEventListener("click", () => {
     showForm("create", onSignedIn);
-    document.getElementById("email").focus();
+    $("email").focus();
   });
   document.getElementById("create-cancel")?.addEventListener("click", () => {
     showForm("sign-in", onSignedIn);
-    document.getElementById("email").focus();
+    $("email").focus();
   });
 }
 
+/** @type {OnSignedIn} */
 let signedIn = () => {};
 
 /** The sign-in form, empty, with the focus in its Email field. */
 export function focusSignIn() {
   showForm("sign-in", signedIn);
-  document.getElementById("email").focus();
+  $("email").focus();
 }
 
+/** @param {HTMLFormElement} form @param {"sign-in" | "sign-up"} action @param {OnSignedIn} onSignedIn */
 function wireForm(form, action, onSignedIn) {
   const button = form.querySelector("button[type=submit]");
-  for (const input of [form.elements.email, form.elements.password]) {
+  if (!(button instanceof HTMLButtonElement)) throw new Error("The sign-in form has no submit button.");
+  for (const input of [formInput(form, "email"), formInput(form, "password")]) {
     input.addEventListener("input", () => clearFieldError(`${input.id}-error`, input));
   }
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
     if (!checkLocally(form)) {
-      const firstInvalid = form.querySelector('[aria-invalid="true"]');
-      firstInvalid.focus();
-      announce(`Please check the ${fieldName(firstInvalid)} field.`, "error");
+      const firstInvalid = invalidInput(form);
+      firstInvalid?.focus();
+      announce(`Please check the ${firstInvalid ? fieldName(firstInvalid) : "marked"} field.`, "error");
       return;
     }
-    const email = form.elements.email.value.trim();
-    const password = form.elements.password.value;
+    const email = formInput(form, "email").value.trim();
+    const password = formInput(form, "password").value;
     button.disabled = true;
     announce(action === "sign-up" ? "Creating your account…" : "Signing in…");
     try {
@@ -124,7 +142,7 @@ function wireForm(form, action, onSignedIn) {
 }
 
 /** Wire the signed-out view; onSignedIn(session) runs after a sign-in or a new account. */
-export function setUpAuthForm(onSignedIn) {
+export function setUpAuthForm(/** @type {OnSignedIn} */ onSignedIn) {
   signedIn = onSignedIn;
   showForm("sign-in", onSignedIn);
 }
@@ -139,27 +157,27 @@ export async function setUpProviderSignIn() {
   try {
     providers = await api.providers();
   } catch (error) {
-    return !(error instanceof ApiError && error.status === 0); // the password form stays
+    return !failedWith(error, 0); // the password form stays
   }
   const { oidc, localAccounts } = providers;
   if (oidc) {
-    const button = document.getElementById("provider-button");
+    const button = $("provider-button");
     button.textContent = `Sign in with ${oidc.name}`;
     button.addEventListener("click", () => window.location.assign(oidc.loginUrl));
-    document.getElementById("provider-sign-in").hidden = false;
+    $("provider-sign-in").hidden = false;
   }
   if (!localAccounts) {
-    document.getElementById("change-password-open").hidden = true;
-    document.getElementById("auth-slot").hidden = true;
-    document.getElementById("provider-or").textContent =
+    $("change-password-open").hidden = true;
+    $("auth-slot").hidden = true;
+    $("provider-or").textContent =
       "Sign in to check a photo of a skin spot and follow how it changes.";
   }
   return true;
 }
 
 /** Wire the header's Sign out button; onSignedOut runs once the server has cleared the session. */
-export function setUpSignOut(onSignedOut) {
-  const button = document.getElementById("sign-out");
+export function setUpSignOut(/** @type {() => void} */ onSignedOut) {
+  const button = $("sign-out", HTMLButtonElement);
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
@@ -167,7 +185,7 @@ export function setUpSignOut(onSignedOut) {
       announce("You are signed out.", "success");
       onSignedOut();
     } catch (error) {
-      announce(`Could not sign out: ${error.message}`, "error");
+      announce(`Could not sign out: ${messageOf(error)}`, "error");
     } finally {
       enableAgain(button);
     }
@@ -176,31 +194,33 @@ export function setUpSignOut(onSignedOut) {
 
 /** The password-change form behind the header's "Change password" button; returns its close(). */
 export function setUpPasswordChange() {
-  const open = document.getElementById("change-password-open");
-  const slot = document.getElementById("password-slot");
+  const open = $("change-password-open");
+  const slot = $("password-slot");
   const close = () => {
     slot.replaceChildren();
     open.setAttribute("aria-expanded", "false");
   };
   open.addEventListener("click", () => {
     if (slot.firstElementChild) return close();
-    slot.append(document.getElementById("password-template").content.cloneNode(true));
+    slot.append($("password-template", HTMLTemplateElement).content.cloneNode(true));
     open.setAttribute("aria-expanded", "true");
     wirePasswordForm(close, open);
   });
   return close;
 }
 
+/** @param {() => void} close @param {HTMLElement} open */
 function wirePasswordForm(close, open) {
-  const form = document.getElementById("password-form");
-  const { current, new: fresh } = form.elements;
+  const form = $("password-form", HTMLFormElement);
+  const current = formInput(form, "current");
+  const fresh = formInput(form, "new");
   const clear = () => {
     clearFieldError("current-password-error", current);
     clearFieldError("new-password-error", fresh);
     clearFieldError("password-change-error");
   };
   current.focus();
-  document.getElementById("change-password-cancel").addEventListener("click", () => {
+  $("change-password-cancel").addEventListener("click", () => {
     close();
     open.focus();
   });
@@ -215,8 +235,8 @@ function wirePasswordForm(close, open) {
       open.focus();
       announce("Your password is changed. Your other devices are signed out.", "success");
     } catch (error) {
+      if (sessionEnded(error)) return; // the page shows the sign-in form
       if (!(error instanceof ApiError)) throw error;
-      if (error.status === 401) return; // the session ended: the page shows the sign-in form
       if (error.status === 403) showFieldError("current-password-error", error.message, current);
       else if (error.status === 422 && typeof error.detail === "string") showFieldError("new-password-error", error.message, fresh);
       else if (error.status === 422) showFieldError("new-password-error", "This password is too long.", fresh);

@@ -3,9 +3,11 @@
 // shutter. For a new photo of a spot, that spot's last photo shows faintly over the live view, to
 // line the new one up. Without a camera the page may use, "Use camera" falls back to the file input.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "./page.js";
+
 const CHECK_EVERY_MS = 600;
 
+/** @type {Record<string, string>} */
 const ADVICE = {
   blurry: "Too blurry: hold still, about 10 cm away, and tap the spot to focus.",
   "too-dark": "Too dark: move into daylight, with no shadow over the spot.",
@@ -13,28 +15,38 @@ const ADVICE = {
 };
 const READY = "Sharp and well lit: take the photo when the spot is inside the circle.";
 
-function frame(video, side = null) {
+/** The video's current picture on a canvas, its longest side `side` (or as it is). */
+function frame(/** @type {HTMLVideoElement} */ video, /** @type {number | null} */ side = null) {
   const scale = side ? side / Math.max(video.videoWidth, video.videoHeight) : 1;
   const canvas = document.createElement("canvas");
   canvas.width = Math.max(1, Math.round(video.videoWidth * scale));
   canvas.height = Math.max(1, Math.round(video.videoHeight * scale));
-  canvas.getContext("2d").drawImage(video, 0, 0, canvas.width, canvas.height);
+  canvas.getContext("2d")?.drawImage(video, 0, 0, canvas.width, canvas.height);
   return canvas;
 }
 
-/** {open(spotId, onPhoto): Promise<boolean>, close()}; open resolves false when there is no camera to use. */
+/**
+ * @typedef {{ open(spotId: string | null, onPhoto: (file: File) => void): Promise<boolean>, close(): void }} Camera
+ */
+
+/** {open(spotId, onPhoto): Promise<boolean>, close()}; open resolves false when there is no camera to use.
+ *  @param {{ lastPhotoOf: (spotId: string) => string | null }} options
+ *  @returns {Camera} */
 export function setUpCamera({ lastPhotoOf }) {
   const view = $("camera-view");
-  const video = $("camera-video");
-  const ghost = $("camera-ghost");
+  const video = $("camera-video", HTMLVideoElement);
+  const ghost = $("camera-ghost", HTMLImageElement);
   const advice = $("camera-advice");
+  /** @type {MediaStream | null} */
   let stream = null;
-  let timer = null;
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let timer;
+  /** @type {(file: File) => void} */
   let deliver = () => {};
 
   function close() {
     clearInterval(timer);
-    timer = null;
+    timer = undefined;
     stream?.getTracks().forEach((track) => track.stop());
     stream = null;
     video.srcObject = null;
@@ -48,7 +60,7 @@ export function setUpCamera({ lastPhotoOf }) {
     try {
       const { checkPhoto } = await import("./photocheck.js");
       const { reason } = await checkPhoto(frame(video, 256));
-      const words = ADVICE[reason] ?? READY;
+      const words = (reason && ADVICE[reason]) ?? READY;
       if (advice.textContent !== words) advice.textContent = words;
       advice.dataset.ok = String(!reason);
     } catch {
@@ -56,6 +68,7 @@ export function setUpCamera({ lastPhotoOf }) {
     }
   }
 
+  /** @param {string | null} spotId @param {(file: File) => void} onPhoto */
   async function open(spotId, onPhoto) {
     if (!navigator.mediaDevices?.getUserMedia) return false;
     close();

@@ -8,12 +8,12 @@ const minutes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeSt
 const seconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 /** Two dates in words that tell them apart (with seconds when they share the minute). */
-function twoDates(first, second) {
+function twoDates(/** @type {string} */ first, /** @type {string} */ second) {
   const [a, b] = [new Date(first), new Date(second)];
   return minutes.format(a) === minutes.format(b) ? [seconds.format(a), seconds.format(b)] : [minutes.format(a), minutes.format(b)];
 }
 
-function sizeWords(ratio) {
+function sizeWords(/** @type {number} */ ratio) {
   if (ratio >= 1.75) return `about ${Math.round(ratio * 2) / 2} times as large`;
   if (ratio >= 1) return `about ${Math.round((ratio - 1) * 100 / 10) * 10 || 10} in 100 larger`;
   if (ratio >= 0.6) return "about two thirds of the size";
@@ -22,7 +22,7 @@ function sizeWords(ratio) {
 }
 
 /** One change in plain words; `images` are the spot's photos (oldest first). */
-export function changeWords(change, images) {
+export function changeWords(/** @type {import("./api.js").Change} */ change, /** @type {import("./api.js").TimelineEntry[]} */ images) {
   const before = images.find((image) => image.fileName === change.from);
   const after = images.find((image) => image.fileName === change.to);
   const beforeAt = change.fromUploadedAt ?? before?.uploadedAt;
@@ -33,7 +33,7 @@ export function changeWords(change, images) {
   if (change.kind === "size") {
     const a = before?.measures?.areaFraction;
     const b = after?.measures?.areaFraction;
-    if (!(a > 0 && b > 0)) return `The spot's size looked different ${between}.`;
+    if (a === undefined || b === undefined || !(a > 0 && b > 0)) return `The spot's size looked different ${between}.`;
     const grew = b > a;
     return (
       `The spot looked ${grew ? "larger" : "smaller"} in the photo of ${now} than in the photo of ${then} ` +

@@ -7,6 +7,7 @@ import { api } from "./api.js";
 // Photos taken on the page come from phones; the dermatoscopic figure is the fallback.
 const KINDS = ["smartphone", "dermatoscopic"];
 
+/** @type {Promise<import("./api.js").ModelFacts | null> | null} */
 let facts = null;
 
 /** The model's facts, fetched once per page; null when they cannot be had (the rest still shows). */
@@ -18,15 +19,15 @@ export function modelFacts() {
   return facts;
 }
 
-function figure(figures) {
+function figure(/** @type {Record<string, number> | undefined} */ figures) {
   const kind = KINDS.find((name) => typeof figures?.[name] === "number");
-  return kind ? figures[kind] : null;
+  return kind && figures ? figures[kind] : null;
 }
 
-const ofHundred = (fraction) => Math.min(100, Math.max(0, Math.round(fraction * 100)));
+const ofHundred = (/** @type {number} */ fraction) => Math.min(100, Math.max(0, Math.round(fraction * 100)));
 
 /** The plain sentence under "More about this result". */
-export function plainWords(classification) {
+export function plainWords(/** @type {string | null} */ classification) {
   return classification === "MALIGNANT"
     ? "SpotCheck found features it links with skin cancer in this photo. That does not mean it is cancer: many harmless spots are flagged too. But a doctor should look at it."
     : "SpotCheck found nothing in this photo that it links with skin cancer. It can miss things, so keep an eye on the spot.";
@@ -37,7 +38,7 @@ export function plainWords(classification) {
  * weeks (the spot's reminder says the same); benign: look again in a month and show it at the
  * next check-up. Both agree with the fixed recommendation texts, which ask for a dermatologist.
  */
-export function nextStep(classification) {
+export function nextStep(/** @type {string | null} */ classification) {
   return classification === "MALIGNANT"
     ? {
         heading: "See a dermatologist within 2 weeks",
@@ -50,7 +51,7 @@ export function nextStep(classification) {
 }
 
 /** How often the model is right, in natural frequencies, given GET /model's answer (or null). */
-export function meaning(model) {
+export function meaning(/** @type {import("./api.js").ModelFacts | null} */ model) {
   const caught = figure(model?.sensitivity);
   const harmless = figure(model?.flaggedHarmlessShare);
   if (caught === null && harmless === null) return "";
@@ -62,7 +63,7 @@ export function meaning(model) {
     );
   } else if (caught !== null) {
     sentences.push(`In SpotCheck's tests, of 100 skin cancers photographed like this, it flagged about ${ofHundred(caught)}.`);
-  } else {
+  } else if (harmless !== null) {
     sentences.push(`In SpotCheck's tests, of 100 harmless spots photographed like this, it flagged about ${ofHundred(harmless)}.`);
   }
   sentences.push(

@@ -2,7 +2,7 @@
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
-export function formatDate(iso) {
+export function formatDate(/** @type {string} */ iso) {
   return dateFormat.format(new Date(iso));
 }
 
@@ -14,6 +14,7 @@ export const CAVEAT =
 export const REFUSED = "Photo not usable";
 
 // Short words for the API's reason codes; the API's own message covers a reason added later.
+/** @type {Record<string, string>} */
 const REASONS = {
   "not-a-lesion": "No skin spot found",
   blurry: "Too blurry",
@@ -23,22 +24,23 @@ const REASONS = {
 };
 
 /** A few words for why a photo was refused: {reason, message} from the API. */
-export function refusalReason(refusal) {
-  return REASONS[refusal?.reason] ?? refusal?.message ?? "";
+export function refusalReason(/** @type {import("./api.js").Refusal | null} */ refusal) {
+  return (refusal && REASONS[refusal.reason]) ?? refusal?.message ?? "";
 }
 
 /** A short, careful heading for a classification. */
-export function verdict(classification) {
+export function verdict(/** @type {string | null} */ classification) {
   return classification === "MALIGNANT" ? "May need a closer look" : "Likely benign";
 }
 
-export function formatSize(bytes) {
+export function formatSize(/** @type {number} */ bytes) {
   if (bytes < 1_000_000) return `${Math.max(1, Math.round(bytes / 1000))} KB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
 
 // The two fixed recommendation texts, word for word as the API gives them (GET /detect); lists and
 // the read-only share view show them beside a photo without asking /detect for each.
+/** @type {Record<string, string>} */
 export const RECOMMENDATIONS = {
   MALIGNANT:
     "Our analysis suggests that this lesion may require further examination. " +
@@ -49,14 +51,16 @@ export const RECOMMENDATIONS = {
 };
 
 /** [label, state] for an image as GET /images lists it: pending, failed, refused or its verdict. */
-export function labelFor(item) {
+/** @returns {[string, string]} */
+export function labelFor(/** @type {import("./api.js").ImageItem} */ item) {
   if (item.status === "pending") return ["Analysing…", "pending"];
   if (item.status === "failed") return ["Could not be analysed", "failed"];
   if (item.status === "refused") return [REFUSED, "refused"];
-  return [verdict(item.classification), item.classification];
+  return [verdict(item.classification), item.classification ?? ""];
 }
 
 // A spot's summary level (GET /spots) in a few words; the API's message says the rest.
+/** @type {Record<string, string>} */
 const LEVEL_WORDS = {
   worrying: "Needs a closer look",
   reassuring: "No warning signs found",
@@ -65,6 +69,6 @@ const LEVEL_WORDS = {
   none: "No photos yet",
 };
 
-export function levelWords(level) {
-  return LEVEL_WORDS[level] ?? "";
+export function levelWords(/** @type {string | undefined} */ level) {
+  return (level && LEVEL_WORDS[level]) ?? "";
 }

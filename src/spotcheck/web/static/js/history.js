@@ -1,25 +1,35 @@
 // The user's images, newest first: thumbnails, date and result; open one (its result screen), put
 // it into a spot, or delete it.
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmDelete } from "./confirm.js";
 import { formatDate, labelFor, refusalReason } from "./format.js";
+import { $, announceFailure, failedWith, messageOf, sessionEnded } from "./page.js";
 import { screenPaths } from "./router.js";
 
+/** @typedef {import("./api.js").ImageItem} ImageItem */
+
 const PAGE = 20;
-const $ = (id) => document.getElementById(id);
 
 export class History {
-  /** spots: spots.js's list (for the "Spot for this photo" menus). */
+  /** spots: spots.js's list (for the "Spot for this photo" menus).
+   *  @param {{
+   *    spots: import("./spots.js").Spots,
+   *    onDeleted: (fileName: string) => void,
+   *    onMoved: (fileName: string, spotId: string | null) => void,
+   *  }} options */
   constructor({ spots, onDeleted, onMoved }) {
     this.spots = spots;
     this.onDeleted = onDeleted;
     this.onMoved = onMoved;
     spots.whenChanged(() => this.render());
+    /** @type {ImageItem[]} */
     this.items = [];
     this.total = 0;
-    this.thumbs = new Map(); // fileName -> Promise of an object URL (or null), asked for once
+    /** @type {Map<string, Promise<string | null>>} fileName -> an object URL (or null), asked for once */
+    this.thumbs = new Map();
+    /** @type {string | null} */
     this.current = null;
     this.generation = 0; // bumps on clear(), so late answers for a signed-out user are dropped
     $("history-more").addEventListener("click", () => this.loadMore());
@@ -34,7 +44,7 @@ export class History {
       this.total = page.total;
       this.render();
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not load your history: ${error.message}`, "error");
+      announceFailure("load your history", error);
     }
   }
 
@@ -49,20 +59,22 @@ export class History {
       this.total = page.total;
       this.render();
       // The button hides itself on the last page: the focus goes on to the first photo it loaded.
-      if ($("history-more").hidden) $("history-list").children[first]?.querySelector("button, a")?.focus();
+      if ($("history-more").hidden) $("history-list").children[first]?.querySelector("a")?.focus();
     } catch (error) {
-      announce(`Could not load more: ${error.message}`, "error");
+      announce(`Could not load more: ${messageOf(error)}`, "error");
     }
   }
 
   /** The spot a listed photo is in, or null. */
-  spotOf(fileName) {
+  spotOf(/** @type {string} */ fileName) {
     return this.items.find((item) => item.fileName === fileName)?.spotId ?? null;
   }
 
-  markCurrent(fileName) {
+  markCurrent(/** @type {string} */ fileName) {
     this.current = fileName;
-    for (const li of $("history-list").children) li.classList.toggle("is-current", li.dataset.fileName === fileName);
+    for (const li of $("history-list").children) {
+      if (li instanceof HTMLElement) li.classList.toggle("is-current", li.dataset.fileName === fileName);
+    }
   }
 
   render() {
@@ -79,7 +91,7 @@ export class History {
     $("history-more").hidden = this.items.length >= this.total;
   }
 
-  renderItem(item) {
+  renderItem(/** @type {ImageItem} */ item) {
     const [label, state] = labelFor(item);
     const li = document.createElement("li");
     li.className = "history-item";
@@ -131,7 +143,7 @@ export class History {
   }
 
   /** "Move to spot": choosing one moves the photo there at once, "Saved" beside it. */
-  spotMenu(item, describedBy) {
+  spotMenu(/** @type {ImageItem} */ item, /** @type {string} */ describedBy) {
     const box = document.createElement("div");
     box.className = "history-spot";
     const select = document.createElement("select");
@@ -153,18 +165,18 @@ export class History {
         await api.moveImage(item.fileName, spotId);
         item.spotId = spotId;
         saved.hidden = false;
-        announce(spotId ? `Photo moved to ${select.selectedOptions[0].textContent}.` : "Photo taken out of its spot.", "success");
+        announce(spotId ? `Photo moved to ${select.selectedOptions[0]?.textContent}.` : "Photo taken out of its spot.", "success");
         this.onMoved(item.fileName, spotId);
       } catch (error) {
         select.value = item.spotId ?? "";
-        if (!(error instanceof ApiError && error.status === 401)) announce(`Could not move the photo: ${error.message}`, "error");
+        announceFailure("move the photo", error);
       }
     });
     box.append(label, select, saved);
     return box;
   }
 
-  async loadThumb(fileName, img) {
+  async loadThumb(/** @type {string} */ fileName, /** @type {HTMLImageElement} */ img) {
     if (!this.thumbs.has(fileName)) {
       const url = api
         .thumbnailBlob(fileName) // 160 px, a few KB
@@ -179,7 +191,7 @@ export class History {
     if (url) img.src = url;
   }
 
-  async remove(item, button) {
+  async remove(/** @type {ImageItem} */ item, /** @type {HTMLButtonElement} */ button) {
     if (!(await confirmDelete(formatDate(item.uploadedAt)))) {
       button.focus();
       return;
@@ -187,9 +199,9 @@ export class History {
     try {
       await api.deleteImage(item.fileName);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return; // signed out: the sign-in form says so
-      if (!(error instanceof ApiError && error.status === 404)) {
-        announce(`Could not delete the image: ${error.message}`, "error");
+      if (sessionEnded(error)) return; // signed out: the sign-in form says so
+      if (!failedWith(error, 404)) {
+        announceFailure("delete the image", error);
         button.focus();
         return;
       }

@@ -2,12 +2,13 @@
 // screens (check, result, spots, a spot, account) each have their own address (router.js).
 
 import { setUpAccount } from "./account.js";
-import { api, ApiError, whenSessionLost } from "./api.js";
+import { api, whenSessionLost } from "./api.js";
 import { announce } from "./announce.js";
 import { focusSignIn, setUpAuthForm, setUpPasswordChange, setUpProviderSignIn, setUpSignOut } from "./auth.js";
 import { setUpCamera } from "./camera.js";
 import { History } from "./history.js";
 import { registerServiceWorker, showOffline } from "./offline.js";
+import { $, failedWith, messageOf, sessionEnded } from "./page.js";
 import { Reminders } from "./reminders.js";
 import { ResultCard } from "./result.js";
 import { navigate, parseRoute, screenPaths, showScreen, whenRouted } from "./router.js";
@@ -15,11 +16,9 @@ import { SpotView } from "./spot-view.js";
 import { Spots } from "./spots.js";
 import { setUpUpload } from "./upload.js";
 
-const $ = (id) => document.getElementById(id);
-
 const reminders = new Reminders();
 
-function afterChange(spotId = null) {
+function afterChange(/** @type {string | null} */ spotId = null) {
   history.refresh();
   spots.refresh();
   spotView.refresh(spotId);
@@ -41,8 +40,8 @@ const history = new History({
   },
 });
 const spotView = new SpotView({
-  onDeleted: (spotId, fileNames = []) => {
-    if (fileNames.includes(result.fileName)) result.close();
+  onDeleted: (_spotId, fileNames = []) => {
+    if (result.fileName !== null && fileNames.includes(result.fileName)) result.close();
     afterChange();
     navigate(screenPaths.spots(), { replace: true });
   },
@@ -77,7 +76,7 @@ document.addEventListener("answers-saved", () => {
 });
 
 /** Show the screen for the address; `focus` moves the focus to its heading (not on a first load's check screen). */
-function route({ screen, param, spotId }, { focus = true } = {}) {
+function route(/** @type {import("./router.js").Route} */ { screen, param, spotId }, { focus = true } = {}) {
   if ($("app-view").hidden) return;
   camera.close();
   showScreen(screen);
@@ -85,10 +84,10 @@ function route({ screen, param, spotId }, { focus = true } = {}) {
   if (screen === "check") {
     upload.chooseSpot(spotId);
     heading = "add-heading";
-  } else if (screen === "result") {
+  } else if (screen === "result" && param) {
     if (result.fileName !== param) result.show(param, { focus: false, spotId: history.spotOf(param) });
     heading = "result-heading";
-  } else if (screen === "spot") {
+  } else if (screen === "spot" && param) {
     spotView.open(param, { focus: false });
     heading = "spot-heading";
   } else if (screen === "spots") {
@@ -102,7 +101,7 @@ function route({ screen, param, spotId }, { focus = true } = {}) {
 
 whenRouted((where) => route(where));
 
-async function showSignedIn(session) {
+async function showSignedIn(/** @type {import("./api.js").Session} */ session) {
   // An account from the identity provider may have no address.
   $("account-email").textContent = session.email ?? "your account";
   // Everything the signed-in view lists is asked for first, so that the view is laid out once
@@ -157,7 +156,7 @@ otherTabs?.addEventListener("message", async () => {
   try {
     session = await api.currentSession();
   } catch (error) {
-    if (!(error instanceof ApiError && error.status === 401)) return; // unreachable: the next call will tell
+    if (!sessionEnded(error)) return; // unreachable: the next call will tell
   }
   if (session === null) {
     if (shown === null) return;
@@ -194,9 +193,9 @@ async function start() {
   try {
     await showSignedIn(await api.currentSession());
   } catch (error) {
-    if (error instanceof ApiError && error.status === 0) return showOffline();
+    if (failedWith(error, 0)) return showOffline();
     showSignedOut({ keepAddress: true });
-    if (!(error instanceof ApiError && error.status === 401)) announce(error.message, "error");
+    if (!sessionEnded(error)) announce(messageOf(error), "error");
   }
 }
 

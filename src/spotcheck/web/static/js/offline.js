@@ -1,7 +1,7 @@
 // Offline: the service worker (/sw.js) keeps the page's own files so that it opens without a
 // connection, and this module then says so plainly instead of showing a broken page.
 
-const $ = (id) => document.getElementById(id);
+import { $ } from "./page.js";
 
 /** Show "You are offline" in place of everything else. */
 export function showOffline() {

@@ -10,9 +10,18 @@ const MARGIN = 8;
 const COARSE_STEP = 4;
 const REGULARISATION = 0.2;
 
+/**
+ * @typedef {{ min_bright_level: number, max_white_fraction: number, min_sharpness: number }} Limits
+ * @typedef {{ measureSide: number, whiteLevel: number, brightQuantile: number, server: Limits, browser: Limits }} Constants
+ * @typedef {{ sharpness: number, meanLevel: number, brightLevel: number, whiteFraction: number }} Stats
+ * @typedef {"blurry" | "too-dark" | "too-bright"} Reason
+ */
+
+/** @type {Promise<Constants> | null} */
 let constants = null;
 
 /** The shared constants: measureSide, whiteLevel, brightQuantile and the server and browser limits. */
+/** @returns {Promise<Constants>} */
 export function loadConstants() {
   constants ??= fetch(CONSTANTS_URL).then((response) => {
     if (!response.ok) throw new Error(`photo limits: HTTP ${response.status}`);
@@ -24,6 +33,8 @@ export function loadConstants() {
 /**
  * Check an ImageBitmap, image or canvas: {reason: null | "blurry" | "too-dark" | "too-bright",
  * sharpness, meanLevel, brightLevel, whiteFraction}.
+ * @param {ImageBitmap | HTMLImageElement | HTMLCanvasElement} source
+ * @returns {Promise<Stats & { reason: Reason | null }>}
  */
 export async function checkPhoto(source) {
   const shared = await loadConstants();
@@ -32,22 +43,25 @@ export async function checkPhoto(source) {
   return { reason: judge(stats, shared.browser), ...stats };
 }
 
+/** @param {ImageBitmap | HTMLImageElement | HTMLCanvasElement} source @param {number} side */
 function greyAtScale(source, side) {
   const scale = side / Math.max(source.width, source.height);
   const width = Math.max(1, Math.round(source.width * scale));
   const height = Math.max(1, Math.round(source.height * scale));
-  const canvas =
+  /** @type {CanvasRenderingContext2DSettings} */
+  const options = { willReadFrequently: true };
+  const context =
     typeof OffscreenCanvas === "undefined"
-      ? Object.assign(document.createElement("canvas"), { width, height })
-      : new OffscreenCanvas(width, height);
-  const context = canvas.getContext("2d", { willReadFrequently: true });
+      ? Object.assign(document.createElement("canvas"), { width, height }).getContext("2d", options)
+      : new OffscreenCanvas(width, height).getContext("2d", options);
+  if (!context) throw new Error("This browser cannot draw the photo to measure it.");
   context.imageSmoothingQuality = "high";
   context.drawImage(source, 0, 0, width, height);
   return { grey: greyFromRgba(context.getImageData(0, 0, width, height).data), width, height };
 }
 
 /** ITU-R 601 luma of RGBA bytes, rounded as Pillow's convert("L") rounds it. */
-export function greyFromRgba(rgba) {
+export function greyFromRgba(/** @type {ArrayLike<number>} */ rgba) {
   const grey = new Uint8Array(rgba.length / 4);
   for (let i = 0; i < grey.length; i++) {
     const j = 4 * i;
@@ -57,6 +71,13 @@ export function greyFromRgba(rgba) {
 }
 
 /** The statistics of quality.measure_grey, for greyscale bytes already at the measurement scale. */
+/**
+ * @param {Uint8Array} grey
+ * @param {number} width
+ * @param {number} height
+ * @param {{ whiteLevel: number, brightQuantile: number }} levels
+ * @returns {Stats}
+ */
 export function measureGrey(grey, width, height, { whiteLevel, brightQuantile }) {
   const histogram = new Float64Array(256);
   for (const level of grey) histogram[level] += 1;
@@ -79,6 +100,7 @@ export function measureGrey(grey, width, height, { whiteLevel, brightQuantile })
 }
 
 /** The reason the limits refuse these statistics, or null: the order of quality.judge_quality. */
+/** @param {Stats} stats @param {Limits} limits @returns {Reason | null} */
 export function judge(stats, limits) {
   if (stats.brightLevel < limits.min_bright_level) return "too-dark";
   if (stats.whiteFraction > limits.max_white_fraction) return "too-bright";
@@ -86,6 +108,7 @@ export function judge(stats, limits) {
   return null;
 }
 
+/** @param {Float64Array} image @param {number} width @param {number} height @param {number} step */
 function smooth(image, width, height, step) {
   const across = new Float64Array(image.length);
   const out = new Float64Array(image.length);
@@ -110,6 +133,7 @@ function smooth(image, width, height, step) {
   return out;
 }
 
+/** @param {Float64Array} band @param {number} width @param {number} height @param {number} step */
 function gradientTensor(band, width, height, step) {
   let xx = 0;
   let xy = 0;
@@ -127,6 +151,7 @@ function gradientTensor(band, width, height, step) {
   return [xx / n, xy / n, yy / n];
 }
 
+/** @param {Float64Array} image @param {number} width @param {number} height */
 function sharpness(image, width, height) {
   if (Math.min(width, height) <= 2 * MARGIN) return 0;
   const s1 = smooth(image, width, height, 1);

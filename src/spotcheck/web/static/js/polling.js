@@ -7,7 +7,7 @@ const FACTOR = 1.6;
 const MAX_MS = 2000;
 
 /** Milliseconds to wait before look number `attempt` (0 = the first look after the upload). */
-export function pollDelay(attempt, retryAfter = null) {
+export function pollDelay(/** @type {number} */ attempt, /** @type {number | null} */ retryAfter = null) {
   const backoff = Math.min(MAX_MS, FIRST_MS * FACTOR ** attempt);
   return retryAfter === null ? backoff : Math.min(backoff, Math.max(FIRST_MS, retryAfter));
 }

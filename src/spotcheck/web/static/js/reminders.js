@@ -1,9 +1,8 @@
 // Reminders: a monthly self-check and a re-check per spot (14 days after a flagged or changed
 // spot's latest photo, 30 days otherwise), with a calendar file to import.
 
-import { api, ApiError } from "./api.js";
-
-const $ = (id) => document.getElementById(id);
+import { api } from "./api.js";
+import { $, failedWith } from "./page.js";
 const dayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 
 export class Reminders {
@@ -24,7 +23,7 @@ export class Reminders {
       );
     } catch (error) {
       // A server without reminders: the card stays away. Other failures leave it as it was.
-      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) $("reminders").classList.add("is-unavailable");
+      if (failedWith(error, 404, 405)) $("reminders").classList.add("is-unavailable");
     }
   }
 }

@@ -8,20 +8,27 @@ import { answersForm } from "./answers.js";
 import { meaning, modelFacts, nextStep, plainWords } from "./explain.js";
 import { CAVEAT, formatDate, REFUSED, verdict } from "./format.js";
 import { FIRST_MS, pollDelay } from "./polling.js";
+import { $, messageOf, sessionEnded } from "./page.js";
 import { screenPaths } from "./router.js";
+
+/**
+ * @typedef {import("./api.js").DetectionResult} DetectionResult
+ * @typedef {import("./api.js").DetectionRefused} DetectionRefused
+ * @typedef {import("./api.js").ModelFacts} ModelFacts
+ */
+
 const GIVE_UP_MS = 3 * 60 * 1000;
 const NETWORK_RETRIES = 5;
 
-const $ = (id) => document.getElementById(id);
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function setText(id, text) {
+function setText(/** @type {string} */ id, /** @type {string | null | undefined} */ text) {
   const el = $(id);
   el.textContent = text ?? "";
   el.hidden = !text;
 }
 
-function showState(label, state) {
+function showState(/** @type {string} */ label, /** @type {string} */ state) {
   const pill = $("result-state");
   pill.textContent = label;
   pill.dataset.state = state;
@@ -34,10 +41,10 @@ function clearDetails() {
   for (const id of PARTS) $(id).hidden = true;
   $("result-verdict").classList.remove("is-message");
   $("result-answers").replaceChildren();
-  $("result-more").open = false;
+  $("result-more", HTMLDetailsElement).open = false;
 }
 
-function showNext({ heading, text }) {
+function showNext(/** @type {{ heading: string, text: string }} */ { heading, text }) {
   $("result-next-heading").textContent = heading;
   $("result-next-text").textContent = text;
   $("result-next").hidden = false;
@@ -45,7 +52,7 @@ function showNext({ heading, text }) {
 
 // First screen: the verdict, the one next step and the fixed recommendation (once). Everything
 // else, numbers included, waits under "More about this result".
-function render(result, model) {
+function render(/** @type {DetectionResult} */ result, /** @type {ModelFacts | null} */ model) {
   clearDetails();
   showState("Analysis complete", result.classification);
   setText("result-verdict", verdict(result.classification));
@@ -65,7 +72,7 @@ function render(result, model) {
 
 // A photo the gate refused was not judged: its message and how to retake it, and never a verdict
 // or recommendation, whatever else the answer carries.
-function renderRefused(result) {
+function renderRefused(/** @type {DetectionRefused} */ result) {
   clearDetails();
   showState(REFUSED, "refused");
   setText("result-verdict", result.message || "SpotCheck cannot judge this photo.");
@@ -82,23 +89,32 @@ function renderRefused(result) {
 
 /** Shows one image's result, polling while it is analysed; onSettled(fileName) runs when it is known. */
 export class ResultCard {
-  /** spotName(spotId): the spot's name, or null. */
+  /** spotName(spotId): the spot's name, or null.
+   *  @param {{ onSettled: (fileName: string) => void, spotName: (spotId: string) => string | null }} options */
   constructor({ onSettled, spotName }) {
     this.onSettled = onSettled;
     this.spotName = spotName;
+    /** @type {string | null} */
     this.fileName = null;
+    /** @type {string | null} */
     this.spotId = null;
     this.justUploaded = false;
     this.run = 0; // bumps whenever the card switches image, so stale polls stop
+    /** @type {string | null} */
     this.imageUrl = null;
+    /** @type {string | null} */
     this.heatmapUrl = null;
-    $("result-retry").addEventListener("click", () => this.show(this.fileName, { focus: false, spotId: this.spotId }));
+    $("result-retry").addEventListener("click", () => {
+      if (this.fileName) this.show(this.fileName, { focus: false, spotId: this.spotId });
+    });
     $("heatmap-toggle").addEventListener("click", () => this.toggleHeatmap());
   }
 
   /** Follow fileName; imageUrl is an object URL the card may show (the card owns it from now on).
    *  justUploaded: the first look waits a moment (a label is rarely ready in under FIRST_MS), and a
-   *  spot's photo is followed by the questions. spotId: the spot the photo is in, if known. */
+   *  spot's photo is followed by the questions. spotId: the spot the photo is in, if known.
+   *  @param {string} fileName
+   *  @param {{ imageUrl?: string | null, focus?: boolean, justUploaded?: boolean, spotId?: string | null }} [options] */
   async show(fileName, { imageUrl = null, focus = true, justUploaded = false, spotId = null } = {}) {
     const run = ++this.run;
     if (fileName !== this.fileName || imageUrl) this.setImage(imageUrl);
@@ -115,25 +131,26 @@ export class ResultCard {
   }
 
   /** After a verdict or a refusal: the way back to the spot, the questions, the heatmap. */
-  settle(data, run) {
+  settle(/** @type {DetectionResult | DetectionRefused} */ data, /** @type {number} */ run) {
     const spotId = this.spotId ?? data.spotId ?? null;
     const name = spotId ? this.spotName(spotId) : null;
-    if (name) {
-      $("result-spot").textContent = `Back to ${name}`;
-      $("result-spot").href = screenPaths.spot(spotId);
-      $("result-spot").hidden = false;
+    if (spotId && name) {
+      const back = $("result-spot", HTMLAnchorElement);
+      back.textContent = `Back to ${name}`;
+      back.href = screenPaths.spot(spotId);
+      back.hidden = false;
     }
-    const again = $("result-new-photo");
+    const again = $("result-new-photo", HTMLAnchorElement);
     again.href = data.status === "refused" ? screenPaths.check(spotId) : screenPaths.check();
     again.textContent = data.status === "refused" ? "Take a new photo" : "Check another spot";
     again.classList.toggle("button-secondary", data.status !== "refused");
     again.hidden = false;
     if (data.status === "refused") return;
     if (this.justUploaded && name) this.askQuestions(data, name);
-    this.loadHeatmap(this.fileName, run);
+    if (this.fileName) this.loadHeatmap(this.fileName, run);
   }
 
-  askQuestions(data, name) {
+  askQuestions(/** @type {DetectionResult} */ data, /** @type {string} */ name) {
     const box = $("result-answers");
     const heading = document.createElement("h2");
     heading.id = "result-answers-heading";
@@ -147,12 +164,13 @@ export class ResultCard {
       box.replaceChildren();
       $("result-heading").focus();
     });
+    if (!this.fileName) return;
     const form = answersForm({ fileName: this.fileName, answers: null }, formatDate(data.classifiedAt ?? new Date().toISOString()), heading.id, skip);
     box.replaceChildren(heading, form);
     box.hidden = false;
   }
 
-  async loadHeatmap(fileName, run) {
+  async loadHeatmap(/** @type {string} */ fileName, /** @type {number} */ run) {
     const blob = await api.heatmapBlob(fileName).catch(() => null);
     if (!blob || run !== this.run) return;
     this.setHeatmap(URL.createObjectURL(blob));
@@ -168,10 +186,10 @@ export class ResultCard {
     $("result").classList.toggle("shows-heatmap", on);
   }
 
-  setHeatmap(url) {
+  setHeatmap(/** @type {string | null} */ url) {
     if (this.heatmapUrl) URL.revokeObjectURL(this.heatmapUrl);
     this.heatmapUrl = url;
-    if (url) $("result-heatmap").src = url;
+    if (url) $("result-heatmap", HTMLImageElement).src = url;
     else $("result-heatmap").removeAttribute("src");
     $("result-heatmap").hidden = true;
     $("heatmap-hint").hidden = true;
@@ -180,11 +198,12 @@ export class ResultCard {
     $("result").classList.remove("shows-heatmap");
   }
 
-  async poll(fileName, run, justUploaded) {
+  async poll(/** @type {string} */ fileName, /** @type {number} */ run, /** @type {boolean} */ justUploaded) {
     const started = Date.now();
     const model = modelFacts(); // fetched while the image is analysed
     let failures = 0;
     let attempt = 0;
+    /** @type {number | null} */
     let retryAfter = null;
     if (justUploaded) await sleep(FIRST_MS);
     while (run === this.run) {
@@ -200,7 +219,7 @@ export class ResultCard {
           this.onSettled(fileName);
           return;
         }
-        if (status === 200) {
+        if (status === 200 && data.status === "done") {
           const facts = await model;
           if (run !== this.run) return;
           render(data, facts);
@@ -213,14 +232,14 @@ export class ResultCard {
         if (run !== this.run) return;
         if (error instanceof ApiError && error.status === 422) return this.fail("We could not analyse this image. Please try a sharper, well-lit image of the spot.", fileName);
         if (error instanceof ApiError && error.status === 404) return this.fail("This image no longer exists.", null);
-        if (error instanceof ApiError && error.status === 401) return;
+        if (sessionEnded(error)) return;
         if (error instanceof ApiError && (error.status === 429 || error.status === 503)) {
           // Busy or briefly down: ask again no sooner than the server said, until GIVE_UP_MS.
           if (Date.now() - started > GIVE_UP_MS) return this.fail(`${error.message} The result was not loaded.`, null, true);
           await sleep(Math.max(pollDelay(attempt++), error.retryAfter ?? 0));
           continue;
         }
-        if (++failures > NETWORK_RETRIES) return this.fail(`${error.message} The result was not loaded.`, null, true);
+        if (++failures > NETWORK_RETRIES) return this.fail(`${messageOf(error)} The result was not loaded.`, null, true);
       }
       if (Date.now() - started > GIVE_UP_MS) {
         return this.fail("The analysis is taking longer than usual. Check again in a minute.", null, true);
@@ -229,7 +248,7 @@ export class ResultCard {
     }
   }
 
-  fail(message, settledName, retry = false) {
+  fail(/** @type {string} */ message, /** @type {string | null} */ settledName, retry = false) {
     clearDetails();
     showState("No result", "failed");
     setText("result-verdict", message);
@@ -239,7 +258,7 @@ export class ResultCard {
     if (settledName) this.onSettled(settledName);
   }
 
-  async loadImage(fileName, run) {
+  async loadImage(/** @type {string} */ fileName, /** @type {number} */ run) {
     try {
       const blob = await api.imageBlob(fileName);
       if (run === this.run) this.setImage(URL.createObjectURL(blob));
@@ -248,10 +267,10 @@ export class ResultCard {
     }
   }
 
-  setImage(url) {
+  setImage(/** @type {string | null} */ url) {
     if (this.imageUrl) URL.revokeObjectURL(this.imageUrl);
     this.imageUrl = url;
-    const img = $("result-img");
+    const img = $("result-img", HTMLImageElement);
     if (url) img.src = url;
     else img.removeAttribute("src");
   }

@@ -1,34 +1,26 @@
 // One spot's page for its owner: timeline, comparison, changes, questions, the report, and a
 // read-only link to share with a doctor (which the owner can stop).
 
-import { api, ApiError, paths } from "./api.js";
+import { api, paths } from "./api.js";
 import { announce } from "./announce.js";
 import { confirmWith } from "./confirm.js";
 import { clearFieldError, enableAgain, showFieldError } from "./fields.js";
 import { formatDate } from "./format.js";
+import { $, announceFailure, failedWith, messageOf, sessionEnded } from "./page.js";
 import { screenPaths } from "./router.js";
 import { spotNameProblem } from "./spots.js";
-import { renderSpot, renderSummary } from "./timeline.js";
+import { renderSpot, renderSummary, SPOT_PARTS } from "./timeline.js";
 
-const $ = (id) => document.getElementById(id);
-const segment = (name) => encodeURIComponent(name);
-
-const OWNER_URLS = {
-  thumbnail: (fileName) => `/images/${segment(fileName)}/thumbnail`,
-  image: (fileName) => `/images/${segment(fileName)}`,
-};
-const IDS = {
-  heading: "spot-heading",
-  site: "spot-site",
-  summary: "spot-summary",
-  changes: "spot-changes",
-  compare: "compare",
-  timeline: "spot-timeline",
-};
+const OWNER_URLS = { thumbnail: paths.thumbnail, image: paths.image };
+const shareLink = () => $("share-link", HTMLInputElement);
+const renameField = () => $("spot-rename-name", HTMLInputElement);
 
 export class SpotView {
+  /** @param {{ onDeleted: (spotId?: string, fileNames?: string[]) => void, onRenamed: () => void }} options */
   constructor({ onDeleted, onRenamed }) {
+    /** @type {string | null} */
     this.spotId = null;
+    /** @type {string[]} */
     this.fileNames = [];
     this.run = 0;
     this.onDeleted = onDeleted;
@@ -38,7 +30,7 @@ export class SpotView {
       this.toggleRename(false);
       $("spot-rename").focus();
     });
-    $("spot-rename-name").addEventListener("input", () => clearFieldError("spot-rename-error", $("spot-rename-name")));
+    renameField().addEventListener("input", () => clearFieldError("spot-rename-error", renameField()));
     $("spot-rename-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.rename();
@@ -67,7 +59,7 @@ export class SpotView {
   }
 
   /** Show spot `spotId`; focus its heading unless this is a refresh. */
-  async open(spotId, { focus = true } = {}) {
+  async open(/** @type {string} */ spotId, { focus = true } = {}) {
     const run = ++this.run;
     if (spotId !== this.spotId) {
       this.showShare(null, false);
@@ -78,22 +70,24 @@ export class SpotView {
       const spot = await api.spot(spotId);
       if (run !== this.run) return;
       this.fileNames = spot.images.map((image) => image.fileName);
-      renderSpot(spot, { urls: OWNER_URLS, editable: true, ids: IDS });
-      $("spot-report").href = paths.report(spotId);
-      $("spot-report").setAttribute("download", `${spot.name}.pdf`);
-      $("spot-add-photo").href = screenPaths.check(spotId);
+      renderSpot(spot, { urls: OWNER_URLS, editable: true });
+      const report = $("spot-report", HTMLAnchorElement);
+      report.href = paths.report(spotId);
+      report.setAttribute("download", `${spot.name}.pdf`);
+      $("spot-add-photo", HTMLAnchorElement).href = screenPaths.check(spotId);
       if (focus) $("spot-heading").focus();
       this.loadShares(spotId, run);
     } catch (error) {
       if (run !== this.run) return;
-      if (error instanceof ApiError && error.status === 401) return;
+      if (sessionEnded(error)) return;
       this.close();
       $("spot-heading").textContent = "Spot not found";
-      announce(error instanceof ApiError && error.status === 404 ? "That spot no longer exists." : `Could not open the spot: ${error.message}`, "error");
+      if (failedWith(error, 404)) announce("That spot no longer exists.", "error");
+      else announceFailure("open the spot", error);
     }
   }
 
-  async loadShares(spotId, run) {
+  async loadShares(/** @type {string} */ spotId, /** @type {number} */ run) {
     try {
       const shares = await api.listShares(spotId);
       if (run === this.run && !$("share-field").hidden) return; // a link made just now stays on show
@@ -103,52 +97,54 @@ export class SpotView {
     }
   }
 
-  showShare(share, announceIt = true) {
+  showShare(/** @type {import("./api.js").ShareCreated | null} */ share, announceIt = true) {
     $("share-field").hidden = !share;
-    $("share-link").value = share ? new URL(share.url, location.origin).href : "";
+    shareLink().value = share ? new URL(share.url, location.origin).href : "";
     $("share-hint").textContent = share ? `Anyone with this link can see this spot, read-only, until ${formatDate(share.expiresAt)}.` : "";
     $("share-stop").hidden = !share;
     $("share-copied").hidden = true;
     $("share-send").hidden = !(share && typeof navigator.share === "function");
     if (share && announceIt) {
-      $("share-link").focus();
-      $("share-link").select();
+      shareLink().focus();
+      shareLink().select();
     }
   }
 
   async share() {
-    const button = $("share-create");
+    const button = $("share-create", HTMLButtonElement);
+    if (!this.spotId) return;
     button.disabled = true;
     try {
       const share = await api.createShare(this.spotId);
       this.showShare(share);
       announce("Share link made: copy it, or send it to your doctor.", "success");
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not make a share link: ${error.message}`, "error");
+      announceFailure("make a share link", error);
     } finally {
       enableAgain(button);
     }
   }
 
   async stopSharing() {
+    if (!this.spotId) return;
     try {
       await api.stopSharing(this.spotId);
       this.showShare(null);
       $("share-create").focus();
       announce("Sharing stopped: the links no longer open this spot.", "success");
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not stop sharing: ${error.message}`, "error");
+      announceFailure("stop sharing", error);
     }
   }
 
   async copyLink() {
-    const link = $("share-link").value;
+    const link = shareLink().value;
     try {
       await navigator.clipboard.writeText(link);
     } catch {
       // No clipboard access (an http:// address, say): select the link for the person to copy.
-      $("share-link").focus();
-      $("share-link").select();
+      shareLink().focus();
+      shareLink().select();
       announce("Copy the selected link (Ctrl+C, or long-press on a phone).");
       return;
     }
@@ -158,39 +154,41 @@ export class SpotView {
 
   async sendLink() {
     try {
-      await navigator.share({ title: `${$("spot-heading").textContent}: SpotCheck`, url: $("share-link").value });
+      await navigator.share({ title: `${$("spot-heading").textContent}: SpotCheck`, url: shareLink().value });
     } catch {
       // the person closed the share sheet
     }
   }
 
   /** The address of the open spot's latest photo, to line a new one up with; null for another spot. */
-  lastPhotoUrl(spotId) {
+  lastPhotoUrl(/** @type {string} */ spotId) {
     const last = spotId === this.spotId ? this.fileNames.at(-1) : null;
     return last ? OWNER_URLS.image(last) : null;
   }
 
-  toggleRename(open) {
+  toggleRename(/** @type {boolean} */ open) {
     $("spot-rename-form").hidden = !open;
     $("spot-rename").setAttribute("aria-expanded", String(open));
-    clearFieldError("spot-rename-error", $("spot-rename-name"));
+    clearFieldError("spot-rename-error", renameField());
     if (open) {
-      $("spot-rename-name").value = $("spot-heading").textContent;
-      $("spot-rename-name").focus();
-      $("spot-rename-name").select();
+      renameField().value = $("spot-heading").textContent ?? "";
+      renameField().focus();
+      renameField().select();
     }
   }
 
   async rename() {
-    const input = $("spot-rename-name");
+    const input = renameField();
     const name = input.value.trim();
+    if (!this.spotId) return;
     const problem = spotNameProblem(name);
     if (problem) {
       showFieldError("spot-rename-error", problem, input);
       input.focus();
       return;
     }
-    $("spot-rename-save").disabled = true;
+    const save = $("spot-rename-save", HTMLButtonElement);
+    save.disabled = true;
     try {
       const spot = await api.renameSpot(this.spotId, name);
       this.toggleRename(false);
@@ -198,16 +196,16 @@ export class SpotView {
       announce(`Spot renamed to "${spot.name}".`, "success");
       this.onRenamed();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      if (error instanceof ApiError && error.status === 404) {
+      if (sessionEnded(error)) return;
+      if (failedWith(error, 404)) {
         this.onDeleted();
         announce("That spot no longer exists.", "error");
         return;
       }
-      showFieldError("spot-rename-error", error.message, input);
+      showFieldError("spot-rename-error", messageOf(error), input);
       input.focus();
     } finally {
-      $("spot-rename-save").disabled = false;
+      save.disabled = false;
     }
   }
 
@@ -222,22 +220,23 @@ export class SpotView {
       announce("Spot deleted, with its photos.", "success");
       this.onDeleted(spotId, this.fileNames);
     } catch (error) {
-      if (!(error instanceof ApiError && error.status === 401)) announce(`Could not delete the spot: ${error.message}`, "error");
+      announceFailure("delete the spot", error);
     }
   }
 
   async refreshSummary() {
     const { run, spotId } = this;
+    if (!spotId) return;
     try {
       const spot = await api.spot(spotId);
-      if (run === this.run && spotId === this.spotId) renderSummary($(IDS.summary), spot.summary);
+      if (run === this.run && spotId === this.spotId) renderSummary($(SPOT_PARTS.summary), spot.summary);
     } catch {
       // The next full refresh shows it; the answers themselves are saved.
     }
   }
 
   /** Reload the open spot (after an upload into it, say). */
-  refresh(spotId = null) {
+  refresh(/** @type {string | null} */ spotId = null) {
     if (this.spotId && (spotId === null || spotId === this.spotId)) {
       if (this.answering()) this.refreshWanted = true;
       else this.open(this.spotId, { focus: false });

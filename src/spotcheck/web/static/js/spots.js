@@ -1,29 +1,35 @@
 // The user's spots: the list (each a link to its page), the "New spot" form, and the upload
 // form's "Spot" select. Hidden altogether on a server without the /spots API.
 
-import { api, ApiError } from "./api.js";
+import { api } from "./api.js";
 import { announce } from "./announce.js";
 import { createBodyMap } from "./bodymap.js";
 import { clearFieldError, showFieldError } from "./fields.js";
 import { levelWords } from "./format.js";
+import { $, announceFailure, failedWith, messageOf, sessionEnded } from "./page.js";
 import { screenPaths } from "./router.js";
 
-const $ = (id) => document.getElementById(id);
+/** @typedef {import("./api.js").Spot} Spot */
+
+const nameField = () => $("spot-name", HTMLInputElement);
 // Control characters are refused by the API too; checked here so the message is next to the field.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** What is wrong with a spot name the person typed (trimmed), or null when nothing is. */
-export function spotNameProblem(name) {
+export function spotNameProblem(/** @type {string} */ name) {
   if (!name) return "Give the spot a name.";
   return CONTROL.test(name) ? "Use letters, digits and punctuation only." : null;
 }
 
 export class Spots {
+  /** @param {{ onCreated: (spot: Spot) => void }} options */
   constructor({ onCreated }) {
     this.onCreated = onCreated;
+    /** @type {Spot[]} */
     this.items = [];
     this.available = true;
     this.generation = 0;
+    /** @type {(() => void)[]} */
     this.listeners = [];
     this.map = createBodyMap($("bodymap-figure"), "bodyView", $("bodymap-clear"));
     $("spot-new").addEventListener("click", () => this.toggleForm(true));
@@ -31,27 +37,28 @@ export class Spots {
       this.toggleForm(false);
       $("spot-new").focus();
     });
-    $("spot-name").addEventListener("input", () => clearFieldError("spot-name-error", $("spot-name")));
+    nameField().addEventListener("input", () => clearFieldError("spot-name-error", nameField()));
     $("spot-form").addEventListener("submit", (event) => {
       event.preventDefault();
       this.save();
     });
   }
 
-  toggleForm(open) {
-    $("spot-form").hidden = !open;
+  toggleForm(/** @type {boolean} */ open) {
+    const form = $("spot-form", HTMLFormElement);
+    form.hidden = !open;
     $("spot-new").setAttribute("aria-expanded", String(open));
     if (open) {
-      $("spot-name").focus();
+      nameField().focus();
     } else {
-      $("spot-form").reset();
+      form.reset();
       this.map.reset();
-      clearFieldError("spot-name-error", $("spot-name"));
+      clearFieldError("spot-name-error", nameField());
     }
   }
 
   async save() {
-    const input = $("spot-name");
+    const input = nameField();
     const name = input.value.trim();
     const problem = spotNameProblem(name);
     if (problem) {
@@ -59,7 +66,8 @@ export class Spots {
       input.focus();
       return;
     }
-    $("spot-save").disabled = true;
+    const save = $("spot-save", HTMLButtonElement);
+    save.disabled = true;
     try {
       const spot = await api.createSpot(name, this.map.value());
       this.toggleForm(false);
@@ -67,11 +75,11 @@ export class Spots {
       await this.refresh();
       this.onCreated(spot);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return;
-      showFieldError("spot-name-error", error.message, input);
+      if (sessionEnded(error)) return;
+      showFieldError("spot-name-error", messageOf(error), input);
       input.focus();
     } finally {
-      $("spot-save").disabled = false;
+      save.disabled = false;
     }
   }
 
@@ -84,25 +92,26 @@ export class Spots {
       this.setAvailable(true);
       this.render();
     } catch (error) {
-      if (error instanceof ApiError && (error.status === 404 || error.status === 405)) this.setAvailable(false);
-      else if (!(error instanceof ApiError && error.status === 401)) announce(`Could not load your spots: ${error.message}`, "error");
+      if (failedWith(error, 404, 405)) this.setAvailable(false);
+      else announceFailure("load your spots", error);
     }
   }
 
   /** Call `callback()` whenever the list changes. */
-  whenChanged(callback) {
+  whenChanged(/** @type {() => void} */ callback) {
     this.listeners.push(callback);
   }
 
   /** The name of spot `spotId`, or null when it is not (or no longer) listed. */
-  nameOf(spotId) {
+  nameOf(/** @type {string} */ spotId) {
     return this.items.find((spot) => spot.id === spotId)?.name ?? null;
   }
 
-  setAvailable(available) {
+  setAvailable(/** @type {boolean} */ available) {
     this.available = available;
     $("spots").classList.toggle("is-unavailable", !available);
-    document.querySelector('[data-screen-link="spots"]').hidden = !available;
+    const tab = document.querySelector('[data-screen-link="spots"]');
+    if (tab instanceof HTMLElement) tab.hidden = !available;
     $("spot-field").hidden = !available;
   }
 
@@ -125,7 +134,7 @@ export class Spots {
       }),
     );
     $("spots-empty").hidden = this.items.length > 0;
-    const select = $("spot-select");
+    const select = $("spot-select", HTMLSelectElement);
     const chosen = select.value;
     select.replaceChildren(new Option("No spot", ""), ...this.items.map((spot) => new Option(spot.name, spot.id)));
     select.value = this.items.some((spot) => spot.id === chosen) ? chosen : "";

@@ -5,8 +5,32 @@ import { answersForm, answersWords } from "./answers.js";
 import { bodySitePicture, bodySiteWords } from "./bodymap.js";
 import { changeWords } from "./changes.js";
 import { formatDate, labelFor, levelWords, RECOMMENDATIONS, refusalReason } from "./format.js";
+import { $ } from "./page.js";
 import { openZoom } from "./zoom.js";
 
+/**
+ * @typedef {import("./api.js").SpotDetail} SpotDetail
+ * @typedef {import("./api.js").TimelineEntry} TimelineEntry
+ * @typedef {{ thumbnail: (fileName: string) => string, image: (fileName: string) => string }} PhotoUrls
+ */
+
+/** The ids of a spot's parts, the same on the owner's page and the share view. */
+export const SPOT_PARTS = {
+  heading: "spot-heading",
+  site: "spot-site",
+  summary: "spot-summary",
+  changes: "spot-changes",
+  compare: "compare",
+  timeline: "spot-timeline",
+};
+
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -15,7 +39,7 @@ function el(tag, className, text) {
 }
 
 /** The result of one photo in a few words (the fixed recommendation is said once, for the latest). */
-function resultWords(entry) {
+function resultWords(/** @type {TimelineEntry} */ entry) {
   const [label, state] = labelFor(entry);
   const box = el("div", "entry-result");
   const words = el("p", "entry-label", label);
@@ -27,6 +51,7 @@ function resultWords(entry) {
 
 // What the owner does next for a spot at each summary level: the same next step as a result's
 // (and as the spot's reminder: 14 days for a worrying spot, 30 otherwise).
+/** @type {Record<string, string>} */
 const OWNER_NEXT = {
   worrying: "See a dermatologist within 2 weeks. Changes and the timeline below say why.",
   reassuring: "Look at it again in a month, and show it to a dermatologist at your next check-up, or sooner if it changes.",
@@ -37,7 +62,7 @@ const OWNER_NEXT = {
 
 /** The spot's summary into `node`: its level in a few words, then the owner's next step, or the
  *  server's message for a doctor looking at a shared spot (`forOwner` false). */
-export function renderSummary(node, summary, forOwner = true) {
+export function renderSummary(/** @type {HTMLElement} */ node, /** @type {import("./api.js").Summary | null} */ summary, forOwner = true) {
   node.replaceChildren();
   if (summary) {
     const level = el("strong", "summary-level", levelWords(summary.level));
@@ -49,12 +74,14 @@ export function renderSummary(node, summary, forOwner = true) {
 }
 
 /** Fill the spot's heading, place, summary, changes, comparison and timeline.
- *  urls: {thumbnail(fileName), image(fileName)}; editable: the owner may answer the questions. */
-export function renderSpot(spot, { urls, editable, ids }) {
-  const $ = (key) => document.getElementById(ids[key]);
-  $("heading").textContent = spot.name;
+ *  urls: {thumbnail(fileName), image(fileName)}; editable: the owner may answer the questions.
+ * @param {SpotDetail} spot
+ * @param {{ urls: PhotoUrls, editable: boolean }} options
+ */
+export function renderSpot(spot, { urls, editable }) {
+  $(SPOT_PARTS.heading).textContent = spot.name;
 
-  const site = $("site");
+  const site = $(SPOT_PARTS.site);
   site.replaceChildren();
   if (spot.bodySite) {
     const words = bodySiteWords(spot.bodySite);
@@ -62,21 +89,21 @@ export function renderSpot(spot, { urls, editable, ids }) {
   }
   site.hidden = !spot.bodySite;
 
-  renderSummary($("summary"), spot.summary, editable);
+  renderSummary($(SPOT_PARTS.summary), spot.summary, editable);
   // The fixed recommendation once, with the latest photo that has one.
-  const latest = (spot.images ?? []).findLast((entry) => entry.status === "done" && RECOMMENDATIONS[entry.classification]);
+  const latest = (spot.images ?? []).findLast((entry) => entry.status === "done" && entry.classification !== null && Object.hasOwn(RECOMMENDATIONS, entry.classification));
 
   const changes = spot.changes ?? [];
-  $("changes").replaceChildren(
+  $(SPOT_PARTS.changes).replaceChildren(
     ...(changes.length
       ? changes.map((change) => el("li", change.notable ? "is-notable" : "", changeWords(change, spot.images ?? [])))
-      : [el("li", "", spot.images?.length > 1 ? "No notable change between the photos." : "Changes show once the spot has two photos.")]),
+      : [el("li", "", (spot.images?.length ?? 0) > 1 ? "No notable change between the photos." : "Changes show once the spot has two photos.")]),
   );
 
-  renderComparison($("compare"), spot, urls);
+  renderComparison($(SPOT_PARTS.compare), spot, urls);
 
   const entries = spot.images ?? [];
-  $("timeline").replaceChildren(
+  $(SPOT_PARTS.timeline).replaceChildren(
     ...entries.map((entry) => {
       const when = formatDate(entry.uploadedAt);
       const li = el("li", "timeline-entry");
@@ -87,7 +114,7 @@ export function renderSpot(spot, { urls, editable, ids }) {
       const date = el("p", "timeline-date", when);
       date.id = `entry-${crypto.randomUUID()}`;
       text.append(date, resultWords(entry));
-      if (entry === latest) text.append(el("p", "entry-recommendation", RECOMMENDATIONS[entry.classification]));
+      if (entry === latest && entry.classification) text.append(el("p", "entry-recommendation", RECOMMENDATIONS[entry.classification]));
       if (editable) text.append(foldedAnswers(entry, when, date.id));
       else {
         const said = answersWords(entry.answers);
@@ -100,20 +127,21 @@ export function renderSpot(spot, { urls, editable, ids }) {
 }
 
 /** The questions for one photo, folded unless some are answered yes (a spot with many photos stays short). */
-function foldedAnswers(entry, when, describedBy) {
+function foldedAnswers(/** @type {TimelineEntry} */ entry, /** @type {string} */ when, /** @type {string} */ describedBy) {
   const box = el("details", "entry-questions");
   box.open = Boolean(answersWords(entry.answers));
   box.append(el("summary", "", "Questions about the spot then"), answersForm(entry, when, describedBy));
   return box;
 }
 
+/** @param {HTMLElement} box @param {SpotDetail} spot @param {PhotoUrls} urls */
 function renderComparison(box, spot, urls) {
   const entries = spot.images ?? [];
   if (entries.length < 2) {
     box.replaceChildren(el("p", "hint", "Add a second photo of this spot to compare two side by side."));
     return;
   }
-  const sides = [entries[0], entries.at(-1)].map((entry, index) => {
+  const sides = [entries[0], entries[entries.length - 1]].map((entry, index) => {
     const figure = el("figure", "compare-side");
     const label = el("label", "", index === 0 ? "Earlier photo" : "Later photo");
     const select = document.createElement("select");
@@ -128,7 +156,7 @@ function renderComparison(box, spot, urls) {
     zoom.addEventListener("click", () => openZoom(box, zoom));
     const caption = el("figcaption");
     const show = () => {
-      const chosen = entries.find((item) => item.fileName === select.value);
+      const chosen = entries.find((item) => item.fileName === select.value) ?? entry;
       const when = formatDate(chosen.uploadedAt);
       img.src = urls.image(chosen.fileName);
       img.alt = `Photo of ${spot.name}, ${when}`;

@@ -5,9 +5,11 @@ import { announce } from "./announce.js";
 import { decode, prepareForUpload } from "./downscale.js";
 import { clearFieldError, showFieldError } from "./fields.js";
 import { formatSize } from "./format.js";
+import { $, sessionEnded } from "./page.js";
 
 // What the browser's own look at a photo may find, and what to do about it. The server checks
 // every photo again and decides, so a warning never blocks the upload.
+/** @type {Record<string, string>} */
 const WARNINGS = {
   blurry: "This photo looks blurry: SpotCheck may not be able to judge the spot. Hold the phone about 10 cm away, tap the spot to focus, and hold still.",
   "too-dark": "This photo looks too dark: SpotCheck may not be able to judge the spot. Take it in daylight, without flash, with no shadow over the spot.",
@@ -15,17 +17,17 @@ const WARNINGS = {
 };
 
 /** A reason from WARNINGS, or null; the check is a courtesy, so any failure of it is no reason. */
-async function photoProblem(bitmap) {
+async function photoProblem(/** @type {ImageBitmap} */ bitmap) {
   try {
     const { checkPhoto } = await import("./photocheck.js");
     const { reason } = await checkPhoto(bitmap);
-    return Object.hasOwn(WARNINGS, reason) ? reason : null;
+    return reason !== null && Object.hasOwn(WARNINGS, reason) ? reason : null;
   } catch {
     return null;
   }
 }
 
-function uploadMessage(error) {
+function uploadMessage(/** @type {unknown} */ error) {
   if (!(error instanceof ApiError)) return "Something went wrong while uploading. Please try again.";
   switch (error.status) {
     case 413: {
@@ -47,21 +49,26 @@ function uploadMessage(error) {
 
 /** Wire the upload form; onUploaded(fileName, previewUrl, spotId) runs when the server has accepted
  *  an image, onFailed() when an upload did not work (so no earlier result stays on show).
- *  camera: camera.js's live view, used by "Use camera" where the browser has one. */
+ *  camera: camera.js's live view, used by "Use camera" where the browser has one.
+ * @param {(fileName: string, previewUrl: string | null, spotId: string | null) => void} onUploaded
+ * @param {() => void} onFailed
+ * @param {import("./camera.js").Camera} camera
+ */
 export function setUpUpload(onUploaded, onFailed, camera) {
-  const form = document.getElementById("upload-form");
-  const photo = document.getElementById("photo");
-  const cameraInput = document.getElementById("camera");
-  const zone = document.getElementById("drop-zone");
-  const preview = document.getElementById("preview");
-  const previewImg = document.getElementById("preview-img");
-  const caption = document.getElementById("preview-caption");
-  const button = document.getElementById("upload");
-  const warning = document.getElementById("photo-warning");
-  const warningText = document.getElementById("photo-warning-text");
-  const spotSelect = document.getElementById("spot-select");
-  const heading = document.getElementById("add-heading");
-  // {file, decoded: Promise<ImageBitmap|null>, url}; set at once, so Upload right after choosing works.
+  const form = $("upload-form", HTMLFormElement);
+  const photo = $("photo", HTMLInputElement);
+  const cameraInput = $("camera", HTMLInputElement);
+  const zone = $("drop-zone");
+  const preview = $("preview");
+  const previewImg = $("preview-img", HTMLImageElement);
+  const caption = $("preview-caption");
+  const button = $("upload", HTMLButtonElement);
+  const warning = $("photo-warning");
+  const warningText = $("photo-warning-text");
+  const spotSelect = $("spot-select", HTMLSelectElement);
+  const heading = $("add-heading");
+  // Set at once, so Upload right after choosing works.
+  /** @type {{ file: File, decoded: Promise<ImageBitmap | null>, url: string | null } | null} */
   let chosen = null;
 
   function forget() {
@@ -74,7 +81,7 @@ export function setUpUpload(onUploaded, onFailed, camera) {
     clearFieldError("photo-error", photo);
   }
 
-  function warn(reason) {
+  function warn(/** @type {string | null} */ reason) {
     // Emptied when hidden: the photo field's description still reads a hidden element's text.
     warningText.textContent = reason ? `${WARNINGS[reason]} You can upload it anyway: SpotCheck checks every photo too.` : "";
     warning.hidden = !reason;
@@ -87,9 +94,10 @@ export function setUpUpload(onUploaded, onFailed, camera) {
     spotSelect.value = spot;
   }
 
-  async function choose(file) {
+  async function choose(/** @type {File | null} */ file) {
     forget();
     if (!file) return;
+    /** @type {{ file: File, decoded: Promise<ImageBitmap | null>, url: string | null }} */
     const current = { file, decoded: decode(file), url: null };
     chosen = current;
     const bitmap = await current.decoded;
@@ -111,8 +119,8 @@ export function setUpUpload(onUploaded, onFailed, camera) {
     else announce(`Chosen: ${name}. Press Upload to send it.`);
   }
 
-  document.getElementById("photo-warning-upload").addEventListener("click", () => form.requestSubmit());
-  document.getElementById("photo-warning-other").addEventListener("click", () => {
+  $("photo-warning-upload").addEventListener("click", () => form.requestSubmit());
+  $("photo-warning-other").addEventListener("click", () => {
     reset();
     photo.focus();
     photo.click(); // opens the picker (on a phone it offers the camera too)
@@ -126,7 +134,7 @@ export function setUpUpload(onUploaded, onFailed, camera) {
     photo.value = "";
     choose(cameraInput.files?.[0] ?? null);
   });
-  document.getElementById("camera-open").addEventListener("click", async () => {
+  $("camera-open").addEventListener("click", async () => {
     // The live view where the browser has a camera it may use; the phone's own camera app (or a
     // file picker on a desktop) otherwise, and after a refused permission.
     const opened = await camera.open(spotSelect.value || null, (file) => {
@@ -145,10 +153,11 @@ export function setUpUpload(onUploaded, onFailed, camera) {
   zone.addEventListener("drop", (event) => {
     event.preventDefault();
     zone.classList.remove("is-dragging");
-    const file = event.dataTransfer?.files?.[0];
-    if (!file) return;
+    const files = event.dataTransfer?.files;
+    const file = files?.[0];
+    if (!files || !file) return;
     cameraInput.value = "";
-    photo.files = event.dataTransfer.files; // so the picker names the dropped file
+    photo.files = files; // so the picker names the dropped file
     choose(file);
   });
 
@@ -177,7 +186,7 @@ export function setUpUpload(onUploaded, onFailed, camera) {
       reset();
       onUploaded(accepted.fileName, url, spotId);
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) return; // main.js shows the sign-in form
+      if (sessionEnded(error)) return; // main.js shows the sign-in form
       onFailed();
       showFieldError("photo-error", uploadMessage(error), photo);
       announce("The upload did not work: the reason is shown under Photo.", "error");
@@ -191,10 +200,10 @@ export function setUpUpload(onUploaded, onFailed, camera) {
   });
 
   /** The check screen for a photo of `spotId` (from a spot's "Add photo"), or of any spot. */
-  function chooseSpot(spotId) {
-    const known = spotId && [...spotSelect.options].some((option) => option.value === spotId);
-    if (known) spotSelect.value = spotId;
-    const name = known ? spotSelect.selectedOptions[0].textContent : null;
+  function chooseSpot(/** @type {string | null} */ spotId) {
+    const known = Boolean(spotId) && [...spotSelect.options].some((option) => option.value === spotId);
+    if (known) spotSelect.value = spotId ?? "";
+    const name = known ? spotSelect.selectedOptions[0]?.textContent : null;
     heading.textContent = name ? `Add a picture of ${name}` : "Check a spot";
   }
 

@@ -1,12 +1,14 @@
 // The compare view enlarged: the two chosen photos side by side in a dialog as wide as the screen,
 // each zoomable by a tap (twice the size, scrolled to where it was tapped).
 
+import { $ } from "./page.js";
+
 /** Open the dialog with the photos shown in `box` (the compare view); `from` gets the focus back. */
-export function openZoom(box, from) {
-  const dialog = document.getElementById("zoom");
-  const photos = document.getElementById("zoom-photos");
+export function openZoom(/** @type {HTMLElement} */ box, /** @type {HTMLElement} */ from) {
+  const dialog = $("zoom", HTMLDialogElement);
+  const photos = $("zoom-photos");
   photos.replaceChildren(
-    ...[...box.querySelectorAll(".compare-img")].map((source) => {
+    ...[...box.querySelectorAll(".compare-img")].filter((source) => source instanceof HTMLImageElement).map((source) => {
       const figure = document.createElement("figure");
       figure.className = "zoom-side";
       const button = document.createElement("button");
