@@ -380,7 +380,7 @@ def test_a_session_that_ended_during_a_password_change_goes_back_to_sign_in(phon
 
 def _reminder_days(page: Page, title: str) -> int:
     """Days from today until the reminder titled ``title`` on the Account screen is due."""
-    _open_screen(page, "Account")
+    open_screen(page, "Account")
     item = page.get_by_role("region", name="Reminders").get_by_role("listitem").filter(has_text=title)
     expect(item).to_have_count(1)
     due = item.locator("time").get_attribute("datetime")
@@ -395,7 +395,7 @@ def test_reminders_say_what_the_next_step_says(phone: Page, server: LiveServer, 
     expect(phone.get_by_role("region", name="Dark mole")).to_contain_text("See a dermatologist within 2 weeks")
     assert 0 <= _reminder_days(phone, "See a dermatologist about 'Dark mole'") <= 14
 
-    _open_screen(phone, "Spots")
+    open_screen(phone, "Spots")
     phone.get_by_role("button", name="New spot").click()
     phone.get_by_label("Spot name").fill("Pale mole")
     phone.get_by_role("button", name="Save spot").click()
