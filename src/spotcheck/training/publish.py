@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.metric_keys import KEY_METRICS, metric_key
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.training.dataset import LesionImage
 from spotcheck.training.evaluation import evaluate_records
@@ -35,9 +36,7 @@ def publish_model(
         seed=seed,
     )
     key_metrics = {
-        f"test_{name}_{domain}": figures[name]
-        for domain, figures in metrics.items()
-        for name in ("roc_auc", "sensitivity", "specificity", "expected_calibration_error")
+        metric_key(name, domain): figures[name] for domain, figures in metrics.items() for name in KEY_METRICS
     }
     metadata.model_copy(update={"metrics": key_metrics}).write(metadata_path)
     return metrics
