@@ -8,6 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -20,6 +22,10 @@ TEST_SECRET = "test-secret-" + "x" * 40
 # A job lease for tests that wait for one to expire: long enough that a busy machine cannot let
 # it expire between a claim and the next line.
 SHORT_LEASE_SECONDS = 1.0
+# Argon2id at its smallest cost (8 KiB, one pass): a hash takes microseconds instead of the recommended
+# 64 MiB x 3 passes (about 0.09 s each here), which every registration and sign-in of a test paid.
+# Only tests build a runtime with it; no setting can.
+CHEAP_PASSWORD_HASH = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1),))
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +52,7 @@ def settings(tmp_path: Path, tiny_model_path: Path) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings) -> Runtime:
-    return build_runtime(settings)
+    return build_runtime(settings, password_hash=CHEAP_PASSWORD_HASH)
 
 
 @pytest.fixture

@@ -37,6 +37,8 @@ from spotcheck.readiness import ReadinessProbe
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
 
 if TYPE_CHECKING:
+    from pwdlib import PasswordHash
+
     from spotcheck.jobs.procrastinate import ProcrastinateJobQueue
 
 __all__ = ["Runtime", "build_runtime"]
@@ -155,10 +157,15 @@ def _open_classifier(settings: Settings) -> _OpenedClassifier:
 
 
 def build_runtime(
-    settings: Settings, *, classifier: Classifier | None = None, concurrency: int | None = None
+    settings: Settings,
+    *,
+    classifier: Classifier | None = None,
+    concurrency: int | None = None,
+    password_hash: PasswordHash | None = None,
 ) -> Runtime:
     """Everything wired; raises DeploymentError for settings that do not fit the deployment mode, and
-    ModelUnavailableError when no model can be loaded."""
+    ModelUnavailableError when no model can be loaded. ``password_hash`` replaces the recommended
+    Argon2id (tests pass a cheap one; no setting reaches it)."""
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     opened = _OpenedClassifier(classifier, {}) if classifier is not None else _open_classifier(settings)
@@ -210,7 +217,9 @@ def build_runtime(
         accounts=AccountService(
             engine,
             hasher=PasswordHasher(
-                max_concurrent=settings.max_concurrent_password_hashes, wait_seconds=settings.password_hash_wait_seconds
+                max_concurrent=settings.max_concurrent_password_hashes,
+                wait_seconds=settings.password_hash_wait_seconds,
+                password_hash=password_hash,
             ),
         ),
         tokens=tokens,

@@ -15,7 +15,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 import s3_server
-from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
+from conftest import CHEAP_PASSWORD_HASH, TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from s3_server import S3Endpoint
 from spotcheck.api import create_app
@@ -118,7 +118,7 @@ def test_deleting_the_account_removes_its_objects_from_s3(
     settings = s3_endpoint.settings(
         bucket, data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=SecretStr(TEST_SECRET)
     )
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, password_hash=CHEAP_PASSWORD_HASH)
     with TestClient(create_app(runtime)) as client:
         assert _delete_everything(client, runtime)[1] == []
     # Seen by a plain S3 client, not through SpotCheck's store: only grace's image is left.
@@ -129,7 +129,7 @@ def test_deleting_the_account_removes_its_objects_from_s3(
 
 def test_wrong_passwords_for_deletion_count_as_failed_sign_ins(settings: Settings) -> None:
     settings = settings.model_copy(update={"sign_in_failure_limit_per_account": "2/15 minutes"})
-    with TestClient(create_app(build_runtime(settings))) as client:
+    with TestClient(create_app(build_runtime(settings, password_hash=CHEAP_PASSWORD_HASH))) as client:
         auth = register_and_sign_in(client, "ada@example.org", PASSWORD)
         for _ in range(2):
             wrong = client.request("DELETE", "/account", json={"password": "not it at all"}, headers=auth)

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from conftest import register_and_sign_in, sign_in
+from conftest import CHEAP_PASSWORD_HASH, register_and_sign_in, sign_in
 from spotcheck.api.security import CSRF_HEADER
 from spotcheck.config import Settings, resolve_jwt_secret
 from spotcheck.runtime import Runtime, build_runtime
@@ -135,7 +135,7 @@ def test_placeholder_jwt_secret_is_refused_from_the_environment(
 
 def test_secret_is_generated_once_and_kept(tmp_path: Path, tiny_model_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", model_path=tiny_model_path)
-    first = build_runtime(settings, concurrency=0)
+    first = build_runtime(settings, concurrency=0, password_hash=CHEAP_PASSWORD_HASH)
     account = first.accounts.register(email="ada@example.org", password=PASSWORD)
     token = first.sessions.start(user_id=account.id)
     first.stop()

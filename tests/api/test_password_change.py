@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from conftest import register_and_sign_in, sign_in
+from conftest import CHEAP_PASSWORD_HASH, register_and_sign_in, sign_in
 from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.runtime import build_runtime
@@ -60,7 +60,7 @@ def test_it_needs_a_signed_in_account(client: TestClient) -> None:
 
 def test_guessing_the_current_password_is_throttled_like_sign_in(settings: Settings) -> None:
     limited = settings.model_copy(update={"sign_in_failure_limit_per_account": "3/15 minutes"})
-    with TestClient(create_app(build_runtime(limited))) as client:
+    with TestClient(create_app(build_runtime(limited, password_hash=CHEAP_PASSWORD_HASH))) as client:
         headers = register_and_sign_in(client, "ada@example.org")
         answers = [_change(client, headers, current=f"guess number {n}") for n in range(4)]
         assert answers == [403, 403, 403, 429]

@@ -10,20 +10,23 @@ import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from spotcheck.training.publish import RunSummary
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR = (REPO_ROOT / "../shared/datasets/ham10000-200x150").resolve()
 PHONE_DIR = (REPO_ROOT / "../shared/datasets/pad-ufes-20-partial").resolve()
 SMOKE_OVERRIDES = ["limit_images=70", "batch_size=16", "epochs=1", "bootstrap_samples=100"]
 
-_runs: dict[Path, dict[str, Any] | BaseException] = {}
+_runs: dict[Path, RunSummary | BaseException] = {}
 _fold_runs: list[Path] = []
 
 
-def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
     """The summary of configs/smoke.toml on 70 images of the shared data set, run once per session."""
     from spotcheck.training.config import load_config
     from spotcheck.training.pipeline import run_training

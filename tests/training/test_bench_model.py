@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.training, pytest.mark.slow]
 def test_bench_prints_both_runtimes_at_each_batch_size(
     tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run_dir = smoke_run(tmp_path_factory)["run_dir"]
+    run_dir = str(smoke_run(tmp_path_factory).run_dir)
     assert load_script("bench_model").main([run_dir, "--images", "10", "--batch-sizes", "1,4", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     rows = [r for r in map(str.split, out.splitlines()) if r[:1] in (["onnxruntime"], ["pytorch"]) and r[1].isdigit()]

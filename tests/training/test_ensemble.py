@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -22,8 +21,9 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.preprocess import normalise
 from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import load_images, load_records
-from spotcheck.training.ensemble import FLOAT16_TOLERANCE, run_ensemble
+from spotcheck.training.ensemble import run_ensemble
 from spotcheck.training.network import load_run_model
+from spotcheck.training.publish import FLOAT16_TOLERANCE, RunSummary
 from spotcheck.training.splits import read_manifest
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
@@ -43,12 +43,12 @@ def _second_member(run_dir: Path, destination: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def members(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
-    first = Path(smoke_run(tmp_path_factory)["run_dir"])
+    first = smoke_run(tmp_path_factory).run_dir
     return [first, _second_member(first, tmp_path_factory.mktemp("member") / "smoke-b")]
 
 
 @pytest.fixture(scope="module")
-def summary(members: list[Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def summary(members: list[Path], tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
     recipe = EnsembleConfig(
         members=members,
         output_dir=tmp_path_factory.mktemp("ensemble"),
@@ -59,28 +59,28 @@ def summary(members: list[Path], tmp_path_factory: pytest.TempPathFactory) -> di
     return run_ensemble(recipe)
 
 
-def test_run_folder_holds_the_model_and_its_report(summary: dict[str, Any], members: list[Path]) -> None:
-    run_dir = Path(summary["run_dir"])
+def test_run_folder_holds_the_model_and_its_report(summary: RunSummary, members: list[Path]) -> None:
+    run_dir = summary.run_dir
     for name in ("ensemble.json", "split_manifest.csv", "model.onnx", "model.json", "summary.json"):
         assert (run_dir / name).is_file(), name
     assert (run_dir / "split_manifest.csv").read_bytes() == (members[0] / "split_manifest.csv").read_bytes()
     report = json.loads((run_dir / "evaluation" / "dermatoscopic" / "evaluation.json").read_text())
-    assert report["images"] == summary["split_sizes"]["test"]
+    assert report["images"] == summary.details["split_sizes"]["test"]
     meta = ModelMetadata.read(run_dir / "model.json")
     assert re.fullmatch(r"lite0-ham10000-x2-\d{8}-[0-9a-f]{8}", meta.version), meta.version
-    assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary["test"]["dermatoscopic"]["roc_auc"])
+    assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary.test["dermatoscopic"]["roc_auc"])
     assert OnnxClassifier(run_dir / "model.onnx").version == meta.version
 
 
-def test_two_members_in_float16_take_the_room_of_one_in_float32(summary: dict[str, Any], members: list[Path]) -> None:
+def test_two_members_in_float16_take_the_room_of_one_in_float32(summary: RunSummary, members: list[Path]) -> None:
     member_bytes = (members[0] / "model.onnx").stat().st_size
-    assert summary["model_bytes"] < 1.05 * member_bytes
+    assert summary.model_bytes < 1.05 * member_bytes
 
 
-def test_onnx_agrees_with_the_pytorch_ensemble(summary: dict[str, Any]) -> None:
-    run_dir = Path(summary["run_dir"])
+def test_onnx_agrees_with_the_pytorch_ensemble(summary: RunSummary) -> None:
+    run_dir = summary.run_dir
     meta = ModelMetadata.read(run_dir / "model.json")
-    config = TrainConfig.of_run(Path(summary["members"][0]))
+    config = TrainConfig.of_run(Path(summary.details["members"][0]))
     split_of = read_manifest(run_dir / "split_manifest.csv")
     records = [r for r in load_records(config.data_dir) if r.image_id in split_of]
     pixels = load_images(records, meta.input)
@@ -90,10 +90,10 @@ def test_onnx_agrees_with_the_pytorch_ensemble(summary: dict[str, Any]) -> None:
     assert 0 < np.abs(expected - actual).max() < FLOAT16_TOLERANCE  # rounded weights, still close
 
 
-def test_threshold_keeps_the_target_sensitivity_on_validation(summary: dict[str, Any]) -> None:
-    run_dir = Path(summary["run_dir"])
+def test_threshold_keeps_the_target_sensitivity_on_validation(summary: RunSummary) -> None:
+    run_dir = summary.run_dir
     classifier = OnnxClassifier(run_dir / "model.onnx")
-    config = TrainConfig.of_run(Path(summary["members"][0]))
+    config = TrainConfig.of_run(Path(summary.details["members"][0]))
     split_of = read_manifest(run_dir / "split_manifest.csv")
     malignant_val = [
         r for r in load_records(config.data_dir) if split_of.get(r.image_id) == "val" and r.dx in MALIGNANT_DIAGNOSES

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -21,6 +20,7 @@ from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.onnx import HEATMAP_OUTPUT, LESION_OUTPUT, OnnxClassifier
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.training.gate import GateConfig, run_gate
+from spotcheck.training.publish import RunSummary
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
 
@@ -46,8 +46,8 @@ def _other_photos(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def gated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    run_dir = Path(smoke_run(tmp_path_factory)["run_dir"])
+def gated(tmp_path_factory: pytest.TempPathFactory) -> RunSummary:
+    run_dir = smoke_run(tmp_path_factory).run_dir
     tmp = tmp_path_factory.mktemp("gate")
     config = GateConfig(
         run=run_dir,
@@ -60,27 +60,28 @@ def gated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_gate(config)
 
 
-def test_the_graph_gains_a_lesion_output_and_the_metadata_its_threshold(gated: dict[str, Any]) -> None:
-    run_dir = Path(gated["run_dir"])
+def test_the_graph_gains_a_lesion_output_and_the_metadata_its_threshold(gated: RunSummary) -> None:
+    run_dir = gated.run_dir
     graph = onnx.load(str(run_dir / "model.onnx"))
     assert [output.name for output in graph.graph.output] == ["probabilities", LESION_OUTPUT, HEATMAP_OUTPUT]
     meta = ModelMetadata.read(run_dir / "model.json")
     assert meta.heatmap is not None and meta.heatmap.views == 1
-    assert meta.gate is not None and meta.gate.lesion_threshold == pytest.approx(gated["lesion_head"]["threshold"])
-    assert gated["parity_max_abs_diff"] < 5e-3
+    assert meta.gate is not None
+    assert meta.gate.lesion_threshold == pytest.approx(gated.details["lesion_head"]["threshold"])
+    assert gated.parity_max_abs_diff < 5e-3
     assert (run_dir / "split_manifest.csv").is_file()
 
 
-def test_the_gate_refuses_other_photos_and_keeps_lesions(gated: dict[str, Any]) -> None:
-    figures = gated["gate"]["val"]
+def test_the_gate_refuses_other_photos_and_keeps_lesions(gated: RunSummary) -> None:
+    figures = gated.details["gate"]["val"]
     assert figures["other"]["refused"] >= 0.9 * figures["other"]["photos"]
     lesions = figures["lesion_dermatoscopic"]
     assert lesions["refused"] <= 0.2 * lesions["photos"]
 
 
-def test_the_gated_model_refuses_a_document_and_answers_a_lesion(gated: dict[str, Any]) -> None:
-    classifier = OnnxClassifier(Path(gated["run_dir"]) / "model.onnx")
-    others = Path(gated["run_dir"]).parent / "others" / "images"
+def test_the_gated_model_refuses_a_document_and_answers_a_lesion(gated: RunSummary) -> None:
+    classifier = OnnxClassifier(gated.run_dir / "model.onnx")
+    others = gated.run_dir.parent / "others" / "images"
     document = Image.open(others / "dev_00000.jpg").convert("RGB")
     refused = classifier.classify([document])[0]
     assert isinstance(refused, Refusal) and refused.reason is RefusalReason.NOT_A_LESION
@@ -90,7 +91,7 @@ def test_the_gated_model_refuses_a_document_and_answers_a_lesion(gated: dict[str
 
 def test_the_gate_may_write_into_the_run_it_reads(tmp_path_factory: pytest.TempPathFactory) -> None:
     run_dir = tmp_path_factory.mktemp("in-place") / "run"
-    shutil.copytree(Path(smoke_run(tmp_path_factory)["run_dir"]), run_dir)
+    shutil.copytree(smoke_run(tmp_path_factory).run_dir, run_dir)
     config = GateConfig(
         run=run_dir,
         negatives_dir=_other_photos(tmp_path_factory.mktemp("others-in-place")),
@@ -99,5 +100,5 @@ def test_the_gate_may_write_into_the_run_it_reads(tmp_path_factory: pytest.TempP
         dermatoscopic_train_sample=30,
         bootstrap_samples=50,
     )
-    assert Path(run_gate(config)["run_dir"]) == run_dir
+    assert run_gate(config).run_dir == run_dir
     assert ModelMetadata.read(run_dir / "model.json").gate is not None

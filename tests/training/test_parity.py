@@ -7,7 +7,6 @@ the export path is the same one the release run takes.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,14 +27,14 @@ from spotcheck.training.splits import read_manifest
 
 pytestmark = [pytest.mark.training, pytest.mark.slow]
 
-# On probabilities; float32 rounding differences are around 1e-7 (the pipeline's PARITY_TOLERANCE).
+# On probabilities; float32 rounding differences are around 1e-7 (training.publish's PARITY_TOLERANCE).
 TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Probabilities of both runtimes on the run's train and test images, and the model's metadata."""
-    run_dir = Path(smoke_run(tmp_path_factory)["run_dir"])
+    run_dir = smoke_run(tmp_path_factory).run_dir
     config = TrainConfig.of_run(run_dir)
     meta = ModelMetadata.read(run_dir / "model.json")
     model = load_run_model(run_dir)
@@ -70,7 +69,7 @@ def test_threshold_decision_agrees_on_every_image(outputs: dict[str, Any]) -> No
 def test_batch_size_does_not_change_the_answer(
     outputs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    run_dir = Path(smoke_run(tmp_path_factory)["run_dir"])
+    run_dir = smoke_run(tmp_path_factory).run_dir
     meta: ModelMetadata = outputs["meta"]
     config = TrainConfig.of_run(run_dir)
     split_of = read_manifest(run_dir / "split_manifest.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,9 +44,13 @@ _COMMON = frozenset(
         "123123123123",
     }
 )
-_hasher = PasswordHash.recommended()
-# Verifying against a real hash when the email is unknown keeps the answer time the same.
-_DUMMY_HASH = _hasher.hash("timing-equaliser-not-a-password")
+_RECOMMENDED = PasswordHash.recommended()
+_DUMMY_PASSWORD = "timing-equaliser-not-a-password"
+
+
+@functools.cache
+def _recommended_dummy_hash() -> str:
+    return _RECOMMENDED.hash(_DUMMY_PASSWORD)
 
 
 class WeakPasswordError(ValueError):
@@ -74,11 +79,20 @@ class PasswordHasher:
     Each hash takes 64 MiB and most of a CPU core for a good fraction of a second: without a bound,
     40 sign-ins at once took 2 GB and starved every other request. A caller that cannot get a
     slot within ``wait_seconds`` is answered "retry later" instead of queueing without end.
+
+    ``password_hash`` is pwdlib's recommended Argon2id unless given; tests give a cheap one. Stored
+    hashes carry their own parameters, so any of them verifies whatever this hasher makes.
     """
 
-    def __init__(self, *, max_concurrent: int = 2, wait_seconds: float = 5.0) -> None:
+    def __init__(
+        self, *, max_concurrent: int = 2, wait_seconds: float = 5.0, password_hash: PasswordHash | None = None
+    ) -> None:
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._wait_seconds = wait_seconds
+        self._hasher = password_hash or _RECOMMENDED
+        # Verifying against a real hash of the same cost when the email is unknown keeps the answer
+        # time the same.
+        self._dummy_hash = _recommended_dummy_hash() if password_hash is None else password_hash.hash(_DUMMY_PASSWORD)
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
@@ -91,12 +105,12 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         with self._slot():
-            return _hasher.hash(password)
+            return self._hasher.hash(password)
 
     def verify(self, password: str, password_hash: str) -> bool:
         with self._slot():
-            return _hasher.verify(password, password_hash)
+            return self._hasher.verify(password, password_hash)
 
     def verify_nothing(self, password: str) -> None:
         """Spend what a verification spends, for an account that does not exist."""
-        self.verify(password, _DUMMY_HASH)
+        self.verify(password, self._dummy_hash)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+
+if TYPE_CHECKING:
+    from spotcheck.training.publish import RunSummary
 
 __all__ = ["ensemble_command", "evaluate_command", "gate_command", "train_command"]
 
@@ -21,7 +25,7 @@ def _fail(message: str) -> NoReturn:
 
 def train_command(
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="TOML recipe, e.g. configs/release.toml.")
+        Path | None, typer.Option("--config", "-c", help="TOML recipe, e.g. configs/release-phone.toml.")
     ] = None,
     override: Annotated[list[str] | None, typer.Option("--override", "-o", help="key=value, repeatable.")] = None,
     from_checkpoint: Annotated[
@@ -35,7 +39,7 @@ def train_command(
     try:
         from spotcheck.training.config import load_config
         from spotcheck.training.dataset import DatasetError
-        from spotcheck.training.pipeline import run_training
+        from spotcheck.training.pipeline import TrainedCheckpoint, run_training
     except ImportError as exc:
         _fail(f"{_NEEDS_EXTRA} ({exc})")
     try:
@@ -46,13 +50,13 @@ def train_command(
         summary = run_training(recipe, from_checkpoint=from_checkpoint, stop_after_training=stop_after_training)
     except (DatasetError, OSError, ValueError) as exc:
         _fail(str(exc))
-    if "test" not in summary:
-        typer.echo(json.dumps(summary, indent=2))
+    if isinstance(summary, TrainedCheckpoint):
+        typer.echo(json.dumps(summary.as_json(), indent=2))
         return
     _print_summary(summary)
 
 
-def _one_line(domain: str, figures: dict[str, Any]) -> str:
+def _one_line(domain: str, figures: Mapping[str, Any]) -> str:
     low, high = figures["roc_auc_ci95"]
     return (
         f"{domain}: ROC AUC {figures['roc_auc']:.3f} (95% CI {low:.3f}-{high:.3f}), "
@@ -61,11 +65,11 @@ def _one_line(domain: str, figures: dict[str, Any]) -> str:
     )
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    typer.echo(json.dumps({k: v for k, v in summary.items() if k not in ("test", "gate")}, indent=2))
-    for domain, figures in summary["test"].items():
+def _print_summary(summary: RunSummary) -> None:
+    typer.echo(json.dumps({k: v for k, v in summary.as_json().items() if k not in ("test", "gate")}, indent=2))
+    for domain, figures in summary.test.items():
         typer.echo(f"test, {_one_line(domain, figures)}")
-    typer.echo(f"reports in {summary['run_dir']}/evaluation")
+    typer.echo(f"reports in {summary.run_dir}/evaluation")
 
 
 def ensemble_command(
@@ -132,7 +136,7 @@ def gate_command(
     except (DatasetError, OSError, ValueError) as exc:
         _fail(str(exc))
     _print_summary(summary)
-    for name, counts in summary["gate"]["test"].items():
+    for name, counts in summary.details["gate"]["test"].items():
         if "photos" in counts:
             typer.echo(f"test, {name}: {counts['refused']} of {counts['photos']} refused by the photo gate")
 

@@ -7,7 +7,6 @@ images and evaluated on test images that none of its members trained on.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import time
 from pathlib import Path
@@ -18,22 +17,17 @@ from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import ModelMetadata
-from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature
 from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import load_images
-from spotcheck.training.export import export_onnx, onnx_probabilities, parity_max_abs_diff, store_weights_as_float16
+from spotcheck.training.export import onnx_probabilities
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, MeanLogits, load_network
-from spotcheck.training.pipeline import PARITY_TOLERANCE, labelled, load_split_records, safe_threshold
-from spotcheck.training.publish import publish_model, release_version
+from spotcheck.training.pipeline import labelled, load_split_records, safe_threshold
+from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
 from spotcheck.training.splits import manifest_sha256, read_manifest
 from spotcheck.training.trainer import domain_aucs, predict_logits
 
-__all__ = ["FLOAT16_TOLERANCE", "run_ensemble"]
-
-# Rounding the weights to float16 moved probabilities by at most 1.6e-3 on the release ensemble
-# (64 validation images); the threshold is set on the rounded model's own scores, as it ships.
-FLOAT16_TOLERANCE = 5e-3
+__all__ = ["run_ensemble"]
 
 # Settings that decide which image lands in which split and how pixels reach the network.
 _SHARED_SETTINGS = (
@@ -79,7 +73,7 @@ def _fingerprint(recipe: EnsembleConfig) -> str:
     return digest.hexdigest()
 
 
-def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
+def run_ensemble(recipe: EnsembleConfig) -> RunSummary:
     """Calibrate, choose the threshold, export and evaluate the ensemble; outputs go to output_dir/run_name."""
     started = time.perf_counter()
     configs = _member_configs(recipe.members)
@@ -101,50 +95,43 @@ def run_ensemble(recipe: EnsembleConfig) -> dict[str, Any]:
     scorer = FlipAveraged(MeanLogits([load_network(member) for member in recipe.members]), recipe.tta_flips)
     temperature = fit_temperature(predict_logits(scorer, val_pixels, spec, torch.device("cpu")), val.classes)
     calibrated = CalibratedClassifier(scorer, temperature)
-    onnx_path = run_dir / "model.onnx"
-    heatmap = export_onnx(calibrated, spec, onnx_path, malignant_indices=MALIGNANT_INDICES)
-    parity = parity_max_abs_diff(calibrated, onnx_path, val_pixels[:64], spec)
-    if parity > PARITY_TOLERANCE:
-        raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
-    if recipe.float16_weights:
-        store_weights_as_float16(onnx_path)
-        parity = parity_max_abs_diff(calibrated, onnx_path, val_pixels[:64], spec)
-        if parity > FLOAT16_TOLERANCE:
-            raise RuntimeError(f"float16 weights move probabilities by {parity:.2e} (> {FLOAT16_TOLERANCE:.0e})")
 
-    # The threshold is set on the scores of the exact file that ships.
-    val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, MALIGNANT_INDICES].sum(axis=1)
-    threshold, domain_thresholds = safe_threshold(val, val_scores, recipe.target_sensitivity)
-    metadata = ModelMetadata(
-        name=f"SpotCheck lesion classifier ({len(configs)} x EfficientNet-Lite0)",
-        version=release_version(f"{first.version}-x{len(configs)}", _fingerprint(recipe)),
-        input=spec,
-        classes=DIAGNOSES,
-        malignant_classes=MALIGNANT_DIAGNOSES,
-        threshold=threshold,
-        temperature=temperature,
-        heatmap=heatmap,
+    def describe(onnx_path: Path) -> tuple[ModelMetadata, dict[str, Any]]:
+        # The threshold is set on the scores of the exact file that ships.
+        val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, MALIGNANT_INDICES].sum(axis=1)
+        threshold, domain_thresholds = safe_threshold(val, val_scores, recipe.target_sensitivity)
+        metadata = ModelMetadata(
+            name=model_name([config.backbone for config in configs]),
+            version=release_version(f"{first.version}-x{len(configs)}", _fingerprint(recipe)),
+            input=spec,
+            classes=DIAGNOSES,
+            malignant_classes=MALIGNANT_DIAGNOSES,
+            threshold=threshold,
+            temperature=temperature,
+        )
+        return metadata, {
+            "members": [str(member) for member in recipe.members],
+            "tta_flips": recipe.tta_flips,
+            "float16_weights": recipe.float16_weights,
+            "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
+            "val_roc_auc_by_domain": domain_aucs(val, val_scores),
+            "temperature": temperature,
+            "threshold": threshold,
+            "threshold_by_domain": domain_thresholds,
+            "manifest_sha256": manifest_sha256(manifest),
+            "split_sizes": {s: sum(1 for r in records if split_of[r.image_id] == s) for s in ("train", "val", "test")},
+        }
+
+    return export_and_publish(
+        calibrated,
+        run_dir=run_dir,
+        spec=spec,
+        check_pixels=val_pixels[:64],
+        describe=describe,
+        test_records=test_records,
+        bootstrap_samples=recipe.bootstrap_samples,
+        seed=first.seed,
+        started=started,
+        malignant_indices=MALIGNANT_INDICES,
+        float16_weights=recipe.float16_weights,
     )
-    metrics = publish_model(
-        onnx_path, metadata, test_records, bootstrap_samples=recipe.bootstrap_samples, seed=first.seed
-    )
-    summary = {
-        "run_dir": str(run_dir),
-        "members": [str(member) for member in recipe.members],
-        "tta_flips": recipe.tta_flips,
-        "float16_weights": recipe.float16_weights,
-        "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
-        "val_roc_auc_by_domain": domain_aucs(val, val_scores),
-        "temperature": temperature,
-        "threshold": threshold,
-        "threshold_by_domain": domain_thresholds,
-        "parity_max_abs_diff": parity,
-        "model_bytes": onnx_path.stat().st_size,
-        "manifest_sha256": manifest_sha256(manifest),
-        "split_sizes": {s: sum(1 for r in records if split_of[r.image_id] == s) for s in ("train", "val", "test")},
-        "device": cpu_description(),
-        "seconds": time.perf_counter() - started,
-        "test": metrics,
-    }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary

@@ -10,7 +10,6 @@ of each kind (dermatoscopic, phone) are refused; the test photos of both are onl
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import time
 from collections import defaultdict
@@ -29,16 +28,13 @@ from spotcheck.classifier.labels import DIAGNOSES
 from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.classifier.onnx import LESION_OUTPUT, OnnxClassifier
 from spotcheck.classifier.preprocess import resize_rgb
-from spotcheck.hardware import cpu_description
 from spotcheck.photocheck.gate import GateSpec
 from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images
-from spotcheck.training.ensemble import FLOAT16_TOLERANCE
-from spotcheck.training.export import export_onnx, parity_max_abs_diff, store_weights_as_float16
 from spotcheck.training.negatives import negative_splits
 from spotcheck.training.network import FlipAveraged, MeanLogits, ScreeningModel, WithEmbedding, load_network
-from spotcheck.training.pipeline import PARITY_TOLERANCE, load_split_records
-from spotcheck.training.publish import publish_model, release_version
+from spotcheck.training.pipeline import load_split_records
+from spotcheck.training.publish import RunSummary, export_and_publish, release_version
 from spotcheck.training.splits import read_manifest
 from spotcheck.training.trainer import predict_logits
 
@@ -87,7 +83,7 @@ def _by_domain(records: list[LesionImage]) -> dict[str, np.ndarray]:
     return {d.value: np.array([r.domain is d for r in records]) for d in Domain if any(r.domain is d for r in records)}
 
 
-def run_gate(config: GateConfig) -> dict[str, Any]:
+def run_gate(config: GateConfig) -> RunSummary:
     """Fit the head, choose its threshold, export the gated model and evaluate it; returns the summary."""
     started = time.perf_counter()
     train_config, embedded, flips = _recipe(config.run)
@@ -155,49 +151,38 @@ def run_gate(config: GateConfig) -> dict[str, Any]:
         lesion_weight=torch.from_numpy(weight.astype(np.float32)),
         lesion_bias=bias,
     ).eval()
-    onnx_path = run_dir / "model.onnx"
-    heatmap = export_onnx(
-        model, spec, onnx_path, output_names=("probabilities", LESION_OUTPUT), malignant_indices=meta.malignant_indices
-    )
-    check_pixels = load_images(lesions["val"][:48], spec)
-    parity = parity_max_abs_diff(model, onnx_path, check_pixels, spec)
-    if parity > PARITY_TOLERANCE:
-        raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
-    if config.float16_weights:
-        store_weights_as_float16(onnx_path)
-        parity = parity_max_abs_diff(model, onnx_path, check_pixels, spec)
-        if parity > FLOAT16_TOLERANCE:
-            raise RuntimeError(f"float16 weights move outputs by {parity:.2e} (> {FLOAT16_TOLERANCE:.0e})")
 
-    digest = hashlib.sha256(onnx_path.read_bytes()).hexdigest()
-    metadata = meta.model_copy(
-        update={
-            "name": meta.name.replace("lesion classifier", "lesion classifier with photo gate"),
-            "version": release_version(train_config.version, digest),
-            "gate": GateSpec(lesion_threshold=threshold),
-            "heatmap": heatmap,
-            "metrics": {},
+    def describe(onnx_path: Path) -> tuple[ModelMetadata, dict[str, Any]]:
+        metadata = meta.model_copy(
+            update={
+                "name": meta.name.replace("lesion classifier", "lesion classifier with photo gate"),
+                "version": release_version(train_config.version, hashlib.sha256(onnx_path.read_bytes()).hexdigest()),
+                "gate": GateSpec(lesion_threshold=threshold),
+                "metrics": {},
+            }
+        )
+        return metadata, {
+            "source_run": str(config.run),
+            "lesion_head": {"C": best_c, "features": int(weight.size), "threshold": threshold},
+            "val_other_refused_by_C": refused_val,
+            "train_sizes": {"lesion": len(lesions["train"]), "other": len(negatives["train"])},
         }
+
+    return export_and_publish(
+        model,
+        run_dir=run_dir,
+        spec=spec,
+        check_pixels=load_images(lesions["val"][:48], spec),
+        describe=describe,
+        test_records=lesions["test"],
+        bootstrap_samples=config.bootstrap_samples,
+        seed=config.seed,
+        started=started,
+        output_names=("probabilities", LESION_OUTPUT),
+        malignant_indices=meta.malignant_indices,
+        float16_weights=config.float16_weights,
+        measure=lambda onnx_path: {"gate": _gate_figures(onnx_path, lesions, negatives, config)},
     )
-    test_metrics = publish_model(
-        onnx_path, metadata, lesions["test"], bootstrap_samples=config.bootstrap_samples, seed=config.seed
-    )
-    gate_figures = _gate_figures(onnx_path, lesions, negatives, config)
-    summary = {
-        "run_dir": str(run_dir),
-        "source_run": str(config.run),
-        "lesion_head": {"C": best_c, "features": int(weight.size), "threshold": threshold},
-        "val_other_refused_by_C": refused_val,
-        "train_sizes": {"lesion": len(lesions["train"]), "other": len(negatives["train"])},
-        "parity_max_abs_diff": parity,
-        "model_bytes": onnx_path.stat().st_size,
-        "device": cpu_description(),
-        "seconds": time.perf_counter() - started,
-        "gate": gate_figures,
-        "test": test_metrics,
-    }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
 
 
 def _gate_figures(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import random
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 import torch
@@ -16,18 +15,16 @@ from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import ModelMetadata
-from spotcheck.hardware import cpu_description
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images, load_records
-from spotcheck.training.export import export_onnx, parity_max_abs_diff
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
-from spotcheck.training.publish import publish_model, release_version
+from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
 from spotcheck.training.splits import cross_validation_fold, manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits, train_network
 
 __all__ = [
-    "PARITY_TOLERANCE",
+    "TrainedCheckpoint",
     "check_same_split_and_input",
     "labelled",
     "load_split_records",
@@ -35,9 +32,17 @@ __all__ = [
     "safe_threshold",
 ]
 
-# ONNX Runtime and PyTorch differ only by float32 rounding; 1e-4 on probabilities is far below
-# anything that could move a prediction across the threshold except at its very edge.
-PARITY_TOLERANCE = 1e-4
+
+@dataclasses.dataclass(frozen=True)
+class TrainedCheckpoint:
+    """A run stopped once fine-tuned (``stop_after_training``); ``--from-checkpoint`` finishes it."""
+
+    run_dir: Path
+    best_checkpoint: Path
+    seconds: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"run_dir": str(self.run_dir), "best_checkpoint": str(self.best_checkpoint), "seconds": self.seconds}
 
 
 def _seed_everything(seed: int) -> None:
@@ -149,9 +154,21 @@ def check_same_split_and_input(trained_with: TrainConfig, config: TrainConfig, *
         raise ValueError(f"{what} was trained with other {', '.join(sorted(changed))}")
 
 
+@overload
+def run_training(
+    config: TrainConfig, *, from_checkpoint: bool = False, stop_after_training: Literal[False] = False
+) -> RunSummary: ...
+
+
+@overload
+def run_training(
+    config: TrainConfig, *, from_checkpoint: bool = False, stop_after_training: bool
+) -> RunSummary | TrainedCheckpoint: ...
+
+
 def run_training(
     config: TrainConfig, *, from_checkpoint: bool = False, stop_after_training: bool = False
-) -> dict[str, Any]:
+) -> RunSummary | TrainedCheckpoint:
     """Train, calibrate, export and evaluate; every output lands in ``output_dir/run_name``.
 
     ``from_checkpoint`` skips fine-tuning and redoes calibration, threshold, export and evaluation
@@ -209,7 +226,7 @@ def run_training(
             run_dir=run_dir,
         )
         if stop_after_training:
-            return {"run_dir": str(run_dir), "best_checkpoint": str(best), "seconds": time.perf_counter() - started}
+            return TrainedCheckpoint(run_dir=run_dir, best_checkpoint=best, seconds=time.perf_counter() - started)
     checkpoint = torch.load(best, map_location="cpu", weights_only=True)
     network.load_state_dict(checkpoint["state_dict"])
     network.to("cpu").float()
@@ -221,29 +238,16 @@ def run_training(
     threshold, domain_thresholds = safe_threshold(val, val_scores, config.target_sensitivity)
 
     calibrated = CalibratedClassifier(scorer, temperature)
-    onnx_path = run_dir / "model.onnx"
-    heatmap = export_onnx(calibrated, spec, onnx_path, malignant_indices=MALIGNANT_INDICES)
-    test_pixels = pixels[index["test"]]
-    parity = parity_max_abs_diff(calibrated, onnx_path, test_pixels[:64], spec)
-    if parity > PARITY_TOLERANCE:
-        raise RuntimeError(f"ONNX and PyTorch disagree by {parity:.2e} (> {PARITY_TOLERANCE:.0e})")
-
     metadata = ModelMetadata(
-        name="SpotCheck lesion classifier (EfficientNet-Lite0)",
+        name=model_name([config.backbone]),
         version=release_version(config.version, _fingerprint(config, best)),
         input=spec,
         classes=DIAGNOSES,
         malignant_classes=MALIGNANT_DIAGNOSES,
         threshold=threshold,
         temperature=temperature,
-        heatmap=heatmap,
     )
-    test_records = [records[i] for i in index["test"]]
-    metrics = publish_model(
-        onnx_path, metadata, test_records, bootstrap_samples=config.bootstrap_samples, seed=config.seed
-    )
-    summary = {
-        "run_dir": str(run_dir),
+    details = {
         "best_epoch": checkpoint["epoch"],
         "tta_flips": config.tta_flips,
         "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
@@ -251,13 +255,20 @@ def run_training(
         "temperature": temperature,
         "threshold": threshold,
         "threshold_by_domain": domain_thresholds,
-        "parity_max_abs_diff": parity,
         "manifest_sha256": manifest_sha256(manifest),
         "split_sizes": {s: len(v) for s, v in index.items()},
-        "device": torch.cuda.get_device_name() if device.type == "cuda" else cpu_description(),
         "torch_threads": torch.get_num_threads(),
-        "seconds": time.perf_counter() - started,
-        "test": metrics,
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    return summary
+    return export_and_publish(
+        calibrated,
+        run_dir=run_dir,
+        spec=spec,
+        check_pixels=pixels[index["test"]][:64],
+        describe=lambda _: (metadata, details),
+        test_records=[records[i] for i in index["test"]],
+        bootstrap_samples=config.bootstrap_samples,
+        seed=config.seed,
+        started=started,
+        malignant_indices=MALIGNANT_INDICES,
+        device=torch.cuda.get_device_name() if device.type == "cuda" else None,
+    )

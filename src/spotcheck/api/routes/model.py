@@ -7,27 +7,17 @@ from fastapi import APIRouter
 from spotcheck.api.deps import RuntimeDep
 from spotcheck.api.schemas import ModelFacts
 from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.metric_keys import metric_by_kind
 from spotcheck.classifier.onnx import OnnxClassifier
 
 router = APIRouter(tags=["model"])
-
-_SPECIFICITY = "test_specificity_"
-_SENSITIVITY = "test_sensitivity_"
 
 
 def model_facts(metadata: ModelMetadata) -> ModelFacts:
     """Per kind of photo (the ``test_*_<kind>`` metrics the model was released with): the share of
     harmless spots it flags (1 - specificity) and the share of cancers it flags (sensitivity)."""
-    flagged = {
-        name.removeprefix(_SPECIFICITY): round(1.0 - value, 4)
-        for name, value in metadata.metrics.items()
-        if name.startswith(_SPECIFICITY)
-    }
-    sensitivity = {
-        name.removeprefix(_SENSITIVITY): round(value, 4)
-        for name, value in metadata.metrics.items()
-        if name.startswith(_SENSITIVITY)
-    }
+    flagged = {kind: round(1.0 - value, 4) for kind, value in metric_by_kind(metadata.metrics, "specificity").items()}
+    sensitivity = {kind: round(value, 4) for kind, value in metric_by_kind(metadata.metrics, "sensitivity").items()}
     return ModelFacts(
         version=metadata.version,
         threshold=metadata.threshold,
