@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     )
     token_lifetime_minutes: int = Field(default=60, gt=0)
     max_upload_bytes: int = Field(default=15_000_000, gt=0)
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body other than an image upload (JSON, forms); a larger one gets 413.",
+    )
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."

@@ -10,8 +10,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from spotcheck import __version__
+from spotcheck.api.body_limit import BodyLimit
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
+from spotcheck.api.image_paths import is_image_upload
 from spotcheck.api.methods import install_allow_header
 from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
@@ -71,4 +73,5 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     # Text answers (the page's files, JSON) shrink to a quarter or less; JPEGs are left alone
     # (the middleware skips image types), and answers under 500 bytes are not worth a gzip header.
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes, exempt=is_image_upload)
     return app
