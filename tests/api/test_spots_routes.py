@@ -106,7 +106,16 @@ def test_another_persons_spot_is_not_found(
 
 
 @pytest.mark.parametrize(
-    ("name", "fragment"), [("   ", "needs a name"), ("a\x07b", "control character"), ("x" * 81, "at most 80")]
+    ("name", "fragment"),
+    [
+        ("   ", "needs a name"),
+        ("a\x07b", "control character (U+0007)"),
+        ("x" * 81, "at most 80"),
+        ("mole\u202egnp.exe", "invisible or control character (U+202E)"),
+        ("mo\u200ble", "invisible or control character (U+200B)"),
+        ("\u2066mole", "invisible or control character (U+2066)"),
+        ("mole\ufeff", "invisible or control character (U+FEFF)"),
+    ],
 )
 def test_a_bad_name_is_refused_in_plain_words(
     client: TestClient, auth: dict[str, str], name: str, fragment: str

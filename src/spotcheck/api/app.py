@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
@@ -15,6 +16,7 @@ from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
 from spotcheck.api.image_paths import is_image_upload
 from spotcheck.api.methods import install_allow_header
+from spotcheck.api.parameters import document_parameter_refusal, refuse_control_characters
 from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
 from spotcheck.api.uploads import upload_limiter
@@ -33,6 +35,13 @@ _DESCRIPTION = (
 
 
 class _SpotCheckApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        fresh = self.openapi_schema is None
+        schema = super().openapi()
+        if fresh:
+            document_parameter_refusal(schema)
+        return schema
+
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's error middleware, so a 500 answer carries the headers and the request id too.
         return RequestLog(SecurityHeaders(super().build_middleware_stack(), docs_enabled=self.docs_url is not None))
@@ -58,6 +67,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.runtime = runtime
     observed.model_loaded(runtime.classifier.version)

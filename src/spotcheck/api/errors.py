@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import ClientDisconnect
 
+from spotcheck.api.parameters import InvalidParameterError
 from spotcheck.auth import (
     HashingBusyError,
     InvalidCredentialsError,
@@ -57,6 +58,7 @@ _STATUS: dict[type[Exception], int] = {
     ImageTooLargeError: 422,
     ImageTooSmallError: 422,
     InvalidFileNameError: 400,
+    InvalidParameterError: 400,
     ImageNotFoundError: 404,
     AnalysisFailedError: 422,
     WeakPasswordError: 422,

@@ -19,7 +19,9 @@ IMAGE_SUBRESOURCES = ("thumbnail", "answers")
 class _ImageNameConvertor(Convertor[str]):
     # Looks ahead from the name's own start, so the name "thumbnail" itself is an image name (a
     # look-behind would also see the "/" of "/images/" before it).
-    regex = f"(?!.*/(?:{'|'.join(IMAGE_SUBRESOURCES)})$).*"
+    # (?s: ...): "." matches a newline too, so a name holding one reaches the route and its naming
+    # rule's 400 instead of matching no route (404).
+    regex = f"(?s:(?!.*/(?:{'|'.join(IMAGE_SUBRESOURCES)})$).*)"
 
     def convert(self, value: str) -> str:
         return value

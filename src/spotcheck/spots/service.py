@@ -22,6 +22,7 @@ from spotcheck.spots.changes import Change, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.summary import Summary, summarise
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+from spotcheck.unicode_text import first_refused
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -101,15 +102,16 @@ class SpotView:
 
 
 def clean_name(name: str) -> str:
-    """The name trimmed; InvalidSpotError when it is empty, too long or holds control characters."""
+    """The name trimmed; InvalidSpotError when it is empty, too long or holds control or invisible characters."""
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
         raise InvalidSpotError("A spot needs a name: type a few words such as 'Left shoulder mole'.")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidSpotError(f"The spot's name is {len(name)} characters long; at most {MAX_NAME_LENGTH} fit.")
-    for char in name:
-        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
-            raise InvalidSpotError(f"The spot's name holds a control character (U+{ord(char):04X}); use plain text.")
+    if refused := first_refused(name):
+        raise InvalidSpotError(
+            f"The spot's name holds an invisible or control character (U+{ord(refused[1]):04X}); use plain text."
+        )
     return name
 
 

@@ -40,7 +40,7 @@ answers_router = APIRouter(prefix="/images", tags=["spots"], responses=SIGNED_IN
 
 _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
 _BAD_NAME: dict[int | str, dict[str, object]] = {
-    422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
+    422: input_refused("Not the documented shape, or a name that is blank or holds control or invisible characters"),
 }
 PDF_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
