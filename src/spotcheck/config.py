@@ -55,6 +55,17 @@ class Settings(BaseSettings):
         description="Largest request body other than an image upload (JSON, forms); a larger one gets 413.",
     )
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    header_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Time a client has to send a request's line and headers; then 408, closed."
+    )
+    keep_alive_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="An idle kept-alive connection is closed after this."
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections to `spotcheck serve`; one more gets 503 and is closed (keep under `ulimit -n`).",
+    )
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.responses import JSONResponse
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,20 +52,24 @@ class BodyLimit:
             await _refuse(limit, scope, receive, send)
             return
         received = 0
-        started = False
+        started = exceeded = False
 
         async def counted_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLargeError(limit)
             return message
 
         async def watched_send(message: Message) -> None:
             nonlocal started
-            started = started or message["type"] == "http.response.start"
+            if message["type"] == "http.response.start":
+                started = True
+                if exceeded:  # the rest of the body is never read: the connection cannot serve another request
+                    MutableHeaders(scope=message)["Connection"] = "close"
             await send(message)
 
         try:

@@ -64,6 +64,7 @@ def serve(
     import uvicorn
 
     from spotcheck.api import create_app
+    from spotcheck.api.server import guarded_protocol
     from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")  # until the settings name the format
@@ -84,6 +85,8 @@ def serve(
         log_level="info",
         log_config=None,
         access_log=False,
+        http=guarded_protocol(header_timeout=settings.header_timeout_seconds, max_connections=settings.max_connections),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
 
 
