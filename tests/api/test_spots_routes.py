@@ -297,3 +297,21 @@ def test_answers_can_be_read_back_and_forgotten(client: TestClient, auth: dict[s
     assert client.delete("/images/gone.jpg/answers", headers=auth).status_code == 404
     strict = client.put("/images/a.jpg/answers", json={"grown": "yes"}, headers=auth)
     assert strict.status_code == 422
+
+
+def test_spots_and_reminders_come_in_pages(client: TestClient, auth: dict[str, str]) -> None:
+    made = [client.post("/spots", json={"name": f"Spot {n}"}, headers=auth).json()["id"] for n in range(3)]
+    whole = client.get("/spots", headers=auth).json()
+    assert (whole["total"], whole["limit"], whole["offset"]) == (3, 100, 0)
+    assert [s["id"] for s in whole["items"]] == made
+    first = client.get("/spots", params={"limit": 2}, headers=auth).json()
+    rest = client.get("/spots", params={"limit": 2, "offset": 2}, headers=auth).json()
+    assert [s["id"] for s in first["items"] + rest["items"]] == made
+    assert (rest["total"], rest["limit"], rest["offset"]) == (3, 2, 2)
+    reminders = client.get("/reminders", headers=auth).json()
+    assert (reminders["total"], reminders["limit"], reminders["offset"]) == (len(reminders["items"]), 100, 0)
+    page = client.get("/reminders", params={"limit": 1, "offset": 1}, headers=auth).json()
+    assert page["items"] == reminders["items"][1:2] and page["total"] == reminders["total"]
+    for path in ("/spots", "/reminders"):
+        assert client.get(path, params={"limit": 101}, headers=auth).status_code == 422
+        assert client.get(path, params={"limit": 0}, headers=auth).status_code == 422

@@ -99,6 +99,8 @@ class SpotDetail(SpotPublic):
 class SpotList(_Camel):
     items: list[SpotPublic]
     total: int
+    limit: int
+    offset: int
 
 
 class SpotCreateRequest(_CamelRequest):
@@ -150,6 +152,9 @@ class ReminderPublic(_Camel):
 
 class ReminderList(_Camel):
     items: list[ReminderPublic]
+    total: int
+    limit: int
+    offset: int
 
 
 class AccountPublic(_Camel):

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.clock import as_utc, utc_now
@@ -158,12 +158,17 @@ class SpotService:
             raise SpotNotFoundError(spot_id)
         return _spot(row)
 
-    def list(self, *, owner_id: str) -> list[Spot]:
+    def list(self, *, owner_id: str, limit: int | None = None, offset: int = 0) -> list[Spot]:
+        """The owner's spots, oldest first; ``limit`` of them from ``offset`` when given."""
+        query = select(spots).where(spots.c.owner_id == owner_id).order_by(spots.c.created_at, spots.c.id)
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(spots).where(spots.c.owner_id == owner_id).order_by(spots.c.created_at, spots.c.id)
-            ).all()
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [_spot(r) for r in rows]
+
+    def count(self, *, owner_id: str) -> int:
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(spots).where(spots.c.owner_id == owner_id))
+            return int(total.scalar_one())
 
     def update(
         self,

@@ -25,6 +25,8 @@ from spotcheck.gallery.service import ImageSummary
 router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
 
 MAX_OFFSET = 1_000_000  # far beyond any gallery; keeps the value inside every database's integer range
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+PageOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 _BAD_NAME: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "fileName breaks a naming rule or is not UTF-8"},
 }
@@ -157,8 +159,8 @@ async def post_image(
 def list_images(
     account: CurrentAccount,
     gallery: GalleryDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: PageLimit = 20,
+    offset: PageOffset = 0,
 ) -> ImageList:
     """The caller's uploads, newest first."""
     page = gallery.list_page(owner_id=account.id, limit=limit, offset=offset)

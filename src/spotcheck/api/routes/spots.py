@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep
-from spotcheck.api.routes.images import image_item
+from spotcheck.api.routes.images import PageLimit, PageOffset, image_item
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
 from spotcheck.api.spot_schemas import (
     AnswersBody,
@@ -110,10 +110,11 @@ def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDe
 
 
 @router.get("")
-def list_spots(account: CurrentAccount, spots: SpotsDep) -> SpotList:
-    """The caller's spots, oldest first, each with its latest photo and summary."""
-    views = [spots.view(s) for s in spots.list(owner_id=account.id)]
-    return SpotList(items=[spot_public(v) for v in views], total=len(views))
+def list_spots(account: CurrentAccount, spots: SpotsDep, limit: PageLimit = 100, offset: PageOffset = 0) -> SpotList:
+    """The caller's spots, oldest first, each with its latest photo and summary; ``limit`` from ``offset``."""
+    views = [spots.view(s) for s in spots.list(owner_id=account.id, limit=limit, offset=offset)]
+    total = spots.count(owner_id=account.id)
+    return SpotList(items=[spot_public(v) for v in views], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{spotId}", responses=_NO_SPOT)
