@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Open connections to `spotcheck serve`; one more gets 503 and is closed (keep under `ulimit -n`).",
     )
+    max_photos_per_account: int = Field(
+        default=5000, ge=1, description="Photos one account may keep; an upload under a new name gets 409 beyond."
+    )
+    max_spots_per_account: int = Field(default=500, ge=1, description="Spots one account may keep; 409 beyond.")
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )

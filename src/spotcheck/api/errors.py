@@ -24,7 +24,7 @@ from spotcheck.auth import (
     WrongPasswordError,
 )
 from spotcheck.error_text import first_line
-from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, SpotGoneError
+from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, PhotoQuotaError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     ImageTooLargeError,
@@ -39,6 +39,7 @@ from spotcheck.spots import (
     PasswordNeededError,
     ShareNotFoundError,
     SpotNotFoundError,
+    SpotQuotaError,
 )
 from spotcheck.storage import StorageError
 
@@ -77,6 +78,8 @@ _STATUS: dict[type[Exception], int] = {
     NoAnswersError: 404,
     InvalidSpotError: 422,
     PasswordNeededError: 422,
+    PhotoQuotaError: 409,
+    SpotQuotaError: 409,
 }
 
 # An outage of a part SpotCheck depends on: 503 with Retry-After and a plain message, one log line.

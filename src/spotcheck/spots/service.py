@@ -32,6 +32,7 @@ __all__ = [
     "NoAnswersError",
     "Spot",
     "SpotNotFoundError",
+    "SpotQuotaError",
     "SpotService",
     "SpotView",
     "TimelineEntry",
@@ -51,6 +52,11 @@ class SpotNotFoundError(LookupError):
 class NoAnswersError(LookupError):
     def __init__(self, file_name: str) -> None:
         super().__init__(f"No answers stored for {file_name!r} yet: PUT them first.")
+
+
+class SpotQuotaError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"This account has {limit:,} spots, the most it may keep: delete one before adding another.")
 
 
 class InvalidSpotError(ValueError):
@@ -127,13 +133,17 @@ def _site_values(site: BodySite | None) -> dict[str, object]:
 
 
 class SpotService:
-    def __init__(self, *, engine: Engine, gallery: Gallery, store: ObjectStore) -> None:
+    def __init__(self, *, engine: Engine, gallery: Gallery, store: ObjectStore, max_spots: int = 500) -> None:
         self._engine = engine
         self._gallery = gallery
         self._store = store
+        self._max_spots = max_spots
 
     def create(self, *, owner_id: str, name: str, body_site: BodySite | None) -> Spot:
+        """A new spot; SpotQuotaError when the owner has as many as they may."""
         spot = Spot(uuid.uuid4().hex, owner_id, clean_name(name), body_site, utc_now())
+        if self.count(owner_id=owner_id) >= self._max_spots:
+            raise SpotQuotaError(self._max_spots)
         with self._engine.begin() as conn:
             conn.execute(
                 insert(spots).values(

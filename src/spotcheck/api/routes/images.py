@@ -45,6 +45,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     },
     **_BAD_NAME,
     404: {"model": ErrorBody, "description": "spotId names no spot of this user"},
+    409: {"model": ErrorBody, "description": "The account has as many photos as it may keep (a new fileName)"},
     413: {"model": ErrorBody, "description": "Larger than the upload limit"},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
     422: {

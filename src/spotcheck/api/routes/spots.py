@@ -102,7 +102,12 @@ def pdf_response(view: SpotView, gallery: Gallery) -> Response:
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_BAD_NAME)
+_QUOTA: dict[int | str, dict[str, object]] = {
+    409: {"model": ErrorBody, "description": "The account has as many spots as it may keep"}
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={**_BAD_NAME, **_QUOTA})
 def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDep) -> SpotPublic:
     """Name a spot and, optionally, mark where it is on the body map."""
     spot = spots.create(owner_id=account.id, name=body.name, body_site=_site(body.body_site))
