@@ -76,8 +76,11 @@ class Settings(BaseSettings):
     sign_in_limit_per_address: str = Field(
         default="60/minute", description="Sign-in attempts (token and page) from one client address."
     )
+    sign_in_failure_limit_per_address_and_account: str = Field(
+        default="10/15 minutes", description="Failed sign-ins for one account from one client address before 429."
+    )
     sign_in_failure_limit_per_account: str = Field(
-        default="10/15 minutes", description="Failed sign-ins for one account before it answers 429."
+        default="100/15 minutes", description="Failed sign-ins for one account from all addresses before 429."
     )
     register_limit_per_address: str = Field(default="30/hour", description="Registrations from one client address.")
     register_limit_per_account: str = Field(default="5/hour", description="Registrations naming one email address.")
@@ -149,6 +152,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "sign_in_limit_per_address",
+        "sign_in_failure_limit_per_address_and_account",
         "sign_in_failure_limit_per_account",
         "register_limit_per_address",
         "register_limit_per_account",
@@ -206,6 +210,7 @@ class Settings(BaseSettings):
     def throttle_limits(self) -> ThrottleLimits:
         return ThrottleLimits(
             sign_in_per_address=self.sign_in_limit_per_address,
+            sign_in_failures_per_address_and_account=self.sign_in_failure_limit_per_address_and_account,
             sign_in_failures_per_account=self.sign_in_failure_limit_per_account,
             register_per_address=self.register_limit_per_address,
             register_per_account=self.register_limit_per_account,
