@@ -49,3 +49,25 @@ def test_the_400_is_documented_where_a_parameter_is_taken(client: TestClient) ->
     assert "400" in paths["/spots/{spotId}"]["get"]["responses"]
     assert "400" in paths["/images"]["get"]["responses"]
     assert "400" not in paths["/account"]["delete"]["responses"]
+
+
+def _multipart(file_name: bytes) -> bytes:
+    return (
+        b'--B\r\nContent-Disposition: form-data; name="fileName"\r\n\r\n' + file_name + b"\r\n"
+        b'--B\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\nContent-Type: image/jpeg\r\n\r\n'
+        + image_bytes(BLUE)
+        + b"\r\n--B--\r\n"
+    )
+
+
+def test_a_multipart_file_name_that_is_not_utf8_follows_the_paths_rule(
+    client: TestClient, auth: dict[str, str]
+) -> None:
+    headers = {**auth, "Content-Type": "multipart/form-data; boundary=B"}
+    refused = client.post("/images", content=_multipart(b"ab\xff.jpg"), headers=headers)
+    assert refused.status_code == 400
+    assert refused.json() == {"detail": "fileName must be UTF-8 text; byte FF is not UTF-8"}
+    assert client.put("/images/ab%FF.jpg", content=image_bytes(BLUE), headers=auth).status_code == 400
+    assert client.get("/images", headers=auth).json()["total"] == 0
+    accepted = client.post("/images", content=_multipart("abÿ.jpg".encode()), headers=headers)
+    assert accepted.status_code == 202 and accepted.json()["fileName"] == "abÿ.jpg"

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
 from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
+from spotcheck.api.multipart import utf8_form
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
@@ -141,7 +142,7 @@ async def post_image(
     """Multipart upload: field ``file``, optional ``fileName`` and ``spotId``."""
     limit = runtime.settings.max_upload_bytes
     bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
-    async with bounded.form(max_files=1, max_fields=4) as form:
+    async with utf8_form(bounded, max_files=1, max_fields=4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send the image in a multipart field named 'file'.")
