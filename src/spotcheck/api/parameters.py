@@ -42,12 +42,24 @@ _REFUSED: dict[str, Any] = {
     "description": "A path or query parameter holds a control character",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
 }
+# The rule in the parameters' own schema, so that a client (or a fuzzer) can tell a valid value.
+NO_CONTROL_CHARACTERS = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
 
 
 def document_parameter_refusal(schema: dict[str, Any]) -> None:
-    """Add the 400 to each operation of an OpenAPI ``schema`` that takes a path or query parameter
-    and does not list a 400 of its own yet."""
+    """In an OpenAPI ``schema``: each path and query parameter that is text gets the rule as its
+    ``pattern``, and each operation taking one the 400, unless it lists a 400 of its own."""
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
-            if any(p.get("in") in ("path", "query") for p in operation.get("parameters", [])):
+            parameters = [p for p in operation.get("parameters", []) if p.get("in") in ("path", "query")]
+            for parameter in parameters:
+                _add_pattern(parameter.get("schema", {}))
+            if parameters:
                 operation.setdefault("responses", {}).setdefault("400", _REFUSED)
+
+
+def _add_pattern(schema: dict[str, Any]) -> None:
+    if schema.get("type") == "string":
+        schema.setdefault("pattern", NO_CONTROL_CHARACTERS)
+    for alternative in schema.get("anyOf", []):
+        _add_pattern(alternative)
