@@ -160,6 +160,22 @@ def test_an_object_of_an_account_that_no_longer_exists_is_removed(
     assert list(store.list("users/")) == []
 
 
+def test_a_direct_upload_beyond_the_photo_quota_is_refused_and_removed(
+    runtime: Runtime, store: MemoryObjectStore, owner: str
+) -> None:
+    sanitizer = ImageSanitizer(max_pixels=10_000_000, max_concurrent=1)
+    records = ImageRecords(runtime.engine)
+    gallery = Gallery(engine=runtime.engine, records=records, store=store, sanitizer=sanitizer, max_photos=1)
+    ingestor = Ingestor(engine=runtime.engine, store=store, gallery=gallery, bucket=BUCKET, max_upload_bytes=LIMIT)
+    gallery.upload(owner_id=owner, file_name="first.jpg", data=image_bytes(RED))
+    key = object_key_for(owner, "second.jpg")
+    assert ingestor.handle(_put_raw(store, key, image_bytes(BLUE))) is IngestOutcome.REJECTED
+    with pytest.raises(ObjectNotFoundError):
+        store.head(key)
+    with pytest.raises(AnalysisFailedError, match="the most it may keep"):
+        gallery.detect(owner_id=owner, file_name="second.jpg")
+
+
 def test_the_reconciliation_sweeps_the_prefixes_of_deleted_accounts(
     runtime: Runtime, store: MemoryObjectStore, ingestor: Ingestor, gallery: Gallery, owner: str
 ) -> None:

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, select
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import images, users
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
-from spotcheck.gallery.service import Gallery
+from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
 from spotcheck.ingest.events import ObjectCreated
 from spotcheck.ingest.keys import UploadTarget, owner_of, upload_target
@@ -136,7 +136,7 @@ class Ingestor:
             return IngestOutcome.GONE
         try:
             self._record(target, body)
-        except ImageRejectedError as error:
+        except (ImageRejectedError, PhotoQuotaError) as error:
             return self._reject(key, target, len(body), str(error))
         return IngestOutcome.RECORDED
 
