@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import TEST_SECRET
+from conftest import TEST_SECRET, register_and_sign_in
 from live_server import LiveServer
 from spotcheck.api.body_limit import body_too_large_message
 from spotcheck.api.server import HEADERS_TOO_SLOW, TOO_MANY_CONNECTIONS
@@ -67,6 +67,17 @@ def test_half_sent_requests_are_dropped_and_the_rest_are_served(live: LiveServer
         assert all(answer.startswith(b"HTTP/1.1 408 ") and HEADERS_TOO_SLOW.encode() in answer for answer in dropped)
     assert httpx.get(f"{live.url}/healthz", timeout=5).status_code == 200
     assert live.log_path.stat().st_size - log_size < 100_000
+
+
+def test_a_body_that_stops_arriving_is_dropped(live: LiveServer) -> None:
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        auth = register_and_sign_in(client, "slow@example.org")["Authorization"]
+    head = f"PUT /images/slow.jpg HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Length: 100000\r\n\r\n"
+    with _connect(live) as sock:
+        sock.sendall(head.encode() + b"\xff\xd8\xff")  # then nothing more
+        _read_until_closed(sock, time.monotonic() + HEADER_TIMEOUT + 50)
+    with httpx.Client(base_url=live.url, timeout=10) as client:
+        assert client.get("/images", headers={"Authorization": auth}).json()["total"] == 0
 
 
 def test_a_json_body_over_the_limit_is_refused_before_it_is_all_sent(live: LiveServer) -> None:

@@ -4,8 +4,9 @@ Uvicorn (0.54) closes an idle keep-alive connection (``timeout_keep_alive``), bu
 while a request's headers arrive: a client that sends half a request holds its connection and file
 descriptor for good, and 20,000 of them exhausted the process. Its ``limit_concurrency`` answers
 503 only once a request is complete, after the connection was held all along. So each connection
-here gets a deadline for its request line and headers (408 and closed when it passes), and a
-connection beyond the cap is answered 503 and closed as soon as it is accepted.
+here gets a deadline for its request line and headers (408 and closed when it passes), a body
+that stops arriving for as long is dropped, and a connection beyond the cap is answered 503 and
+closed as soon as it is accepted.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class GuardedH11Protocol(H11Protocol):
     max_connections: int = 1000
 
     _header_deadline: asyncio.TimerHandle | None = None
+    _body_idle: asyncio.TimerHandle | None = None
     _refused = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -71,10 +73,28 @@ class GuardedH11Protocol(H11Protocol):
         super().data_received(data)
         if self.conn.their_state is not h11.IDLE:
             self._disarm_header_deadline()  # its request line and headers are in
+        self._cancel_body_idle()
+        if self.conn.their_state is h11.SEND_BODY:  # more body to come: it may not stall for long
+            self._body_idle = self.loop.call_later(self.header_timeout, self._body_stalled)
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_header_deadline()
+        self._cancel_body_idle()
         super().connection_lost(exc)
+
+    def _cancel_body_idle(self) -> None:
+        if self._body_idle is not None:
+            self._body_idle.cancel()
+            self._body_idle = None
+
+    def _body_stalled(self) -> None:
+        self._body_idle = None
+        if self.flow.read_paused:  # the route is not reading yet (waiting for a slot): the client is not to blame
+            self._body_idle = self.loop.call_later(self.header_timeout, self._body_stalled)
+            return
+        if self.conn.their_state is h11.SEND_BODY and not self.transport.is_closing():
+            log.info("closed a connection whose request body stopped arriving")
+            self.transport.close()  # the route sees the client gone (ClientDisconnect), stores nothing
 
     def _arm_header_deadline(self) -> None:
         self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
