@@ -2,6 +2,11 @@
 """Peak memory of a real ``spotcheck serve`` while 12 clients upload ~40 MP images at once.
 
     python scripts/bench_upload_memory.py [--uploads 12] [--side 6300] [--decodes 2]
+    python scripts/bench_upload_memory.py --case export [--photos 30] [--exports 4]
+
+``--case export`` measures instead ``--exports`` concurrent ``GET /account/export`` of an account
+holding ``--photos`` large photos (4000 x 3000 noise JPEGs, each a few MB once stored), read to
+the end by each client; the photos are uploaded before the baseline is taken.
 
 Starts the server on a free 127.0.0.1 port with a throw-away data directory and
 ``SPOTCHECK_MAX_CONCURRENT_DECODES=--decodes``, registers a user, sends ``--uploads`` parallel
@@ -28,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import numpy as np
 import psutil
 from PIL import Image
 
@@ -48,6 +54,14 @@ def _big_png(side: int) -> bytes:
     return out.getvalue()
 
 
+def _large_photo(seed: int) -> bytes:
+    """A 4000 x 3000 JPEG of coarse noise: a few MB, like a phone's photo, before and after re-encoding."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (750, 1000, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).resize((4000, 3000), Image.Resampling.BICUBIC).save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
 def _high_water_mark(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -61,9 +75,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--side", type=int, default=6300)
     parser.add_argument("--decodes", type=int, default=2, help="SPOTCHECK_MAX_CONCURRENT_DECODES")
     parser.add_argument("--model", type=Path, help="ONNX model; default: the packaged one")
+    parser.add_argument("--case", choices=("uploads", "export"), default="uploads")
+    parser.add_argument("--photos", type=int, default=30, help="--case export: photos in the account")
+    parser.add_argument("--exports", type=int, default=4, help="--case export: exports at once")
     args = parser.parse_args(argv)
-    if args.uploads < 1 or args.decodes < 1:
-        parser.error("--uploads and --decodes must be at least 1")
+    if args.uploads < 1 or args.decodes < 1 or args.photos < 1 or args.exports < 1:
+        parser.error("--uploads, --decodes, --photos and --exports must be at least 1")
 
     body = _big_png(args.side)
     port = _free_port()
@@ -99,6 +116,10 @@ def main(argv: list[str] | None = None) -> None:
                     "/auth/token", data={"username": credentials["email"], "password": credentials["password"]}
                 ).json()["access_token"]
                 headers = {"Authorization": f"Bearer {token}", "Content-Type": "image/png"}
+                if args.case == "export":
+                    for number in range(args.photos):
+                        photo = _large_photo(number)
+                        client.put(f"/images/photo-{number}.jpg", content=photo, headers=headers).raise_for_status()
                 process = psutil.Process(server.pid)
                 baseline = process.memory_info().rss
                 peak, done = baseline, threading.Event()
@@ -116,8 +137,18 @@ def main(argv: list[str] | None = None) -> None:
                 def upload(number: int) -> int:
                     return client.put(f"/images/big-{number}.png", content=body, headers=headers).status_code
 
-                with ThreadPoolExecutor(args.uploads) as pool:
-                    statuses = list(pool.map(upload, range(args.uploads)))
+                def export(_number: int) -> int:
+                    with client.stream("GET", "/account/export", headers=headers) as response:
+                        for _chunk in response.iter_bytes():
+                            pass
+                        return response.status_code
+
+                if args.case == "export":
+                    with ThreadPoolExecutor(args.exports) as pool:
+                        statuses = list(pool.map(export, range(args.exports)))
+                else:
+                    with ThreadPoolExecutor(args.uploads) as pool:
+                        statuses = list(pool.map(upload, range(args.uploads)))
                 elapsed = time.perf_counter() - started
                 time.sleep(1.0)  # let the workers classify what was stored
                 done.set()
@@ -130,12 +161,15 @@ def main(argv: list[str] | None = None) -> None:
         tracebacks = log.read_text().count("Traceback")
 
     mib = 1024 * 1024
-    print(
-        f"uploads:           {args.uploads} parallel PUTs of a {args.side}x{args.side} PNG ({len(body) / 1e6:.2f} MB)"
-    )
-    print(f"decodes at once:   {args.decodes}")
+    if args.case == "export":
+        print(f"exports:           {args.exports} at once, of an account with {args.photos} 4000x3000 photos")
+    else:
+        size = f"{args.side}x{args.side} PNG ({len(body) / 1e6:.2f} MB)"
+        print(f"uploads:           {args.uploads} parallel PUTs of a {size}")
+        print(f"decodes at once:   {args.decodes}")
     print(f"statuses:          {sorted(statuses)}  in {elapsed:.1f} s")
     print(f"server RSS:        baseline {baseline / mib:.0f} MiB, peak {peak / mib:.0f} MiB (sampled every 10 ms)")
+    print(f"                   growth {(peak - baseline) / mib:.0f} MiB")
     print(f"                   high-water mark {high_water / mib:.0f} MiB (VmHWM), 1 s after {after / mib:.0f} MiB")
     print(f"tracebacks in log: {tracebacks}")
     print(f"command:           {shlex.join([sys.executable, *sys.argv])}")

@@ -59,15 +59,38 @@ class Settings(BaseSettings):
     )
     token_lifetime_minutes: int = Field(default=60, gt=0)
     max_upload_bytes: int = Field(default=15_000_000, gt=0)
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Largest request body other than an image upload (JSON, forms); a larger one gets 413.",
+    )
     max_image_pixels: int = Field(default=40_000_000, gt=0)
+    header_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="Time a client has to send a request's line and headers; then 408, closed."
+    )
+    keep_alive_timeout_seconds: float = Field(
+        default=5.0, gt=0, description="An idle kept-alive connection is closed after this."
+    )
+    max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections to `spotcheck serve`; one more gets 503 and is closed (keep under `ulimit -n`).",
+    )
+    max_photos_per_account: int = Field(
+        default=5000, ge=1, description="Photos one account may keep; an upload under a new name gets 409 beyond."
+    )
+    max_spots_per_account: int = Field(default=500, ge=1, description="Spots one account may keep; 409 beyond.")
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )
     sign_in_limit_per_address: str = Field(
         default="60/minute", description="Sign-in attempts (token and page) from one client address."
     )
+    sign_in_failure_limit_per_address_and_account: str = Field(
+        default="10/15 minutes", description="Failed sign-ins for one account from one client address before 429."
+    )
     sign_in_failure_limit_per_account: str = Field(
-        default="10/15 minutes", description="Failed sign-ins for one account before it answers 429."
+        default="100/15 minutes", description="Failed sign-ins for one account from all addresses before 429."
     )
     register_limit_per_address: str = Field(default="30/hour", description="Registrations from one client address.")
     register_limit_per_account: str = Field(default="5/hour", description="Registrations naming one email address.")
@@ -139,6 +162,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "sign_in_limit_per_address",
+        "sign_in_failure_limit_per_address_and_account",
         "sign_in_failure_limit_per_account",
         "register_limit_per_address",
         "register_limit_per_account",
@@ -208,6 +232,7 @@ class Settings(BaseSettings):
     def throttle_limits(self) -> ThrottleLimits:
         return ThrottleLimits(
             sign_in_per_address=self.sign_in_limit_per_address,
+            sign_in_failures_per_address_and_account=self.sign_in_failure_limit_per_address_and_account,
             sign_in_failures_per_account=self.sign_in_failure_limit_per_account,
             register_per_address=self.register_limit_per_address,
             register_per_account=self.register_limit_per_account,

@@ -232,6 +232,7 @@ def build_runtime(
             sanitizer=ImageSanitizer(
                 max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
             ),
+            max_photos=settings.max_photos_per_account,
         ),
         worker=worker,
         readiness=ReadinessProbe(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import tracemalloc
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
@@ -22,6 +25,7 @@ from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.db.tables import image_answers, images, jobs, sessions, spot_shares, spots, users
 from spotcheck.runtime import Runtime, build_runtime
+from spotcheck.spots import AccountData, ShareService, SpotService
 
 s3_endpoint = s3_server.s3_endpoint
 
@@ -137,3 +141,39 @@ def test_wrong_passwords_for_deletion_count_as_failed_sign_ins(settings: Setting
         refused = client.request("DELETE", "/account", json={"password": PASSWORD}, headers=auth)
         assert refused.status_code == 429 and "retry-after" in refused.headers
         assert client.get("/account", headers=auth).status_code == 200  # still there
+
+
+def _noise_jpeg(seed: int) -> bytes:
+    pixels = np.random.default_rng(seed).integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="JPEG", quality=95)
+    return out.getvalue()
+
+
+def test_the_export_holds_one_photo_in_memory_at_a_time(
+    client: TestClient, auth: dict[str, str], runtime: Runtime
+) -> None:
+    for number in range(12):
+        assert client.put(f"/images/{number}.jpg", content=_noise_jpeg(number), headers=auth).status_code == 202
+    user_id = runtime.accounts.authenticate(email="ada@example.org", password=PASSWORD).id
+    spots = SpotService(engine=runtime.engine, gallery=runtime.gallery, store=runtime.store)
+    data = AccountData(
+        engine=runtime.engine,
+        store=runtime.store,
+        gallery=runtime.gallery,
+        spots=spots,
+        shares=ShareService(engine=runtime.engine),
+        accounts=runtime.accounts,
+        sessions=runtime.sessions,
+    )
+    tracemalloc.start()
+    try:
+        with data.export(user_id=user_id) as archive:
+            _, peak = tracemalloc.get_traced_memory()
+            size = len(archive.read())
+    finally:
+        tracemalloc.stop()
+    assert size > 3_000_000
+    assert peak < size / 3, (peak, size)
+    streamed = client.get("/account/export", headers=auth)
+    assert int(streamed.headers["content-length"]) == len(streamed.content) > 3_000_000

@@ -156,6 +156,27 @@ def test_a_direct_upload_is_cleaned_classified_and_labelled_once(app: Any, s3_en
 
 
 @pytest.mark.s3
+def test_a_form_used_after_the_accounts_deletion_leaves_nothing_in_the_bucket(
+    app: Any, s3_endpoint: S3Endpoint
+) -> None:
+    client, _runtime, bucket = app
+    raw = s3_endpoint.client()
+    auth = register_and_sign_in(client, "ada@example.org")
+    grant = client.post("/uploads", json={"fileName": "mole.jpg"}, headers=auth).json()
+    deleted = client.request("DELETE", "/account", json={"password": "correct horse battery"}, headers=auth)
+    assert deleted.status_code == 204, deleted.text
+    assert _send(grant, image_bytes(RED)).status_code in (200, 201, 204)  # the presigned form still works
+
+    def listed() -> list[str]:
+        return [o["Key"] for o in raw.list_objects_v2(Bucket=bucket).get("Contents", [])]
+
+    deadline = time.monotonic() + LABEL_TIMEOUT
+    while listed() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert listed() == []
+
+
+@pytest.mark.s3
 def test_the_store_itself_refuses_a_direct_upload_over_the_limit(
     s3_endpoint: S3Endpoint, tmp_path: Path, tiny_model_path: Path
 ) -> None:

@@ -104,3 +104,16 @@ def test_a_workers_lines_carry_the_job_and_upload_ids(
     assert "request_id" not in job_line
     [put_line] = [line for line in access_lines(json_lines) if line["method"] == "PUT"]
     assert put_line["request_id"] == upload.headers["x-request-id"]
+
+
+def test_a_newline_in_the_url_forges_no_text_line(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    stream = io.StringIO()
+    handler = log_handler("text", stream)
+    logging.getLogger().addHandler(handler)
+    try:
+        client.get("/nothing%0A2026-01-01 00:00:00,000 INFO spotcheck.access: GET /admin 200")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    [line] = [line for line in stream.getvalue().splitlines() if " INFO spotcheck.access: GET /nothing" in line]
+    assert line.endswith(r"GET /nothing\x0a2026-01-01 00:00:00,000 INFO spotcheck.access: GET /admin 200 404")

@@ -118,7 +118,16 @@ def test_another_persons_spot_is_not_found(
 
 
 @pytest.mark.parametrize(
-    ("name", "fragment"), [("   ", "needs a name"), ("a\x07b", "control character"), ("x" * 81, "at most 80")]
+    ("name", "fragment"),
+    [
+        ("   ", "needs a name"),
+        ("a\x07b", "control character (U+0007)"),
+        ("x" * 81, "at most 80"),
+        ("mole\u202egnp.exe", "invisible or control character (U+202E)"),
+        ("mo\u200ble", "invisible or control character (U+200B)"),
+        ("\u2066mole", "invisible or control character (U+2066)"),
+        ("mole\ufeff", "invisible or control character (U+FEFF)"),
+    ],
 )
 def test_a_bad_name_is_refused_in_plain_words(
     client: TestClient, auth: dict[str, str], name: str, fragment: str
@@ -403,3 +412,21 @@ def test_moving_a_photo_keeps_the_file_name_rules(client: TestClient, auth: dict
     assert client.put("/images/a.jpg/spot", content=image_bytes(), headers=auth).status_code == 422
     assert client.get("/images", headers=auth).json()["total"] == 0
     assert client.put("/images/a.jpg/spot", json={"spotId": None}).status_code == 401
+
+
+def test_spots_and_reminders_come_in_pages(client: TestClient, auth: dict[str, str]) -> None:
+    made = [client.post("/spots", json={"name": f"Spot {n}"}, headers=auth).json()["id"] for n in range(3)]
+    whole = client.get("/spots", headers=auth).json()
+    assert (whole["total"], whole["limit"], whole["offset"]) == (3, 100, 0)
+    assert [s["id"] for s in whole["items"]] == made
+    first = client.get("/spots", params={"limit": 2}, headers=auth).json()
+    rest = client.get("/spots", params={"limit": 2, "offset": 2}, headers=auth).json()
+    assert [s["id"] for s in first["items"] + rest["items"]] == made
+    assert (rest["total"], rest["limit"], rest["offset"]) == (3, 2, 2)
+    reminders = client.get("/reminders", headers=auth).json()
+    assert (reminders["total"], reminders["limit"], reminders["offset"]) == (len(reminders["items"]), 100, 0)
+    page = client.get("/reminders", params={"limit": 1, "offset": 1}, headers=auth).json()
+    assert page["items"] == reminders["items"][1:2] and page["total"] == reminders["total"]
+    for path in ("/spots", "/reminders"):
+        assert client.get(path, params={"limit": 101}, headers=auth).status_code == 422
+        assert client.get(path, params={"limit": 0}, headers=auth).status_code == 422

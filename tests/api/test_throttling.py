@@ -44,13 +44,36 @@ def test_thirty_quick_wrong_passwords_end_in_429(client: TestClient) -> None:
         for n in range(30)
     ]
     assert statuses[0] == 401 and statuses[-1] == 429
-    assert statuses.count(401) == 10  # the default: 10 failures per account per 15 minutes
+    assert statuses.count(401) == 10  # the default: 10 failures per address and account per 15 minutes
     last = client.post("/auth/token", data={"username": "ADA@example.org", "password": "guess again"})
     _assert_throttled(last)
-    assert "for this account" in last.json()["detail"]
-    # While the account is throttled even its password waits; other accounts are not affected.
+    assert "for this account from your network" in last.json()["detail"]
+    # From this address even the password waits; other accounts are not affected.
     _assert_throttled(client.post("/auth/token", data={"username": "ada@example.org", "password": PASSWORD}))
     register_and_sign_in(client, "grace@example.org")
+
+
+def test_a_strangers_wrong_passwords_do_not_lock_the_owner_out(client: TestClient) -> None:
+    register_and_sign_in(client, "ada@example.org")
+    stranger = TestClient(client.app, client=("203.0.113.9", 40000))
+    for n in range(30):
+        stranger.post("/auth/token", data={"username": "ada@example.org", "password": f"guess {n}"})
+    _assert_throttled(stranger.post("/auth/token", data={"username": "ada@example.org", "password": PASSWORD}))
+    owner = client.post("/auth/token", data={"username": "ada@example.org", "password": PASSWORD})
+    assert owner.status_code == 200, owner.text
+    page = client.post("/ui/session", json={"email": "ada@example.org", "password": PASSWORD})
+    assert page.status_code == 200, page.text
+
+
+def test_guesses_spread_over_many_addresses_meet_the_accounts_ceiling(settings: Settings) -> None:
+    with _client(settings, sign_in_failure_limit_per_account="12/15 minutes") as client:
+        register_and_sign_in(client, "ada@example.org")
+        for n in range(12):  # a few guesses each from many addresses, under the limit of each address
+            guesser = TestClient(client.app, client=(f"198.51.100.{n}", 40000))
+            assert guesser.post("/auth/token", data={"username": "ada@example.org", "password": "x"}).status_code == 401
+        refused = client.post("/auth/token", data={"username": "ada@example.org", "password": PASSWORD})
+        _assert_throttled(refused)
+        assert refused.json()["detail"].startswith("Too many failed sign-ins for this account;")
 
 
 def test_the_page_and_the_token_share_one_count(client: TestClient) -> None:

@@ -57,8 +57,68 @@ def test_a_json_body_that_is_not_text_or_too_deep_gets_the_422_of_malformed_json
     assert response.status_code == 422, response.text
     (error,) = response.json()["detail"]
     assert error["type"] == "json_invalid" and error["ctx"] == {"error": "the body is not UTF-8 text"}
-    nested = client.post("/auth/password", content=b"[" * 100_000, headers=headers)
+    nested = client.post("/auth/password", content=b"[" * 60_000, headers=headers)  # under the 64 KiB limit
     assert nested.status_code == 422, nested.text
     assert nested.json()["detail"][0]["ctx"] == {"error": "the body is nested too deeply"}
     malformed = client.post("/auth/password", content=b"{", headers=headers)
     assert malformed.status_code == 422 and malformed.json()["detail"][0]["type"] == "json_invalid"
+
+
+PASSWORD = "my own secret pass phrase"
+_NOT_TEXT = f'{{"email": "ada@example.org", "password": "{PASSWORD}", "name": "\xff\xfe"}}'.encode("latin-1")
+_SURROGATE = f'{{"email": "ada@example.org", "password": "{PASSWORD}\\ud800", "name": "\\ud800"}}'.encode()
+_HUGE_NUMBER = b'{"email": "ada@example.org", "password": "x", "name": "Mole", "grown": ' + b"9" * 4301 + b"}"
+_BODY_ROUTES = [
+    ("POST", "/auth/register"),
+    ("POST", "/ui/session"),
+    ("POST", "/spots"),
+    ("PATCH", "/spots/nothing"),
+    ("PUT", "/images/x/answers"),
+    ("POST", "/auth/password"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), _BODY_ROUTES)
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (_NOT_TEXT, "text/plain"),
+        (_NOT_TEXT, "application/json"),
+        (_SURROGATE, "application/json"),
+        (_SURROGATE, "text/plain"),
+        (_HUGE_NUMBER, "application/json"),
+    ],
+    ids=["not-utf8-as-text", "not-utf8-as-json", "lone-surrogate", "surrogate-as-text", "huge-integer"],
+)
+def test_text_that_is_not_text_gets_a_422_that_echoes_no_password_nor_the_body(
+    client: TestClient,
+    auth: dict[str, str],
+    caplog: pytest.LogCaptureFixture,
+    method: str,
+    path: str,
+    body: bytes,
+    content_type: str,
+) -> None:
+    response = client.request(method, path, content=body, headers={**auth, "Content-Type": content_type})
+    assert response.status_code == 422, response.text
+    assert PASSWORD not in response.text
+    assert all(PASSWORD not in record.getMessage() and not record.exc_info for record in caplog.records)
+
+
+def test_a_huge_integer_is_named_in_the_422(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.post("/spots", content=_HUGE_NUMBER, headers={**auth, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "more than 4300 digits" in response.json()["detail"][0]["ctx"]["error"]
+
+
+def test_safe_errors_writes_surrogates_and_bytes_as_text_and_never_echoes_a_whole_body() -> None:
+    errors = [
+        {"type": "string_unicode", "loc": ("body", "name"), "msg": "not text", "input": "a\ud800"},
+        {"type": "model_attributes_type", "loc": ("body",), "msg": "not an object", "input": b"password=\xff"},
+        {"type": "extra_forbidden", "loc": ("body", "x"), "msg": "extra", "input": {"\udc80": b"\xfe"}},
+    ]
+    assert safe_errors(errors) == [
+        {"type": "string_unicode", "loc": ["body", "name"], "msg": "not text", "input": "a\\ud800"},
+        {"type": "model_attributes_type", "loc": ["body"], "msg": "not an object"},
+        {"type": "extra_forbidden", "loc": ["body", "x"], "msg": "extra", "input": {"\\udc80": "\\xfe"}},
+    ]

@@ -17,16 +17,21 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, insert, select, text
 
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
+from control_characters import parameter_probes
 from images import BLUE, RED, image_bytes
 from legacy_schema import legacy_metadata
 from live_server import LiveServer, free_port
 from pg_server import postgres_server
+from spotcheck.api import create_app
 from spotcheck.clock import utc_now
+from spotcheck.config import Settings
 from spotcheck.db import SchemaBehindError, head_revision, metadata, open_database, upgrade_database, users
 from spotcheck.jobs import ObjectCreated, SqlJobQueue
+from spotcheck.runtime import build_runtime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -184,3 +189,22 @@ def test_separate_worker_processes_label_uploads(database_url: str, tmp_path: Pa
                 worker.terminate()
             for worker in workers:
                 worker.wait(10)
+
+
+def test_a_control_character_in_any_parameter_is_400_or_404_on_postgresql(
+    database_url: str, tmp_path: Path, tiny_model_path: Path
+) -> None:
+    settings = Settings(
+        deployment="shared",
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        model_path=tiny_model_path,
+        jwt_secret=TEST_SECRET,
+        worker_concurrency=0,
+    )
+    with TestClient(create_app(build_runtime(settings))) as client:
+        auth = register_and_sign_in(client, "ada@example.org")
+        probes = [*parameter_probes(client.app), *parameter_probes(client.app, "%00")]  # type: ignore[arg-type]
+        for method, url in [*probes, ("GET", "/spots/%00"), ("GET", "/detect/a%00b"), ("PUT", "/images/x?spotId=%00")]:
+            response = client.request(method, url, headers=auth)
+            assert response.status_code in (400, 404), (method, url, response.status_code, response.text)

@@ -136,7 +136,6 @@ def test_objects_that_are_no_upload_are_left_alone(store: MemoryObjectStore, ing
     for key in (
         "elsewhere/mole.jpg",
         "users/not-a-uuid/mole.jpg",
-        object_key_for("0c4f9ad0-0b6b-4a57-8a59-3b0b9b3f2e11", "mole.jpg"),  # nobody's id
         f"users/{owner}/nested/mole.jpg",
         f"users/{owner}/..",
     ):
@@ -145,6 +144,49 @@ def test_objects_that_are_no_upload_are_left_alone(store: MemoryObjectStore, ing
     other_bucket = ObjectCreated("another-bucket", object_key_for(owner, "mole.jpg"))
     assert ingestor.handle(other_bucket) is IngestOutcome.IGNORED
     assert ingestor.handle(ObjectCreated(BUCKET, object_key_for(owner, "gone.jpg"))) is IngestOutcome.GONE
+
+
+def test_an_object_of_an_account_that_no_longer_exists_is_removed(
+    runtime: Runtime, store: MemoryObjectStore, ingestor: Ingestor, owner: str
+) -> None:
+    nobody = "0c4f9ad0-0b6b-4a57-8a59-3b0b9b3f2e11"
+    for key in (object_key_for(nobody, "mole.jpg"), f"users/{nobody}/nested/x.jpg"):
+        assert ingestor.handle(_put_raw(store, key, image_bytes(RED))) is IngestOutcome.ORPHANED
+        with pytest.raises(ObjectNotFoundError):
+            store.head(key)
+    runtime.accounts.delete(user_id=owner)
+    key = object_key_for(owner, "after-deletion.jpg")
+    assert ingestor.handle(_put_raw(store, key, image_bytes(RED))) is IngestOutcome.ORPHANED
+    assert list(store.list("users/")) == []
+
+
+def test_a_direct_upload_beyond_the_photo_quota_is_refused_and_removed(
+    runtime: Runtime, store: MemoryObjectStore, owner: str
+) -> None:
+    sanitizer = ImageSanitizer(max_pixels=10_000_000, max_concurrent=1)
+    records = ImageRecords(runtime.engine)
+    gallery = Gallery(engine=runtime.engine, records=records, store=store, sanitizer=sanitizer, max_photos=1)
+    ingestor = Ingestor(engine=runtime.engine, store=store, gallery=gallery, bucket=BUCKET, max_upload_bytes=LIMIT)
+    gallery.upload(owner_id=owner, file_name="first.jpg", data=image_bytes(RED))
+    key = object_key_for(owner, "second.jpg")
+    assert ingestor.handle(_put_raw(store, key, image_bytes(BLUE))) is IngestOutcome.REJECTED
+    with pytest.raises(ObjectNotFoundError):
+        store.head(key)
+    with pytest.raises(AnalysisFailedError, match="the most it may keep"):
+        gallery.detect(owner_id=owner, file_name="second.jpg")
+
+
+def test_the_reconciliation_sweeps_the_prefixes_of_deleted_accounts(
+    runtime: Runtime, store: MemoryObjectStore, ingestor: Ingestor, gallery: Gallery, owner: str
+) -> None:
+    gone = runtime.accounts.register(email="grace@example.org", password="correct horse battery").id
+    gallery.upload(owner_id=owner, file_name="kept.jpg", data=image_bytes(RED))
+    for name in ("a.jpg", "b.png", "nested/c.jpg", "thumbnails/a.jpg"):
+        store.put(f"users/{gone}/{name}", image_bytes(BLUE), content_type="image/jpeg", metadata={})
+    runtime.accounts.delete(user_id=gone)
+    reconciler = Reconciler(engine=runtime.engine, store=store, bucket=BUCKET, handle=ingestor.handle)
+    assert reconciler.run_once()[IngestOutcome.ORPHANED] == 4
+    assert [info.key for info in store.list("users/")] == [object_key_for(owner, "kept.jpg")]
 
 
 def test_a_spotcheck_object_waits_for_its_row_then_is_removed_after_the_grace(

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp
 
 from spotcheck import __version__
+from spotcheck.api.body_limit import BodyLimit
 from spotcheck.api.errors import install_error_handlers
 from spotcheck.api.headers import SecurityHeaders
+from spotcheck.api.image_paths import is_image_upload
 from spotcheck.api.methods import install_allow_header
+from spotcheck.api.parameters import document_parameter_refusal, refuse_control_characters
 from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
 from spotcheck.api.uploads import upload_limiter
@@ -31,6 +35,13 @@ _DESCRIPTION = (
 
 
 class _SpotCheckApp(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        fresh = self.openapi_schema is None
+        schema = super().openapi()
+        if fresh:
+            document_parameter_refusal(schema)
+        return schema
+
     def build_middleware_stack(self) -> ASGIApp:
         # Outside Starlette's error middleware, so a 500 answer carries the headers and the request id too.
         return RequestLog(SecurityHeaders(super().build_middleware_stack(), docs_enabled=self.docs_url is not None))
@@ -56,6 +67,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
         lifespan=lifespan,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
+        dependencies=[Depends(refuse_control_characters)],
     )
     app.state.runtime = runtime
     observed.model_loaded(runtime.classifier.version)
@@ -71,4 +83,5 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     # Text answers (the page's files, JSON) shrink to a quarter or less; JPEGs are left alone
     # (the middleware skips image types), and answers under 500 bytes are not worth a gzip header.
     app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes, exempt=is_image_upload)
     return app

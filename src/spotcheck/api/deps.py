@@ -83,7 +83,12 @@ LocalAccountsOn = Depends(_local_accounts_on)
 
 
 def _spots(runtime: RuntimeDep) -> SpotService:
-    return SpotService(engine=runtime.engine, gallery=runtime.gallery, store=runtime.store)
+    return SpotService(
+        engine=runtime.engine,
+        gallery=runtime.gallery,
+        store=runtime.store,
+        max_spots=runtime.settings.max_spots_per_account,
+    )
 
 
 SpotsDep = Annotated[SpotService, Depends(_spots)]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import ClientDisconnect
 
+from spotcheck.api.parameters import InvalidParameterError
 from spotcheck.auth import (
     HashingBusyError,
     InvalidCredentialsError,
@@ -24,7 +25,7 @@ from spotcheck.auth import (
 )
 from spotcheck.error_text import first_line
 from spotcheck.gallery.heatmaps import HeatmapUnavailableError
-from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, SpotGoneError
+from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, PhotoQuotaError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     ImageTooLargeError,
@@ -39,6 +40,7 @@ from spotcheck.spots import (
     PasswordNeededError,
     ShareNotFoundError,
     SpotNotFoundError,
+    SpotQuotaError,
 )
 from spotcheck.spots.zones import UnknownTimeZoneError
 from spotcheck.storage import StorageError
@@ -59,6 +61,7 @@ _STATUS: dict[type[Exception], int] = {
     ImageTooLargeError: 422,
     ImageTooSmallError: 422,
     InvalidFileNameError: 400,
+    InvalidParameterError: 400,
     ImageNotFoundError: 404,
     AnalysisFailedError: 422,
     HeatmapUnavailableError: 404,
@@ -79,6 +82,8 @@ _STATUS: dict[type[Exception], int] = {
     InvalidSpotError: 422,
     PasswordNeededError: 422,
     UnknownTimeZoneError: 422,
+    PhotoQuotaError: 409,
+    SpotQuotaError: 409,
 }
 
 # An outage of a part SpotCheck depends on: 503 with Retry-After and a plain message, one log line.

@@ -32,7 +32,7 @@ def install_allow_header(app: FastAPI) -> None:
 
     async def handler(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError | RecursionError):
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError | RecursionError):
             return unparsable_json(exc.__cause__)
         if exc.status_code == 405:
             allowed = _allowed_methods(app, request)

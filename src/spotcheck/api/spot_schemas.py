@@ -114,6 +114,8 @@ class SpotDetail(SpotPublic):
 class SpotList(_Camel):
     items: list[SpotPublic]
     total: int
+    limit: int
+    offset: int
 
 
 class SpotCreateRequest(_CamelRequest):
@@ -172,6 +174,9 @@ class ReminderPublic(_Camel):
 
 class ReminderList(_Camel):
     items: list[ReminderPublic]
+    total: int
+    limit: int
+    offset: int
 
 
 class AccountPublic(_Camel):

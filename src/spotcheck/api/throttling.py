@@ -61,12 +61,12 @@ def throttled_sign_in(
     *, accounts: AccountService, throttle: AuthThrottle, request: Request, email: str, password: str
 ) -> Account:
     """The account these credentials sign in; 429 before any hashing once a limit is spent."""
-    account_key = _account_key(email)
-    throttle.before_sign_in(address=client_address(request), email=account_key)
+    account_key, address = _account_key(email), client_address(request)
+    throttle.before_sign_in(address=address, email=account_key)
     try:
         return accounts.authenticate(email=email, password=password)
     except InvalidCredentialsError:
-        throttle.sign_in_failed(email=account_key)
+        throttle.sign_in_failed(address=address, email=account_key)
         raise
 
 
@@ -74,11 +74,12 @@ def throttled_sign_in(
 def password_proof(*, throttle: AuthThrottle, request: Request, account: Account) -> Iterator[None]:
     """A signed-in account proves its password inside: its wrong guesses count like failed sign-ins."""
     account_key = account.email or account.id  # a provider's account may have no address
-    throttle.before_sign_in(address=client_address(request), email=account_key)
+    address = client_address(request)
+    throttle.before_sign_in(address=address, email=account_key)
     try:
         yield
     except WrongPasswordError:
-        throttle.sign_in_failed(email=account_key)
+        throttle.sign_in_failed(address=address, email=account_key)
         raise
 
 

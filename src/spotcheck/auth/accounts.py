@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from spotcheck.auth.passwords import PasswordHasher, check_password_strength
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import users
+from spotcheck.unicode_text import INVISIBLE_OR_CONTROL, first_refused
 
 __all__ = [
     "Account",
@@ -45,9 +46,8 @@ class InvalidEmailError(ValueError):
     """The message names the character that was refused and where."""
 
 
-# Control (Cc), format (Cf: zero-width space, bidi overrides, soft hyphen), surrogate, private-use and
-# unassigned code points, and line or paragraph separators: invisible or ambiguous in an address.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+# Invisible or control characters, and private-use and unassigned code points: ambiguous in an address.
+_REFUSED_CATEGORIES = INVISIBLE_OR_CONTROL | {"Co", "Cn"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,12 +62,12 @@ def normalise_email(email: str) -> str:
     Raises InvalidEmailError for an address holding a control or invisible character.
     """
     email = unicodedata.normalize("NFC", email.strip())
-    for position, char in enumerate(email, start=1):
-        if unicodedata.category(char) in _REFUSED_CATEGORIES:
-            raise InvalidEmailError(
-                f"The email address holds an invisible or control character (U+{ord(char):04X} at position "
-                f"{position}); type the address again with letters, digits and punctuation only."
-            )
+    if refused := first_refused(email, _REFUSED_CATEGORIES):
+        position, char = refused
+        raise InvalidEmailError(
+            f"The email address holds an invisible or control character (U+{ord(char):04X} at position "
+            f"{position}); type the address again with letters, digits and punctuation only."
+        )
     return unicodedata.normalize("NFC", email.lower())
 
 

@@ -1,5 +1,9 @@
 """Throttling of sign-in and registration, by account and by client address (the ``limits`` library).
 
+Failed sign-ins count against the pair of client address and account: a stranger guessing someone's
+password slows only that stranger, never the owner signing in from elsewhere. A much higher
+ceiling per account, whatever the address, still stops guessing spread over many addresses.
+
 Limits are written in the ``limits`` notation ("10/15 minutes", "60 per minute; 500 per day"). The
 counters live in memory, which suits the embedded default of one server process; several processes
 each count on their own, so behind a load balancer the effective limit is that many times higher.
@@ -44,7 +48,8 @@ def parse_limits(text: str) -> list[RateLimitItem]:
 @dataclass(frozen=True, slots=True)
 class ThrottleLimits:
     sign_in_per_address: str = "60/minute"
-    sign_in_failures_per_account: str = "10/15 minutes"
+    sign_in_failures_per_address_and_account: str = "10/15 minutes"
+    sign_in_failures_per_account: str = "100/15 minutes"
     register_per_address: str = "30/hour"
     register_per_account: str = "5/hour"
 
@@ -88,6 +93,12 @@ class AuthThrottle:
             limiter=limiter,
             refusal="Too many sign-in attempts from your network",
         )
+        self._sign_in_pair = _Counter(
+            name="sign-in-failures/address+account",
+            limits=limits.sign_in_failures_per_address_and_account,
+            limiter=limiter,
+            refusal="Too many failed sign-ins for this account from your network",
+        )
         self._sign_in_account = _Counter(
             name="sign-in-failures/account",
             limits=limits.sign_in_failures_per_account,
@@ -108,14 +119,21 @@ class AuthThrottle:
         )
 
     def before_sign_in(self, *, address: str, email: str) -> None:
-        """Every attempt counts against the address; the account is refused once its failures are spent."""
+        """Every attempt counts against the address; the account is refused from this address once the
+        failures from here are spent, and from everywhere once its ceiling is."""
         self._sign_in_address.hit(address)
+        self._sign_in_pair.check(_pair(address, email))
         self._sign_in_account.check(email)
 
-    def sign_in_failed(self, *, email: str) -> None:
+    def sign_in_failed(self, *, address: str, email: str) -> None:
         # Only failures count against the account, so its owner signing in often is never locked out.
+        self._sign_in_pair.hit(_pair(address, email))
         self._sign_in_account.hit(email)
 
     def before_register(self, *, address: str, email: str) -> None:
         self._register_address.hit(address)
         self._register_account.hit(email)
+
+
+def _pair(address: str, email: str) -> str:
+    return f"{address} {email}"  # an address holds no space

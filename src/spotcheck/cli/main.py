@@ -66,6 +66,7 @@ def serve(
     import uvicorn
 
     from spotcheck.api import create_app
+    from spotcheck.api.server import guarded_protocol
     from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")  # until the settings name the format
@@ -76,16 +77,18 @@ def serve(
     typer.echo(
         f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
     )
-    # SpotCheck logs each answer itself (with its request id), so uvicorn's access log is off; in JSON
-    # mode uvicorn's own loggers go through the root handler too, instead of its text formatter.
-    log_config = None if settings.log_format == "json" else uvicorn.config.LOGGING_CONFIG
+    # SpotCheck logs each answer itself (with its request id), so uvicorn's access log is off, and
+    # uvicorn's own loggers go through the root handler (log_config=None): one format, control
+    # characters escaped, a repeated error (an accept loop out of file descriptors) once a minute.
     uvicorn.run(
         create_app(runtime, sole_worker=sole_worker),
         host=host,
         port=port,
         log_level="info",
-        log_config=log_config,
+        log_config=None,
         access_log=False,
+        http=guarded_protocol(header_timeout=settings.header_timeout_seconds, max_connections=settings.max_connections),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
     )
 
 

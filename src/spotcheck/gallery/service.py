@@ -25,6 +25,7 @@ __all__ = [
     "ImageNotFoundError",
     "ImagePage",
     "ImageSummary",
+    "PhotoQuotaError",
     "SpotGoneError",
     "object_key_for",
     "thumbnail_key_for",
@@ -39,6 +40,15 @@ class ImageNotFoundError(LookupError):
 
 class AnalysisFailedError(Exception):
     """The stored image could not be analysed; the message says why."""
+
+
+class PhotoQuotaError(Exception):
+    """The account holds as many photos as it may; a new name is refused, a replaced photo is not."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"This account holds {limit:,} photos, the most it may keep: delete some before uploading new ones."
+        )
 
 
 class SpotGoneError(LookupError):
@@ -99,11 +109,34 @@ def _summary(row: Any) -> ImageSummary:
 
 
 class Gallery:
-    def __init__(self, *, engine: Engine, records: ImageRecords, store: ObjectStore, sanitizer: ImageSanitizer) -> None:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        records: ImageRecords,
+        store: ObjectStore,
+        sanitizer: ImageSanitizer,
+        max_photos: int = 5000,
+    ) -> None:
         self._engine = engine  # for reads; every write goes through ``records``
         self._records = records
         self._store = store
         self._sanitizer = sanitizer
+        self._max_photos = max_photos
+
+    def check_quota(self, *, owner_id: str, file_name: str) -> None:
+        """PhotoQuotaError when ``file_name`` would be one photo too many (replacing one is always allowed).
+
+        Checked before the upload is decoded; two uploads at the very same moment may pass it together.
+        """
+        owned = images.c.owner_id == owner_id
+        with self._engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(images).where(owned)).scalar_one()
+            if count < self._max_photos:
+                return
+            exists = conn.execute(select(images.c.file_name).where(owned, images.c.file_name == file_name)).first()
+        if exists is None:
+            raise PhotoQuotaError(self._max_photos)
 
     def _row(self, owner_id: str, file_name: str) -> Any:
         file_name = normalize_file_name(file_name)
@@ -122,6 +155,7 @@ class Gallery:
         replaced image stays in the spot it was in.
         """
         file_name = validate_file_name(file_name)
+        self.check_quota(owner_id=owner_id, file_name=file_name)
         clean = self._sanitizer.clean(data)
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())

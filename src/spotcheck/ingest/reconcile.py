@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 class Reconciler:
-    """One pass lists ``users/`` and hands every object that no row names to the ingest core.
+    """One pass lists ``users/`` and hands every object that no row names to the ingest core, which
+    also removes what sits under the prefix of a deleted account (the sweep after a deletion).
 
     A shallow pass costs one listing and one query; it finds every new object whose event was lost.
     A deep pass also re-checks objects that have a row (one HEAD each), which finds a raw object
@@ -44,6 +45,6 @@ class Reconciler:
                 continue
             event = ObjectCreated(bucket=self._bucket, key=info.key, size=info.size, etag=info.etag)
             outcomes[self._handle(event)] += 1
-        if outcomes[IngestOutcome.RECORDED] or outcomes[IngestOutcome.REJECTED]:
-            log.info("reconciliation took in objects whose events were lost: %s", dict(outcomes))
+        if outcomes[IngestOutcome.RECORDED] or outcomes[IngestOutcome.REJECTED] or outcomes[IngestOutcome.ORPHANED]:
+            log.info("reconciliation handled objects whose events were lost: %s", dict(outcomes))
         return outcomes

@@ -10,6 +10,10 @@ re-write and the worker's label (a copy of the object onto itself with new metad
 the ``upload-id`` metadata key, which a client's raw object never has; an object whose upload id
 is the one its row records is already SpotCheck's and is left alone, so neither write starts
 another classification.
+
+An object under the prefix of an account that no longer exists (a presigned form used after the
+account's deletion, or a write the deletion raced) is deleted when its event comes; the
+reconciliation pass, which lists the whole prefix, is the sweep that finds any whose event was lost.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -25,10 +30,10 @@ from sqlalchemy import Engine, select
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import images, users
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
-from spotcheck.gallery.service import Gallery
+from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
 from spotcheck.ingest.events import ObjectCreated
-from spotcheck.ingest.keys import UploadTarget, upload_target
+from spotcheck.ingest.keys import UploadTarget, owner_of, upload_target
 from spotcheck.storage.base import ObjectInfo, ObjectNotFoundError, ObjectStore
 
 __all__ = ["DEFAULT_GRACE", "IngestOutcome", "Ingestor"]
@@ -49,7 +54,8 @@ class IngestOutcome(StrEnum):
     IN_FLIGHT = "in-flight"  # SpotCheck's write whose row is not committed yet
     ABANDONED = "abandoned"  # SpotCheck's write for an API upload that never completed: removed
     GONE = "gone"  # removed again before it was read
-    IGNORED = "ignored"  # another bucket, a key outside users/{id}/, an unknown user, an invalid fileName
+    ORPHANED = "orphaned"  # under the prefix of an account that no longer exists: removed
+    IGNORED = "ignored"  # another bucket, a key outside users/{id}/, an invalid fileName
 
 
 class Ingestor:
@@ -87,8 +93,14 @@ class Ingestor:
     def _handle(self, event: ObjectCreated) -> IngestOutcome:
         if event.bucket != self._bucket:
             return IngestOutcome.IGNORED
+        owner_id = owner_of(event.key)
+        if owner_id is not None and not self._owner_exists(owner_id):
+            log.info("removing %s: its account no longer exists", event.key)
+            with suppress(ObjectNotFoundError):
+                self._store.delete(event.key)
+            return IngestOutcome.ORPHANED
         target = upload_target(event.key)
-        if target is None or not self._owner_exists(target.owner_id):
+        if target is None:
             return IngestOutcome.IGNORED
         try:
             info = self._store.head(event.key)
@@ -124,7 +136,7 @@ class Ingestor:
             return IngestOutcome.GONE
         try:
             self._record(target, body)
-        except ImageRejectedError as error:
+        except (ImageRejectedError, PhotoQuotaError) as error:
             return self._reject(key, target, len(body), str(error))
         return IngestOutcome.RECORDED
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import json
+import tempfile
 import zipfile
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, delete, select
 
@@ -109,8 +109,13 @@ class AccountData:
         method = SignInMethod.PASSWORD if row.password_hash else SignInMethod.OIDC
         return AccountProfile(row.id, row.email, as_utc(row.created_at), method)
 
-    def export(self, *, user_id: str) -> bytes:
-        """A zip: ``images/<fileName>`` (the stored bytes) and ``spotcheck-export.json`` (everything else)."""
+    def export(self, *, user_id: str) -> BinaryIO:
+        """A zip: ``images/<fileName>`` (the stored bytes) and ``spotcheck-export.json`` (everything else).
+
+        Written to a temporary file, one photo in memory at a time, and returned open at its start
+        (the caller closes it, which deletes it): an export of thousands of photos, or several at
+        once, costs disk space for a while, not memory.
+        """
         profile = self.profile(user_id=user_id)
         own_spots = self._spots.list(owner_id=user_id)
         answers = self._spots.answers(owner_id=user_id)
@@ -135,15 +140,21 @@ class AccountData:
                 for s in self._shares.of_spots(s.id for s in own_spots)
             ],
         }
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for photo in photos:
-                with suppress(ImageNotFoundError):  # deleted meanwhile
-                    body, _ = self._gallery.content(owner_id=user_id, file_name=photo.file_name)
-                    # JPEG is compressed already: stored as is.
-                    archive.writestr(f"images/{photo.file_name}", body, compress_type=zipfile.ZIP_STORED)
-            archive.writestr(EXPORT_JSON, json.dumps(record, indent=2, ensure_ascii=False))
-        return out.getvalue()
+        out = tempfile.TemporaryFile()  # noqa: SIM115  (returned open; the caller closes it)
+        try:
+            with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for photo in photos:
+                    with suppress(ImageNotFoundError):  # deleted meanwhile
+                        body, _ = self._gallery.content(owner_id=user_id, file_name=photo.file_name)
+                        # JPEG is compressed already: stored as is.
+                        archive.writestr(f"images/{photo.file_name}", body, compress_type=zipfile.ZIP_STORED)
+                        del body
+                archive.writestr(EXPORT_JSON, json.dumps(record, indent=2, ensure_ascii=False))
+        except BaseException:
+            out.close()
+            raise
+        out.seek(0)
+        return out
 
     def delete(self, *, user_id: str, password: str | None) -> None:
         """Delete the account and all it holds: sessions first (every token stops working), then each

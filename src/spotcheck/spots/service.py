@@ -11,7 +11,7 @@ from datetime import UTC, datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.clock import as_utc, utc_now
@@ -22,6 +22,7 @@ from spotcheck.spots.changes import Change, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.summary import Summary, summarise
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+from spotcheck.unicode_text import first_refused
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -31,6 +32,7 @@ __all__ = [
     "NoAnswersError",
     "Spot",
     "SpotNotFoundError",
+    "SpotQuotaError",
     "SpotService",
     "SpotView",
     "TimelineEntry",
@@ -50,6 +52,11 @@ class SpotNotFoundError(LookupError):
 class NoAnswersError(LookupError):
     def __init__(self, file_name: str) -> None:
         super().__init__(f"No answers stored for {file_name!r} yet: PUT them first.")
+
+
+class SpotQuotaError(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"This account has {limit:,} spots, the most it may keep: delete one before adding another.")
 
 
 class InvalidSpotError(ValueError):
@@ -101,15 +108,16 @@ class SpotView:
 
 
 def clean_name(name: str) -> str:
-    """The name trimmed; InvalidSpotError when it is empty, too long or holds control characters."""
+    """The name trimmed; InvalidSpotError when it is empty, too long or holds control or invisible characters."""
     name = unicodedata.normalize("NFC", name).strip()
     if not name:
         raise InvalidSpotError("A spot needs a name: type a few words such as 'Left shoulder mole'.")
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidSpotError(f"The spot's name is {len(name)} characters long; at most {MAX_NAME_LENGTH} fit.")
-    for char in name:
-        if unicodedata.category(char) in ("Cc", "Cs", "Zl", "Zp"):
-            raise InvalidSpotError(f"The spot's name holds a control character (U+{ord(char):04X}); use plain text.")
+    if refused := first_refused(name):
+        raise InvalidSpotError(
+            f"The spot's name holds an invisible or control character (U+{ord(refused[1]):04X}); use plain text."
+        )
     return name
 
 
@@ -125,13 +133,17 @@ def _site_values(site: BodySite | None) -> dict[str, object]:
 
 
 class SpotService:
-    def __init__(self, *, engine: Engine, gallery: Gallery, store: ObjectStore) -> None:
+    def __init__(self, *, engine: Engine, gallery: Gallery, store: ObjectStore, max_spots: int = 500) -> None:
         self._engine = engine
         self._gallery = gallery
         self._store = store
+        self._max_spots = max_spots
 
     def create(self, *, owner_id: str, name: str, body_site: BodySite | None) -> Spot:
+        """A new spot; SpotQuotaError when the owner has as many as they may."""
         spot = Spot(uuid.uuid4().hex, owner_id, clean_name(name), body_site, utc_now())
+        if self.count(owner_id=owner_id) >= self._max_spots:
+            raise SpotQuotaError(self._max_spots)
         with self._engine.begin() as conn:
             conn.execute(
                 insert(spots).values(
@@ -156,12 +168,17 @@ class SpotService:
             raise SpotNotFoundError(spot_id)
         return _spot(row)
 
-    def list(self, *, owner_id: str) -> list[Spot]:
+    def list(self, *, owner_id: str, limit: int | None = None, offset: int = 0) -> list[Spot]:
+        """The owner's spots, oldest first; ``limit`` of them from ``offset`` when given."""
+        query = select(spots).where(spots.c.owner_id == owner_id).order_by(spots.c.created_at, spots.c.id)
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(spots).where(spots.c.owner_id == owner_id).order_by(spots.c.created_at, spots.c.id)
-            ).all()
+            rows = conn.execute(query.limit(limit).offset(offset)).all()
         return [_spot(r) for r in rows]
+
+    def count(self, *, owner_id: str) -> int:
+        with self._engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(spots).where(spots.c.owner_id == owner_id))
+            return int(total.scalar_one())
 
     def update(
         self,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from collections.abc import Iterator
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Body, Request, Response, status
+from fastapi.responses import StreamingResponse
 
 from spotcheck.api.deps import AccountDataDep, CurrentAccount
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
@@ -13,6 +16,8 @@ from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
 from spotcheck.api.throttling import ThrottleDep, input_refused, password_proof
 
 router = APIRouter(prefix="/account", tags=["account"], responses=SIGNED_IN_ERRORS)
+
+_CHUNK = 256 * 1024
 
 
 @router.get("")
@@ -30,11 +35,17 @@ def get_account(account: CurrentAccount, data: AccountDataDep) -> AccountPublic:
 def export_account(account: CurrentAccount, data: AccountDataDep) -> Response:
     """Everything as a zip: ``images/<fileName>`` and ``spotcheck-export.json`` (account, spots, images with
     their labels and answers, share links without their tokens)."""
-    return Response(
-        data.export(user_id=account.id),
-        media_type="application/zip",
-        headers={"Content-Disposition": 'attachment; filename="spotcheck-export.zip"'},
-    )
+    archive = data.export(user_id=account.id)
+    size = os.fstat(archive.fileno()).st_size
+    headers = {"Content-Disposition": 'attachment; filename="spotcheck-export.zip"', "Content-Length": str(size)}
+    return StreamingResponse(_chunks(archive), media_type="application/zip", headers=headers)
+
+
+def _chunks(archive: BinaryIO) -> Iterator[bytes]:
+    """The file in pieces, closed (and so deleted) when the last one is sent or the client goes away."""
+    with archive:
+        while chunk := archive.read(_CHUNK):
+            yield chunk
 
 
 @router.delete(

@@ -11,6 +11,7 @@ from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
 from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
+from spotcheck.api.multipart import utf8_form
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
@@ -26,6 +27,8 @@ from spotcheck.gallery.service import ImageSummary
 router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
 
 MAX_OFFSET = 1_000_000  # far beyond any gallery; keeps the value inside every database's integer range
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+PageOffset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 _BAD_NAME: dict[int | str, dict[str, object]] = {
     400: {"model": ErrorBody, "description": "fileName breaks a naming rule or is not UTF-8"},
 }
@@ -44,6 +47,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
     },
     **_BAD_NAME,
     404: {"model": ErrorBody, "description": "spotId names no spot of this user"},
+    409: {"model": ErrorBody, "description": "The account has as many photos as it may keep (a new fileName)"},
     413: {"model": ErrorBody, "description": "Larger than the upload limit"},
     415: {"model": ErrorBody, "description": "Not a JPEG, PNG, WebP or HEIC image (judged by content)"},
     422: {
@@ -139,7 +143,7 @@ async def post_image(
     """Multipart upload: field ``file``, optional ``fileName`` and ``spotId``."""
     limit = runtime.settings.max_upload_bytes
     bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
-    async with bounded.form(max_files=1, max_fields=4) as form:
+    async with utf8_form(bounded, max_files=1, max_fields=4) as form:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Send the image in a multipart field named 'file'.")
@@ -158,8 +162,8 @@ async def post_image(
 def list_images(
     account: CurrentAccount,
     gallery: GalleryDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: PageLimit = 20,
+    offset: PageOffset = 0,
 ) -> ImageList:
     """The caller's uploads, newest first."""
     page = gallery.list_page(owner_id=account.id, limit=limit, offset=offset)

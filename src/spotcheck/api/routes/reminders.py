@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from spotcheck.api.deps import CurrentAccount, SpotsDep
+from spotcheck.api.routes.images import PageLimit, PageOffset
 from spotcheck.api.schemas import SIGNED_IN_ERRORS
 from spotcheck.api.spot_schemas import ReminderList, ReminderPublic
 from spotcheck.clock import utc_now
@@ -19,15 +20,21 @@ def _reminders(account_id: str, spots: SpotsDep) -> list[Reminder]:
 
 
 @router.get("/reminders")
-def list_reminders(account: CurrentAccount, spots: SpotsDep) -> ReminderList:
-    """The next monthly self-check, then each spot's re-check, soonest first: a visit to a dermatologist
-    14 days after a flagged or changed photo or one with a warning sign the patient noted, another look
-    30 days after any other."""
+def list_reminders(
+    account: CurrentAccount, spots: SpotsDep, limit: PageLimit = 100, offset: PageOffset = 0
+) -> ReminderList:
+    """The next monthly self-check, then each spot's re-check, soonest first, ``limit`` from ``offset``:
+    a visit to a dermatologist 14 days after a flagged or changed photo or one with a warning sign the
+    patient noted, another look 30 days after any other."""
+    every = _reminders(account.id, spots)
     return ReminderList(
         items=[
             ReminderPublic(kind=r.kind, spot_id=r.spot_id, due=r.due, title=r.title, advice=r.advice)
-            for r in _reminders(account.id, spots)
-        ]
+            for r in every[offset : offset + limit]
+        ],
+        total=len(every),
+        limit=limit,
+        offset=offset,
     )
 
 

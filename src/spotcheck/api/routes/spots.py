@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 
 from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, SharesDep, SpotsDep, TimeZone
-from spotcheck.api.routes.images import image_item
+from spotcheck.api.routes.images import PageLimit, PageOffset, image_item
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem
 from spotcheck.api.spot_schemas import (
     AnswersBody,
@@ -44,7 +44,7 @@ answers_router = APIRouter(prefix="/images", tags=["spots"], responses=SIGNED_IN
 
 _NO_SPOT: dict[int | str, dict[str, object]] = {404: {"model": ErrorBody, "description": "No such spot for this user"}}
 _BAD_NAME: dict[int | str, dict[str, object]] = {
-    422: input_refused("Not the documented shape, or a name that is blank or holds control characters"),
+    422: input_refused("Not the documented shape, or a name that is blank or holds control or invisible characters"),
 }
 BAD_ZONE: dict[int | str, dict[str, object]] = {422: input_refused("tz names no time zone (an IANA name is expected)")}
 PDF_RESPONSE: dict[int | str, dict[str, object]] = {
@@ -128,7 +128,12 @@ def pdf_response(view: SpotView, gallery: Gallery, classifier: Classifier, zone:
     return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": disposition})
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, responses=_BAD_NAME)
+_QUOTA: dict[int | str, dict[str, object]] = {
+    409: {"model": ErrorBody, "description": "The account has as many spots as it may keep"}
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses={**_BAD_NAME, **_QUOTA})
 def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDep) -> SpotPublic:
     """Name a spot and, optionally, mark where it is on the body map."""
     spot = spots.create(owner_id=account.id, name=body.name, body_site=_site(body.body_site))
@@ -136,10 +141,14 @@ def create_spot(body: SpotCreateRequest, account: CurrentAccount, spots: SpotsDe
 
 
 @router.get("", responses=BAD_ZONE)
-def list_spots(account: CurrentAccount, spots: SpotsDep, zone: TimeZone) -> SpotList:
-    """The caller's spots, oldest first, each with its latest photo and summary (times in ``tz``)."""
-    views = [spots.view(s, zone=zone) for s in spots.list(owner_id=account.id)]
-    return SpotList(items=[spot_public(v) for v in views], total=len(views))
+def list_spots(
+    account: CurrentAccount, spots: SpotsDep, zone: TimeZone, limit: PageLimit = 100, offset: PageOffset = 0
+) -> SpotList:
+    """The caller's spots, oldest first, each with its latest photo and summary (times in ``tz``);
+    ``limit`` from ``offset``."""
+    views = [spots.view(s, zone=zone) for s in spots.list(owner_id=account.id, limit=limit, offset=offset)]
+    total = spots.count(owner_id=account.id)
+    return SpotList(items=[spot_public(v) for v in views], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{spotId}", responses={**_NO_SPOT, **BAD_ZONE})
