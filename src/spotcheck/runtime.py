@@ -194,7 +194,9 @@ def build_runtime(
             records=records,
             store=store,
             sanitizer=ImageSanitizer(
-                max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
+                max_pixels=settings.max_image_pixels,
+                max_concurrent=settings.max_concurrent_decodes,
+                budget_seconds=settings.decode_budget_seconds,
             ),
         ),
         worker=worker,

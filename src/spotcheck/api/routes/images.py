@@ -14,6 +14,7 @@ from spotcheck.api.deps import CurrentAccount, FileName, GalleryDep, RuntimeDep,
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
+    admit_upload,
     count_upload,
     limit_body,
     read_body,
@@ -49,6 +50,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
         "model": ErrorBody,
         "description": "Damaged or truncated, too many pixels, or a shorter side under the minimum",
     },
+    503: {"model": ErrorBody, "description": "Too many uploads wait to be read; try again after Retry-After"},
 }
 _RAW_BODY_SCHEMA = {
     "requestBody": {
@@ -105,7 +107,7 @@ def image_item(summary: ImageSummary) -> ImageItem:
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_RAW_BODY_SCHEMA,
-    dependencies=[Depends(count_upload)],
+    dependencies=[Depends(count_upload), Depends(admit_upload)],
 )
 async def put_image(
     fileName: FileName,
@@ -130,7 +132,7 @@ async def put_image(
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_MULTIPART_SCHEMA,
-    dependencies=[Depends(count_upload)],
+    dependencies=[Depends(count_upload), Depends(admit_upload)],
 )
 async def post_image(
     request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep, spots: SpotsDep
