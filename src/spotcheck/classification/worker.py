@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
+from spotcheck.images.decode import decode_for_model
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
@@ -173,9 +173,7 @@ class ClassificationWorker:
             self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
         try:
-            with Image.open(io.BytesIO(stored.body)) as image:
-                image.load()
-                return _Readable(job, stored, image.copy())
+            return _Readable(job, stored, decode_for_model(stored.body, at_least=self._classifier.decode_size))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
             return self._mark_failed(
                 job, "The stored image could not be analysed: it is damaged or not an image; please upload it again."

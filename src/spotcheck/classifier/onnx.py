@@ -86,6 +86,11 @@ class OnnxClassifier:
     def version(self) -> str:
         return self.metadata.version
 
+    @property
+    def decode_size(self) -> tuple[int, int]:
+        """Twice the input size: enough for the photo gate (it measures at 200 px) and the resize."""
+        return 2 * self.metadata.input.width, 2 * self.metadata.input.height
+
     def outputs(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(N, classes) probabilities and, if the graph has one, the (N,) lesion probability, for uint8
         images already at the input size, (N, H, W, 3)."""

@@ -57,20 +57,14 @@ def iter_image_paths(
 
 def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | str:
     """The image upright and prepared for the model (or refused by the photo gate), or why it cannot be read."""
-    from PIL import Image, ImageOps
+    from PIL import Image
 
-    from spotcheck.images.modes import flatten_to_rgb, to_resizable
+    from spotcheck.images.decode import decode_for_model
 
     try:
-        with Image.open(path) as image:
-            # A JPEG decodes at a reduced scale that still holds twice the model's input size: what the
-            # photo gate and the model look at is unchanged, and a large photo decodes several times faster.
-            spec = classifier.metadata.input
-            image.draft("RGB", (2 * spec.width, 2 * spec.height))
-            image.load()
-            # Upright and in 8-bit RGB as the server sees it (EXIF orientation applied, a 16-bit
-            # photo scaled rather than clipped to white, transparency laid on white).
-            return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image))))
+        # Read as the server's workers read a stored upload: upright, 8-bit RGB, transparency on
+        # white, a JPEG decoded at the smallest scale that keeps twice the model's input size.
+        return classifier.prepare(decode_for_model(path, at_least=classifier.decode_size))
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return f"cannot read image: {exc}"
 

@@ -47,6 +47,7 @@ class SqlJobQueue:
         self._engine = engine
         self._lease = timedelta(seconds=lease_seconds)
         self._published = threading.Condition()
+        self._commits = 0  # jobs committed in this process so far: a wake between look and wait is not lost
 
     def publish(self, event: ObjectCreated) -> None:
         with self._engine.begin() as conn:
@@ -56,6 +57,7 @@ class SqlJobQueue:
     def wake(self) -> None:
         """A job was committed in this process: claimers waiting here look at once instead of at the next poll."""
         with self._published:
+            self._commits += 1
             self._published.notify_all()
 
     def _try_claim(self) -> Job | None:
@@ -81,12 +83,16 @@ class SqlJobQueue:
         return None
 
     def claim(self, *, timeout: float) -> Job | None:
+        with self._published:
+            seen = self._commits
         job = self._try_claim()
         if job is not None or timeout <= 0:
             return job
-        # Wake at once on an in-process commit; poll for jobs other processes add.
+        # Wake at once on an in-process commit (including one made since the look above); poll for
+        # jobs other processes add.
         with self._published:
-            self._published.wait(min(timeout, self._POLL_SECONDS))
+            if self._commits == seen:
+                self._published.wait(min(timeout, self._POLL_SECONDS))
         return self._try_claim()
 
     def _finish(self, job: Job, **values: object) -> None:
