@@ -135,7 +135,8 @@ def build_runtime(
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if classifier is None:
-        classifier = OnnxClassifier(settings.model_path or packaged_model_path())
+        # No spinning: a server's uploads and requests need the CPU between two runs of the model.
+        classifier = OnnxClassifier(settings.model_path or packaged_model_path(), spin=False)
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
