@@ -39,18 +39,23 @@ class JpegLayout:
     precision: int
     components: int
     adobe: bool  # an APP14 "Adobe" segment, which can change how colours are read
+    component_ids: tuple[int, ...]
     segments: tuple[tuple[int, int, int], ...]  # (marker, start, end) of every marker segment
     end: int  # just after EOI, or len(data) when the file stops without one
     complete: bool  # the chain reached EOI without anything out of place
 
     @property
     def plain(self) -> bool:
-        """An ordinary 8-bit Huffman JPEG (baseline or progressive) in greyscale or YCbCr."""
+        """An ordinary 8-bit Huffman JPEG (baseline or progressive) in greyscale or YCbCr.
+
+        YCbCr as every decoder reads it without the JFIF segment: components numbered 1, 2, 3
+        (decoders may take other numbers, "R", "G", "B" for one, for RGB).
+        """
         return (
             self.complete
             and self.frame in (_BASELINE, _EXTENDED, _PROGRESSIVE)
             and self.precision == 8
-            and self.components in (1, 3)
+            and self.component_ids in ((1,), (1, 2, 3))
             and not self.adobe
         )
 
@@ -62,6 +67,7 @@ def read_layout(data: bytes, *, max_scans: int | None = None) -> JpegLayout:
     decoder then judges the file.
     """
     scans, frame, precision, components, adobe = 0, None, 0, 0, False
+    component_ids: tuple[int, ...] = ()
     segments: list[tuple[int, int, int]] = []
     pos, size = 2, len(data)
     complete = False
@@ -85,6 +91,7 @@ def read_layout(data: bytes, *, max_scans: int | None = None) -> JpegLayout:
         segments.append((marker, pos, end))
         if marker in _FRAMES and frame is None and length >= 8:
             frame, precision, components = marker, data[pos + 4], data[pos + 9]
+            component_ids = tuple(data[pos + 10 : min(end, pos + 10 + 3 * components) : 3])
         elif marker == _APP14 and data[pos + 4 : pos + 9] == b"Adobe":
             adobe = True
         pos = end
@@ -94,7 +101,7 @@ def read_layout(data: bytes, *, max_scans: int | None = None) -> JpegLayout:
                 break
             found = _NEXT_MARKER.search(data, pos)
             pos = found.start() if found else size
-    return JpegLayout(scans, frame, precision, components, adobe, tuple(segments), pos, complete)
+    return JpegLayout(scans, frame, precision, components, adobe, component_ids, tuple(segments), pos, complete)
 
 
 def without_metadata(data: bytes, layout: JpegLayout) -> bytes:
