@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select,
 
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import ImageStatus, JobStatus, images, jobs
+from spotcheck.db.writers import serialised_writes
 from spotcheck.jobs.base import Job, ObjectCreated
 
 __all__ = ["SqlJobMaintenance", "SqlJobQueue", "add_job", "discard_jobs"]
@@ -50,7 +51,7 @@ class SqlJobQueue:
         self._commits = 0  # jobs committed in this process so far: a wake between look and wait is not lost
 
     def publish(self, event: ObjectCreated) -> None:
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             add_job(conn, event)
         self.wake()
 
@@ -62,7 +63,7 @@ class SqlJobQueue:
 
     def _try_claim(self) -> Job | None:
         now = utc_now()
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             candidates = conn.execute(
                 select(jobs.c.id, jobs.c.object_key, jobs.c.upload_id, jobs.c.attempts)
                 .where(
@@ -96,7 +97,7 @@ class SqlJobQueue:
         return self._try_claim()
 
     def _finish(self, job: Job, **values: object) -> None:
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             conn.execute(update(jobs).where(jobs.c.id == int(job.id), jobs.c.attempts == job.attempt).values(**values))
 
     def complete(self, job: Job) -> None:
