@@ -22,7 +22,7 @@ from spotcheck.auth import (
     UserinfoTokenValidator,
 )
 from spotcheck.classification import ClassificationWorker, WorkerPool
-from spotcheck.classification.worker import BATCH_SIZE
+from spotcheck.classification.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
@@ -134,9 +134,11 @@ def build_runtime(
     ModelUnavailableError when no model can be loaded."""
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    decode_size = DECODE_SIZE
     if classifier is None:
         # No spinning: a server's uploads and requests need the CPU between two runs of the model.
-        classifier = OnnxClassifier(settings.model_path or packaged_model_path(), spin=False)
+        model = OnnxClassifier(settings.model_path or packaged_model_path(), spin=False)
+        classifier, decode_size = model, model.decode_size
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
@@ -169,6 +171,7 @@ def build_runtime(
         queue=queue,
         classifier=classifier,
         max_attempts=settings.job_max_attempts,
+        decode_size=decode_size,
     )
     oidc = _open_id_provider(settings)
     return Runtime(

@@ -54,7 +54,6 @@ class CountingClassifier:
     def __init__(self, inner: Classifier, during: Callable[[], None] | None = None, fail: int = 0) -> None:
         self._inner = inner
         self.version = inner.version
-        self.decode_size = inner.decode_size
         self.calls = 0
         self.batch_sizes: list[int] = []
         self._during = during

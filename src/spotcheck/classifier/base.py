@@ -40,12 +40,6 @@ class Classifier(Protocol):
     @property
     def version(self) -> str: ...
 
-    @property
-    def decode_size(self) -> tuple[int, int]:
-        """The least (width, height) worth decoding a photo at for this classifier: JPEGs are
-        decoded scaled down towards it, never below it."""
-        ...
-
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
         """One prediction, or a refusal, per image, in order."""
         ...
