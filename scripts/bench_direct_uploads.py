@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Upload->label latency on the scaled stack: direct uploads (POST /uploads + bucket events) against PUT /images.
+"""Upload->label latency on the scaled stack (Procrastinate): direct uploads (POST /uploads + bucket events)
+against PUT /images.
 
     python scripts/bench_direct_uploads.py --n 40 [--images DIR]
 
@@ -116,8 +117,9 @@ def main() -> None:
     finally:
         stack.send_signal(signal.SIGTERM)
         stack.wait(60)
-    print(_summary("direct upload -> label", direct))
-    print(_summary("PUT /images -> label", api))
+    queue = ready.get("queue", "?")
+    print(_summary(f"direct upload -> label ({queue})", direct))
+    print(_summary(f"PUT /images -> label ({queue})", api))
     print(f"hardware: {cpu_model()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
 

@@ -1,15 +1,24 @@
 #!/usr/bin/env python
-"""Benchmark a real ``spotcheck serve`` (embedded default: SQLite + local disk) on loopback.
+"""The embedded server against the model's own speed, on the same phone-sized JPEGs in one run.
 
-    python scripts/bench_service.py --n 200 --concurrency 4 [--model PATH] [--workers 1]
+    python scripts/bench_service.py [--n 160] [--concurrency 8] [--rate 10] [--paced 60] [--model PATH]
 
-Starts the server on a free 127.0.0.1 port with a throw-away data directory, registers a user,
-uploads ``--n`` lesion JPEGs from the HAM10000 sample with ``--concurrency`` client threads while
-one poller watches GET /detect, then hammers GET /detect on the labelled images. Prints
-upload->label latency p50/p95/p99, sustained uploads/s and labels/s, GET /detect latency
-p50/p95/p99 and requests/s, the hardware and the command. Every loop is bounded; the server is
-stopped at the end. Uses the packaged model unless ``--model`` is given: the figures that matter
-are with the real model (the tiny test model only measures the service around it).
+Makes ``--n`` phone-sized JPEGs (2048x1536, with an EXIF block as a phone writes one) from the
+PAD-UFES-20 photos, then measures, in this order:
+
+1. ``spotcheck classify --format jsonl`` on them: photos/s, start-up excluded (the wall time of the
+   folder minus that of one photo), the mean of a run before and a run after (2);
+2. a fresh ``spotcheck serve`` (embedded default: SQLite, local disk, one worker thread) taking
+   them from ``--concurrency`` clients at once: labels/s from the first byte sent to the last label,
+   and its ratio to (1);
+3. ``--paced`` of them uploaded at a steady ``--rate`` a second by another user: the median time
+   from the first byte sent until the label shows in ``GET /images``.
+
+Labels are watched through ``GET /images`` (one request every 20 ms, reaching back only to the
+oldest upload still waiting), so watching costs the server little. Prints the CPU and the load
+average: quote the ratio, other work on the machine skews both sides. ``--py-spy PATH`` records
+the server during (2) with py-spy (``--format raw``) into PATH; ``scripts/profile_summary.py PATH``
+sums it up.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import shlex
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,12 +44,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from PIL import Image
 
 from spotcheck.hardware import cpu_model
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "ham10000-200x150" / "images"
+DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "pad-ufes-20-partial" / "images"
 PACKAGED_MODEL = ROOT / "src" / "spotcheck" / "model" / "spotcheck-lesion.onnx"
+PHONE_SIZE = (2048, 1536)
+_POLL_SECONDS = 0.02
 
 
 def _free_port() -> int:
@@ -48,19 +61,40 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _percentiles(values: Sequence[float]) -> str:
-    if not values:
-        return "no samples"
-    ordered = sorted(values)
+def phone_photos(sources: Sequence[Path], out: Path) -> list[Path]:
+    """Each source photo scaled up to a 2048x1536 JPEG (quality 92) carrying a phone's EXIF block."""
+    made = []
+    for i, source in enumerate(sources):
+        with Image.open(source) as image:
+            big = image.convert("RGB").resize(PHONE_SIZE, Image.Resampling.BICUBIC)
+        exif = Image.Exif()
+        exif[0x010F], exif[0x0110], exif[0x0112] = "Phone maker", "Phone model", 1  # Make, Model, Orientation
+        exif[0x0132] = "2026:01:02 03:04:05"  # DateTime
+        path = out / f"phone-{i:04d}.jpg"
+        big.save(path, format="JPEG", quality=92, exif=exif)
+        made.append(path)
+    return made
 
-    def rank(p: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered) + 0.5) - 1))]
 
-    return f"p50 {rank(50) * 1000:8.1f} ms   p95 {rank(95) * 1000:8.1f} ms   p99 {rank(99) * 1000:8.1f} ms"
+def _classify_seconds(model: Path, folder: Path) -> float:
+    command = [sys.executable, "-m", "spotcheck", "classify", "--format", "jsonl", "--model", str(model), str(folder)]
+    started = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def classify_rate(model: Path, photos: list[Path], scratch: Path) -> float:
+    """Photos/s of ``spotcheck classify``, start-up excluded: (N - 1) / (t(N photos) - t(1 photo))."""
+    one = scratch / "one"
+    one.mkdir(parents=True)
+    shutil.copy(photos[0], one / photos[0].name)
+    single = min(_classify_seconds(model, one) for _ in range(2))
+    folder = _classify_seconds(model, photos[0].parent)
+    return (len(photos) - 1) / max(folder - single, 1e-6)
 
 
 @contextmanager
-def running_server(model: Path, workers: int, log_path: Path) -> Iterator[str]:
+def running_server(model: Path, log_path: Path) -> Iterator[tuple[str, int]]:
     port = _free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="spotcheck-bench-"))
     env = {
@@ -68,7 +102,6 @@ def running_server(model: Path, workers: int, log_path: Path) -> Iterator[str]:
         "SPOTCHECK_DATA_DIR": str(data_dir),
         "SPOTCHECK_MODEL_PATH": str(model),
         "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
-        "SPOTCHECK_WORKER_CONCURRENCY": str(workers),
     }
     command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
@@ -87,8 +120,7 @@ def running_server(model: Path, workers: int, log_path: Path) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit(f"server not ready after 120 s; see {log_path}")
             time.sleep(0.2)
-        print(f"server: {url} (data in {data_dir}, log {log_path})", flush=True)
-        yield url
+        yield url, process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -99,151 +131,182 @@ def running_server(model: Path, workers: int, log_path: Path) -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@dataclass
-class UploadRun:
-    started: dict[str, float] = field(default_factory=dict)
-    accepted: dict[str, float] = field(default_factory=dict)
-    labelled: dict[str, float] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def _sign_in(client: httpx.Client) -> dict[str, str]:
+def _sign_in(url: str) -> dict[str, str]:
     email, password = f"bench-{secrets.token_hex(4)}@example.org", "bench pass phrase " + secrets.token_hex(4)
-    client.post("/auth/register", json={"email": email, "password": password}).raise_for_status()
-    token = client.post("/auth/token", data={"username": email, "password": password})
-    token.raise_for_status()
+    with httpx.Client(base_url=url, timeout=30) as client:
+        client.post("/auth/register", json={"email": email, "password": password}).raise_for_status()
+        token = client.post("/auth/token", data={"username": email, "password": password})
+        token.raise_for_status()
     return {"Authorization": f"Bearer {token.json()['access_token']}"}
 
 
-def _upload_phase(url: str, auth: dict[str, str], files: list[Path], concurrency: int, timeout: float) -> UploadRun:
-    run = UploadRun()
-    done_uploading = threading.Event()
+@dataclass
+class UploadRun:
+    started: dict[str, float] = field(default_factory=dict)  # in the order sent
+    labelled: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sent: threading.Event = field(default_factory=threading.Event)
 
-    def upload(index_path: tuple[int, Path]) -> None:
-        index, path = index_path
-        name = f"bench-{index:05d}.jpg"
-        body = path.read_bytes()
-        with httpx.Client(base_url=url, timeout=60) as client:
-            start = time.perf_counter()
-            with run.lock:
-                run.started[name] = start
-            response = client.put(f"/images/{name}", content=body, headers=auth)
-            with run.lock:
-                if response.status_code == 202:
-                    run.accepted[name] = time.perf_counter()
-                else:
-                    run.errors.append(f"PUT {name}: {response.status_code} {response.text[:200]}")
 
-    def poll() -> None:
-        deadline = time.monotonic() + timeout
-        with httpx.Client(base_url=url, timeout=30) as client:
-            while time.monotonic() < deadline:
-                with run.lock:
-                    waiting = [n for n in run.accepted if n not in run.labelled]
-                if not waiting and done_uploading.is_set():
+def _watch(url: str, auth: dict[str, str], run: UploadRun, expected: int, timeout: float) -> None:
+    """Note when each upload's label first shows in GET /images, until all ``expected`` have one.
+
+    The list is newest first, so one request for as many of the newest images as reach back to the
+    oldest one still waiting sees every change.
+    """
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=url, timeout=30, headers=auth) as client:
+        while time.monotonic() < deadline:
+            with run.lock:
+                order = list(run.started)
+                waiting = [i for i, name in enumerate(order) if name not in run.labelled]
+                if len(run.labelled) >= expected or (run.sent.is_set() and not waiting):
                     return
-                for name in waiting:
-                    response = client.get(f"/detect/{name}", headers=auth)
-                    if response.status_code == 200:
-                        with run.lock:
-                            run.labelled[name] = time.perf_counter()
-                    elif response.status_code != 202:
-                        with run.lock:
-                            run.errors.append(f"GET /detect/{name}: {response.status_code}")
-                            run.labelled[name] = float("nan")
-                time.sleep(0.01)
-        run.errors.append(f"gave up waiting for labels after {timeout:.0f} s")
+            depth = len(order) - min(waiting) + 8 if waiting else 0
+            for offset in range(0, depth, 100):
+                page = client.get("/images", params={"limit": min(100, depth - offset), "offset": offset}).json()
+                now = time.perf_counter()
+                with run.lock:
+                    for item in page["items"]:
+                        if item["status"] != "pending" and item["fileName"] not in run.labelled:
+                            run.labelled[item["fileName"]] = now
+                            if item["status"] == "failed":
+                                run.errors.append(f"{item['fileName']}: {item['error']}")
+            time.sleep(_POLL_SECONDS)
+    run.errors.append(f"gave up waiting for labels after {timeout:.0f} s")
 
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
+
+def _upload(url: str, auth: dict[str, str], run: UploadRun, name: str, body: bytes, client: httpx.Client) -> None:
+    start = time.perf_counter()
+    with run.lock:
+        run.started[name] = start
+    response = client.put(f"/images/{name}", content=body, headers=auth)
+    if response.status_code != 202:
+        with run.lock:
+            run.errors.append(f"PUT {name}: {response.status_code} {response.text[:200]}")
+            run.labelled[name] = float("nan")
+
+
+def burst(
+    url: str, auth: dict[str, str], bodies: list[bytes], concurrency: int, timeout: float
+) -> tuple[float, UploadRun]:
+    """Labels/s with ``concurrency`` clients sending every photo as fast as they are answered."""
+    run = UploadRun()
+    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), daemon=True)
+    local = threading.local()
+
+    def send(index: int) -> None:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(base_url=url, timeout=60)
+        _upload(url, auth, run, f"burst-{index:05d}.jpg", bodies[index], local.client)
+
+    started = time.perf_counter()
+    watcher.start()
     with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(upload, enumerate(files)))
-    done_uploading.set()
-    poller.join(timeout + 5)
+        list(pool.map(send, range(len(bodies))))
+    run.sent.set()
+    watcher.join(timeout + 5)
+    done = [t for t in run.labelled.values() if t == t]
+    return (len(done) / (max(done) - started) if done else float("nan")), run
+
+
+def paced(url: str, auth: dict[str, str], bodies: list[bytes], rate: float, timeout: float) -> UploadRun:
+    """Upload ``bodies`` one every 1/``rate`` seconds, each on its own connection, and watch for labels."""
+    run = UploadRun()
+    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), daemon=True)
+    watcher.start()
+    t0 = time.perf_counter()
+
+    def send(index: int) -> None:
+        time.sleep(max(0.0, t0 + index / rate - time.perf_counter()))
+        with httpx.Client(base_url=url, timeout=60) as client:
+            _upload(url, auth, run, f"paced-{index:05d}.jpg", bodies[index], client)
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(send, range(len(bodies))))
+    run.sent.set()
+    watcher.join(timeout + 5)
     return run
 
 
-def _detect_phase(
-    url: str, auth: dict[str, str], names: list[str], requests: int, concurrency: int
-) -> tuple[list[float], float, int]:
-    latencies: list[float] = []
-    failures = 0
-    lock = threading.Lock()
-    per_thread = max(1, requests // concurrency)
-
-    def hammer(offset: int) -> None:
-        nonlocal failures
-        mine: list[float] = []
-        bad = 0
-        with httpx.Client(base_url=url, timeout=30) as client:
-            for i in range(per_thread):
-                name = names[(offset + i) % len(names)]
-                start = time.perf_counter()
-                response = client.get(f"/detect/{name}", headers=auth)
-                mine.append(time.perf_counter() - start)
-                bad += response.status_code != 200
-        with lock:
-            latencies.extend(mine)
-            failures += bad
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        list(pool.map(hammer, range(concurrency)))
-    return latencies, time.perf_counter() - started, failures
+@contextmanager
+def py_spy(pid: int, out: Path | None) -> Iterator[None]:
+    if out is None:
+        yield
+        return
+    record = ["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "-o", str(out)]
+    recorder = subprocess.Popen([*record, "--threads", "--nonblocking"], stdout=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    try:
+        yield
+    finally:
+        recorder.send_signal(signal.SIGINT)
+        recorder.wait(30)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--n", type=int, default=200, help="uploads (default 200)")
-    parser.add_argument("--concurrency", type=int, default=4, help="client threads (default 4)")
-    parser.add_argument("--workers", type=int, default=1, help="SPOTCHECK_WORKER_CONCURRENCY (default 1)")
+    parser.add_argument("--n", type=int, default=160, help="phone photos (default 160)")
+    parser.add_argument("--concurrency", type=int, default=8, help="clients in the burst (default 8)")
+    parser.add_argument("--rate", type=float, default=10.0, help="paced uploads per second (default 10)")
+    parser.add_argument("--paced", type=int, default=60, help="paced uploads (default 60)")
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the packaged one)")
-    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES, help="folder of lesion JPEGs")
-    parser.add_argument("--detect-requests", type=int, default=2000, help="GET /detect requests (default 2000)")
-    parser.add_argument("--timeout", type=float, default=600, help="longest wait for all labels, seconds")
+    parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES, help="folder of lesion JPEGs to scale up")
+    parser.add_argument("--timeout", type=float, default=300, help="longest wait for all labels, seconds")
+    parser.add_argument("--py-spy", type=Path, default=None, help="record the server during the burst into this file")
     args = parser.parse_args(argv)
 
     model = args.model or PACKAGED_MODEL
     if not model.is_file():
-        parser.error(f"no model at {model}; pass --model PATH (e.g. the tiny test model from tests/tiny_model.py)")
-    files = sorted(args.images.glob("*.jpg"))[: args.n]
-    if len(files) < args.n:
-        parser.error(f"only {len(files)} JPEGs in {args.images}; need {args.n}")
+        parser.error(f"no model at {model}; pass --model PATH")
+    if args.n < 2 or args.paced < 1 or args.paced > args.n or args.concurrency < 1 or args.rate <= 0:
+        parser.error("need --n >= 2, 1 <= --paced <= --n, --concurrency >= 1 and --rate > 0")
+    sources = sorted(args.images.glob("*.jpg"))[: args.n]
+    if len(sources) < args.n:
+        parser.error(f"only {len(sources)} JPEGs in {args.images}; need {args.n}")
 
     print("command:  " + shlex.join([sys.executable, *sys.argv]))
     print(f"hardware: {cpu_model()}, {os.cpu_count()} logical cores, {platform.platform()}")
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    print(f"load avg at start: {load}  (other work on the machine skews the figures)")
+    print(f"load avg at start: {os.getloadavg()}  (other work on the machine skews the figures)")
     print(f"model:    {model}")
-    log_path = Path(tempfile.gettempdir()) / f"spotcheck-bench-{os.getpid()}.log"
-    with running_server(model, args.workers, log_path) as url:
-        with httpx.Client(base_url=url, timeout=30) as client:
-            auth = _sign_in(client)
-        run_started = time.perf_counter()
-        run = _upload_phase(url, auth, files, args.concurrency, args.timeout)
-        accepted = sorted(run.accepted.values())
-        upload_wall = (accepted[-1] - run_started) if accepted else float("nan")
-        latencies = [run.labelled[n] - run.started[n] for n in run.labelled if run.labelled[n] == run.labelled[n]]
-        label_wall = (max(run.labelled.values()) - run_started) if run.labelled else float("nan")
-        names = [n for n in run.labelled if run.labelled[n] == run.labelled[n]]
-
-        print()
-        print(
-            f"uploads:  {len(run.accepted)}/{args.n} accepted with {args.concurrency} client threads, "
-            f"{args.workers} worker thread(s)"
-        )
-        print(f"  sustained uploads/s (202s):  {len(accepted) / upload_wall:8.1f}")
-        print(f"  labels/s (end to end):        {len(names) / label_wall:8.1f}")
-        print(f"  upload->label latency:        {_percentiles(latencies)}   (poll period ~10 ms + one sweep)")
-        if names:
-            detect, wall, failures = _detect_phase(url, auth, names, args.detect_requests, args.concurrency)
-            print(f"GET /detect: {len(detect)} requests, {args.concurrency} threads, {failures} non-200")
-            print(f"  requests/s:                   {len(detect) / wall:8.1f}")
-            print(f"  latency:                      {_percentiles(detect)}")
-        for error in run.errors[:10]:
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="spotcheck-bench-photos-") as scratch:
+        folder = Path(scratch) / "photos"
+        folder.mkdir()
+        photos = phone_photos(sources, folder)
+        bodies = [p.read_bytes() for p in photos]
+        mean_mb = statistics.mean(map(len, bodies)) / 1e6
+        print(f"photos:   {len(photos)} JPEGs {PHONE_SIZE[0]}x{PHONE_SIZE[1]}, {mean_mb:.2f} MB on average")
+        first = classify_rate(model, photos, Path(scratch) / "first")
+        log_path = Path(tempfile.gettempdir()) / f"spotcheck-bench-{os.getpid()}.log"
+        with running_server(model, log_path) as (url, pid):
+            with py_spy(pid, args.py_spy):
+                rate, run = burst(url, _sign_in(url), bodies, args.concurrency, args.timeout)
+            # Once before and once after the burst, so a lull or a peak of other work weighs on both.
+            second = classify_rate(model, photos, Path(scratch) / "second")
+            offline = (first + second) / 2
+            print(
+                f"spotcheck classify:                 {offline:8.1f} photos/s ({first:.1f} before, {second:.1f} after)"
+            )
+            print(f"server, {args.concurrency} clients:                {rate:8.1f} labels/s")
+            print(f"ratio server / classify:            {rate / offline:8.2f}   (target >= 0.5)")
+            steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
+            waits = [
+                steady.labelled[n] - steady.started[n]
+                for n in steady.started
+                if steady.labelled.get(n, float("nan")) == steady.labelled.get(n)
+            ]
+            median = statistics.median(waits) * 1000 if waits else float("nan")
+            print(
+                f"upload->label at {args.rate:g}/s, median:    {median:8.0f} ms   "
+                f"(n={len(waits)}, target <= 150 ms; poll period 20 ms)"
+            )
+        for error in (run.errors + steady.errors)[:10]:
             print(f"error: {error}")
-    return 1 if run.errors or len(names) < args.n else 0
+            failed = True
+    print(f"load avg at end: {os.getloadavg()}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

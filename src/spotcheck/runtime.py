@@ -23,7 +23,7 @@ from spotcheck.auth import (
     UserinfoTokenValidator,
 )
 from spotcheck.classification import ClassificationWorker, WorkerPool
-from spotcheck.classification.worker import BATCH_SIZE
+from spotcheck.classification.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
@@ -135,6 +135,7 @@ class _OpenedClassifier:
     classifier: Classifier
     checks: dict[str, Callable[[], None]]  # readiness checks it brings (a model server's)
     reachable: Callable[[], bool] = lambda: True  # False while workers should claim nothing
+    decode_size: tuple[int, int] = DECODE_SIZE  # the least size the workers decode a stored photo at
 
 
 def _open_classifier(settings: Settings) -> _OpenedClassifier:
@@ -153,7 +154,9 @@ def _open_classifier(settings: Settings) -> _OpenedClassifier:
             settings.sagemaker_endpoint, region=settings.s3_region, timeout=settings.model_timeout_seconds
         )
         return _OpenedClassifier(endpoint, {})
-    return _OpenedClassifier(OnnxClassifier(settings.model_path or packaged_model_path()), {})
+    # No spinning: a server's uploads and requests need the CPU between two runs of the model.
+    model = OnnxClassifier(settings.model_path or packaged_model_path(), spin=False)
+    return _OpenedClassifier(model, {}, decode_size=model.decode_size)
 
 
 def build_runtime(
@@ -202,6 +205,7 @@ def build_runtime(
         queue=queue,
         classifier=classifier,
         max_attempts=settings.job_max_attempts,
+        decode_size=opened.decode_size,
     )
     oidc = _open_id_provider(settings)
     return Runtime(
@@ -230,7 +234,9 @@ def build_runtime(
             records=records,
             store=store,
             sanitizer=ImageSanitizer(
-                max_pixels=settings.max_image_pixels, max_concurrent=settings.max_concurrent_decodes
+                max_pixels=settings.max_image_pixels,
+                max_concurrent=settings.max_concurrent_decodes,
+                budget_seconds=settings.decode_budget_seconds,
             ),
             max_photos=settings.max_photos_per_account,
         ),

@@ -19,7 +19,7 @@ from spotcheck.api.methods import install_allow_header
 from spotcheck.api.parameters import document_parameter_refusal, refuse_control_characters
 from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
-from spotcheck.api.uploads import upload_limiter
+from spotcheck.api.uploads import UploadAdmission, upload_limiter
 from spotcheck.api.validation import install_validation_handler
 from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
@@ -51,6 +51,9 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.upload_limiter = upload_limiter(runtime.settings.max_concurrent_decodes)
+        app.state.upload_admission = UploadAdmission(
+            decoding=runtime.settings.max_concurrent_decodes, waiting=runtime.settings.max_waiting_decodes
+        )
         runtime.start(sole_worker=sole_worker)
         try:
             yield

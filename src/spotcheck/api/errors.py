@@ -28,10 +28,13 @@ from spotcheck.gallery.heatmaps import HeatmapUnavailableError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, PhotoQuotaError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
+    DecodersBusyError,
+    DecodeTimeoutError,
     ImageTooLargeError,
     ImageTooSmallError,
     InvalidFileNameError,
     UnsupportedMediaError,
+    UnusualJpegError,
 )
 from spotcheck.ingest.direct import DirectUploadsUnavailableError
 from spotcheck.spots import (
@@ -60,6 +63,9 @@ _STATUS: dict[type[Exception], int] = {
     CorruptImageError: 422,
     ImageTooLargeError: 422,
     ImageTooSmallError: 422,
+    UnusualJpegError: 422,
+    DecodeTimeoutError: 422,
+    DecodersBusyError: 503,
     InvalidFileNameError: 400,
     InvalidParameterError: 400,
     ImageNotFoundError: 404,
@@ -100,7 +106,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
         async def handler(_request: Request, exc: Exception, status: int = status) -> JSONResponse:
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            if isinstance(exc, RetryLaterError):
+            if isinstance(exc, RetryLaterError | DecodersBusyError):
                 headers = {"Retry-After": str(exc.retry_after)}
             return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 

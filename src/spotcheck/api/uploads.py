@@ -15,10 +15,13 @@ from spotcheck.api.errors import UploadTooLargeError
 from spotcheck.gallery.service import Gallery, ImageSummary, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
+    DecodersBusyError,
+    DecodeTimeoutError,
     ImageTooLargeError,
     ImageTooSmallError,
     InvalidFileNameError,
     UnsupportedMediaError,
+    UnusualJpegError,
 )
 from spotcheck.observability import UploadRejection, metrics
 from spotcheck.spots import SpotNotFoundError
@@ -26,6 +29,9 @@ from spotcheck.storage import StorageError
 
 __all__ = [
     "ACCEPTED_BODY_TYPES",
+    "BUSY_RETRY_AFTER_SECONDS",
+    "UploadAdmission",
+    "admit_upload",
     "check_declared_length",
     "count_upload",
     "limit_body",
@@ -40,6 +46,7 @@ __all__ = [
 ACCEPTED_BODY_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/octet-stream")
 
 _CHUNK = 64 * 1024
+BUSY_RETRY_AFTER_SECONDS = 2  # a decode of an ordinary photo takes well under a second
 
 
 def _too_large(limit: int) -> UploadTooLargeError:
@@ -93,6 +100,41 @@ async def read_upload(upload: UploadFile, limit: int) -> bytes:
     return bytes(data)
 
 
+class UploadAdmission:
+    """How many uploads are in flight, from before their body is read until they are stored.
+
+    At most ``decoding`` of them decode at once and the rest wait; beyond ``decoding + waiting`` an
+    upload is refused before its body is read, so the bodies held in memory have a bound too. Used
+    from the event loop only.
+    """
+
+    def __init__(self, *, decoding: int, waiting: int) -> None:
+        self.limit = decoding + waiting
+        self.in_flight = 0
+
+    def enter(self) -> None:
+        if self.in_flight >= self.limit:
+            raise DecodersBusyError(
+                f"The server is busy reading {self.in_flight} other photos; "
+                f"please send this one again in {BUSY_RETRY_AFTER_SECONDS} seconds.",
+                retry_after=BUSY_RETRY_AFTER_SECONDS,
+            )
+        self.in_flight += 1
+
+    def leave(self) -> None:
+        self.in_flight -= 1
+
+
+async def admit_upload(request: Request) -> AsyncIterator[None]:
+    """Route dependency (after count_upload): a place among the uploads in flight, or 503 at once."""
+    admission: UploadAdmission = request.app.state.upload_admission
+    admission.enter()
+    try:
+        yield
+    finally:
+        admission.leave()
+
+
 def upload_limiter(concurrency: int) -> anyio.CapacityLimiter:
     """Threads that may sanitise and store uploads at once (created inside the event loop)."""
     return anyio.CapacityLimiter(concurrency)
@@ -117,6 +159,9 @@ _REJECTIONS: dict[type[Exception], UploadRejection] = {
     CorruptImageError: UploadRejection.DAMAGED,
     ImageTooLargeError: UploadRejection.TOO_MANY_PIXELS,
     ImageTooSmallError: UploadRejection.TOO_SMALL,
+    UnusualJpegError: UploadRejection.DAMAGED,
+    DecodeTimeoutError: UploadRejection.DAMAGED,
+    DecodersBusyError: UploadRejection.BUSY,
     InvalidFileNameError: UploadRejection.BAD_FILE_NAME,
     SpotNotFoundError: UploadRejection.NO_SUCH_SPOT,
     SpotGoneError: UploadRejection.NO_SUCH_SPOT,

@@ -35,7 +35,7 @@ def metadata_path_for(model_path: Path) -> Path:
 class OnnxClassifier:
     """Calibrated class probabilities in, BENIGN/MALIGNANT at the model's own threshold out."""
 
-    def __init__(self, model_path: Path, *, threads: int | None = None) -> None:
+    def __init__(self, model_path: Path, *, threads: int | None = None, spin: bool = True) -> None:
         meta_path = metadata_path_for(model_path)
         if not model_path.is_file() or not meta_path.is_file():
             raise ModelUnavailableError(
@@ -46,6 +46,10 @@ class OnnxClassifier:
             options = ort.SessionOptions()
             if threads:
                 options.intra_op_num_threads = threads
+            if not spin:
+                # ONNX Runtime's threads otherwise spin for a while after each run, taking the CPU
+                # that a server's uploads need between two runs.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             self._session = ort.InferenceSession(
                 str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
             )
@@ -97,6 +101,11 @@ class OnnxClassifier:
     def gives_heatmaps(self) -> bool:
         """Whether predictions carry the graph's heatmap (where the model looked)."""
         return bool(self._heatmap_outputs)
+
+    @property
+    def decode_size(self) -> tuple[int, int]:
+        """Twice the input size: enough for the photo gate (it measures at 200 px) and the resize."""
+        return 2 * self.metadata.input.width, 2 * self.metadata.input.height
 
     def outputs(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(N, classes) probabilities and, if the graph has one, the (N,) lesion probability, for uint8

@@ -62,24 +62,18 @@ def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | st
 
 def _read(path: Path, classifier: OnnxClassifier) -> tuple[np.ndarray | Refusal | str, tuple[int, int]]:
     """``_decode`` and the photo's (width, height) as read, upright ((0, 0) when it cannot be read)."""
-    from PIL import ExifTags, Image, ImageOps
+    from PIL import ExifTags, Image
 
-    from spotcheck.images.modes import flatten_to_rgb, to_resizable
+    from spotcheck.images.decode import decode_for_model
 
     try:
-        with Image.open(path) as image:
-            # Taken before the draft below decodes it smaller; orientations 5 to 8 turn it a quarter.
-            width, height = image.size
-            turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
-            size = (height, width) if turned else (width, height)
-            # A JPEG decodes at a reduced scale that still holds twice the model's input size: what the
-            # photo gate and the model look at is unchanged, and a large photo decodes several times faster.
-            spec = classifier.metadata.input
-            image.draft("RGB", (2 * spec.width, 2 * spec.height))
-            image.load()
-            # Upright and in 8-bit RGB as the server sees it (EXIF orientation applied, a 16-bit
-            # photo scaled rather than clipped to white, transparency laid on white).
-            return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image)))), size
+        with Image.open(path) as header:  # the size before a reduced decode; orientations 5 to 8 turn it
+            width, height = header.size
+            turned = header.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+        size = (height, width) if turned else (width, height)
+        # Read as the server's workers read a stored upload: upright, 8-bit RGB, transparency on
+        # white, a JPEG decoded at the smallest scale that keeps twice the model's input size.
+        return classifier.prepare(decode_for_model(path, at_least=classifier.decode_size)), size
     except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError) as exc:
         return f"cannot read image: {exc}", (0, 0)
 

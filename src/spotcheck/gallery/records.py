@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Engine, delete, insert, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from spotcheck.db.tables import ImageStatus, images
+from spotcheck.db.writers import serialised_writes
 from spotcheck.gallery.labels import StoredLabel
 from spotcheck.jobs.base import ObjectCreated
 from spotcheck.jobs.sql import add_job, discard_jobs
@@ -81,6 +82,19 @@ class ImageRecords:
         if spot_id is not None:
             values["spot_id"] = spot_id
         where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
+        with serialised_writes(self._engine):
+            yield from self._record_upload(where, values, owner_id, file_name, object_key, upload_id)
+        self._on_job_committed()
+
+    def _record_upload(
+        self,
+        where: ColumnElement[bool],
+        values: dict[str, object],
+        owner_id: str,
+        file_name: str,
+        object_key: str,
+        upload_id: str,
+    ) -> Iterator[None]:
         for attempt in (1, 2):
             conn = self._engine.connect()
             transaction = conn.begin()
@@ -109,7 +123,6 @@ class ImageRecords:
             raise
         finally:
             conn.close()
-        self._on_job_committed()
 
     def record_upload(
         self, *, owner_id: str, file_name: str, object_key: str, upload_id: str, size: int, uploaded_at: datetime
@@ -132,7 +145,7 @@ class ImageRecords:
         The body runs under the row's write lock (write the label onto the object there): an upload that
         replaces the image takes the same lock first, so a label never lands on a newer upload.
         """
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             written = conn.execute(update(images).where(_current(event)).values(**_label_values(label)))
             yield written.rowcount == 1
 
@@ -148,12 +161,12 @@ class ImageRecords:
         values = {"object_key": object_key, "upload_id": upload_id, "status": ImageStatus.FAILED, "size": size}
         values |= {"uploaded_at": at, **_NO_LABEL, "error": error}
         where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             if conn.execute(update(images).where(where).values(**values)).rowcount == 0:
                 conn.execute(insert(images).values(owner_id=owner_id, file_name=file_name, **values))
 
     def record_failure(self, event: ObjectCreated, message: str) -> None:
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             conn.execute(update(images).where(_current(event)).values(status=ImageStatus.FAILED, error=message))
 
     @contextmanager
@@ -164,7 +177,7 @@ class ImageRecords:
         upload, which take the same lock, cannot interleave.
         """
         where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name) & (images.c.upload_id == upload_id)
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             current = conn.execute(update(images).where(where).values(upload_id=upload_id))
             yield current.rowcount == 1
 
@@ -183,7 +196,7 @@ class ImageRecords:
 
         The body runs under the row's lock, before the commit (delete the object there).
         """
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             gone = conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))
             discard_jobs(conn, object_key)
             yield gone.rowcount == 1
@@ -191,7 +204,7 @@ class ImageRecords:
     def restart(self, *, owner_id: str, file_name: str, object_key: str, upload_id: str) -> None:
         """The object holds ``upload_id``, which the row never recorded: record it as pending, with a job."""
         where = (images.c.owner_id == owner_id) & (images.c.file_name == file_name)
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             conn.execute(
                 update(images).where(where).values(upload_id=upload_id, status=ImageStatus.PENDING, **_NO_LABEL)
             )
@@ -200,5 +213,5 @@ class ImageRecords:
 
     def forget(self, *, owner_id: str, file_name: str) -> None:
         """Drop a row whose object is gone."""
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             conn.execute(delete(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name))

@@ -2,10 +2,13 @@
 
 from spotcheck.images.errors import (
     CorruptImageError,
+    DecodersBusyError,
+    DecodeTimeoutError,
     ImageRejectedError,
     ImageTooLargeError,
     ImageTooSmallError,
     UnsupportedMediaError,
+    UnusualJpegError,
 )
 from spotcheck.images.formats import ACCEPTED_FORMATS
 from spotcheck.images.names import (
@@ -26,12 +29,15 @@ __all__ = [
     "THUMBNAIL_SIDE",
     "CleanImage",
     "CorruptImageError",
+    "DecodeTimeoutError",
+    "DecodersBusyError",
     "ImageRejectedError",
     "ImageSanitizer",
     "ImageTooLargeError",
     "ImageTooSmallError",
     "InvalidFileNameError",
     "UnsupportedMediaError",
+    "UnusualJpegError",
     "check_utf8_path",
     "normalize_file_name",
     "render_thumbnail",

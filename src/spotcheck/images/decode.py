@@ -12,16 +12,17 @@ import io
 import math
 import struct
 import warnings
+from pathlib import Path
 
 import simplejpeg
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from spotcheck.images.errors import CorruptImageError, ImageTooLargeError, ImageTooSmallError
 from spotcheck.images.formats import ACCEPTED_FORMATS
-from spotcheck.images.modes import to_resizable
+from spotcheck.images.modes import flatten_to_rgb, to_resizable
 
-__all__ = ["DECODER_ERRORS", "check_jpeg_complete", "decoded_to_fit", "open_checked"]
+__all__ = ["DECODER_ERRORS", "check_jpeg_complete", "decode_for_model", "decoded_to_fit", "open_checked"]
 
 register_heif_opener()
 
@@ -115,3 +116,18 @@ def decoded_to_fit(image: Image.Image, mime: str, *, max_side: int) -> Image.Ima
         return _reduced(to_resizable(image), max_side=max_side)
     except DECODER_ERRORS:
         raise _damaged(mime) from None
+
+
+def decode_for_model(source: bytes | Path, *, at_least: tuple[int, int]) -> Image.Image:
+    """A photo upright (by its EXIF orientation) in 8-bit RGB, for the photo gate and the model.
+
+    A JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that still holds ``at_least``
+    (width, height) pixels: twice the model's input is plenty for the gate's measures (taken at
+    200 px) and the model's resize, and a 2048x1536 photo then decodes at 512x384, several times
+    faster. ``spotcheck classify`` and the workers read photos here, so both judge the same pixels.
+    Raises what the decoders raise (DECODER_ERRORS, Image.DecompressionBombError).
+    """
+    with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as image:
+        image.draft("RGB", at_least)
+        image.load()
+        return flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image)))

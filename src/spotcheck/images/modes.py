@@ -15,14 +15,30 @@ __all__ = ["flatten_to_rgb", "to_resizable"]
 # Modes that Image.reduce and Image.resize handle and that hold no more than 8 bits a channel.
 _RESIZABLE = frozenset({"L", "LA", "RGB", "RGBA"})
 _WHITE = (255, 255, 255)
+_STRIP_ROWS = 256
+
+
+def _high_bytes(image: Image.Image) -> Image.Image:
+    """``I;16*`` to ``L``: the high byte of each pixel, read a strip of rows at a time.
+
+    1 byte a pixel for the result on top of Pillow's own 2; whole-image ``tobytes`` or numpy
+    conversions cost 6 to 10 more (Pillow joins the raw bytes from chunks).
+    """
+    width, height = image.size
+    high = 0 if image.mode == "I;16B" else 1
+    grey = np.empty((height, width), dtype=np.uint8)
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(height, top + _STRIP_ROWS)
+        raw = np.frombuffer(image.crop((0, top, width, bottom)).tobytes(), dtype=np.uint8)
+        grey[top:bottom] = raw[high::2].reshape(bottom - top, width)
+    return Image.fromarray(grey, mode="L")
 
 
 def _wide_to_l(image: Image.Image) -> Image.Image:
     """``I;16*``, ``I`` and ``F`` to ``L``, scaled by the range the mode can hold (or, failing that, the data)."""
-    pixels = np.asarray(image)
     if image.mode.startswith("I;16"):
-        scaled = (pixels.astype(np.uint32) >> 8).astype(np.uint8)
-        return Image.fromarray(scaled, mode="L")
+        return _high_bytes(image)
+    pixels = np.asarray(image)
     values = pixels.astype(np.float64)
     low, high = float(values.min()), float(values.max())
     if image.mode == "F" and low >= 0.0 and high <= 1.0:

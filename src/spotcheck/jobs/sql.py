@@ -9,6 +9,7 @@ from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select,
 
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import ImageStatus, JobStatus, images, jobs
+from spotcheck.db.writers import serialised_writes
 from spotcheck.jobs.base import Job, ObjectCreated
 
 __all__ = ["SqlJobMaintenance", "SqlJobQueue", "add_job", "discard_jobs"]
@@ -47,20 +48,22 @@ class SqlJobQueue:
         self._engine = engine
         self._lease = timedelta(seconds=lease_seconds)
         self._published = threading.Condition()
+        self._commits = 0  # jobs committed in this process so far: a wake between look and wait is not lost
 
     def publish(self, event: ObjectCreated) -> None:
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             add_job(conn, event)
         self.wake()
 
     def wake(self) -> None:
         """A job was committed in this process: claimers waiting here look at once instead of at the next poll."""
         with self._published:
+            self._commits += 1
             self._published.notify_all()
 
     def _try_claim(self) -> Job | None:
         now = utc_now()
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             candidates = conn.execute(
                 select(jobs.c.id, jobs.c.object_key, jobs.c.upload_id, jobs.c.attempts)
                 .where(
@@ -81,16 +84,20 @@ class SqlJobQueue:
         return None
 
     def claim(self, *, timeout: float) -> Job | None:
+        with self._published:
+            seen = self._commits
         job = self._try_claim()
         if job is not None or timeout <= 0:
             return job
-        # Wake at once on an in-process commit; poll for jobs other processes add.
+        # Wake at once on an in-process commit (including one made since the look above); poll for
+        # jobs other processes add.
         with self._published:
-            self._published.wait(min(timeout, self._POLL_SECONDS))
+            if self._commits == seen:
+                self._published.wait(min(timeout, self._POLL_SECONDS))
         return self._try_claim()
 
     def _finish(self, job: Job, **values: object) -> None:
-        with self._engine.begin() as conn:
+        with serialised_writes(self._engine), self._engine.begin() as conn:
             conn.execute(update(jobs).where(jobs.c.id == int(job.id), jobs.c.attempts == job.attempt).values(**values))
 
     def complete(self, job: Job) -> None:

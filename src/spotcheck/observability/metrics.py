@@ -67,6 +67,7 @@ class UploadRejection(StrEnum):
     UNAUTHORIZED = "unauthorized"
     STORAGE_UNAVAILABLE = "storage-unavailable"
     CLIENT_DISCONNECTED = "client-disconnected"
+    BUSY = "busy"  # too many uploads already waited for a decode slot
     ERROR = "error"
 
 

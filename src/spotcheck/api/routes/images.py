@@ -15,6 +15,7 @@ from spotcheck.api.multipart import utf8_form
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
     ACCEPTED_BODY_TYPES,
+    admit_upload,
     count_upload,
     limit_body,
     read_body,
@@ -54,6 +55,7 @@ _UPLOAD_ERRORS: dict[int | str, dict[str, object]] = {
         "model": ErrorBody,
         "description": "Damaged or truncated, too many pixels, or a shorter side under the minimum",
     },
+    503: {"model": ErrorBody, "description": "Too many uploads wait to be read; try again after Retry-After"},
 }
 _RAW_BODY_SCHEMA = {
     "requestBody": {
@@ -110,7 +112,7 @@ def image_item(summary: ImageSummary) -> ImageItem:
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_RAW_BODY_SCHEMA,
-    dependencies=[Depends(count_upload)],
+    dependencies=[Depends(count_upload), Depends(admit_upload)],
 )
 async def put_image(
     fileName: FileName,
@@ -135,7 +137,7 @@ async def put_image(
     status_code=status.HTTP_202_ACCEPTED,
     responses=_UPLOAD_ERRORS,
     openapi_extra=_MULTIPART_SCHEMA,
-    dependencies=[Depends(count_upload)],
+    dependencies=[Depends(count_upload), Depends(admit_upload)],
 )
 async def post_image(
     request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep, spots: SpotsDep
