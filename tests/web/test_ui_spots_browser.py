@@ -19,6 +19,7 @@ import pytest
 from axe import serious_violations
 from chromium import CHROMIUM, PASSWORD, PHONE, open_screen, register, screenshot, sign_in
 from playwright.sync_api import Browser, Page, expect
+from pypdf import PdfReader
 
 from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
@@ -402,3 +403,22 @@ def test_reminders_say_what_the_next_step_says(phone: Page, server: LiveServer, 
     _add_photo(phone, "Pale mole", BLUE, tmp_path, "pale.jpg")
     assert 0 <= _reminder_days(phone, "Re-check 'Pale mole'") <= 35
     _no_serious_findings(phone, "account screen with reminders")
+
+
+def test_the_report_a_doctor_reads_names_photos_by_time_and_keeps_any_script(
+    phone: Page, server: LiveServer, tmp_path: Path
+) -> None:
+    """Downloaded from the spot's page: no hexadecimal file names, the spot's name as written, each
+    photo titled by its date and time in the person's zone, the colour in words."""
+    name = "Łódź Ελένη Юлия"
+    _spot_with_one_photo(phone, server, tmp_path, email="report@example.org", spot=name, colour=RED)
+    _add_photo(phone, name, BLUE, tmp_path, "later.jpg")
+    with phone.expect_download() as download:
+        phone.get_by_role("link", name="Download report").click()
+    text = " ".join(page.extract_text() for page in PdfReader(download.value.path()).pages)
+    assert name in text
+    assert re.search(r"[0-9a-f]{16,}", text) is None, "a file name in the report"
+    assert "L*" not in text and "ΔE" not in text
+    zone = phone.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone")
+    assert f"times are in {zone}" in text
+    assert re.search(r"Photo 1 of 2: \d{1,2} \w+ \d{4}, \d{2}:\d{2}", text), text
