@@ -3,10 +3,13 @@
 
     python scripts/bench_upload_memory.py [--uploads 12] [--side 6300] [--decodes 2]
     python scripts/bench_upload_memory.py --case export [--photos 30] [--exports 4]
+    python scripts/bench_upload_memory.py --case waiting [--uploads 40] [--body-mb 14]
 
 ``--case export`` measures instead ``--exports`` concurrent ``GET /account/export`` of an account
 holding ``--photos`` large photos (4000 x 3000 noise JPEGs, each a few MB once stored), read to
-the end by each client; the photos are uploaded before the baseline is taken.
+the end by each client; the photos are uploaded before the baseline is taken. ``--case waiting``
+sends ``--uploads`` parallel PUTs of a noise PNG of about ``--body-mb`` MB that does not compress:
+the bodies that wait for a decode slot, and those turned away (503) before they are read.
 
 Starts the server on a free 127.0.0.1 port with a throw-away data directory and
 ``SPOTCHECK_MAX_CONCURRENT_DECODES=--decodes``, registers a user, sends ``--uploads`` parallel
@@ -54,6 +57,16 @@ def _big_png(side: int) -> bytes:
     return out.getvalue()
 
 
+def _noise_png(megabytes: float) -> bytes:
+    """Random RGB pixels as a PNG: it does not compress, so the body is about ``megabytes`` MB."""
+    height = 1000
+    width = max(1, int(megabytes * 1e6 / (3 * height)))
+    pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
 def _large_photo(seed: int) -> bytes:
     """A 4000 x 3000 JPEG of coarse noise: a few MB, like a phone's photo, before and after re-encoding."""
     pixels = np.random.default_rng(seed).integers(0, 256, (750, 1000, 3), dtype=np.uint8)
@@ -75,14 +88,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--side", type=int, default=6300)
     parser.add_argument("--decodes", type=int, default=2, help="SPOTCHECK_MAX_CONCURRENT_DECODES")
     parser.add_argument("--model", type=Path, help="ONNX model; default: the packaged one")
-    parser.add_argument("--case", choices=("uploads", "export"), default="uploads")
+    parser.add_argument("--case", choices=("uploads", "export", "waiting"), default="uploads")
+    parser.add_argument("--body-mb", type=float, default=14.0, help="--case waiting: size of each upload")
     parser.add_argument("--photos", type=int, default=30, help="--case export: photos in the account")
     parser.add_argument("--exports", type=int, default=4, help="--case export: exports at once")
     args = parser.parse_args(argv)
     if args.uploads < 1 or args.decodes < 1 or args.photos < 1 or args.exports < 1:
         parser.error("--uploads, --decodes, --photos and --exports must be at least 1")
 
-    body = _big_png(args.side)
+    body = _noise_png(args.body_mb) if args.case == "waiting" else _big_png(args.side)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="spotcheck-bench-") as data_dir:
@@ -164,7 +178,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.case == "export":
         print(f"exports:           {args.exports} at once, of an account with {args.photos} 4000x3000 photos")
     else:
-        size = f"{args.side}x{args.side} PNG ({len(body) / 1e6:.2f} MB)"
+        kind = "noise PNG" if args.case == "waiting" else f"{args.side}x{args.side} PNG"
+        size = f"{kind} ({len(body) / 1e6:.2f} MB)"
         print(f"uploads:           {args.uploads} parallel PUTs of a {size}")
         print(f"decodes at once:   {args.decodes}")
     print(f"statuses:          {sorted(statuses)}  in {elapsed:.1f} s")
