@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )
     max_waiting_decodes: int = Field(
-        default=16, ge=0, description="Uploads that may wait for a decode slot; more answer 503 before being read."
+        default=8, ge=0, description="Uploads that may wait for a decode slot; more answer 503 before being read."
     )
     decode_budget_seconds: float = Field(
         default=10.0, gt=0, description="Longest one upload's decode may take; then 422 and its slot goes to the next."
