@@ -155,6 +155,9 @@ def test_the_export_holds_one_photo_in_memory_at_a_time(
 ) -> None:
     for number in range(12):
         assert client.put(f"/images/{number}.jpg", content=_noise_jpeg(number), headers=auth).status_code == 202
+    # tracemalloc counts every thread's allocations: the workers' decodes must be over first.
+    for number in range(12):
+        wait_for_label(lambda number=number: client.get(f"/detect/{number}.jpg", headers=auth))
     user_id = runtime.accounts.authenticate(email="ada@example.org", password=PASSWORD).id
     spots = SpotService(engine=runtime.engine, gallery=runtime.gallery, store=runtime.store)
     data = AccountData(
