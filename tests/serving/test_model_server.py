@@ -4,6 +4,7 @@ bad requests answered 4xx, concurrent requests sharing network passes; and the t
 from __future__ import annotations
 
 import base64
+import io
 import json
 import socket
 import struct
@@ -23,6 +24,7 @@ from live_server import free_port
 from model_server import ModelServer, SageMakerRuntime
 from spotcheck.classifier import Classification, Prediction, Refusal
 from spotcheck.classifier.base import ModelServerUnavailableError
+from spotcheck.classifier.heatmap import heatmap_image
 from spotcheck.classifier.remote import UNKNOWN_VERSION, ModelServerError, RemoteClassifier
 from spotcheck.classifier.sagemaker import SageMakerClassifier
 from spotcheck.photocheck.reasons import RefusalReason
@@ -75,6 +77,7 @@ def test_health_and_metadata(server: ModelServer) -> None:
         "malignant_probability": "FP32",
         "refused": "BYTES",
         "model_version": "BYTES",
+        "heatmap": "BYTES",
     }
 
 
@@ -96,6 +99,36 @@ def test_infer_answers_as_spotcheck_classify(server: ModelServer) -> None:
     )
     rows = [json.loads(line) for line in printed.stdout.splitlines()]
     assert [round(p, 6) for p in outputs["malignant_probability"]["data"]] == [r["malignantProbability"] for r in rows]
+
+
+def _png(text: str) -> Image.Image:
+    image = Image.open(io.BytesIO(base64.b64decode(text)))
+    assert image.format == "PNG"
+    return image
+
+
+def test_the_heatmap_output_is_a_png_at_each_photos_size_when_asked_for(server: ModelServer) -> None:
+    with Image.open(NEVUS) as nevus:
+        larger = io.BytesIO()
+        nevus.resize((400, 300)).save(larger, format="PNG")
+    tiny = image_bytes((120, 80, 60), size=(40, 40))
+    body = _infer_body(MELANOMA.read_bytes(), larger.getvalue(), tiny)
+    asked = {**body, "outputs": [{"name": "classification"}, {"name": "heatmap"}]}
+    outputs = _outputs(httpx.post(f"{server.url}{INFER}", json=asked, timeout=30))
+    assert list(outputs) == ["classification", "heatmap"]  # what was named, and no more
+    assert outputs["classification"]["data"] == ["MALIGNANT", "BENIGN", ""]
+    assert outputs["heatmap"]["datatype"] == "BYTES"
+    melanoma_map, nevus_map, refused = outputs["heatmap"]["data"]
+    assert refused == ""
+    melanoma, nevus = _png(melanoma_map), _png(nevus_map)
+    assert (melanoma.mode, melanoma.size, nevus.size) == ("L", (200, 150), (400, 300))
+    assert melanoma.tobytes() != nevus.resize((200, 150)).tobytes()
+    assert max(melanoma.tobytes()) == 255  # scaled per photo
+
+    plain = _outputs(httpx.post(f"{server.url}{INFER}", json=body, timeout=30))
+    assert set(plain) == {"classification", "malignant_probability", "refused", "model_version"}
+    unknown = httpx.post(f"{server.url}{INFER}", json={**body, "outputs": [{"name": "saliency"}]}, timeout=30)
+    assert unknown.status_code == 400 and "saliency" in unknown.text
 
 
 def test_a_photo_the_gate_refuses_is_answered_with_its_reason(server: ModelServer) -> None:
@@ -206,6 +239,22 @@ def test_remote_classifier_labels_with_the_servers_version(server: ModelServer) 
     assert isinstance(nevus_label, Prediction) and nevus_label.classification is Classification.BENIGN
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_SMALL
     assert {melanoma_label.model_version, refusal.model_version} == {version}
+
+
+def test_remote_classifier_asks_for_heatmaps_only_when_told(server: ModelServer) -> None:
+    classifier = RemoteClassifier(server.url, timeout=30)
+    with Image.open(MELANOMA) as melanoma:
+        photo = melanoma.convert("RGB")
+    try:
+        [plain] = classifier.classify([photo])
+        [mapped, refused] = classifier.classify_with_heatmaps([photo, Image.new("RGB", (40, 40), (120, 80, 60))])
+    finally:
+        classifier.close()
+    assert isinstance(plain, Prediction) and plain.heatmap is None
+    assert isinstance(refused, Refusal)
+    assert isinstance(mapped, Prediction) and mapped.heatmap is not None
+    assert mapped.heatmap.weights.shape == (150, 200)
+    assert heatmap_image(mapped.heatmap, (400, 300)).size == (400, 300)
 
 
 def test_an_unreachable_model_server_is_an_outage() -> None:

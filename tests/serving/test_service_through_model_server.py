@@ -3,11 +3,13 @@ nothing lost while that server is SIGKILLed and brought back."""
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 from sqlalchemy import create_engine, select
 
 from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
@@ -42,6 +44,12 @@ def test_uploads_wait_out_a_killed_model_server_and_are_labelled_once_it_is_back
             assert labelled.status_code == 200, labelled.text
             assert labelled.json()["classification"] == "MALIGNANT"
             assert labelled.json()["modelVersion"] == version
+            # The tiny model has no heatmap output: this map was drawn by the model server.
+            heatmap = client.get("/images/mel.jpg/heatmap", headers=auth)
+            assert heatmap.status_code == 200, heatmap.text
+            assert heatmap.headers["content-type"] == "image/png"
+            with Image.open(io.BytesIO(heatmap.content)) as drawn, Image.open(MELANOMA) as photo:
+                assert (drawn.mode, drawn.size) == ("L", photo.size)
 
             model.kill()
             started = time.monotonic()
@@ -49,6 +57,9 @@ def test_uploads_wait_out_a_killed_model_server_and_are_labelled_once_it_is_back
             assert time.monotonic() - started < 5
             assert ready.status_code == 503
             assert ready.json()["checks"]["model server"].startswith(("error: model server", "timeout"))
+            unavailable = client.get("/images/mel.jpg/heatmap", headers=auth)
+            assert unavailable.status_code == 503 and unavailable.headers["Retry-After"]
+            assert "model server is unavailable" in unavailable.json()["detail"]
             for name in ("nevus.jpg", "mel2.jpg"):
                 photo = NEVUS if name == "nevus.jpg" else MELANOMA
                 assert client.put(f"/images/{name}", content=photo.read_bytes(), headers=auth).status_code == 202

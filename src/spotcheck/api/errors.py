@@ -23,6 +23,7 @@ from spotcheck.auth import (
     WeakPasswordError,
     WrongPasswordError,
 )
+from spotcheck.classifier.base import ModelServerUnavailableError
 from spotcheck.error_text import first_line
 from spotcheck.gallery.heatmaps import HeatmapUnavailableError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, PhotoQuotaError, SpotGoneError
@@ -97,6 +98,7 @@ _OUTAGES: dict[type[Exception], str] = {
     StorageError: "Storage is unavailable right now; please try again shortly.",
     OperationalError: "The database is unavailable right now; please try again shortly.",
     PoolTimeoutError: "The database is unavailable right now; please try again shortly.",
+    ModelServerUnavailableError: "The model server is unavailable right now; please try again shortly.",
 }
 OUTAGE_RETRY_AFTER_SECONDS = 5
 

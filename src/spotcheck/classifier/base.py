@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 from PIL import Image
@@ -17,10 +17,12 @@ __all__ = [
     "Assessment",
     "Classifier",
     "Heatmap",
+    "HeatmapsOnRequest",
     "ModelServerUnavailableError",
     "ModelUnavailableError",
     "Prediction",
     "Refusal",
+    "classify_with_heatmaps",
 ]
 
 
@@ -69,3 +71,18 @@ class Classifier(Protocol):
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
         """One prediction, or a refusal, per image, in order."""
         ...
+
+
+@runtime_checkable
+class HeatmapsOnRequest(Protocol):
+    """A classifier whose heatmaps cost extra (a model server encodes and sends them): ``classify``
+    leaves them out, this gives them."""
+
+    def classify_with_heatmaps(self, images: Sequence[Image.Image]) -> list[Assessment]: ...
+
+
+def classify_with_heatmaps(classifier: Classifier, images: Sequence[Image.Image]) -> list[Assessment]:
+    """``classify``, with each prediction's heatmap where the model gives one."""
+    if isinstance(classifier, HeatmapsOnRequest):
+        return classifier.classify_with_heatmaps(images)
+    return classifier.classify(images)

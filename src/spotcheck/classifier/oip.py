@@ -16,6 +16,7 @@ from spotcheck.photocheck.reasons import RefusalReason
 
 __all__ = [
     "CLASSIFICATION",
+    "HEATMAP",
     "IMAGE",
     "MALIGNANT_PROBABILITY",
     "MODEL_NAME",
@@ -24,6 +25,7 @@ __all__ = [
     "REFUSED",
     "ContractError",
     "assessments_from_response",
+    "heatmaps_from_response",
     "infer_request",
     "metadata_tensors",
     "response_outputs",
@@ -36,25 +38,31 @@ MALIGNANT_PROBABILITY = "malignant_probability"  # FP32; 0 when refused
 REFUSED = "refused"  # BYTES: the photo gate's reason, or empty
 MODEL_VERSION = "model_version"  # BYTES
 OUTPUTS = (CLASSIFICATION, MALIGNANT_PROBABILITY, REFUSED, MODEL_VERSION)
+# BYTES, only when the request's "outputs" names it: where the model looked, a greyscale PNG at the
+# photo's size as read (upright), in base64 as the input is; empty when refused.
+HEATMAP = "heatmap"
 
 
 class ContractError(ValueError):
     """An inference answer that does not follow the contract."""
 
 
-def metadata_tensors() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(inputs, outputs) as the model's metadata lists them; -1: one element per photo."""
+def metadata_tensors(*, heatmap: bool = False) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(inputs, outputs) as the model's metadata lists them; -1: one element per photo. ``heatmap``:
+    the model gives maps, and the optional output is listed too."""
     inputs = [{"name": IMAGE, "datatype": "BYTES", "shape": [-1]}]
+    names = (*OUTPUTS, HEATMAP) if heatmap else OUTPUTS
     outputs = [
         {"name": name, "datatype": "FP32" if name == MALIGNANT_PROBABILITY else "BYTES", "shape": [-1]}
-        for name in OUTPUTS
+        for name in names
     ]
     return inputs, outputs
 
 
-def infer_request(photos: Sequence[bytes]) -> dict[str, Any]:
-    """The JSON body of an infer call for ``photos``, each as base64 text."""
-    return {
+def infer_request(photos: Sequence[bytes], *, heatmaps: bool = False) -> dict[str, Any]:
+    """The JSON body of an infer call for ``photos``, each as base64 text; ``heatmaps`` asks for the
+    ``heatmap`` output besides the usual ones."""
+    body: dict[str, Any] = {
         "inputs": [
             {
                 "name": IMAGE,
@@ -65,6 +73,9 @@ def infer_request(photos: Sequence[bytes]) -> dict[str, Any]:
             }
         ]
     }
+    if heatmaps:
+        body["outputs"] = [{"name": name} for name in (*OUTPUTS, HEATMAP)]
+    return body
 
 
 def response_outputs(assessments: Sequence[Assessment]) -> dict[str, tuple[str, list[Any]]]:
@@ -97,3 +108,17 @@ def assessments_from_response(body: Mapping[str, Any], count: int) -> list[Asses
     except ValueError as exc:
         raise ContractError(f"the answer holds an unknown value: {exc}") from exc
     return assessments
+
+
+def heatmaps_from_response(body: Mapping[str, Any], count: int) -> list[bytes | None]:
+    """The ``heatmap`` output's PNGs, one per photo (None for a refused one); raises ``ContractError``."""
+    try:
+        [values] = [list(output["data"]) for output in body["outputs"] if output["name"] == HEATMAP]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ContractError(f"the answer holds no {HEATMAP!r} output, or more than one: {exc}") from exc
+    if len(values) != count:
+        raise ContractError(f"the answer holds {len(values)} heatmaps for {count} photos")
+    try:
+        return [base64.b64decode(str(value), validate=True) if value else None for value in values]
+    except ValueError as exc:
+        raise ContractError(f"a heatmap is not base64: {exc}") from exc

@@ -4,15 +4,26 @@ KServe, or any server that offers the ``spotcheck-lesion`` model's contract)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import httpx2
+import numpy as np
 from PIL import Image
 
-from spotcheck.classifier.base import Assessment, ModelServerUnavailableError
-from spotcheck.classifier.oip import MODEL_NAME, ContractError, assessments_from_response, infer_request
+from spotcheck.classifier.base import Assessment, Heatmap, ModelServerUnavailableError, Prediction
+from spotcheck.classifier.metadata import InputSpec
+from spotcheck.classifier.oip import (
+    HEATMAP,
+    MODEL_NAME,
+    ContractError,
+    assessments_from_response,
+    heatmaps_from_response,
+    infer_request,
+)
 
 __all__ = ["UNKNOWN_VERSION", "ModelServerError", "RemoteClassifier", "encode_photo"]
 
@@ -55,6 +66,7 @@ class RemoteClassifier:
         self._timeout = httpx2.Timeout(timeout, connect=connect_timeout)
         self._client = httpx2.Client(timeout=self._timeout, follow_redirects=False)
         self._version: str | None = None
+        self._gives_heatmaps: bool | None = None  # whether the metadata lists the heatmap output
         self._down_since: float | None = None  # set by an outage, cleared by the next answer
         self._probed_at = 0.0
         # The version known from the start when the server is up; its first answer tells it otherwise.
@@ -96,15 +108,27 @@ class RemoteClassifier:
             raise self._outage(
                 f"model server {self.url} answers {response.status_code}/{ready.status_code}: model not ready"
             )
-        versions = response.json().get("versions") or []
+        metadata = response.json()
+        versions = metadata.get("versions") or []
         if versions:
             self._version = str(versions[0])
+        self._gives_heatmaps = any(output.get("name") == HEATMAP for output in metadata.get("outputs") or [])
         self._down_since = None
 
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
+        return self._classify(images, heatmaps=False)
+
+    def classify_with_heatmaps(self, images: Sequence[Image.Image]) -> list[Assessment]:
+        """``classify``, asking the server for its ``heatmap`` output too: each prediction carries the
+        map the server drew at the size of the photo sent (none when its model has no heatmap output)."""
+        if self._gives_heatmaps is None:
+            self.check()
+        return self._classify(images, heatmaps=bool(self._gives_heatmaps))
+
+    def _classify(self, images: Sequence[Image.Image], *, heatmaps: bool) -> list[Assessment]:
         if not images:
             return []
-        body = infer_request([encode_photo(image) for image in images])
+        body = infer_request([encode_photo(image) for image in images], heatmaps=heatmaps)
         try:
             response = self._client.post(f"{self._model_url}/infer", json=body)
         except httpx2.HTTPError as exc:
@@ -116,8 +140,11 @@ class RemoteClassifier:
                 f"model server {self.url} refused the photos ({response.status_code}): {response.text[:200]}"
             )
         try:
-            assessments = assessments_from_response(response.json(), len(images))
-        except (ContractError, ValueError) as exc:
+            answer = response.json()
+            assessments = assessments_from_response(answer, len(images))
+            if heatmaps:
+                assessments = _with_heatmaps(assessments, answer)
+        except (ContractError, ValueError, OSError) as exc:
             raise ModelServerError(f"model server {self.url} answered out of contract: {exc}") from exc
         self._version = assessments[-1].model_version
         self._down_since = None
@@ -125,3 +152,21 @@ class RemoteClassifier:
 
     def close(self) -> None:
         self._client.close()
+
+
+# The server's map is already laid onto the photo: stretched to another size, it stays in place.
+_DRAWN = InputSpec(height=1, width=1, mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), fit="stretch")
+
+
+def _with_heatmaps(assessments: list[Assessment], answer: Any) -> list[Assessment]:
+    """The predictions with the answer's greyscale PNGs as their heatmaps; raises ``ContractError``
+    or ``OSError`` (a PNG that does not decode)."""
+    pngs = heatmaps_from_response(answer, len(assessments))
+    mapped: list[Assessment] = []
+    for assessment, png in zip(assessments, pngs, strict=True):
+        if isinstance(assessment, Prediction) and png is not None:
+            with Image.open(io.BytesIO(png)) as image:
+                weights = np.asarray(image.convert("L"), dtype=np.float32)
+            assessment = dataclasses.replace(assessment, heatmap=Heatmap(weights, _DRAWN))
+        mapped.append(assessment)
+    return mapped

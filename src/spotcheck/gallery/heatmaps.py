@@ -6,7 +6,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
-from spotcheck.classifier.base import Classifier, Prediction
+from spotcheck.classifier.base import Classifier, Prediction, classify_with_heatmaps
 from spotcheck.classifier.heatmap import heatmap_png
 from spotcheck.gallery.service import AnalysisFailedError, Gallery
 
@@ -36,7 +36,7 @@ def photo_heatmap_png(*, gallery: Gallery, classifier: Classifier, owner_id: str
     try:
         with Image.open(io.BytesIO(body)) as image:
             image.load()
-            (assessment,) = classifier.classify([image])
+            (assessment,) = classify_with_heatmaps(classifier, [image])
             size = image.size
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
         raise AnalysisFailedError("The stored image could not be analysed: it is damaged or not an image.") from None

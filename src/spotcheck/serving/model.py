@@ -1,4 +1,4 @@
-"""The shipped model (photo gate and classifier) as a KServe model: photos in, assessments out."""
+"""The shipped model (photo gate, classifier and heatmap) as a KServe model: photos in, assessments out."""
 
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from kserve import InferOutput, InferRequest, InferResponse, Model
 from kserve.errors import InvalidInput
 from prometheus_client import Counter
 
-from spotcheck.classifier.base import Assessment, Refusal
-from spotcheck.classifier.oip import IMAGE, MODEL_NAME, metadata_tensors, response_outputs
+from spotcheck.classifier.base import Assessment, Prediction, Refusal
+from spotcheck.classifier.heatmap import heatmap_png
+from spotcheck.classifier.oip import HEATMAP, IMAGE, MODEL_NAME, metadata_tensors, response_outputs
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.serving.batching import Batcher
-from spotcheck.serving.photos import UnreadablePhotoError, prepare_photo
+from spotcheck.serving.photos import UnreadablePhotoError, read_photo
 
 __all__ = ["MAX_PHOTOS_PER_REQUEST", "LesionModel"]
 
@@ -58,40 +59,64 @@ class LesionModel(Model):  # type: ignore[misc]  # KServe ships no type informat
         return self.classifier.assess(prepared)
 
     def get_input_types(self) -> list[dict[str, Any]]:
-        return metadata_tensors()[0]
+        return metadata_tensors(heatmap=self.classifier.gives_heatmaps)[0]
 
     def get_output_types(self) -> list[dict[str, Any]]:
-        return metadata_tensors()[1]
+        return metadata_tensors(heatmap=self.classifier.gives_heatmaps)[1]
 
     async def assess(self, photos: Sequence[bytes]) -> list[Assessment]:
         """An assessment per encoded photo; raises ``UnreadablePhotoError`` if one cannot be read."""
+        return (await self._assess_sized(photos))[0]
+
+    async def _assess_sized(self, photos: Sequence[bytes]) -> tuple[list[Assessment], list[tuple[int, int]]]:
+        """``assess`` and each photo's (width, height) as read, upright."""
         loop = asyncio.get_running_loop()
-        decodes = [loop.run_in_executor(None, prepare_photo, photo, self.classifier) for photo in photos]
-        prepared = await asyncio.gather(*decodes)
+        decodes = [loop.run_in_executor(None, read_photo, photo, self.classifier) for photo in photos]
+        read = await asyncio.gather(*decodes)
         _REQUESTS.inc()
-        return await self._batcher.submit(list(prepared))
+        assessments = await self._batcher.submit([prepared for prepared, _size in read])
+        return assessments, [size for _prepared, size in read]
 
     async def predict(
         self, payload: InferRequest, headers: Mapping[str, str] | None = None, response_headers: Any = None
     ) -> InferResponse:
         photos = _photos(payload)
+        requested = {output.name for output in payload.request_outputs or []}
+        if HEATMAP in requested and not self.classifier.gives_heatmaps:
+            raise InvalidInput(f"the model {self.version} has no {HEATMAP!r} output")
         try:
-            assessments = await self.assess(photos)
+            assessments, sizes = await self._assess_sized(photos)
         except UnreadablePhotoError as exc:
             raise InvalidInput(str(exc)) from exc
         outputs = [
             InferOutput(name=name, shape=[len(values)], datatype=datatype, data=values)
             for name, (datatype, values) in response_outputs(assessments).items()
         ]
+        if HEATMAP in requested:  # encoded only when asked: the pass computes the maps anyway
+            maps = await asyncio.get_running_loop().run_in_executor(None, _heatmap_texts, assessments, sizes)
+            parameters = {"content_type": "base64"}
+            outputs.append(InferOutput(HEATMAP, shape=[len(maps)], datatype="BYTES", data=maps, parameters=parameters))
+        # KServe answers with the outputs requested, when the request names any, in their order.
         return InferResponse(
             response_id=payload.id or str(uuid.uuid4()),
             model_name=MODEL_NAME,
             model_version=self.version,
             infer_outputs=outputs,
+            requested_outputs=payload.request_outputs,
         )
 
     def stop(self) -> None:
         self._batcher.close()
+
+
+def _heatmap_texts(assessments: Sequence[Assessment], sizes: Sequence[tuple[int, int]]) -> list[str]:
+    """Each judged photo's heatmap as a greyscale PNG at its size, in base64; empty for a refused one."""
+    return [
+        base64.b64encode(heatmap_png(a.heatmap, size)).decode("ascii")
+        if isinstance(a, Prediction) and a.heatmap is not None
+        else ""
+        for a, size in zip(assessments, sizes, strict=True)
+    ]
 
 
 def _photos(payload: InferRequest) -> list[bytes]:

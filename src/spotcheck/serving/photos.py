@@ -6,7 +6,7 @@ import io
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 from pillow_heif import register_heif_opener
 
 from spotcheck.classifier.base import Refusal
@@ -14,7 +14,7 @@ from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.images.decode import DECODER_ERRORS
 from spotcheck.images.modes import flatten_to_rgb, to_resizable
 
-__all__ = ["MAX_PHOTO_PIXELS", "UnreadablePhotoError", "prepare_photo"]
+__all__ = ["MAX_PHOTO_PIXELS", "UnreadablePhotoError", "prepare_photo", "read_photo"]
 
 register_heif_opener()
 
@@ -28,6 +28,11 @@ class UnreadablePhotoError(ValueError):
 
 def prepare_photo(data: bytes, classifier: OnnxClassifier) -> np.ndarray | Refusal:
     """The photo upright, in 8-bit RGB, at the model's input size, or the photo gate's refusal of it."""
+    return read_photo(data, classifier)[0]
+
+
+def read_photo(data: bytes, classifier: OnnxClassifier) -> tuple[np.ndarray | Refusal, tuple[int, int]]:
+    """``prepare_photo`` and the photo's (width, height) as read, upright (before a reduced decode)."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -36,11 +41,13 @@ def prepare_photo(data: bytes, classifier: OnnxClassifier) -> np.ndarray | Refus
                     raise UnreadablePhotoError(
                         f"the photo has {image.width * image.height:,} pixels; at most {MAX_PHOTO_PIXELS:,} are taken"
                     )
+                turned = image.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+                size = (image.height, image.width) if turned else (image.width, image.height)
                 # As `spotcheck classify`: a JPEG decodes at a scale still twice the model's input size.
                 spec = classifier.metadata.input
                 image.draft("RGB", (2 * spec.width, 2 * spec.height))
                 image.load()
-                return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image))))
+                return classifier.prepare(flatten_to_rgb(to_resizable(ImageOps.exif_transpose(image)))), size
     except UnreadablePhotoError:
         raise
     except UnidentifiedImageError:

@@ -68,7 +68,7 @@ def serve_model(
 
     @metadata.get(f"/v2/models/{MODEL_NAME}")
     def model_metadata() -> dict[str, Any]:
-        inputs, outputs = metadata_tensors()
+        inputs, outputs = metadata_tensors(heatmap=model.classifier.gives_heatmaps)
         return {
             "name": MODEL_NAME,
             "versions": [model.version],
