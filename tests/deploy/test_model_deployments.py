@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import kubernetes_validate
+import numpy as np
 import onnxruntime as ort
 import yaml
 
@@ -48,11 +49,16 @@ def test_the_triton_configuration_fits_the_shipped_graph() -> None:
     }
     assert graph_input.shape[1:] == [3, metadata.input.height, metadata.input.width]
     outputs = {o.name: o for o in session.get_outputs()}
+    # The heatmap's size follows from the input's: the graph names its dimensions only symbolically.
+    pixels = np.zeros((1, 3, metadata.input.height, metadata.input.width), np.float32)
+    (heatmap,) = session.run(["heatmap"], {graph_input.name: pixels})
+    heatmap_shape = heatmap.shape[1:]
     assert _tensors(config, "output") == {
         "probabilities": ("TYPE_FP32", [len(metadata.classes)]),
         "lesion_probability": ("TYPE_FP32", [1]),  # reshaped to one value per photo, as the graph gives it
+        "heatmap": ("TYPE_FP32", list(heatmap_shape)),
     }
-    assert set(outputs) == {"probabilities", "lesion_probability"}
+    assert set(outputs) == {"probabilities", "lesion_probability", "heatmap"}
     assert outputs["lesion_probability"].shape == ["batch"]
 
 
