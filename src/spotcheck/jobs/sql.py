@@ -50,6 +50,12 @@ class SqlJobQueue:
         self._published = threading.Condition()
         self._commits = 0  # jobs committed in this process so far: a wake between look and wait is not lost
 
+    def start(self) -> None:
+        """Nothing to start: claimers read the queue directly."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
     def publish(self, event: ObjectCreated) -> None:
         with serialised_writes(self._engine), self._engine.begin() as conn:
             add_job(conn, event)
