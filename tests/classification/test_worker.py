@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, func, select
 
-from conftest import SHORT_LEASE_SECONDS
+from fake_clock import FakeClock
 from images import BLUE, GREEN, RED, image_bytes
 from live_server import free_port
 from spotcheck.auth import AccountService
@@ -318,7 +318,6 @@ def test_a_classifier_that_always_crashes_fails_the_image(parts: Parts, tiny: Cl
 def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tiny: Classifier) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
     store = MemoryObjectStore()
-    short = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
     gallery = Gallery(
         engine=engine,
         records=ImageRecords(engine),
@@ -327,11 +326,14 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
+    clock = FakeClock()  # after the upload, whose job carries the real time
+    short = SqlJobQueue(engine, lease_seconds=60, clock=clock)
 
     abandoned = short.claim(timeout=0)  # this worker hangs (or its process died)
     assert abandoned is not None
+    clock.advance(59)
     assert short.claim(timeout=0) is None
-    time.sleep(SHORT_LEASE_SECONDS + 0.2)
+    clock.advance(2)  # the lease has run out
     rescued = short.claim(timeout=0)
     assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
     worker = ClassificationWorker(
