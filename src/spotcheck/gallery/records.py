@@ -138,20 +138,6 @@ class ImageRecords:
         finally:
             conn.close()
 
-    def record_upload(
-        self, *, owner_id: str, file_name: str, object_key: str, upload_id: str, size: int, uploaded_at: datetime
-    ) -> None:
-        """Record an object already in the store as the current upload of ``file_name``, with its job."""
-        with self.recording_upload(
-            owner_id=owner_id,
-            file_name=file_name,
-            object_key=object_key,
-            upload_id=upload_id,
-            size=size,
-            uploaded_at=uploaded_at,
-        ):
-            pass
-
     @contextmanager
     def labelling(self, event: ObjectCreated, label: StoredLabel) -> Iterator[bool]:
         """Write ``label`` to the row of this upload; yields False (and writes nothing) when it is stale.
