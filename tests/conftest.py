@@ -19,9 +19,6 @@ from spotcheck.runtime import Runtime, build_runtime
 from tiny_model import write_tiny_model
 
 TEST_SECRET = "test-secret-" + "x" * 40
-# A job lease for tests that wait for one to expire: long enough that a busy machine cannot let
-# it expire between a claim and the next line.
-SHORT_LEASE_SECONDS = 1.0
 # Argon2id at its smallest cost (8 KiB, one pass): a hash takes microseconds instead of the recommended
 # 64 MiB x 3 passes (about 0.09 s each here), which every registration and sign-in of a test paid.
 # Only tests build a runtime with it; no setting can.

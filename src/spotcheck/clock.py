@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-__all__ = ["as_utc", "utc_now"]
+__all__ = ["Clock", "as_utc", "utc_now"]
+
+Clock = Callable[[], datetime]  # the current UTC time; ``utc_now`` except where a test moves time itself
 
 
 def utc_now() -> datetime:

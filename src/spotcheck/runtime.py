@@ -54,7 +54,6 @@ class Runtime:
     settings: Settings
     engine: Engine
     store: ObjectStore
-    outbox: SqlJobQueue  # the jobs table every upload writes to
     queue: JobQueue  # what workers claim from: the outbox itself, or the engine the relay forwards to
     maintenance: JobMaintenance
     relay: OutboxRelay | None
@@ -212,7 +211,6 @@ def build_runtime(
         settings=settings,
         engine=engine,
         store=store,
-        outbox=outbox,
         queue=queue,
         maintenance=SqlJobMaintenance(engine),
         relay=relay,

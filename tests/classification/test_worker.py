@@ -14,13 +14,13 @@ import pytest
 from PIL import Image
 from sqlalchemy import Engine, func, select
 
-from conftest import SHORT_LEASE_SECONDS
+from fake_clock import FakeClock
 from images import BLUE, GREEN, RED, image_bytes
 from live_server import free_port
 from spotcheck.auth import AccountService
 from spotcheck.classification import ClassificationWorker, Outcome, WorkerPool
 from spotcheck.classification.worker import exponential_backoff
-from spotcheck.classifier.base import Assessment, Classifier
+from spotcheck.classifier.base import Assessment, Classifier, Prediction, Refusal
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.remote import RemoteClassifier
 from spotcheck.clock import as_utc, utc_now
@@ -143,7 +143,7 @@ def _upload(parts: Parts, colour: tuple[int, int, int] = RED, name: str = "mole.
 
 def _label(parts: Parts) -> str | None:
     label = parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg")
-    return label.classification if label else None
+    return label.assessment.classification if label and isinstance(label.assessment, Prediction) else None
 
 
 # --- idempotency ----------------------------------------------------------------------------
@@ -318,7 +318,6 @@ def test_a_classifier_that_always_crashes_fails_the_image(parts: Parts, tiny: Cl
 def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tiny: Classifier) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'worker.db'}")
     store = MemoryObjectStore()
-    short = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
     gallery = Gallery(
         engine=engine,
         records=ImageRecords(engine),
@@ -327,11 +326,14 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     )
     owner = AccountService(engine).register(email="ada@example.org", password="correct horse battery").id
     gallery.upload(owner_id=owner, file_name="mole.jpg", data=image_bytes(RED))
+    clock = FakeClock()  # after the upload, whose job carries the real time
+    short = SqlJobQueue(engine, lease_seconds=60, clock=clock)
 
     abandoned = short.claim(timeout=0)  # this worker hangs (or its process died)
     assert abandoned is not None
+    clock.advance(59)
     assert short.claim(timeout=0) is None
-    time.sleep(SHORT_LEASE_SECONDS + 0.2)
+    clock.advance(2)  # the lease has run out
     rescued = short.claim(timeout=0)
     assert rescued is not None and rescued.id == abandoned.id and rescued.attempt == 2
     worker = ClassificationWorker(
@@ -339,7 +341,8 @@ def test_an_expired_lease_lets_another_worker_finish_the_job(tmp_path: Path, tin
     )
     assert worker.handle(rescued) is Outcome.LABELLED
     label = gallery.detect(owner_id=owner, file_name="mole.jpg")
-    assert label is not None and label.classification == "MALIGNANT"
+    assert label is not None and isinstance(label.assessment, Prediction)
+    assert label.assessment.classification == "MALIGNANT"
     # The first worker comes back and handles its stale copy: nothing changes, nothing breaks.
     (before,) = store.list()
     assert worker.handle(abandoned) is Outcome.ALREADY_LABELLED
@@ -360,7 +363,7 @@ def test_a_refused_photo_is_stored_as_refused(parts: Parts, gated: Classifier) -
     assert info.metadata["refused"] == "not-a-lesion"
     assert "classification" not in info.metadata and "malignant-probability" not in info.metadata
     label = parts.gallery.detect(owner_id=parts.owner, file_name="mole.jpg")
-    assert label is not None and label.refusal == "not-a-lesion" and label.classification is None
+    assert label is not None and isinstance(label.assessment, Refusal) and label.assessment.reason == "not-a-lesion"
     assert parts.queue.claim(timeout=0) is None  # the job is done, not retried
 
 

@@ -29,14 +29,14 @@ def test_a_refusal_round_trips() -> None:
         "model-version": "model-1",
         "classified-at": "2026-05-04T10:00:00+00:00",
     }
-    assert read_label(metadata) == StoredLabel("u-1", "model-1", CLASSIFIED_AT, refusal=RefusalReason.NOT_A_LESION)
+    assert read_label(metadata) == StoredLabel("u-1", CLASSIFIED_AT, REFUSAL)
 
 
 @pytest.mark.parametrize("reason", list(RefusalReason))
 def test_every_reason_round_trips(reason: RefusalReason) -> None:
     label = read_label(_labelled(UPLOADED, Refusal(reason, "model-1")))
     assert label is not None
-    assert (label.refusal, label.classification, label.malignant_probability) == (reason, None, None)
+    assert label.assessment == Refusal(reason, "model-1")
 
 
 def test_a_classification_round_trips_rounded_as_stored() -> None:
@@ -44,7 +44,7 @@ def test_a_classification_round_trips_rounded_as_stored() -> None:
     assert "refused" not in metadata
     assert metadata["malignant-probability"] == "0.876543"
     assert read_label(metadata) == StoredLabel(
-        "u-1", "model-1", CLASSIFIED_AT, classification=Classification.MALIGNANT, malignant_probability=0.876543
+        "u-1", CLASSIFIED_AT, Prediction(Classification.MALIGNANT, 0.876543, "model-1")
     )
 
 
@@ -54,7 +54,7 @@ def test_a_refusal_replaces_a_previous_classification() -> None:
     assert "classification" not in refused and "malignant-probability" not in refused
     assert refused["refused"] == "blurry" and refused["model-version"] == "model-2"
     label = read_label(refused)
-    assert label is not None and label.refusal is RefusalReason.BLURRY and label.classification is None
+    assert label is not None and label.assessment == Refusal(RefusalReason.BLURRY, "model-2")
 
 
 def test_a_classification_replaces_a_previous_refusal() -> None:
@@ -63,7 +63,7 @@ def test_a_classification_replaces_a_previous_refusal() -> None:
     assert "refused" not in classified
     assert classified["classification"] == "BENIGN" and classified["model-version"] == "model-2"
     label = read_label(classified)
-    assert label is not None and label.refusal is None and label.classification is Classification.BENIGN
+    assert label is not None and label.assessment == Prediction(Classification.BENIGN, 0.1, "model-2")
 
 
 def test_other_metadata_is_kept_and_the_upload_id_set() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from images import BLUE, RED, image_bytes
 from spotcheck.classification import ClassificationWorker, Outcome
+from spotcheck.classifier.base import Prediction
 from spotcheck.clock import utc_now
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.records import ImageRecords
@@ -97,8 +98,8 @@ def test_a_raw_object_is_cleaned_recorded_labelled_and_never_taken_in_twice(
     assert store.head(key) == labelled
     assert runtime.queue.claim(timeout=0) is None
     label = gallery.detect(owner_id=owner, file_name="mole.png")
-    assert label is not None and label.classification is not None
-    assert label.classification.value == "MALIGNANT"
+    assert label is not None and isinstance(label.assessment, Prediction)
+    assert label.assessment.classification.value == "MALIGNANT"
 
 
 def test_a_raw_object_over_an_earlier_upload_is_a_new_upload(

@@ -3,6 +3,7 @@ worker process, and the job of a worker killed mid-job handed to another worker.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -65,7 +66,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(5)
 
 
-def test_the_queue_delivers_retries_and_completes(database_url: str) -> None:
+def test_the_queue_delivers_retries_and_completes(database_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="procrastinate.worker")
     apply_procrastinate_schema(database_url)
     assert apply_procrastinate_schema(database_url) is False  # already there: left alone
     queue = ProcrastinateJobQueue(database_url, concurrency=2, heartbeat_seconds=0.5, stalled_after_seconds=5)
@@ -82,6 +84,7 @@ def test_the_queue_delivers_retries_and_completes(database_url: str) -> None:
     finally:
         queue.stop()
     assert not queue.running
+    assert "store timed out" in caplog.text  # the retry's reason is logged, not dropped
 
 
 def test_db_upgrade_applies_the_schema_and_workers_label_uploads(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, select, update
 
-from conftest import SHORT_LEASE_SECONDS
+from fake_clock import FakeClock
 from spotcheck.clock import utc_now
 from spotcheck.db import jobs, open_database
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
@@ -61,15 +61,17 @@ def test_complete(queue: SqlJobQueue, engine: Engine) -> None:
     assert queue.claim(timeout=0) is None
 
 
-def test_retry_after_a_delay(queue: SqlJobQueue, engine: Engine) -> None:
+def test_retry_after_a_delay(engine: Engine) -> None:
+    clock = FakeClock()
+    queue = SqlJobQueue(engine, lease_seconds=600, clock=clock)
     queue.publish(_event())
     job = _claim(queue)
     queue.retry(job, error="store timed out", delay=60)
     assert _status(engine, job) == ("pending", 1, "store timed out")
+    clock.advance(59)
     assert queue.claim(timeout=0) is None  # not before its time
 
-    with engine.begin() as conn:  # a minute passes
-        conn.execute(update(jobs).values(available_at=utc_now()))
+    clock.advance(1)
     again = _claim(queue)
     assert (again.id, again.attempt) == (job.id, 2)
 
@@ -83,12 +85,14 @@ def test_fail_is_final(queue: SqlJobQueue, engine: Engine) -> None:
 
 
 def test_an_expired_lease_lets_another_worker_take_the_job(engine: Engine) -> None:
-    first_worker = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
-    second_worker = SqlJobQueue(engine, lease_seconds=SHORT_LEASE_SECONDS)
+    clock = FakeClock()
+    first_worker = SqlJobQueue(engine, lease_seconds=60, clock=clock)
+    second_worker = SqlJobQueue(engine, lease_seconds=60, clock=clock)
     first_worker.publish(_event())
     job = _claim(first_worker)
+    clock.advance(59)
     assert second_worker.claim(timeout=0) is None
-    time.sleep(SHORT_LEASE_SECONDS + 0.2)
+    clock.advance(2)  # the lease has run out
     taken = _claim(second_worker)
     assert (taken.id, taken.attempt) == (job.id, 2)
 

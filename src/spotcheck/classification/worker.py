@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError
+from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError, Refusal
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
@@ -206,7 +206,7 @@ class ClassificationWorker:
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
         metrics.label_written(written, uploaded_at=stored.info.metadata.get(UPLOADED_AT))
-        return Outcome.REFUSED if written.refusal else Outcome.LABELLED
+        return Outcome.REFUSED if isinstance(written.assessment, Refusal) else Outcome.LABELLED
 
 
 class WorkerPool:

@@ -6,7 +6,7 @@ import io
 
 from PIL import Image, UnidentifiedImageError
 
-from spotcheck.classifier.base import Classifier, Prediction, classify_with_heatmaps
+from spotcheck.classifier.base import Classifier, Prediction, Refusal, classify_with_heatmaps
 from spotcheck.classifier.heatmap import heatmap_png
 from spotcheck.gallery.service import AnalysisFailedError, Gallery
 
@@ -28,7 +28,7 @@ def photo_heatmap_png(*, gallery: Gallery, classifier: Classifier, owner_id: str
     label = gallery.detect(owner_id=owner_id, file_name=file_name)
     if label is None:
         raise HeatmapUnavailableError(f"{file_name} is not analysed yet: ask again once /detect/{file_name} answers.")
-    if label.refusal is not None:
+    if isinstance(label.assessment, Refusal):
         raise HeatmapUnavailableError(
             f"{file_name} was not judged (the photo check refused it), so there is no map of where the model looked."
         )

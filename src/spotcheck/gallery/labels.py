@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from spotcheck.classifier.base import Assessment, Prediction
+from spotcheck.classifier.base import Assessment, Prediction, Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.photocheck.reasons import RefusalReason
 
@@ -23,14 +23,15 @@ REFUSED = "refused"  # the photo gate's reason, instead of a classification
 
 @dataclass(frozen=True, slots=True)
 class StoredLabel:
-    """A classification, or the photo gate's refusal: exactly one of ``classification`` and ``refusal``."""
+    """The label of one upload: the model's classification, or the photo gate's refusal."""
 
     upload_id: str
-    model_version: str
     classified_at: datetime
-    classification: Classification | None = None
-    malignant_probability: float | None = None
-    refusal: RefusalReason | None = None
+    assessment: Assessment  # its probability as written in the metadata; never a heatmap
+
+    @property
+    def model_version(self) -> str:
+        return self.assessment.model_version
 
 
 def label_metadata(
@@ -59,14 +60,13 @@ def read_label(metadata: Mapping[str, str]) -> StoredLabel | None:
     try:
         upload_id, model_version = metadata[UPLOAD_ID], metadata[MODEL_VERSION]
         classified_at = datetime.fromisoformat(metadata[CLASSIFIED_AT])
+        assessment: Assessment
         if REFUSED in metadata:
-            return StoredLabel(upload_id, model_version, classified_at, refusal=RefusalReason(metadata[REFUSED]))
-        return StoredLabel(
-            upload_id,
-            model_version,
-            classified_at,
-            classification=Classification(metadata[CLASSIFICATION]),
-            malignant_probability=float(metadata[MALIGNANT_PROBABILITY]),
-        )
+            assessment = Refusal(RefusalReason(metadata[REFUSED]), model_version)
+        else:
+            assessment = Prediction(
+                Classification(metadata[CLASSIFICATION]), float(metadata[MALIGNANT_PROBABILITY]), model_version
+            )
+        return StoredLabel(upload_id, classified_at, assessment)
     except (KeyError, ValueError):
         return None

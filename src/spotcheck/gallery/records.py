@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Engine, delete, insert, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from spotcheck.classifier.base import Prediction
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.db.writers import serialised_writes
 from spotcheck.gallery.labels import StoredLabel
@@ -36,11 +37,24 @@ _NO_LABEL: dict[str, object] = {
 
 
 def _label_values(label: StoredLabel) -> dict[str, object]:
+    assessment = label.assessment
+    outcome: dict[str, object] = (
+        {
+            "status": ImageStatus.DONE,
+            "classification": assessment.classification.value,
+            "malignant_probability": assessment.malignant_probability,
+            "refusal": None,
+        }
+        if isinstance(assessment, Prediction)
+        else {
+            "status": ImageStatus.REFUSED,
+            "classification": None,
+            "malignant_probability": None,
+            "refusal": assessment.reason.value,
+        }
+    )
     return {
-        "status": ImageStatus.REFUSED if label.refusal else ImageStatus.DONE,
-        "classification": label.classification.value if label.classification else None,
-        "malignant_probability": label.malignant_probability,
-        "refusal": label.refusal.value if label.refusal else None,
+        **outcome,
         "model_version": label.model_version,
         "classified_at": label.classified_at,
         "error": None,
@@ -123,20 +137,6 @@ class ImageRecords:
             raise
         finally:
             conn.close()
-
-    def record_upload(
-        self, *, owner_id: str, file_name: str, object_key: str, upload_id: str, size: int, uploaded_at: datetime
-    ) -> None:
-        """Record an object already in the store as the current upload of ``file_name``, with its job."""
-        with self.recording_upload(
-            owner_id=owner_id,
-            file_name=file_name,
-            object_key=object_key,
-            upload_id=upload_id,
-            size=size,
-            uploaded_at=uploaded_at,
-        ):
-            pass
 
     @contextmanager
     def labelling(self, event: ObjectCreated, label: StoredLabel) -> Iterator[bool]:

@@ -57,8 +57,6 @@ _UPRIGHT: dict[int, Image.Transpose] = {
 @dataclass(frozen=True, slots=True)
 class CleanImage:
     jpeg: bytes
-    width: int
-    height: int
 
 
 def _orientation(image: Image.Image) -> int:
@@ -133,7 +131,7 @@ class ImageSanitizer:
                 orientation = _orientation(image)
                 fits = max(image.size) <= self.max_side and image.format == "JPEG"
                 if layout is not None and layout.plain and fits and orientation == 1:
-                    return CleanImage(jpeg=without_metadata(data, layout), width=image.width, height=image.height)
+                    return CleanImage(jpeg=without_metadata(data, layout))
                 return self._within_budget(lambda: self._reencoded(image, mime, orientation))
 
     def _reencoded(self, image: Image.Image, mime: str, orientation: int) -> CleanImage:
@@ -149,7 +147,7 @@ class ImageSanitizer:
             raise
         except DECODER_ERRORS:
             raise CorruptImageError("The image is damaged or incomplete and cannot be read.") from None
-        return CleanImage(jpeg=jpeg, width=upright.width, height=upright.height)
+        return CleanImage(jpeg=jpeg)
 
     def _within_budget(self, work: Callable[[], _T]) -> _T:
         """``work()`` on a thread of its own; DecodeTimeoutError once it has run ``budget_seconds``."""

@@ -29,7 +29,14 @@ class JobQueue(Protocol):
     The SQL table is the embedded default; an external engine (Procrastinate) implements the same methods.
     Uploads never publish directly: their job is written to the outbox in the upload's own transaction,
     and the outbox relay publishes it after the commit.
+
+    ``claim`` hands out nothing before ``start`` (an engine may deliver only while its consumer runs);
+    ``stop`` hands jobs taken but not settled back to the queue.
     """
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
 
     def publish(self, event: ObjectCreated) -> None: ...
 
@@ -39,7 +46,9 @@ class JobQueue(Protocol):
 
     def complete(self, job: Job) -> None: ...
 
-    def retry(self, job: Job, *, error: str, delay: float) -> None: ...
+    def retry(self, job: Job, *, error: str, delay: float) -> None:
+        """Hand the job out again after ``delay`` seconds; ``error`` is recorded as the reason."""
+        ...
 
     def fail(self, job: Job, *, error: str) -> None:
         """Give up on the job for good."""

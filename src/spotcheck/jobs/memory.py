@@ -30,6 +30,12 @@ class MemoryJobQueue:
         self.finished: dict[str, str] = {}  # job id -> "done" or "failed"
         self._changed = threading.Condition()
 
+    def start(self) -> None:
+        """Nothing to start: claimers read the queue directly."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
     def publish(self, event: ObjectCreated) -> None:
         with self._changed:
             self._entries[str(next(self._ids))] = _Entry(event)

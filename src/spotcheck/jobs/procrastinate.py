@@ -54,12 +54,13 @@ def apply_procrastinate_schema(database_url: str) -> bool:
 @dataclass(frozen=True, slots=True)
 class _Settled:
     retry_in: float | None = None  # set: retry after this many seconds
-    failed: str | None = None  # set: given up for good
+    error: str | None = None  # why it is retried, or why it was given up
+    failed: bool = False  # given up for good
 
 
 class _RetryLater(Exception):
-    def __init__(self, delay: float) -> None:
-        super().__init__(f"retry in {delay:.1f} s")
+    def __init__(self, delay: float, error: str) -> None:
+        super().__init__(f"{error}; retry in {delay:.1f} s")
         self.delay = delay
 
 
@@ -72,10 +73,12 @@ class _Shutdown(Exception):
 
 
 class _QuietSettlements(logging.Filter):
-    """A retry or a give-up that SpotCheck asked for is routine: Procrastinate logs its line, not a traceback."""
+    """A retry or a give-up that SpotCheck asked for is routine: Procrastinate logs its line with the
+    reason, not a traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and isinstance(record.exc_info[1], _RetryLater | _GaveUp | _Shutdown):
+            record.msg, record.args = f"{record.getMessage()} ({record.exc_info[1]})", None
             record.exc_info, record.exc_text = None, None
         return True
 
@@ -121,7 +124,7 @@ class ProcrastinateJobQueue:
         self._heartbeat = heartbeat_seconds
         self._stalled_after = stalled_after_seconds
         self._inbox: queue.Queue[Job] = queue.Queue()
-        self._waiting: dict[str, Future[_Settled]] = {}
+        self._waiting: dict[str, tuple[int, Future[_Settled]]] = {}  # job id -> (attempt, its outcome)
         self._lock = threading.Lock()
         self._opened = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -147,18 +150,21 @@ class ProcrastinateJobQueue:
 
     def _settle(self, job: Job, outcome: _Settled) -> None:
         with self._lock:
-            waiting = self._waiting.pop(job.id, None)
-        if waiting is not None and not waiting.done():
+            attempt, waiting = self._waiting.get(job.id, (None, None))
+            if waiting is None or attempt != job.attempt:  # a stale answer from an earlier delivery
+                return
+            del self._waiting[job.id]
+        if not waiting.done():
             waiting.set_result(outcome)
 
     def complete(self, job: Job) -> None:
         self._settle(job, _Settled())
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
-        self._settle(job, _Settled(retry_in=delay))
+        self._settle(job, _Settled(retry_in=delay, error=error))
 
     def fail(self, job: Job, *, error: str) -> None:
-        self._settle(job, _Settled(failed=error))
+        self._settle(job, _Settled(error=error, failed=True))
 
     # --- consuming --------------------------------------------------------------------------
 
@@ -167,13 +173,13 @@ class ProcrastinateJobQueue:
         job = Job(str(context.job.id), ObjectCreated(object_key, upload_id), int(context.job.attempts) + 1)
         settled: Future[_Settled] = Future()
         with self._lock:
-            self._waiting[job.id] = settled
+            self._waiting[job.id] = (job.attempt, settled)
         self._inbox.put(job)
         outcome = settled.result()
         if outcome.retry_in is not None:
-            raise _RetryLater(outcome.retry_in)
-        if outcome.failed is not None:
-            raise _GaveUp(outcome.failed)
+            raise _RetryLater(outcome.retry_in, outcome.error or "")
+        if outcome.failed:
+            raise _GaveUp(outcome.error)
 
     async def _retry_stalled(self) -> None:
         """Retry the jobs of worker processes that stopped sending heartbeats (killed mid-job)."""
@@ -229,7 +235,7 @@ class ProcrastinateJobQueue:
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._lock:
-            waiting, self._waiting = list(self._waiting.values()), {}
+            waiting, self._waiting = [settled for _, settled in self._waiting.values()], {}
         for settled in waiting:  # jobs no worker thread will finish: back to the queue
             if not settled.done():
                 settled.set_exception(_Shutdown("SpotCheck is stopping"))

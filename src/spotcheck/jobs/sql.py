@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, Engine, and_, delete, exists, insert, select, update
 
-from spotcheck.clock import utc_now
+from spotcheck.clock import Clock, utc_now
 from spotcheck.db.tables import ImageStatus, JobStatus, images, jobs
 from spotcheck.db.writers import serialised_writes
 from spotcheck.jobs.base import Job, ObjectCreated
@@ -15,9 +15,9 @@ from spotcheck.jobs.base import Job, ObjectCreated
 __all__ = ["SqlJobMaintenance", "SqlJobQueue", "add_job", "discard_jobs"]
 
 
-def add_job(conn: Connection, event: ObjectCreated) -> None:
+def add_job(conn: Connection, event: ObjectCreated, *, now: datetime | None = None) -> None:
     """Write the event to the outbox inside the caller's transaction: it exists exactly when that commits."""
-    now = utc_now()
+    now = now or utc_now()
     conn.execute(
         insert(jobs).values(
             object_key=event.object_key,
@@ -44,15 +44,22 @@ class SqlJobQueue:
 
     _POLL_SECONDS = 0.5
 
-    def __init__(self, engine: Engine, *, lease_seconds: float) -> None:
+    def __init__(self, engine: Engine, *, lease_seconds: float, clock: Clock = utc_now) -> None:
         self._engine = engine
+        self._clock = clock
         self._lease = timedelta(seconds=lease_seconds)
         self._published = threading.Condition()
         self._commits = 0  # jobs committed in this process so far: a wake between look and wait is not lost
 
+    def start(self) -> None:
+        """Nothing to start: claimers read the queue directly."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
     def publish(self, event: ObjectCreated) -> None:
         with serialised_writes(self._engine), self._engine.begin() as conn:
-            add_job(conn, event)
+            add_job(conn, event, now=self._clock())
         self.wake()
 
     def wake(self) -> None:
@@ -62,7 +69,7 @@ class SqlJobQueue:
             self._published.notify_all()
 
     def _try_claim(self) -> Job | None:
-        now = utc_now()
+        now = self._clock()
         with serialised_writes(self._engine), self._engine.begin() as conn:
             candidates = conn.execute(
                 select(jobs.c.id, jobs.c.object_key, jobs.c.upload_id, jobs.c.attempts)
@@ -109,7 +116,7 @@ class SqlJobQueue:
             status=JobStatus.PENDING,
             lease_until=None,
             last_error=error,
-            available_at=utc_now() + timedelta(seconds=delay),
+            available_at=self._clock() + timedelta(seconds=delay),
         )
 
     def fail(self, job: Job, *, error: str) -> None:

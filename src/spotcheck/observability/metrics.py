@@ -29,6 +29,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import Engine
 
+from spotcheck.classifier.base import Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.gallery.labels import StoredLabel
 from spotcheck.observability.queue_depth import QueueCollector
@@ -151,13 +152,12 @@ def label_written(label: StoredLabel, *, uploaded_at: str | None) -> None:
     ``uploaded_at`` is the upload's ``uploaded-at`` metadata (ISO 8601): the gallery writes the
     same instant into the image row's ``uploaded_at``, so the worker needs no extra query.
     """
-    version = label.model_version
-    if label.refusal is not None:
-        _refusals.labels(reason=label.refusal.value, model_version=version).inc()
+    version, assessment = label.model_version, label.assessment
+    if isinstance(assessment, Refusal):
+        _refusals.labels(reason=assessment.reason.value, model_version=version).inc()
         outcome = "refused"
     else:
-        classification = label.classification.value if label.classification else "unknown"
-        _labels.labels(classification=classification, model_version=version).inc()
+        _labels.labels(classification=assessment.classification.value, model_version=version).inc()
         outcome = "labelled"
     if uploaded_at is None:
         return

@@ -13,6 +13,7 @@ from spotcheck.api.schemas import (
     ErrorBody,
     RefusalPublic,
 )
+from spotcheck.classifier.base import Refusal
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 
 router = APIRouter(tags=["detect"], responses=SIGNED_IN_ERRORS)
@@ -40,8 +41,9 @@ def detect(
         response.status_code = status.HTTP_202_ACCEPTED
         response.headers["Retry-After"] = "1"
         return DetectionPending(file_name=fileName, spot_id=spot_id)
-    if label.refusal is not None:
-        refusal = RefusalPublic.of(label.refusal)
+    assessment = label.assessment
+    if isinstance(assessment, Refusal):
+        refusal = RefusalPublic.of(assessment.reason)
         return DetectionRefused(
             file_name=fileName,
             reason=refusal.reason,
@@ -52,12 +54,11 @@ def detect(
             disclaimer=DISCLAIMER,
             spot_id=spot_id,
         )
-    assert label.classification is not None and label.malignant_probability is not None
     return DetectionResult(
         file_name=fileName,
-        classification=label.classification,
-        recommendation=recommendation_for(label.classification),
-        malignant_probability=label.malignant_probability,
+        classification=assessment.classification,
+        recommendation=recommendation_for(assessment.classification),
+        malignant_probability=assessment.malignant_probability,
         model_version=label.model_version,
         classified_at=label.classified_at,
         disclaimer=DISCLAIMER,

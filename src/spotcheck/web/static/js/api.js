@@ -232,9 +232,6 @@ export const api = {
     await request("DELETE", "/ui/session");
     csrfToken = null;
   },
-  forget() {
-    csrfToken = null;
-  },
   /**
    * onProgress(sentBytes, totalBytes) follows the upload.
    * @param {Blob} file
