@@ -1,4 +1,4 @@
-"""Run `spotcheck serve` as a real process on a free loopback port."""
+"""Run `spotcheck serve` (or another SpotCheck server) as a real process on a free loopback port."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Self
 
 import httpx
 
-__all__ = ["LiveServer", "free_port"]
+__all__ = ["LiveServer", "ServerProcess", "free_port"]
 
 
 def free_port() -> int:
@@ -22,39 +23,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class LiveServer:
-    """``spotcheck serve`` in a subprocess; ``start`` waits until /readyz answers 200."""
+class ServerProcess:
+    """A server in a subprocess on a free loopback port, logging to ``log_path``; ``start`` waits until
+    ``ready_path`` answers 200. The port stays the same across a kill and a start, as a restarted
+    server's would."""
 
-    def __init__(self, *, data_dir: Path, model_path: Path, jwt_secret: str, env: Mapping[str, str] | None = None):
-        self.data_dir = data_dir
+    name = "server"
+    ready_path = "/readyz"
+    start_timeout = 30.0
+    stop_timeout = 10.0
+
+    def __init__(self, *, command: list[str], env: Mapping[str, str], log_dir: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = data_dir.parent / f"server-{self.port}.log"
-        self._env = {
-            **os.environ,
-            "SPOTCHECK_DATA_DIR": str(data_dir),
-            "SPOTCHECK_MODEL_PATH": str(model_path),
-            "SPOTCHECK_JWT_SECRET": jwt_secret,
-            **(env or {}),
-        }
+        self.log_path = log_dir / f"{self.name}-{self.port}.log"
+        self._command = [*command, "--host", "127.0.0.1", "--port", str(self.port)]
+        self._env = dict(env)
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> LiveServer:
-        command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+    def start(self) -> Self:
+        timeout = self.start_timeout
         with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(command, env=self._env, stdout=log, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen(self._command, env=self._env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"server exited with {self._process.returncode}:\n{self.log_path.read_text()}")
+                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log_path.read_text()}")
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1.0).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1.0).status_code == 200:
                     return self
             except httpx.TransportError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server not ready after {timeout}s:\n{self.log_path.read_text()}")
+        raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
 
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers run, as in a crash."""
@@ -66,12 +68,30 @@ class LiveServer:
         if self._process and self._process.poll() is None:
             self._process.terminate()
             try:
-                self._process.wait(10)
+                self._process.wait(self.stop_timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+class LiveServer(ServerProcess):
+    """``spotcheck serve`` in a subprocess; ``start`` waits until /readyz answers 200."""
+
+    def __init__(self, *, data_dir: Path, model_path: Path, jwt_secret: str, env: Mapping[str, str] | None = None):
+        self.data_dir = data_dir
+        super().__init__(
+            command=[sys.executable, "-m", "spotcheck", "serve"],
+            env={
+                **os.environ,
+                "SPOTCHECK_DATA_DIR": str(data_dir),
+                "SPOTCHECK_MODEL_PATH": str(model_path),
+                "SPOTCHECK_JWT_SECRET": jwt_secret,
+                **(env or {}),
+            },
+            log_dir=data_dir.parent,
+        )

@@ -4,72 +4,33 @@ InvokeEndpoint in front of it."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
-from live_server import free_port
+from live_server import ServerProcess
 
 __all__ = ["ModelServer", "SageMakerRuntime"]
 
 
-class ModelServer:
-    """``spotcheck model-server`` in a subprocess; ``start`` waits until /v2/health/ready answers 200.
-    The port stays the same across a kill and a start, as a restarted server's would."""
+class ModelServer(ServerProcess):
+    """``spotcheck model-server`` in a subprocess; ``start`` waits until /v2/health/ready answers 200."""
+
+    name = "model-server"
+    ready_path = "/v2/health/ready"
+    start_timeout = 60.0
+    stop_timeout = 15.0
 
     def __init__(self, *, log_dir: Path, model_path: Path | None = None, args: tuple[str, ...] = ()) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"model-server-{self.port}.log"
-        self._model = model_path
-        self._args = args
-        self._process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 60.0) -> ModelServer:
-        command = [sys.executable, "-m", "spotcheck", "model-server", "--host", "127.0.0.1", "--port", str(self.port)]
-        if self._model is not None:
-            command += ["--model", str(self._model)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")}
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen([*command, *self._args], env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"model server exited with {self._process.returncode}:\n{self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/v2/health/ready", timeout=1.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"model server not ready after {timeout}s:\n{self.log_path.read_text()}")
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown handlers run, as in a crash."""
-        if self._process and self._process.poll() is None:
-            self._process.send_signal(signal.SIGKILL)
-            self._process.wait(10)
-
-    def stop(self) -> None:
-        if self._process and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> ModelServer:
-        return self.start()
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
+        model = ["--model", str(model_path)] if model_path is not None else []
+        super().__init__(
+            command=[sys.executable, "-m", "spotcheck", "model-server", *model, *args],
+            env={k: v for k, v in os.environ.items() if not k.startswith("SPOTCHECK_")},
+            log_dir=log_dir,
+        )
 
 
 class SageMakerRuntime:

@@ -66,6 +66,32 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     assert errors == [], f"console errors: {errors}"
 
 
+def phone_page(browser: Browser, server: LiveServer, *, service_workers: bool = False) -> Page:
+    """A fresh profile at 375 x 812. CSP bypassed only so that axe-core can be injected
+    (test_ui_page.py checks the page's CSP); service workers stay off unless asked for, because
+    playwright's routes do not see what one answers."""
+    context = browser.new_context(
+        base_url=server.url,
+        viewport=PHONE,
+        bypass_csp=True,
+        service_workers="allow" if service_workers else "block",
+    )
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
+@pytest.fixture
+def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
+    """``phone_page`` on the home page, failing the test on an uncaught page error."""
+    opened = phone_page(browser, server)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto("/")
+    yield opened
+    opened.context.close()
+    assert errors == []
+
+
 # WCAG 2.1 contrast of every visible text node against the first opaque background behind it.
 _LOW_CONTRAST_JS = """() => {
   const parse = (c) => {

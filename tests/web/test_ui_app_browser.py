@@ -15,7 +15,7 @@ import chromium
 import httpx
 import pytest
 from axe import serious_violations
-from chromium import CHROMIUM, CHROMIUM_ARGS, PHONE, open_screen, register, sign_in
+from chromium import CHROMIUM, CHROMIUM_ARGS, PHONE, open_screen, phone_page, register, sign_in
 from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
@@ -28,6 +28,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # The shared fixture (chromium.py): Chromium, one per module.
 browser = chromium.browser
+phone = chromium.phone
 
 FAKE_CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
@@ -41,30 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("app") / "data"
     with LiveServer(data_dir=data_dir, model_path=model, jwt_secret=TEST_SECRET) as live:
         yield live
-
-
-def _phone(browser: Browser, server: LiveServer, *, service_workers: bool = False) -> Page:
-    # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
-    # Service workers stay off unless asked for: playwright's routes do not see what one answers.
-    context = browser.new_context(
-        base_url=server.url,
-        viewport=PHONE,
-        bypass_csp=True,
-        service_workers="allow" if service_workers else "block",
-    )
-    context.set_default_timeout(15_000)
-    return context.new_page()
-
-
-@pytest.fixture
-def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    page = _phone(browser, server)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/")
-    yield page
-    page.context.close()
-    assert errors == []
 
 
 def _photo(tmp_path: Path, name: str = "blue.jpg") -> Path:
@@ -84,7 +61,7 @@ def test_a_signed_out_load_logs_no_console_error_and_enter_signs_in(
     browser: Browser,
     server: LiveServer,
 ) -> None:
-    page = _phone(browser, server)
+    page = phone_page(browser, server)
     logged: list[str] = []
 
     def on_console(message: ConsoleMessage) -> None:
@@ -162,7 +139,7 @@ def test_the_app_is_installable_and_says_when_it_is_offline(
     browser: Browser,
     server: LiveServer,
 ) -> None:
-    page = _phone(browser, server, service_workers=True)
+    page = phone_page(browser, server, service_workers=True)
     page.goto("/")
     manifest_url = page.locator("link[rel=manifest]").get_attribute("href")
     manifest = page.request.get(manifest_url or "").json()

@@ -17,7 +17,7 @@ import chromium
 import httpx
 import pytest
 from axe import serious_violations
-from chromium import CHROMIUM, PASSWORD, PHONE, open_screen, register, screenshot, sign_in
+from chromium import CHROMIUM, PASSWORD, open_screen, phone_page, register, screenshot, sign_in
 from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 
@@ -32,6 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # The shared fixture (chromium.py): Chromium, one per module.
 browser = chromium.browser
+phone = chromium.phone
 
 SPOT = "Left shoulder mole"
 
@@ -45,26 +46,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     data_dir = tmp_path_factory.mktemp("spots") / "data"
     with LiveServer(data_dir=data_dir, model_path=model, jwt_secret=TEST_SECRET) as live:
         yield live
-
-
-def _context_page(browser: Browser, server: LiveServer) -> Page:
-    # CSP bypassed only so that axe-core can be injected (test_ui_page.py checks the page's CSP).
-    context = browser.new_context(
-        base_url=server.url, service_workers="block", viewport=PHONE, bypass_csp=True, accept_downloads=True
-    )
-    context.set_default_timeout(15_000)
-    return context.new_page()
-
-
-@pytest.fixture
-def phone(browser: Browser, server: LiveServer) -> Iterator[Page]:
-    page = _context_page(browser, server)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.goto("/")
-    yield page
-    page.context.close()
-    assert errors == []
 
 
 def _no_serious_findings(page: Page, state: str) -> None:
@@ -203,7 +184,7 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     phone.get_by_role("button", name="Copy link").click()
     expect(phone.get_by_text("Copied", exact=True)).to_be_visible()
     assert phone.evaluate("navigator.clipboard.readText()") == url
-    doctor = _context_page(browser, server)
+    doctor = phone_page(browser, server)
     doctor.goto(url)
     expect(doctor.get_by_role("heading", name=SPOT)).to_be_visible()
     expect(doctor.locator(".timeline-entry")).to_have_count(2)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
 from spotcheck.classifier.metadata import ModelMetadata
@@ -22,10 +21,10 @@ from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import load_images
 from spotcheck.training.export import onnx_probabilities
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, MeanLogits, load_network
-from spotcheck.training.pipeline import labelled, load_split_records, safe_threshold
+from spotcheck.training.pipeline import labelled, load_split_records, safe_threshold, validation_details
 from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
 from spotcheck.training.splits import manifest_sha256, read_manifest
-from spotcheck.training.trainer import domain_aucs, predict_logits
+from spotcheck.training.trainer import predict_logits
 
 __all__ = ["run_ensemble"]
 
@@ -113,12 +112,14 @@ def run_ensemble(recipe: EnsembleConfig) -> RunSummary:
             "members": [str(member) for member in recipe.members],
             "tta_flips": recipe.tta_flips,
             "float16_weights": recipe.float16_weights,
-            "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
-            "val_roc_auc_by_domain": domain_aucs(val, val_scores),
-            "temperature": temperature,
-            "threshold": threshold,
-            "threshold_by_domain": domain_thresholds,
-            "manifest_sha256": manifest_sha256(manifest),
+            **validation_details(
+                val,
+                val_scores,
+                temperature=temperature,
+                threshold=threshold,
+                domain_thresholds=domain_thresholds,
+                manifest=manifest,
+            ),
             "split_sizes": {s: sum(1 for r in records if split_of[r.image_id] == s) for s in ("train", "val", "test")},
         }
 

@@ -107,6 +107,26 @@ def _teacher_logits(path: Path, records: list[LesionImage], index: list[int]) ->
     return np.stack([by_id[records[i].image_id] for i in index]).astype(np.float32)
 
 
+def validation_details(
+    val: LabelledImages,
+    val_scores: np.ndarray,
+    *,
+    temperature: float,
+    threshold: float,
+    domain_thresholds: dict[str, float],
+    manifest: Path,
+) -> dict[str, Any]:
+    """What a run's summary says of its validation split and its operating point."""
+    return {
+        "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
+        "val_roc_auc_by_domain": domain_aucs(val, val_scores),
+        "temperature": temperature,
+        "threshold": threshold,
+        "threshold_by_domain": domain_thresholds,
+        "manifest_sha256": manifest_sha256(manifest),
+    }
+
+
 def safe_threshold(data: LabelledImages, scores: np.ndarray, target: float) -> tuple[float, dict[str, float]]:
     """One threshold that keeps sensitivity at ``target`` or more on every kind of photo present.
 
@@ -250,12 +270,14 @@ def run_training(
     details = {
         "best_epoch": checkpoint["epoch"],
         "tta_flips": config.tta_flips,
-        "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
-        "val_roc_auc_by_domain": domain_aucs(val, val_scores),
-        "temperature": temperature,
-        "threshold": threshold,
-        "threshold_by_domain": domain_thresholds,
-        "manifest_sha256": manifest_sha256(manifest),
+        **validation_details(
+            val,
+            val_scores,
+            temperature=temperature,
+            threshold=threshold,
+            domain_thresholds=domain_thresholds,
+            manifest=manifest,
+        ),
         "split_sizes": {s: len(v) for s, v in index.items()},
         "torch_threads": torch.get_num_threads(),
     }
