@@ -57,20 +57,20 @@ def iter_image_paths(
 
 def _decode(path: Path, classifier: OnnxClassifier) -> np.ndarray | Refusal | str:
     """The image upright and prepared for the model (or refused by the photo gate), or why it cannot be read."""
-    return _read(path, classifier)[0]
+    return _read(path, classifier, with_size=False)[0]
 
 
-def _read(path: Path, classifier: OnnxClassifier) -> tuple[np.ndarray | Refusal | str, tuple[int, int]]:
-    """``_decode`` and the photo's (width, height) as read, upright ((0, 0) when it cannot be read)."""
-    from PIL import ExifTags, Image
+def _read(
+    path: Path, classifier: OnnxClassifier, *, with_size: bool
+) -> tuple[np.ndarray | Refusal | str, tuple[int, int]]:
+    """``_decode`` and, ``with_size`` (for a heatmap), the photo's (width, height) as read, upright;
+    (0, 0) otherwise or when it cannot be read."""
+    from PIL import Image
 
     from spotcheck.images.decode import decode_for_model
 
     try:
-        with Image.open(path) as header:  # the size before a reduced decode; orientations 5 to 8 turn it
-            width, height = header.size
-            turned = header.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
-        size = (height, width) if turned else (width, height)
+        size = _upright_size(path) if with_size else (0, 0)
         # Read as the server's workers read a stored upload: upright, 8-bit RGB, transparency on
         # white, a JPEG decoded at the smallest scale that keeps twice the model's input size.
         return classifier.prepare(decode_for_model(path, at_least=classifier.decode_size)), size
@@ -78,15 +78,25 @@ def _read(path: Path, classifier: OnnxClassifier) -> tuple[np.ndarray | Refusal 
         return f"cannot read image: {exc}", (0, 0)
 
 
+def _upright_size(path: Path) -> tuple[int, int]:
+    """The photo's size from its header, before a reduced decode; EXIF orientations 5 to 8 turn it."""
+    from PIL import ExifTags, Image
+
+    with Image.open(path) as header:
+        width, height = header.size
+        turned = header.getexif().get(ExifTags.Base.Orientation) in (5, 6, 7, 8)
+    return (height, width) if turned else (width, height)
+
+
 def _decoded_batches(
-    files: list[Path], classifier: OnnxClassifier, pool: ThreadPoolExecutor
+    files: list[Path], classifier: OnnxClassifier, pool: ThreadPoolExecutor, *, with_size: bool
 ) -> Iterator[list[tuple[Path, Future[tuple[np.ndarray | Refusal | str, tuple[int, int]]]]]]:
     """Batches of pending decodes, the next batch always already submitted (one batch of look-ahead)."""
     batches = [files[start : start + _DECODE_BATCH] for start in range(0, len(files), _DECODE_BATCH)]
-    pending = [(p, pool.submit(_read, p, classifier)) for p in batches[0]] if batches else []
+    pending = [(p, pool.submit(_read, p, classifier, with_size=with_size)) for p in batches[0]] if batches else []
     for following in [*batches[1:], []]:
         current = pending
-        pending = [(p, pool.submit(_read, p, classifier)) for p in following]
+        pending = [(p, pool.submit(_read, p, classifier, with_size=with_size)) for p in following]
         yield current
 
 
@@ -160,7 +170,7 @@ def classify_command(
     errors = 0
     progress = tqdm(total=len(files), unit="img", file=sys.stderr, disable=not sys.stderr.isatty())
     with ThreadPoolExecutor(_DECODE_THREADS, thread_name_prefix="decode") as pool:
-        for batch in _decoded_batches(files, classifier, pool):
+        for batch in _decoded_batches(files, classifier, pool, with_size=heatmaps is not None):
             read = {path: future.result() for path, future in batch}
             decoded = [(path, outcome) for path, (outcome, _size) in read.items()]
             readable = [(path, prepared) for path, prepared in decoded if not isinstance(prepared, str)]
