@@ -72,7 +72,7 @@ def _maps_from_the_command_line(paths: list[Path], model: Path | None) -> tuple[
 
 def _overlay(record: LesionImage, classifier: OnnxClassifier, out: Path) -> str:
     photo = _upright(record.path)
-    (assessment,) = classifier.classify([photo])
+    (assessment,) = classifier.classify_with_heatmaps([photo])
     assert isinstance(assessment, Prediction) and assessment.heatmap is not None
     over = heatmap_overlay(photo, heatmap_image(assessment.heatmap, photo.size))
     pair = Image.new("RGB", (2 * photo.width + 4, photo.height), (255, 255, 255))

@@ -30,11 +30,22 @@ def _half_and_half(left: tuple[int, int, int], right: tuple[int, int, int], size
 def test_predictions_carry_a_map_bright_where_the_malignant_evidence_is(heatmap_model_path: Path) -> None:
     classifier = OnnxClassifier(heatmap_model_path)
     assert classifier.gives_heatmaps
-    (prediction,) = classifier.classify([_half_and_half(RED, BLUE)])
+    (prediction,) = classifier.classify_with_heatmaps([_half_and_half(RED, BLUE)])
     assert isinstance(prediction, Prediction) and prediction.heatmap is not None
     assert prediction.heatmap.weights.shape == (32, 32)
     assert prediction.heatmap.weights[:, :16].min() > 0.0
     assert prediction.heatmap.weights[:, 16:].max() == 0.0  # blue pushes toward benign: nothing left after the ReLU
+
+
+def test_plain_classification_leaves_the_map_out_with_the_same_answer(heatmap_model_path: Path) -> None:
+    """The workers classify without maps (the graph's extra nodes are not run); the answer is the same."""
+    classifier = OnnxClassifier(heatmap_model_path)
+    photo = _half_and_half(RED, BLUE)
+    (plain,) = classifier.classify([photo])
+    (mapped,) = classifier.classify_with_heatmaps([photo])
+    assert isinstance(plain, Prediction) and plain.heatmap is None
+    assert isinstance(mapped, Prediction) and mapped.heatmap is not None
+    assert plain == mapped  # the map is left out of equality
 
 
 def test_the_map_is_the_class_activation_map_weighted_toward_the_malignant_probability(
@@ -44,7 +55,7 @@ def test_the_map_is_the_class_activation_map_weighted_toward_the_malignant_proba
     classifier = OnnxClassifier(heatmap_model_path)
     image = _half_and_half((200, 120, 90), (90, 40, 160))
     pixels = np.asarray(image)[None]
-    (prediction,) = classifier.classify([image])
+    (prediction,) = classifier.classify_with_heatmaps([image])
     assert isinstance(prediction, Prediction) and prediction.heatmap is not None
 
     weights = onnx.numpy_helper.to_array(
@@ -62,7 +73,7 @@ def test_the_map_is_the_class_activation_map_weighted_toward_the_malignant_proba
 def test_models_without_the_output_answer_without_a_map(tiny_model_path: Path) -> None:
     classifier = OnnxClassifier(tiny_model_path)
     assert not classifier.gives_heatmaps
-    (prediction,) = classifier.classify([_half_and_half(RED, BLUE)])
+    (prediction,) = classifier.classify_with_heatmaps([_half_and_half(RED, BLUE)])
     assert isinstance(prediction, Prediction) and prediction.heatmap is None
 
 

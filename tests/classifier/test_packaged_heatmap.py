@@ -65,7 +65,7 @@ def test_the_png_has_the_photos_size(classifier: OnnxClassifier, melanomas: list
     ]  # as the model does not see them
     photo, prediction = next(
         (photo, p)
-        for photo, p in zip(portraits, classifier.classify(portraits), strict=True)
+        for photo, p in zip(portraits, classifier.classify_with_heatmaps(portraits), strict=True)
         if isinstance(p, Prediction)
     )
     assert prediction.heatmap is not None

@@ -105,7 +105,7 @@ def test_exported_model_loads_with_its_metadata(summary: RunSummary) -> None:
     assert meta.metrics["test_roc_auc_dermatoscopic"] == pytest.approx(summary.test["dermatoscopic"]["roc_auc"])
     # A new run's graph carries the heatmap from its export, over the last feature map of 5 x 7 positions.
     assert classifier.gives_heatmaps and meta.heatmap is not None
-    (prediction,) = classifier.classify([Image.new("RGB", (200, 150), (150, 90, 80))])
+    (prediction,) = classifier.classify_with_heatmaps([Image.new("RGB", (200, 150), (150, 90, 80))])
     assert isinstance(prediction, Prediction) and prediction.heatmap is not None
     assert prediction.heatmap.weights.shape == (5, 7)
 

@@ -75,8 +75,8 @@ class Classifier(Protocol):
 
 @runtime_checkable
 class HeatmapsOnRequest(Protocol):
-    """A classifier whose heatmaps cost extra (a model server encodes and sends them): ``classify``
-    leaves them out, this gives them."""
+    """A classifier whose heatmaps cost extra (the graph's extra nodes; a model server also encodes
+    and sends them): ``classify`` leaves them out, this gives them."""
 
     def classify_with_heatmaps(self, images: Sequence[Image.Image]) -> list[Assessment]: ...
 

@@ -149,19 +149,20 @@ class OnnxClassifier:
         reason = refusal_before_model(image, gate) if gate is not None else None
         return Refusal(reason, self.version) if reason else resize_rgb(image, self.metadata.input)
 
-    def assess(self, prepared: Sequence[np.ndarray | Refusal]) -> list[Assessment]:
-        """Run the model on the prepared photos: a prediction, or the gate's refusal, per photo."""
+    def assess(self, prepared: Sequence[np.ndarray | Refusal], *, heatmaps: bool = False) -> list[Assessment]:
+        """Run the model on the prepared photos: a prediction, or the gate's refusal, per photo; with
+        ``heatmaps``, each prediction carries the graph's map (the pass then runs its extra nodes too)."""
         judged = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, Refusal)]
         assessments: list[Assessment | None] = [item if isinstance(item, Refusal) else None for item in prepared]
         if judged:
-            probabilities, lesion, heatmaps = self._run(np.stack([pixels for _, pixels in judged]), heatmaps=True)
+            probabilities, lesion, maps = self._run(np.stack([pixels for _, pixels in judged]), heatmaps=heatmaps)
             scores = np.clip(probabilities[:, self.metadata.malignant_indices].sum(axis=1), 0.0, 1.0)
             gate = self.metadata.gate
             for n, (i, _) in enumerate(judged):
                 reason = None
                 if gate is not None and lesion is not None:
                     reason = refusal_after_model(float(lesion[n]), gate)
-                heatmap = heatmaps[n] if heatmaps is not None else None
+                heatmap = maps[n] if maps is not None else None
                 assessments[i] = (
                     Refusal(reason, self.version) if reason else self._prediction(float(scores[n]), heatmap)
                 )
@@ -169,6 +170,10 @@ class OnnxClassifier:
 
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
         return self.assess([self.prepare(image) for image in images])
+
+    def classify_with_heatmaps(self, images: Sequence[Image.Image]) -> list[Assessment]:
+        """``classify``, each prediction with its heatmap when the graph has the output."""
+        return self.assess([self.prepare(image) for image in images], heatmaps=True)
 
     def _prediction(self, score: float, heatmap: np.ndarray | None = None) -> Prediction:
         return Prediction(

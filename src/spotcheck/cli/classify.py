@@ -174,7 +174,7 @@ def classify_command(
             read = {path: future.result() for path, future in batch}
             decoded = [(path, outcome) for path, (outcome, _size) in read.items()]
             readable = [(path, prepared) for path, prepared in decoded if not isinstance(prepared, str)]
-            assessments = classifier.assess([prepared for _, prepared in readable])
+            assessments = classifier.assess([prepared for _, prepared in readable], heatmaps=heatmaps is not None)
             results: dict[Path, dict[str, Any]] = {
                 path: {"file": str(path), "error": outcome} for path, outcome in decoded if isinstance(outcome, str)
             }

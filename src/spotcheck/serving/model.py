@@ -56,7 +56,8 @@ class LesionModel(Model):  # type: ignore[misc]  # KServe ships no type informat
         if judged:
             _PASSES.inc()
             _PHOTOS.inc(judged)
-        return self.classifier.assess(prepared)
+        # One pass serves requests that ask for the heatmap and requests that do not.
+        return self.classifier.assess(prepared, heatmaps=True)
 
     def get_input_types(self) -> list[dict[str, Any]]:
         return metadata_tensors(heatmap=self.classifier.gives_heatmaps)[0]

@@ -64,7 +64,7 @@ def occlusion(
     """The occlusion figures for prepared photos (N, H, W, 3) at the model's input size."""
     rng = np.random.default_rng(seed)
     spec = classifier.metadata.input
-    assessments = classifier.assess(list(photos))
+    assessments = classifier.assess(list(photos), heatmaps=True)
     estimate, hottest, random, flagged, maps, answered = [], [], [], [], [], []
     for pixels, assessment in zip(photos, assessments, strict=True):
         answered.append(isinstance(assessment, Prediction))
