@@ -181,3 +181,19 @@ def test_metrics_can_be_switched_off(settings: Settings) -> None:
 
 def test_metrics_are_not_in_the_api_description(client: TestClient) -> None:
     assert "/metrics" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_an_upload_over_the_photo_quota_is_counted_over_quota_not_as_a_fault(settings: Settings) -> None:
+    runtime = build_runtime(settings.model_copy(update={"max_photos_per_account": 1}))
+    with TestClient(create_app(runtime)) as client:
+        auth = register_and_sign_in(client, "ada@example.org")
+        assert client.put("/images/one.jpg", content=image_bytes(RED), headers=auth).status_code == 202
+        before = scrape(client)
+        assert client.put("/images/two.jpg", content=image_bytes(RED), headers=auth).status_code == 409
+        after = scrape(client)
+    grown = {
+        reason: value(after, "spotcheck_uploads_rejected_total", reason=reason)
+        - value(before, "spotcheck_uploads_rejected_total", reason=reason)
+        for reason in ("over-quota", "error")
+    }
+    assert grown == {"over-quota": 1, "error": 0}

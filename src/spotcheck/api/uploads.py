@@ -12,7 +12,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
-from spotcheck.gallery.service import Gallery, ImageSummary, SpotGoneError
+from spotcheck.gallery.service import Gallery, ImageSummary, PhotoQuotaError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     DecodersBusyError,
@@ -162,6 +162,7 @@ _REJECTIONS: dict[type[Exception], UploadRejection] = {
     UnusualJpegError: UploadRejection.DAMAGED,
     DecodeTimeoutError: UploadRejection.DAMAGED,
     DecodersBusyError: UploadRejection.BUSY,
+    PhotoQuotaError: UploadRejection.OVER_QUOTA,
     InvalidFileNameError: UploadRejection.BAD_FILE_NAME,
     SpotNotFoundError: UploadRejection.NO_SUCH_SPOT,
     SpotGoneError: UploadRejection.NO_SUCH_SPOT,

@@ -69,6 +69,7 @@ class UploadRejection(StrEnum):
     STORAGE_UNAVAILABLE = "storage-unavailable"
     CLIENT_DISCONNECTED = "client-disconnected"
     BUSY = "busy"  # too many uploads already waited for a decode slot
+    OVER_QUOTA = "over-quota"  # the account already holds as many photos as it may
     ERROR = "error"
 
 
