@@ -79,7 +79,7 @@ def _overlay(record: LesionImage, classifier: OnnxClassifier, out: Path) -> str:
     pair.paste(photo, (0, 0))
     pair.paste(over, (photo.width + 4, 0))
     pair.save(out, format="PNG", optimize=True)
-    label = "MALIGNANT" if assessment.malignant_probability >= classifier.metadata.threshold else "BENIGN"
+    label = assessment.classification.value
     return f"{out}: {record.image_id} ({record.dx}), estimate {assessment.malignant_probability:.3f}, {label}"
 
 
@@ -134,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.examples is not None:
         estimates = dict(zip([melanomas[i].image_id for i in answered], result.estimate, strict=True))
         best = max(estimates, key=lambda k: estimates[k])
-        missed = [k for k in estimates if estimates[k] < classifier.metadata.threshold]
+        # Dermatoscopic melanomas: decided at the dermatoscopic route's threshold where the model has one.
+        missed = [k for k in estimates if estimates[k] < classifier.metadata.threshold_for(routed=True)]
         benign = [r for r in chosen if r.dx in ("nv", "bkl", "df", "vasc")]
         judged = classifier.classify([_upright(r.path) for r in benign])
         scores = [a.malignant_probability if isinstance(a, Prediction) else -1.0 for a in judged]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from spotcheck.photocheck.gate import GateSpec
 
-__all__ = ["HeatmapSpec", "InputSpec", "ModelMetadata"]
+__all__ = ["DermatoscopicRoute", "HeatmapSpec", "InputSpec", "ModelMetadata"]
 
 
 _Positive = Annotated[float, Field(gt=0.0)]
@@ -41,6 +41,21 @@ class HeatmapSpec(BaseModel):
     views: int = Field(default=1, ge=1)
 
 
+class DermatoscopicRoute(BaseModel):
+    """Photos the graph takes for a dermatoscope's also get an expert network's opinion, and their own
+    operating point (``spotcheck.training.dermatoscopic_route``); phone photos keep the first network."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # The graph's (N,) output: the chance that the photo is dermatoscopic. At or above ``cut`` the
+    # graph routes the photo (the cut is applied inside the graph; here it says which photos were).
+    output: str = "dermatoscopic_probability"
+    cut: float = Field(gt=0.0, lt=1.0)
+    threshold: float = Field(ge=0.0, le=1.0)
+    temperature: float = Field(gt=0.0)
+    expert: str = Field(description="The expert network: the model version it comes from, and which member.")
+
+
 class ModelMetadata(BaseModel):
     """Everything serving needs besides the weights (input size, normalisation, classes, threshold)."""
 
@@ -57,6 +72,8 @@ class ModelMetadata(BaseModel):
     gate: GateSpec | None = None
     # The heatmap output: None for models without one (they answer all the same).
     heatmap: HeatmapSpec | None = None
+    # The dermatoscopic route: None for models that judge every photo with one network.
+    dermatoscopic_route: DermatoscopicRoute | None = None
     metrics: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -69,6 +86,10 @@ class ModelMetadata(BaseModel):
     @property
     def malignant_indices(self) -> list[int]:
         return [i for i, name in enumerate(self.classes) if name in self.malignant_classes]
+
+    def threshold_for(self, *, routed: bool) -> float:
+        """The decision threshold of a photo the graph routed as dermatoscopic, or of any other photo."""
+        return self.dermatoscopic_route.threshold if routed and self.dermatoscopic_route else self.threshold
 
     @classmethod
     def read(cls, path: Path) -> ModelMetadata:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,16 @@ HEATMAP_OUTPUT = "heatmap"
 # views per network, and larger calls spill the CPU caches: on 2 cores `spotcheck classify` takes
 # 15.2 s for 1,000 images at 2 per call and 21.2 s at 32.
 _IMAGES_PER_RUN = 2
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What one network pass over a batch gives."""
+
+    probabilities: np.ndarray  # (N, classes)
+    lesion: np.ndarray | None  # (N,), the photo gate's lesion probability, where the graph has it
+    routed: np.ndarray  # (N,) bool: the graph gave the photo the dermatoscopic route
+    heatmaps: np.ndarray | None  # (N, h, w), when asked for and in the graph
 
 
 def metadata_path_for(model_path: Path) -> Path:
@@ -59,6 +70,12 @@ class OnnxClassifier:
         names = [output.name for output in self._session.get_outputs()]
         self._outputs = [names[0], LESION_OUTPUT] if LESION_OUTPUT in names else [names[0]]
         self._heatmap_outputs = [HEATMAP_OUTPUT] if HEATMAP_OUTPUT in names else []
+        route = self.metadata.dermatoscopic_route
+        if route is not None and route.output not in names:
+            raise ModelUnavailableError(
+                f"{meta_path.name} describes a dermatoscopic route, but {model_path} has no {route.output!r} output"
+            )
+        self._route_outputs = [route.output] if route is not None else []
         if self.metadata.heatmap is not None and not self._heatmap_outputs:
             raise ModelUnavailableError(
                 f"{meta_path.name} describes a heatmap, but {model_path} has no {HEATMAP_OUTPUT!r} output"
@@ -110,27 +127,54 @@ class OnnxClassifier:
     def outputs(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """(N, classes) probabilities and, if the graph has one, the (N,) lesion probability, for uint8
         images already at the input size, (N, H, W, 3)."""
-        probabilities, lesion, _heatmaps = self._run(pixels, heatmaps=False)
-        return probabilities, lesion
+        found = self._run(pixels, heatmaps=False)
+        return found.probabilities, found.lesion
 
-    def _run(self, pixels: np.ndarray, *, heatmaps: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """``outputs`` and, asked for and in the graph, the (N, h, w) heatmaps, from the same pass."""
+    def _run(self, pixels: np.ndarray, *, heatmaps: bool) -> _Pass:
+        """``outputs``, whether the graph routed each photo as dermatoscopic and, asked for and in the
+        graph, the (N, h, w) heatmaps, from the same pass."""
         extra = self._heatmap_outputs if heatmaps else []
+        wanted = self._outputs + self._route_outputs + extra
         runs = [
-            self._session.run(
-                self._outputs + extra,
-                {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)},
+            dict(
+                zip(
+                    wanted,
+                    self._session.run(
+                        wanted,
+                        {self._input_name: normalise(pixels[start : start + _IMAGES_PER_RUN], self.metadata.input)},
+                    ),
+                    strict=True,
+                )
             )
             for start in range(0, len(pixels), _IMAGES_PER_RUN)
         ]
-        if not runs:
-            return np.empty((0, len(self.metadata.classes))), None, None
-        probabilities = np.asarray(np.concatenate([run[0] for run in runs]), dtype=np.float64)
-        lesion = None
-        if len(self._outputs) == 2:
-            lesion = np.asarray(np.concatenate([run[1] for run in runs]), dtype=np.float64).reshape(-1)
-        maps = np.concatenate([run[-1] for run in runs]) if extra else None
-        return probabilities, lesion, maps
+
+        def joined(name: str) -> np.ndarray | None:
+            return np.concatenate([run[name] for run in runs]) if runs and name in wanted else None
+
+        probabilities = joined(self._outputs[0])
+        lesion = joined(LESION_OUTPUT)
+        route = self.metadata.dermatoscopic_route
+        dermatoscopic = joined(route.output) if route else None
+        return _Pass(
+            probabilities=np.empty((0, len(self.metadata.classes)))
+            if probabilities is None
+            else np.asarray(probabilities, dtype=np.float64),
+            lesion=None if lesion is None else np.asarray(lesion, dtype=np.float64).reshape(-1),
+            routed=np.zeros(len(pixels), dtype=bool)
+            if route is None or dermatoscopic is None
+            else dermatoscopic.reshape(-1) >= route.cut,
+            heatmaps=joined(HEATMAP_OUTPUT) if extra else None,
+        )
+
+    def judge(self, pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(N, classes) probabilities and each photo's decision threshold (a photo the graph routed as
+        dermatoscopic has its own), for uint8 images already at the input size, (N, H, W, 3)."""
+        found = self._run(pixels, heatmaps=False)
+        thresholds = np.where(
+            found.routed, self.metadata.threshold_for(routed=True), self.metadata.threshold_for(routed=False)
+        )
+        return found.probabilities, thresholds
 
     def class_probabilities(self, pixels: np.ndarray) -> np.ndarray:
         """(N, classes) probabilities for uint8 images already at the input size, (N, H, W, 3)."""
@@ -155,8 +199,9 @@ class OnnxClassifier:
         judged = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, Refusal)]
         assessments: list[Assessment | None] = [item if isinstance(item, Refusal) else None for item in prepared]
         if judged:
-            probabilities, lesion, maps = self._run(np.stack([pixels for _, pixels in judged]), heatmaps=heatmaps)
-            scores = np.clip(probabilities[:, self.metadata.malignant_indices].sum(axis=1), 0.0, 1.0)
+            found = self._run(np.stack([pixels for _, pixels in judged]), heatmaps=heatmaps)
+            lesion, maps = found.lesion, found.heatmaps
+            scores = np.clip(found.probabilities[:, self.metadata.malignant_indices].sum(axis=1), 0.0, 1.0)
             gate = self.metadata.gate
             for n, (i, _) in enumerate(judged):
                 reason = None
@@ -164,7 +209,9 @@ class OnnxClassifier:
                     reason = refusal_after_model(float(lesion[n]), gate)
                 heatmap = maps[n] if maps is not None else None
                 assessments[i] = (
-                    Refusal(reason, self.version) if reason else self._prediction(float(scores[n]), heatmap)
+                    Refusal(reason, self.version)
+                    if reason
+                    else self._prediction(float(scores[n]), heatmap, routed=bool(found.routed[n]))
                 )
         return [a for a in assessments if a is not None]
 
@@ -175,9 +222,10 @@ class OnnxClassifier:
         """``classify``, each prediction with its heatmap when the graph has the output."""
         return self.assess([self.prepare(image) for image in images], heatmaps=True)
 
-    def _prediction(self, score: float, heatmap: np.ndarray | None = None) -> Prediction:
+    def _prediction(self, score: float, heatmap: np.ndarray | None, *, routed: bool) -> Prediction:
+        threshold = self.metadata.threshold_for(routed=routed)
         return Prediction(
-            classification=Classification.MALIGNANT if score >= self.metadata.threshold else Classification.BENIGN,
+            classification=Classification.MALIGNANT if score >= threshold else Classification.BENIGN,
             malignant_probability=score,
             model_version=self.version,
             heatmap=Heatmap(heatmap, self.metadata.input) if heatmap is not None else None,

@@ -41,7 +41,7 @@ def _domain_metrics(
     scores: np.ndarray,
     probabilities: np.ndarray,
     *,
-    threshold: float,
+    threshold: np.ndarray,
     seven_class: bool,
     bootstrap_samples: int,
     seed: int,
@@ -54,7 +54,7 @@ def _domain_metrics(
     metrics = screening_metrics(
         y[counted],
         scores[counted],
-        threshold=threshold,
+        threshold=threshold[counted],
         bootstrap_samples=bootstrap_samples,
         seed=seed,
         groups=groups[counted],
@@ -86,7 +86,7 @@ def evaluate_records(
     """Evaluate ``records`` and write one report per kind of photo into ``out_dir/<kind>/``."""
     meta = classifier.metadata
     pixels = load_images(records, meta.input)
-    probabilities = classifier.class_probabilities(pixels)
+    probabilities, thresholds = classifier.judge(pixels)
     scores = probabilities[:, meta.malignant_indices].sum(axis=1)
     seven_class = tuple(meta.classes) == DIAGNOSES
     results: dict[str, dict[str, Any]] = {}
@@ -99,7 +99,7 @@ def evaluate_records(
             chosen,
             scores[index],
             probabilities[index],
-            threshold=meta.threshold,
+            threshold=thresholds[index],
             seven_class=seven_class,
             bootstrap_samples=bootstrap_samples,
             seed=seed,

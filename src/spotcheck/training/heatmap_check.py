@@ -15,6 +15,7 @@ import numpy as np
 
 from spotcheck.classifier.base import Prediction
 from spotcheck.classifier.heatmap import upsample
+from spotcheck.classifier.labels import Classification
 from spotcheck.classifier.onnx import OnnxClassifier
 
 __all__ = ["OcclusionResult", "hide", "hottest_mask", "mean_pairwise_correlation", "occlusion"]
@@ -80,7 +81,7 @@ def occlusion(
         estimate.append(assessment.malignant_probability)
         hottest.append(float(scores[0]))
         random.append(float(scores[1:].mean()))
-        flagged.append(assessment.malignant_probability >= classifier.metadata.threshold)
+        flagged.append(assessment.classification is Classification.MALIGNANT)
         maps.append(weights)
     return OcclusionResult(
         np.array(answered), np.array(estimate), np.array(hottest), np.array(random), np.array(flagged, dtype=bool), maps

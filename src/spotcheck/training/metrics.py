@@ -68,15 +68,17 @@ def screening_metrics(
     y: np.ndarray,
     scores: np.ndarray,
     *,
-    threshold: float,
+    threshold: float | np.ndarray,
     bootstrap_samples: int,
     seed: int,
     groups: np.ndarray | None = None,
     true_classes: np.ndarray | None = None,
     predicted_classes: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """All figures of the evaluation report; ``y`` is 1 for malignant."""
+    """All figures of the evaluation report; ``y`` is 1 for malignant. ``threshold``: one for all, or
+    each image's own (a model that routes dermatoscopic photos decides them at another)."""
     predicted = scores >= threshold
+    values, counts = np.unique(np.broadcast_to(threshold, np.shape(scores)), return_counts=True)
     tp = int((predicted & (y == 1)).sum())
     fn = int((~predicted & (y == 1)).sum())
     tn = int((~predicted & (y == 0)).sum())
@@ -89,7 +91,11 @@ def screening_metrics(
         "roc_auc": float(roc_auc_score(y, scores)),
         "roc_auc_ci95": [low, high],
         "bootstrap_resamples": "lesions or patients" if groups is not None else "images",
-        "threshold": float(threshold),
+        # The threshold most images were decided at, and every one with its count where there are several.
+        "threshold": float(values[counts.argmax()]) if len(values) else float(np.max(threshold)),
+        **(
+            {"thresholds": {f"{v:.4f}": int(c) for v, c in zip(values, counts, strict=True)}} if len(values) > 1 else {}
+        ),
         "sensitivity": tp / max(tp + fn, 1),
         "specificity": tn / max(tn + fp, 1),
         "specificity_at_sensitivity_0.90": specificity_at_sensitivity(y, scores, 0.90),
