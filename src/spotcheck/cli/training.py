@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -23,6 +24,26 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+@contextmanager
+def _needs_training_extra() -> Iterator[None]:
+    """Around the imports of a command's training modules: without the extra, say how to install it."""
+    try:
+        yield
+    except ImportError as exc:
+        _fail(f"{_NEEDS_EXTRA} ({exc})")
+
+
+@contextmanager
+def _run_errors() -> Iterator[None]:
+    """Around a run: a data set, file or setting it cannot use ends the command with the reason."""
+    from spotcheck.training.dataset import DatasetError
+
+    try:
+        yield
+    except (DatasetError, OSError, ValueError) as exc:
+        _fail(str(exc))
+
+
 def train_command(
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="TOML recipe, e.g. configs/release-phone.toml.")
@@ -36,20 +57,15 @@ def train_command(
     ] = False,
 ) -> None:
     """Fine-tune, calibrate, export to ONNX and evaluate; outputs go to output_dir/run_name."""
-    try:
+    with _needs_training_extra():
         from spotcheck.training.config import load_config
-        from spotcheck.training.dataset import DatasetError
         from spotcheck.training.pipeline import TrainedCheckpoint, run_training
-    except ImportError as exc:
-        _fail(f"{_NEEDS_EXTRA} ({exc})")
     try:
         recipe = load_config(config, override or [])
     except (OSError, tomllib.TOMLDecodeError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         _fail(f"invalid training configuration {config or ''}: {exc}")
-    try:
+    with _run_errors():
         summary = run_training(recipe, from_checkpoint=from_checkpoint, stop_after_training=stop_after_training)
-    except (DatasetError, OSError, ValueError) as exc:
-        _fail(str(exc))
     if isinstance(summary, TrainedCheckpoint):
         typer.echo(json.dumps(summary.as_json(), indent=2))
         return
@@ -81,12 +97,9 @@ def ensemble_command(
     bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
 ) -> None:
     """Average the logits of several runs into one model: calibrate, export to ONNX and evaluate it."""
-    try:
+    with _needs_training_extra():
         from spotcheck.training.config import EnsembleConfig
-        from spotcheck.training.dataset import DatasetError
         from spotcheck.training.ensemble import run_ensemble
-    except ImportError as exc:
-        _fail(f"{_NEEDS_EXTRA} ({exc})")
     try:
         recipe = EnsembleConfig(
             members=members,
@@ -99,10 +112,8 @@ def ensemble_command(
         )
     except ValueError as exc:
         _fail(f"invalid ensemble: {exc}")
-    try:
+    with _run_errors():
         summary = run_ensemble(recipe)
-    except (DatasetError, OSError, ValueError) as exc:
-        _fail(str(exc))
     _print_summary(summary)
 
 
@@ -118,12 +129,9 @@ def gate_command(
     bootstrap: Annotated[int, typer.Option(min=1, help="Bootstrap resamples for the AUC interval.")] = 2000,
 ) -> None:
     """Fit the photo gate's lesion head on a run and export the run with it: the model SpotCheck ships."""
-    try:
-        from spotcheck.training.dataset import DatasetError
+    with _needs_training_extra():
         from spotcheck.training.gate import GateConfig, run_gate
-    except ImportError as exc:
-        _fail(f"{_NEEDS_EXTRA} ({exc})")
-    try:
+    with _run_errors():
         recipe = GateConfig(
             run=run,
             negatives_dir=negatives,
@@ -133,8 +141,6 @@ def gate_command(
             bootstrap_samples=bootstrap,
         )
         summary = run_gate(recipe)
-    except (DatasetError, OSError, ValueError) as exc:
-        _fail(str(exc))
     _print_summary(summary)
     for name, counts in summary.details["gate"]["test"].items():
         if "photos" in counts:
@@ -153,11 +159,9 @@ def evaluate_command(
     ] = 20261126,
 ) -> None:
     """ROC AUC with a bootstrap interval, sensitivity/specificity, calibration; JSON, Markdown and PNG plots."""
-    try:
+    with _needs_training_extra():
         from spotcheck.training.dataset import DatasetError
         from spotcheck.training.evaluation import evaluate_folder
-    except ImportError as exc:
-        _fail(f"{_NEEDS_EXTRA} ({exc})")
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.onnx import OnnxClassifier
     from spotcheck.classifier.packaged import packaged_model_path

@@ -14,15 +14,15 @@ from typing import Any
 
 import torch
 
-from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
+from spotcheck.classifier.labels import MALIGNANT_INDICES
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.training.calibration import fit_temperature
 from spotcheck.training.config import EnsembleConfig, TrainConfig
 from spotcheck.training.dataset import load_images
 from spotcheck.training.export import onnx_probabilities
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, MeanLogits, load_network
-from spotcheck.training.pipeline import labelled, load_split_records, safe_threshold, validation_details
-from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
+from spotcheck.training.pipeline import labelled, load_split_records, release_metadata
+from spotcheck.training.publish import RunSummary, export_and_publish
 from spotcheck.training.splits import manifest_sha256, read_manifest
 from spotcheck.training.trainer import predict_logits
 
@@ -98,28 +98,22 @@ def run_ensemble(recipe: EnsembleConfig) -> RunSummary:
     def describe(onnx_path: Path) -> tuple[ModelMetadata, dict[str, Any]]:
         # The threshold is set on the scores of the exact file that ships.
         val_scores = onnx_probabilities(onnx_path, val_pixels, spec)[:, MALIGNANT_INDICES].sum(axis=1)
-        threshold, domain_thresholds = safe_threshold(val, val_scores, recipe.target_sensitivity)
-        metadata = ModelMetadata(
-            name=model_name([config.backbone for config in configs]),
-            version=release_version(f"{first.version}-x{len(configs)}", _fingerprint(recipe)),
-            input=spec,
-            classes=DIAGNOSES,
-            malignant_classes=MALIGNANT_DIAGNOSES,
-            threshold=threshold,
+        metadata, validation = release_metadata(
+            val,
+            val_scores,
+            target_sensitivity=recipe.target_sensitivity,
             temperature=temperature,
+            backbones=[config.backbone for config in configs],
+            recipe=f"{first.version}-x{len(configs)}",
+            fingerprint=_fingerprint(recipe),
+            spec=spec,
+            manifest=manifest,
         )
         return metadata, {
             "members": [str(member) for member in recipe.members],
             "tta_flips": recipe.tta_flips,
             "float16_weights": recipe.float16_weights,
-            **validation_details(
-                val,
-                val_scores,
-                temperature=temperature,
-                threshold=threshold,
-                domain_thresholds=domain_thresholds,
-                manifest=manifest,
-            ),
+            **validation,
             "split_sizes": {s: sum(1 for r in records if split_of[r.image_id] == s) for s in ("train", "val", "test")},
         }
 

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import random
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -14,9 +15,9 @@ import torch
 from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES, MALIGNANT_INDICES
-from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
-from spotcheck.training.config import TrainConfig
+from spotcheck.training.config import Backbone, TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images, load_records
 from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
 from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
@@ -28,6 +29,7 @@ __all__ = [
     "check_same_split_and_input",
     "labelled",
     "load_split_records",
+    "release_metadata",
     "run_training",
     "safe_threshold",
 ]
@@ -107,17 +109,32 @@ def _teacher_logits(path: Path, records: list[LesionImage], index: list[int]) ->
     return np.stack([by_id[records[i].image_id] for i in index]).astype(np.float32)
 
 
-def validation_details(
+def release_metadata(
     val: LabelledImages,
     val_scores: np.ndarray,
     *,
+    target_sensitivity: float,
     temperature: float,
-    threshold: float,
-    domain_thresholds: dict[str, float],
+    backbones: Sequence[Backbone],
+    recipe: str,
+    fingerprint: str,
+    spec: InputSpec,
     manifest: Path,
-) -> dict[str, Any]:
-    """What a run's summary says of its validation split and its operating point."""
-    return {
+) -> tuple[ModelMetadata, dict[str, Any]]:
+    """The metadata a run ships (named for its ``backbones``, versioned by ``recipe`` and ``fingerprint``,
+    its threshold the safe one for ``target_sensitivity`` on the validation scores), and what the run's
+    summary says of its validation split and that operating point."""
+    threshold, domain_thresholds = safe_threshold(val, val_scores, target_sensitivity)
+    metadata = ModelMetadata(
+        name=model_name(backbones),
+        version=release_version(recipe, fingerprint),
+        input=spec,
+        classes=DIAGNOSES,
+        malignant_classes=MALIGNANT_DIAGNOSES,
+        threshold=threshold,
+        temperature=temperature,
+    )
+    return metadata, {
         "val_roc_auc": float(roc_auc_score(val.malignant[val.binary], val_scores[val.binary])),
         "val_roc_auc_by_domain": domain_aucs(val, val_scores),
         "temperature": temperature,
@@ -255,29 +272,22 @@ def run_training(
     val_logits = predict_logits(scorer, val.pixels, spec, torch.device("cpu"))
     temperature = fit_temperature(val_logits, val.classes)
     val_scores = malignant_probability(val_logits, temperature, MALIGNANT_INDICES)
-    threshold, domain_thresholds = safe_threshold(val, val_scores, config.target_sensitivity)
-
     calibrated = CalibratedClassifier(scorer, temperature)
-    metadata = ModelMetadata(
-        name=model_name([config.backbone]),
-        version=release_version(config.version, _fingerprint(config, best)),
-        input=spec,
-        classes=DIAGNOSES,
-        malignant_classes=MALIGNANT_DIAGNOSES,
-        threshold=threshold,
+    metadata, validation = release_metadata(
+        val,
+        val_scores,
+        target_sensitivity=config.target_sensitivity,
         temperature=temperature,
+        backbones=[config.backbone],
+        recipe=config.version,
+        fingerprint=_fingerprint(config, best),
+        spec=spec,
+        manifest=manifest,
     )
     details = {
         "best_epoch": checkpoint["epoch"],
         "tta_flips": config.tta_flips,
-        **validation_details(
-            val,
-            val_scores,
-            temperature=temperature,
-            threshold=threshold,
-            domain_thresholds=domain_thresholds,
-            manifest=manifest,
-        ),
+        **validation,
         "split_sizes": {s: len(v) for s, v in index.items()},
         "torch_threads": torch.get_num_threads(),
     }
