@@ -1,7 +1,13 @@
-"""Assemble SpotCheck's parts from its settings, and take them down again."""
+"""The composition root: every part of SpotCheck built from its settings, and taken down again.
+
+``spotcheck serve``, ``spotcheck worker``, ``spotcheck events`` and the AWS Lambda handler each call
+``build_runtime`` and use the parts it returns; nothing else builds a service. The API reaches the
+parts through the narrow dependencies of ``spotcheck.api.deps``.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from spotcheck.auth import (
     AccountService,
+    AuthThrottle,
     HttpJsonFetcher,
     IdentityService,
     IdentityTokenValidator,
@@ -32,21 +39,35 @@ from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
+from spotcheck.ingest.direct import DirectUploads
+from spotcheck.ingest.reconcile import Reconciler
+from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
-from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
+from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.storage import ObjectStore, open_store
 
 if TYPE_CHECKING:
     from pwdlib import PasswordHash
 
     from spotcheck.jobs.procrastinate import ProcrastinateJobQueue
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["BucketEvents", "Runtime", "build_runtime"]
 
 log = logging.getLogger(__name__)
 
 # /readyz answers within a second even when the database or the store hangs.
 READY_DEADLINE_SECONDS = 0.8
+
+
+@dataclass(frozen=True)
+class BucketEvents:
+    """What takes in the objects that reach the S3 bucket directly (``spotcheck events``, the Lambda)."""
+
+    bucket: str
+    ingestor: Ingestor
+    reconciler: Reconciler
 
 
 @dataclass
@@ -63,10 +84,17 @@ class Runtime:
     tokens: TokenIssuer
     sessions: SessionService
     identities: IdentityService
+    throttle: AuthThrottle
     gallery: Gallery
+    spots: SpotService
+    shares: ShareService
+    account_data: AccountData
+    direct_uploads: DirectUploads
     worker: ClassificationWorker
     pool: WorkerPool
     readiness: ReadinessProbe
+    metrics_text: Callable[[], bytes]  # the Prometheus exposition, the queue's depth included
+    bucket_events: BucketEvents | None = None  # with the S3 store only
     # Both set when SPOTCHECK_OIDC_ISSUER names an OpenID provider.
     identity_tokens: IdentityTokenValidator | None = None
     oidc_sign_in: OidcSignIn | None = None
@@ -79,8 +107,7 @@ class Runtime:
         handed out again at once instead of after their lease, and uploads or deletes a crash cut
         short are repaired.
         """
-        if isinstance(self.store, LocalObjectStore):
-            self.store.remove_stale_temporaries()
+        self.store.remove_stale_temporaries()
         if sole_worker:
             released = self.maintenance.release_running()
             if released:
@@ -98,6 +125,11 @@ class Runtime:
         if self.queue_engine is not None:
             self.queue_engine.start()
         self.pool.start()
+
+    @property
+    def workers_running(self) -> bool:
+        """The worker threads run and, with an external queue engine, it hands them jobs."""
+        return self.pool.running and (self.queue_engine is None or self.queue_engine.running)
 
     def stop(self) -> None:
         if self.relay is not None:  # first: nothing is published into an engine being stopped
@@ -159,50 +191,57 @@ def _open_classifier(settings: Settings) -> _OpenedClassifier:
 
 
 def build_runtime(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
     classifier: Classifier | None = None,
     concurrency: int | None = None,
     password_hash: PasswordHash | None = None,
 ) -> Runtime:
-    """Everything wired; raises DeploymentError for settings that do not fit the deployment mode, and
-    ModelUnavailableError when no model can be loaded. ``password_hash`` replaces the recommended
-    Argon2id (tests pass a cheap one; no setting reaches it)."""
+    """Everything wired, from ``settings`` or else the ``SPOTCHECK_*`` environment; raises
+    DeploymentError for settings that do not fit the deployment mode, and ModelUnavailableError when
+    no model can be loaded. ``password_hash`` replaces the recommended Argon2id (tests pass a cheap
+    one; no setting reaches it)."""
+    settings = Settings() if settings is None else settings
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     opened = _OpenedClassifier(classifier, {}) if classifier is not None else _open_classifier(settings)
-    classifier = opened.classifier
     engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
     store = open_store(settings)
     outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
     workers = settings.worker_concurrency if concurrency is None else concurrency
-    queue: JobQueue = outbox
-    relay: OutboxRelay | None = None
-    queue_engine: ProcrastinateJobQueue | None = None
-    if settings.queue == "procrastinate":
-        # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
-        from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
-
-        # A worker process that dies is found by its missing heartbeats after one job lease.
-        engine_queue = ProcrastinateJobQueue(
-            settings.resolved_database_url,
-            concurrency=max(1, workers) * BATCH_SIZE,
-            consume=workers > 0,
-            heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
-            stalled_after_seconds=settings.job_lease_seconds,
-        )
-        queue = queue_engine = engine_queue
-        relay = OutboxRelay(outbox, engine_queue)
+    queue, relay, queue_engine = _open_queue(settings, outbox, workers=workers)
     records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
     )
+    accounts = AccountService(
+        engine,
+        hasher=PasswordHasher(
+            max_concurrent=settings.max_concurrent_password_hashes,
+            wait_seconds=settings.password_hash_wait_seconds,
+            password_hash=password_hash,
+        ),
+    )
+    sessions = SessionService(engine=engine, tokens=tokens)
+    gallery = Gallery(
+        engine=engine,
+        records=records,
+        store=store,
+        sanitizer=ImageSanitizer(
+            max_pixels=settings.max_image_pixels,
+            max_concurrent=settings.max_concurrent_decodes,
+            budget_seconds=settings.decode_budget_seconds,
+        ),
+        max_photos=settings.max_photos_per_account,
+    )
+    spots = SpotService(engine=engine, gallery=gallery, store=store, max_spots=settings.max_spots_per_account)
+    shares = ShareService(engine=engine)
     worker = ClassificationWorker(
         engine=engine,
         records=records,
         store=store,
         queue=queue,
-        classifier=classifier,
+        classifier=opened.classifier,
         max_attempts=settings.job_max_attempts,
         decode_size=opened.decode_size,
     )
@@ -215,39 +254,67 @@ def build_runtime(
         maintenance=SqlJobMaintenance(engine),
         relay=relay,
         queue_engine=queue_engine,
-        classifier=classifier,
-        accounts=AccountService(
-            engine,
-            hasher=PasswordHasher(
-                max_concurrent=settings.max_concurrent_password_hashes,
-                wait_seconds=settings.password_hash_wait_seconds,
-                password_hash=password_hash,
-            ),
-        ),
+        classifier=opened.classifier,
+        accounts=accounts,
         tokens=tokens,
-        sessions=SessionService(engine=engine, tokens=tokens),
+        sessions=sessions,
         identities=IdentityService(engine),
-        gallery=Gallery(
+        throttle=AuthThrottle(settings.throttle_limits),
+        gallery=gallery,
+        spots=spots,
+        shares=shares,
+        account_data=AccountData(
             engine=engine,
-            records=records,
             store=store,
-            sanitizer=ImageSanitizer(
-                max_pixels=settings.max_image_pixels,
-                max_concurrent=settings.max_concurrent_decodes,
-                budget_seconds=settings.decode_budget_seconds,
-            ),
-            max_photos=settings.max_photos_per_account,
+            gallery=gallery,
+            spots=spots,
+            shares=shares,
+            accounts=accounts,
+            sessions=sessions,
         ),
+        direct_uploads=DirectUploads(store=store, max_upload_bytes=settings.max_upload_bytes),
         worker=worker,
         readiness=ReadinessProbe(
             {"database": lambda: _select_one(engine), "storage": lambda: store.check(), **opened.checks},
             deadline=READY_DEADLINE_SECONDS,
         ),
         pool=WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
+        metrics_text=functools.partial(exposition, engine, procrastinate=queue_engine is not None),
+        bucket_events=_bucket_events(settings, engine=engine, store=store, gallery=gallery),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,
         opaque_tokens=oidc[2] if oidc else None,
     )
+
+
+def _open_queue(
+    settings: Settings, outbox: SqlJobQueue, *, workers: int
+) -> tuple[JobQueue, OutboxRelay | None, ProcrastinateJobQueue | None]:
+    """What workers claim from, the relay that feeds it from the outbox, and the external engine."""
+    if settings.queue != "procrastinate":
+        return outbox, None, None
+    # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
+    from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
+
+    # A worker process that dies is found by its missing heartbeats after one job lease.
+    engine_queue = ProcrastinateJobQueue(
+        settings.resolved_database_url,
+        concurrency=max(1, workers) * BATCH_SIZE,
+        consume=workers > 0,
+        heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
+        stalled_after_seconds=settings.job_lease_seconds,
+    )
+    return engine_queue, OutboxRelay(outbox, engine_queue), engine_queue
+
+
+def _bucket_events(settings: Settings, *, engine: Engine, store: ObjectStore, gallery: Gallery) -> BucketEvents | None:
+    if settings.storage_backend != "s3":
+        return None
+    bucket = settings.s3_bucket
+    ingestor = Ingestor(
+        engine=engine, store=store, gallery=gallery, bucket=bucket, max_upload_bytes=settings.max_upload_bytes
+    )
+    return BucketEvents(bucket, ingestor, Reconciler(engine=engine, store=store, bucket=bucket, handle=ingestor.handle))
 
 
 def _select_one(engine: Engine) -> None:

@@ -21,7 +21,6 @@ from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
 from spotcheck.api.uploads import UploadAdmission, upload_limiter
 from spotcheck.api.validation import install_validation_handler
-from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
@@ -74,7 +73,6 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     observed.model_loaded(runtime.classifier.version)
-    app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_validation_handler(app)
     install_allow_header(app)

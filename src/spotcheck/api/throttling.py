@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.auth import (
@@ -21,7 +21,6 @@ from spotcheck.auth import (
 
 __all__ = [
     "SIGN_IN_RESPONSES",
-    "ThrottleDep",
     "client_address",
     "input_refused",
     "password_proof",
@@ -42,14 +41,6 @@ SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
     429: {"model": ErrorBody, "description": "Too many attempts; see Retry-After"},
     503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
 }
-
-
-def _throttle(request: Request) -> AuthThrottle:
-    throttle: AuthThrottle = request.app.state.auth_throttle
-    return throttle
-
-
-ThrottleDep = Annotated[AuthThrottle, Depends(_throttle)]
 
 
 def client_address(request: Request) -> str:

@@ -127,7 +127,7 @@ def worker(
         typer.echo(f"metrics on http://{settings.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
     try:
-        while runtime.pool.running and (runtime.queue_engine is None or runtime.queue_engine.running):
+        while runtime.workers_running:
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass

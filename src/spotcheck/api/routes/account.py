@@ -9,11 +9,11 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from spotcheck.api.deps import AccountDataDep, CurrentAccount
+from spotcheck.api.deps import AccountDataDep, CurrentAccount, ThrottleDep
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
-from spotcheck.api.throttling import ThrottleDep, input_refused, password_proof
+from spotcheck.api.throttling import input_refused, password_proof
 
 router = APIRouter(prefix="/account", tags=["account"], responses=SIGNED_IN_ERRORS)
 

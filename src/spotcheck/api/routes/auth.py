@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, RuntimeDep
+from spotcheck.api.deps import AccountsDep, CurrentPrincipal, LocalAccountsOn, SessionsDep, ThrottleDep, TokensDep
 from spotcheck.api.schemas import (
     SIGNED_IN_ERRORS,
     ErrorBody,
@@ -20,7 +20,6 @@ from spotcheck.api.schemas import (
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.throttling import (
     SIGN_IN_RESPONSES,
-    ThrottleDep,
     client_address,
     input_refused,
     throttled_password_change,
@@ -48,48 +47,52 @@ _REGISTERED = (
         503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
     },
 )
-def register(body: RegisterRequest, request: Request, runtime: RuntimeDep, throttle: ThrottleDep) -> RegisterAccepted:
+def register(body: RegisterRequest, request: Request, accounts: AccountsDep, throttle: ThrottleDep) -> RegisterAccepted:
     """Create an account. The answer is the same whether or not the address was taken, so it reveals nothing."""
     email = normalise_email(body.email)
     throttle.before_register(address=client_address(request), email=email)
     # Taken or not, the password was checked and hashed first: the two answers also take the same time.
     with suppress(EmailTakenError):
-        runtime.accounts.register(email=email, password=body.password)
+        accounts.register(email=email, password=body.password)
     return RegisterAccepted(email=email, message=_REGISTERED)
 
 
 @router.post("/token", dependencies=[LocalAccountsOn], responses=SIGN_IN_RESPONSES)
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    accounts: AccountsDep,
+    sessions: SessionsDep,
+    tokens: TokensDep,
+    throttle: ThrottleDep,
 ) -> TokenResponse:
     """OAuth2 password flow: ``username`` is the email address."""
     account = throttled_sign_in(
-        accounts=runtime.accounts, throttle=throttle, request=request, email=form.username, password=form.password
+        accounts=accounts, throttle=throttle, request=request, email=form.username, password=form.password
     )
     return TokenResponse(
-        access_token=runtime.sessions.start(user_id=account.id),
-        expires_in=int(runtime.tokens.lifetime.total_seconds()),
+        access_token=sessions.start(user_id=account.id), expires_in=int(tokens.lifetime.total_seconds())
     )
 
 
 @router.delete("/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
-def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
+def delete_sessions(principal: CurrentPrincipal, request: Request, sessions: SessionsDep) -> Response:
     """Sign out everywhere: ends every session of the account, this one included, on every device."""
-    runtime.sessions.end_all(user_id=principal.account.id)
+    sessions.end_all(user_id=principal.account.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
 
 
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
-def delete_current_session(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
+def delete_current_session(principal: CurrentPrincipal, request: Request, sessions: SessionsDep) -> Response:
     """Sign out: ends the session of the token (or cookie) this request is signed in with."""
     if principal.session_id is None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
             detail="This token was issued by the identity provider, not SpotCheck: sign out or revoke it there.",
         )
-    runtime.sessions.end(session_id=principal.session_id)
+    sessions.end(session_id=principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if principal.use is TokenUse.PAGE:
         clear_session_cookie(response, request)
@@ -107,16 +110,21 @@ def delete_current_session(principal: CurrentPrincipal, request: Request, runtim
     },
 )
 def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+    body: PasswordChange,
+    principal: CurrentPrincipal,
+    request: Request,
+    accounts: AccountsDep,
+    sessions: SessionsDep,
+    throttle: ThrottleDep,
 ) -> Response:
     """Change the password; every other session of the account is signed out, this one stays."""
     throttled_password_change(
-        accounts=runtime.accounts,
+        accounts=accounts,
         throttle=throttle,
         request=request,
         account=principal.account,
         current=body.current_password,
         new=body.new_password,
     )
-    runtime.sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
+    sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
