@@ -15,8 +15,6 @@ from pydantic import PlainValidator
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import (
     Account,
-    AccountService,
-    AuthThrottle,
     IdentityService,
     InvalidTokenError,
     OidcSignIn,
@@ -26,6 +24,7 @@ from spotcheck.auth import (
     looks_opaque,
     unverified_issuer,
 )
+from spotcheck.auth.throttled import ThrottledPasswords
 from spotcheck.classifier.base import Classifier
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
@@ -37,7 +36,6 @@ from spotcheck.spots.zones import known_zone_names, zone_named
 
 __all__ = [
     "AccountDataDep",
-    "AccountsDep",
     "ClassifierDep",
     "CurrentAccount",
     "CurrentPrincipal",
@@ -50,6 +48,7 @@ __all__ = [
     "MaxUploadBytes",
     "MetricsText",
     "OidcSignInDep",
+    "PasswordsDep",
     "Principal",
     "ReadinessDep",
     "SessionsDep",
@@ -58,7 +57,6 @@ __all__ = [
     "SignInOptionsDep",
     "SignOutAllowed",
     "SpotsDep",
-    "ThrottleDep",
     "TimeZone",
     "TokensDep",
     "UiSession",
@@ -91,7 +89,7 @@ def _part(get: Callable[[Runtime], _Part]) -> Callable[[Request], _Part]:
 GalleryDep = Annotated[Gallery, Depends(_part(lambda r: r.gallery))]
 ClassifierDep = Annotated[Classifier, Depends(_part(lambda r: r.classifier))]
 DirectUploadsDep = Annotated[DirectUploads, Depends(_part(lambda r: r.direct_uploads))]
-MaxUploadBytes = Annotated[int, Depends(_part(lambda r: r.settings.max_upload_bytes))]
+MaxUploadBytes = Annotated[int, Depends(_part(lambda r: r.settings.uploads.max_upload_bytes))]
 """The largest image upload, in bytes (SPOTCHECK_MAX_UPLOAD_BYTES)."""
 
 # Spots and the account's own data
@@ -99,11 +97,10 @@ SpotsDep = Annotated[SpotService, Depends(_part(lambda r: r.spots))]
 SharesDep = Annotated[ShareService, Depends(_part(lambda r: r.shares))]
 AccountDataDep = Annotated[AccountData, Depends(_part(lambda r: r.account_data))]
 
-# Accounts, passwords and sessions
-AccountsDep = Annotated[AccountService, Depends(_part(lambda r: r.accounts))]
+# Passwords and sessions
+PasswordsDep = Annotated[ThrottledPasswords, Depends(_part(lambda r: r.passwords))]
 SessionsDep = Annotated[SessionService, Depends(_part(lambda r: r.sessions))]
 TokensDep = Annotated[TokenIssuer, Depends(_part(lambda r: r.tokens))]
-ThrottleDep = Annotated[AuthThrottle, Depends(_part(lambda r: r.throttle))]
 
 # The OpenID provider
 IdentitiesDep = Annotated[IdentityService, Depends(_part(lambda r: r.identities))]
@@ -116,7 +113,7 @@ MetricsText = Annotated[Callable[[], bytes], Depends(_part(lambda r: r.metrics_t
 
 
 def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
-    if runtime.settings.worker_concurrency == 0:
+    if runtime.settings.jobs.worker_concurrency == 0:
         return "external"  # `spotcheck worker` processes classify
     return "ok" if runtime.workers_running else "stopped"
 
@@ -135,7 +132,7 @@ class SignInOptions:
 
 def _sign_in_options(runtime: _RuntimeDep) -> SignInOptions:
     settings = runtime.settings
-    return SignInOptions(local_accounts=settings.local_accounts, provider_name=settings.oidc_display_name)
+    return SignInOptions(local_accounts=settings.accounts.local_accounts, provider_name=settings.oidc.display_name)
 
 
 SignInOptionsDep = Annotated[SignInOptions, Depends(_sign_in_options)]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from spotcheck.api.deps import AccountsDep, CurrentPrincipal, LocalAccountsOn, SessionsDep, ThrottleDep, TokensDep
+from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, PasswordsDep, SessionsDep, TokensDep
 from spotcheck.api.schemas import (
     SIGNED_IN_ERRORS,
     ErrorBody,
@@ -18,14 +17,8 @@ from spotcheck.api.schemas import (
     TokenResponse,
 )
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import (
-    SIGN_IN_RESPONSES,
-    client_address,
-    input_refused,
-    throttled_password_change,
-    throttled_sign_in,
-)
-from spotcheck.auth import EmailTakenError, TokenUse, normalise_email
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, client_address, input_refused
+from spotcheck.auth import TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -47,13 +40,10 @@ _REGISTERED = (
         503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
     },
 )
-def register(body: RegisterRequest, request: Request, accounts: AccountsDep, throttle: ThrottleDep) -> RegisterAccepted:
+def register(body: RegisterRequest, request: Request, passwords: PasswordsDep) -> RegisterAccepted:
     """Create an account. The answer is the same whether or not the address was taken, so it reveals nothing."""
     email = normalise_email(body.email)
-    throttle.before_register(address=client_address(request), email=email)
-    # Taken or not, the password was checked and hashed first: the two answers also take the same time.
-    with suppress(EmailTakenError):
-        accounts.register(email=email, password=body.password)
+    passwords.register(address=client_address(request), email=email, password=body.password)
     return RegisterAccepted(email=email, message=_REGISTERED)
 
 
@@ -61,15 +51,12 @@ def register(body: RegisterRequest, request: Request, accounts: AccountsDep, thr
 def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     request: Request,
-    accounts: AccountsDep,
+    passwords: PasswordsDep,
     sessions: SessionsDep,
     tokens: TokensDep,
-    throttle: ThrottleDep,
 ) -> TokenResponse:
     """OAuth2 password flow: ``username`` is the email address."""
-    account = throttled_sign_in(
-        accounts=accounts, throttle=throttle, request=request, email=form.username, password=form.password
-    )
+    account = passwords.sign_in(address=client_address(request), email=form.username, password=form.password)
     return TokenResponse(
         access_token=sessions.start(user_id=account.id), expires_in=int(tokens.lifetime.total_seconds())
     )
@@ -110,18 +97,11 @@ def delete_current_session(principal: CurrentPrincipal, request: Request, sessio
     },
 )
 def change_password(
-    body: PasswordChange,
-    principal: CurrentPrincipal,
-    request: Request,
-    accounts: AccountsDep,
-    sessions: SessionsDep,
-    throttle: ThrottleDep,
+    body: PasswordChange, principal: CurrentPrincipal, request: Request, passwords: PasswordsDep, sessions: SessionsDep
 ) -> Response:
     """Change the password; every other session of the account is signed out, this one stays."""
-    throttled_password_change(
-        accounts=accounts,
-        throttle=throttle,
-        request=request,
+    passwords.change(
+        address=client_address(request),
         account=principal.account,
         current=body.current_password,
         new=body.new_password,

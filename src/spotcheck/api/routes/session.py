@@ -8,18 +8,10 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from spotcheck.api.deps import (
-    AccountsDep,
-    CurrentUiSession,
-    LocalAccountsOn,
-    SessionsDep,
-    SignOutAllowed,
-    ThrottleDep,
-    TokensDep,
-)
+from spotcheck.api.deps import CurrentUiSession, LocalAccountsOn, PasswordsDep, SessionsDep, SignOutAllowed, TokensDep
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import clear_session_cookie, csrf_token_for, read_session_cookie, set_session_cookie
-from spotcheck.api.throttling import SIGN_IN_RESPONSES, throttled_sign_in
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, client_address
 from spotcheck.auth import InvalidTokenError, TokenIssuer, TokenUse
 
 __all__ = ["SessionCreate", "SessionPublic", "router"]
@@ -49,15 +41,12 @@ def create_session(
     body: SessionCreate,
     request: Request,
     response: Response,
-    accounts: AccountsDep,
+    passwords: PasswordsDep,
     sessions: SessionsDep,
     tokens: TokensDep,
-    throttle: ThrottleDep,
 ) -> SessionPublic:
     """Sign in: sets the HttpOnly session cookie and returns the CSRF token that goes with it."""
-    account = throttled_sign_in(
-        accounts=accounts, throttle=throttle, request=request, email=body.email, password=body.password
-    )
+    account = passwords.sign_in(address=client_address(request), email=body.email, password=body.password)
     token = sessions.start(user_id=account.id, use=TokenUse.PAGE)
     set_session_cookie(response, request, token=token, lifetime=tokens.lifetime)
     return _public(email=account.email, token=token, tokens=tokens)
