@@ -55,7 +55,7 @@ def test_restart_repairs_a_replacement_and_a_delete_cut_short(settings: Settings
 
 def test_with_a_model_server_down_uploads_are_accepted_and_readyz_names_it(settings: Settings) -> None:
     url = f"http://127.0.0.1:{free_port()}"
-    runtime = build_runtime(settings.model_copy(update={"model_url": url, "worker_concurrency": 0}))
+    runtime = build_runtime(settings.updated(model_url=url, worker_concurrency=0))
     assert runtime.classifier.version == UNKNOWN_VERSION  # the shipped model is not loaded here
     with TestClient(create_app(runtime)) as client:
         ready = client.get("/readyz")
@@ -67,7 +67,7 @@ def test_with_a_model_server_down_uploads_are_accepted_and_readyz_names_it(setti
 
 
 def test_a_sagemaker_endpoint_is_the_classifier_when_named(settings: Settings) -> None:
-    runtime = build_runtime(settings.model_copy(update={"sagemaker_endpoint": "spotcheck-lesion"}))
+    runtime = build_runtime(settings.updated(sagemaker_endpoint="spotcheck-lesion"))
     try:
         assert isinstance(runtime.classifier, SageMakerClassifier)
         assert runtime.classifier.endpoint_name == "spotcheck-lesion"

@@ -1,4 +1,11 @@
-"""All run-time configuration, read once from ``SPOTCHECK_*`` environment variables."""
+"""All run-time configuration, read once from ``SPOTCHECK_*`` environment variables.
+
+The variables are flat (``SPOTCHECK_S3_BUCKET``, ``SPOTCHECK_MAX_UPLOAD_BYTES``); ``Settings`` groups
+them by concern (``settings.storage.bucket``, ``settings.uploads.max_upload_bytes``). Each field of
+a group carries its variable's name, less the prefix, as its alias, and ``Settings`` routes those
+flat names into their groups, from the environment and from keyword arguments alike
+(``Settings(max_upload_bytes=1000)``).
+"""
 
 from __future__ import annotations
 
@@ -6,17 +13,37 @@ import ipaddress
 import os
 import secrets
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from sqlalchemy import make_url
 
-from spotcheck.auth.throttle import ThrottleLimits, parse_limits
+from spotcheck.rate_limits import parse_limits
 
-__all__ = ["PLACEHOLDER_SECRETS", "DeploymentError", "Settings", "check_deployment", "resolve_jwt_secret"]
+__all__ = [
+    "ENV_PREFIX",
+    "PLACEHOLDER_SECRETS",
+    "AccountSettings",
+    "DatabaseSettings",
+    "DeploymentError",
+    "JobSettings",
+    "ModelSettings",
+    "MonitoringSettings",
+    "OidcSettings",
+    "ServerSettings",
+    "Settings",
+    "StorageSettings",
+    "ThrottleSettings",
+    "UploadSettings",
+    "check_deployment",
+    "explain_settings_error",
+    "resolve_jwt_secret",
+]
 
+ENV_PREFIX = "SPOTCHECK_"
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "jwt-secret", "test", "password"})
 _MIN_SECRET_LENGTH = 32
 
@@ -25,46 +52,97 @@ class DeploymentError(ValueError):
     """The settings do not fit the deployment mode (a shared part without a shared secret, for example)."""
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="SPOTCHECK_", extra="ignore")
+class _Group(BaseModel):
+    """Settings of one concern; a field's alias is its variable's name without ``SPOTCHECK_``."""
 
-    deployment: Literal["embedded", "shared"] = Field(
-        default="embedded",
-        description="embedded: one host owns the data (SQLite); shared: several hosts share a database server.",
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+
+class DatabaseSettings(_Group):
+    url: str | None = Field(
+        default=None, alias="database_url", description="SQLAlchemy URL; SQLite in data_dir when unset."
     )
-    data_dir: Path = Path("spotcheck-data")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; SQLite in data_dir when unset.")
-    storage_backend: Literal["local", "s3"] = "local"
-    s3_endpoint_url: str | None = None
-    s3_bucket: str = "spotcheck"
-    s3_region: str = "us-east-1"
-    s3_access_key_id: str | None = None
-    s3_secret_access_key: SecretStr | None = None
-    s3_create_bucket: bool = True
-    model_path: Path | None = Field(default=None, description="ONNX model; the packaged one when unset.")
-    model_url: str | None = Field(
+    timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        alias="database_timeout_seconds",
+        description="Statement and pool limit on a database server; twice it cuts a stuck connection.",
+    )
+
+
+class StorageSettings(_Group):
+    backend: Literal["local", "s3"] = Field(default="local", alias="storage_backend")
+    endpoint_url: str | None = Field(default=None, alias="s3_endpoint_url")
+    bucket: str = Field(default="spotcheck", alias="s3_bucket")
+    region: str = Field(default="us-east-1", alias="s3_region")
+    access_key_id: str | None = Field(default=None, alias="s3_access_key_id")
+    secret_access_key: SecretStr | None = Field(default=None, alias="s3_secret_access_key")
+    create_bucket: bool = Field(default=True, alias="s3_create_bucket")
+    connect_timeout_seconds: float = Field(default=3.0, gt=0, alias="s3_connect_timeout_seconds")
+    read_timeout_seconds: float = Field(default=5.0, gt=0, alias="s3_read_timeout_seconds")
+    max_attempts: int = Field(
+        default=2, ge=1, alias="s3_max_attempts", description="Tries per S3 call, the first included."
+    )
+
+    @field_validator("endpoint_url")
+    @classmethod
+    def _check_endpoint(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"SPOTCHECK_S3_ENDPOINT_URL {value!r} is not a URL like http://127.0.0.1:8333")
+        return value
+
+
+class ModelSettings(_Group):
+    path: Path | None = Field(default=None, alias="model_path", description="ONNX model; the packaged one when unset.")
+    url: str | None = Field(
         default=None,
+        alias="model_url",
         description="A model server (`spotcheck model-server`, OIP v2) to classify through instead of in process.",
     )
-    model_timeout_seconds: float = Field(
-        default=30.0, gt=0, description="How long one classification call to the model server may take."
+    timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        alias="model_timeout_seconds",
+        description="How long one classification call to the model server may take.",
     )
     sagemaker_endpoint: str | None = Field(
-        default=None, description="A SageMaker endpoint serving the model image to classify through (InvokeEndpoint)."
+        default=None,
+        alias="sagemaker_endpoint",
+        description="A SageMaker endpoint serving the model image to classify through (InvokeEndpoint).",
     )
-    jwt_secret: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError(f"SPOTCHECK_MODEL_URL {value!r} is not a URL like http://127.0.0.1:8080")
+        return value
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Self:
+        if self.url and self.sagemaker_endpoint:
+            raise ValueError("set one of SPOTCHECK_MODEL_URL and SPOTCHECK_SAGEMAKER_ENDPOINT, not both")
+        return self
+
+
+class ServerSettings(_Group):
+    """The HTTP edge of `spotcheck serve`."""
+
     api_docs: bool = Field(
         default=False,
         description="Serve Swagger UI at /docs and ReDoc at /redoc (scripts from a CDN, on the cookie's origin).",
     )
-    token_lifetime_minutes: int = Field(default=60, gt=0)
-    max_upload_bytes: int = Field(default=15_000_000, gt=0)
     max_body_bytes: int = Field(
         default=64 * 1024,
         ge=1024,
         description="Largest request body other than an image upload (JSON, forms); a larger one gets 413.",
     )
-    max_image_pixels: int = Field(default=40_000_000, gt=0)
     header_timeout_seconds: float = Field(
         default=30.0, gt=0, description="Time a client has to send a request's line and headers; then 408, closed."
     )
@@ -76,10 +154,13 @@ class Settings(BaseSettings):
         ge=1,
         description="Open connections to `spotcheck serve`; one more gets 503 and is closed (keep under `ulimit -n`).",
     )
-    max_photos_per_account: int = Field(
-        default=5000, ge=1, description="Photos one account may keep; an upload under a new name gets 409 beyond."
-    )
-    max_spots_per_account: int = Field(default=500, ge=1, description="Spots one account may keep; 409 beyond.")
+
+
+class UploadSettings(_Group):
+    """What an upload may be, how many decode at once, and what an account may keep."""
+
+    max_upload_bytes: int = Field(default=15_000_000, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
     max_concurrent_decodes: int = Field(
         default=2, ge=1, description="Uploads decoded at once; peak decode memory is this times the per-decode bound."
     )
@@ -89,68 +170,25 @@ class Settings(BaseSettings):
     decode_budget_seconds: float = Field(
         default=10.0, gt=0, description="Longest one upload's decode may take; then 422 and its slot goes to the next."
     )
-    sign_in_limit_per_address: str = Field(
-        default="60/minute", description="Sign-in attempts (token and page) from one client address."
+    max_photos_per_account: int = Field(
+        default=5000, ge=1, description="Photos one account may keep; an upload under a new name gets 409 beyond."
     )
-    sign_in_failure_limit_per_address_and_account: str = Field(
-        default="10/15 minutes", description="Failed sign-ins for one account from one client address before 429."
+    max_spots_per_account: int = Field(default=500, ge=1, description="Spots one account may keep; 409 beyond.")
+
+
+class AccountSettings(_Group):
+    """Passwords kept by SpotCheck, and the tokens and sessions of every sign-in."""
+
+    local_accounts: bool = Field(
+        default=True, description="Passwords kept by SpotCheck; false leaves sign-in to the OpenID provider alone."
     )
-    sign_in_failure_limit_per_account: str = Field(
-        default="100/15 minutes", description="Failed sign-ins for one account from all addresses before 429."
-    )
-    register_limit_per_address: str = Field(default="30/hour", description="Registrations from one client address.")
-    register_limit_per_account: str = Field(default="5/hour", description="Registrations naming one email address.")
+    jwt_secret: SecretStr | None = None
+    token_lifetime_minutes: int = Field(default=60, gt=0)
     max_concurrent_password_hashes: int = Field(
         default=2, ge=1, description="Argon2 hashes at once; each takes 64 MiB and most of a core."
     )
     password_hash_wait_seconds: float = Field(
         default=5.0, gt=0, description="How long a sign-in waits for a hashing slot before answering 503."
-    )
-    local_accounts: bool = Field(
-        default=True, description="Passwords kept by SpotCheck; false leaves sign-in to the OpenID provider alone."
-    )
-    oidc_issuer: str | None = Field(
-        default=None, description="The OpenID provider's issuer URL; its discovery document is read from there."
-    )
-    oidc_client_id: str | None = None
-    oidc_client_secret: SecretStr | None = None
-    oidc_audience: str | None = Field(
-        default=None, description="The audience of the provider's access tokens for this API; the client id when unset."
-    )
-    oidc_name: str | None = Field(
-        default=None,
-        description="The provider's name on the page (\"Sign in with <name>\"); from the issuer's host when unset.",
-    )
-    oidc_opaque_tokens: bool = Field(
-        default=True,
-        description="Take the provider's opaque (non-JWT) access tokens, checked at its userinfo endpoint.",
-    )
-    worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
-    job_max_attempts: int = Field(default=5, ge=1)
-    job_lease_seconds: float = Field(default=60.0, gt=0)
-    metrics: bool = Field(
-        default=True, description="Serve Prometheus metrics: GET /metrics on the API, and a worker's metrics port."
-    )
-    metrics_host: str = Field(default="127.0.0.1", description="Address a `spotcheck worker` serves its metrics on.")
-    metrics_port: int | None = Field(
-        default=None,
-        ge=0,
-        le=65535,
-        description="Port of a `spotcheck worker`'s metrics (0: any free one; unset: none).",
-    )
-    log_format: Literal["text", "json"] = Field(
-        default="text", description="`json`: one JSON object a line, with the request id or the job and upload ids."
-    )
-    queue: Literal["sql", "procrastinate"] = Field(
-        default="sql", description="Where jobs run: the jobs table, or Procrastinate on the PostgreSQL database."
-    )
-    s3_connect_timeout_seconds: float = Field(default=3.0, gt=0)
-    s3_read_timeout_seconds: float = Field(default=5.0, gt=0)
-    s3_max_attempts: int = Field(default=2, ge=1, description="Tries per S3 call, the first included.")
-    database_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        description="Statement and pool limit on a database server; twice it cuts a stuck connection.",
     )
 
     @field_validator("jwt_secret")
@@ -166,39 +204,66 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator(
-        "sign_in_limit_per_address",
-        "sign_in_failure_limit_per_address_and_account",
-        "sign_in_failure_limit_per_account",
-        "register_limit_per_address",
-        "register_limit_per_account",
+
+class ThrottleSettings(_Group):
+    """Sign-in and registration limits, in the ``limits`` notation (the fields of ``auth.ThrottleLimits``)."""
+
+    sign_in_per_address: str = Field(
+        default="60/minute",
+        alias="sign_in_limit_per_address",
+        description="Sign-in attempts (token and page) from one client address.",
     )
+    sign_in_failures_per_address_and_account: str = Field(
+        default="10/15 minutes",
+        alias="sign_in_failure_limit_per_address_and_account",
+        description="Failed sign-ins for one account from one client address before 429.",
+    )
+    sign_in_failures_per_account: str = Field(
+        default="100/15 minutes",
+        alias="sign_in_failure_limit_per_account",
+        description="Failed sign-ins for one account from all addresses before 429.",
+    )
+    register_per_address: str = Field(
+        default="30/hour", alias="register_limit_per_address", description="Registrations from one client address."
+    )
+    register_per_account: str = Field(
+        default="5/hour", alias="register_limit_per_account", description="Registrations naming one email address."
+    )
+
+    @field_validator("*")
     @classmethod
     def _parse_limit(cls, value: str) -> str:
         parse_limits(value)
         return value
 
-    @field_validator("s3_endpoint_url")
-    @classmethod
-    def _check_endpoint(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"SPOTCHECK_S3_ENDPOINT_URL {value!r} is not a URL like http://127.0.0.1:8333")
-        return value
 
-    @field_validator("model_url")
-    @classmethod
-    def _check_model_url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname or parts.query or parts.fragment:
-            raise ValueError(f"SPOTCHECK_MODEL_URL {value!r} is not a URL like http://127.0.0.1:8080")
-        return value
+class OidcSettings(_Group):
+    """The OpenID provider, when one signs people in."""
 
-    @field_validator("oidc_issuer")
+    issuer: str | None = Field(
+        default=None,
+        alias="oidc_issuer",
+        description="The OpenID provider's issuer URL; its discovery document is read from there.",
+    )
+    client_id: str | None = Field(default=None, alias="oidc_client_id")
+    client_secret: SecretStr | None = Field(default=None, alias="oidc_client_secret")
+    audience: str | None = Field(
+        default=None,
+        alias="oidc_audience",
+        description="The audience of the provider's access tokens for this API; the client id when unset.",
+    )
+    name: str | None = Field(
+        default=None,
+        alias="oidc_name",
+        description="The provider's name on the page (\"Sign in with <name>\"); from the issuer's host when unset.",
+    )
+    opaque_tokens: bool = Field(
+        default=True,
+        alias="oidc_opaque_tokens",
+        description="Take the provider's opaque (non-JWT) access tokens, checked at its userinfo endpoint.",
+    )
+
+    @field_validator("issuer")
     @classmethod
     def _check_issuer(cls, value: str | None) -> str | None:
         if not value:
@@ -213,44 +278,160 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _check_sign_in(self) -> Self:
-        if self.model_url and self.sagemaker_endpoint:
-            raise ValueError("set one of SPOTCHECK_MODEL_URL and SPOTCHECK_SAGEMAKER_ENDPOINT, not both")
-        if self.oidc_issuer and not self.oidc_client_id:
+    def _needs_client(self) -> Self:
+        if self.issuer and not self.client_id:
             raise ValueError(
                 "SPOTCHECK_OIDC_ISSUER needs SPOTCHECK_OIDC_CLIENT_ID (the client registered at the provider)"
             )
-        if not self.local_accounts and not self.oidc_issuer:
+        return self
+
+    @property
+    def display_name(self) -> str:
+        """The provider's name for "Sign in with <name>"."""
+        if self.name:
+            return self.name
+        return urlsplit(self.issuer or "").hostname or "your identity provider"
+
+
+class JobSettings(_Group):
+    queue: Literal["sql", "procrastinate"] = Field(
+        default="sql", description="Where jobs run: the jobs table, or Procrastinate on the PostgreSQL database."
+    )
+    worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
+    max_attempts: int = Field(default=5, ge=1, alias="job_max_attempts")
+    lease_seconds: float = Field(default=60.0, gt=0, alias="job_lease_seconds")
+
+
+class MonitoringSettings(_Group):
+    metrics: bool = Field(
+        default=True, description="Serve Prometheus metrics: GET /metrics on the API, and a worker's metrics port."
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Address a `spotcheck worker` serves its metrics on.")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="Port of a `spotcheck worker`'s metrics (0: any free one; unset: none).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="`json`: one JSON object a line, with the request id or the job and upload ids."
+    )
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    deployment: Literal["embedded", "shared"] = Field(
+        default="embedded",
+        description="embedded: one host owns the data (SQLite); shared: several hosts share a database server.",
+    )
+    data_dir: Path = Path("spotcheck-data")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    model: ModelSettings = Field(default_factory=ModelSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    uploads: UploadSettings = Field(default_factory=UploadSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
+    throttle: ThrottleSettings = Field(default_factory=ThrottleSettings)
+    oidc: OidcSettings = Field(default_factory=OidcSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
+    monitoring: MonitoringSettings = Field(default_factory=MonitoringSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _FlatEnvironment(settings_cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _route_flat_names(cls, data: Any) -> Any:
+        """``{"s3_bucket": "b"}`` becomes ``{"storage": {"s3_bucket": "b"}}``; a group given whole is kept."""
+        if not isinstance(data, dict):
+            return data
+        routed = {key: value for key, value in data.items() if key not in _GROUP_OF}
+        for key, value in data.items():
+            if (group := _GROUP_OF.get(key)) is not None:
+                given = routed.get(group, {})
+                if isinstance(given, BaseModel):
+                    given = given.model_dump(by_alias=True)
+                routed[group] = {**given, key: value}
+        return routed
+
+    @model_validator(mode="after")
+    def _check_sign_in(self) -> Self:
+        if not self.accounts.local_accounts and not self.oidc.issuer:
             raise ValueError(
                 "SPOTCHECK_LOCAL_ACCOUNTS=false leaves no way to sign in: set SPOTCHECK_OIDC_ISSUER and "
                 "SPOTCHECK_OIDC_CLIENT_ID too"
             )
         return self
 
-    @property
-    def oidc_display_name(self) -> str:
-        """The provider's name for "Sign in with <name>"."""
-        if self.oidc_name:
-            return self.oidc_name
-        return urlsplit(self.oidc_issuer or "").hostname or "your identity provider"
-
-    @property
-    def throttle_limits(self) -> ThrottleLimits:
-        return ThrottleLimits(
-            sign_in_per_address=self.sign_in_limit_per_address,
-            sign_in_failures_per_address_and_account=self.sign_in_failure_limit_per_address_and_account,
-            sign_in_failures_per_account=self.sign_in_failure_limit_per_account,
-            register_per_address=self.register_limit_per_address,
-            register_per_account=self.register_limit_per_account,
-        )
+    def updated(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, named as their variables are without the prefix
+        (``updated(max_upload_bytes=1000)``), and checked again."""
+        unknown = sorted(set(changes) - _NAMES)
+        if unknown:
+            raise TypeError(f"no such settings: {', '.join(unknown)}")
+        flat = {"deployment": self.deployment, "data_dir": self.data_dir}
+        for group in _GROUPS:
+            flat |= getattr(self, group).model_dump(by_alias=True)
+        return type(self).model_validate(flat | changes)
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
+        return self.database.url or f"sqlite:///{(self.data_dir / 'spotcheck.db').resolve()}"
 
     @property
     def uses_database_server(self) -> bool:
         return make_url(self.resolved_database_url).get_backend_name() != "sqlite"
+
+
+_GROUPS: dict[str, type[BaseModel]] = {
+    name: field.annotation
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, _Group)
+}
+_GROUP_OF: dict[str, str] = {
+    field.alias or name: group for group, model in _GROUPS.items() for name, field in model.model_fields.items()
+}
+# Every setting's name, as its variable is spelled without the prefix.
+_NAMES = frozenset(_GROUP_OF) | (frozenset(Settings.model_fields) - frozenset(_GROUPS))
+_SECRETS = frozenset({"jwt_secret", "s3_secret_access_key", "oidc_client_secret"})
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """``SPOTCHECK_<NAME>`` for every setting, whichever group holds it (names are not case-sensitive)."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads every name at once
+
+    def __call__(self) -> dict[str, Any]:
+        environment = {key.upper(): value for key, value in os.environ.items()}
+        found = {name: environment.get(f"{ENV_PREFIX}{name}".upper()) for name in _NAMES}
+        return {name: value for name, value in found.items() if value is not None}
+
+
+def explain_settings_error(error: ValidationError) -> str:
+    """One line per refused setting, named by its environment variable (a secret's value is not shown)."""
+    lines = []
+    for item in error.errors(include_url=False):
+        name = str(item["loc"][-1]) if item["loc"] else ""
+        if name not in _NAMES:  # a rule across settings: its message names them
+            lines.append(item["msg"].removeprefix("Value error, "))
+            continue
+        variable, message = f"{ENV_PREFIX}{name.upper()}", item["msg"].removeprefix("Value error, ")
+        if message.startswith(variable):  # our own checks name the variable already
+            lines.append(message)
+            continue
+        shown = "" if name in _SECRETS else f" (got {item['input']!r})"
+        lines.append(f"{variable}: {message}{shown}")
+    return "\n".join(lines)
 
 
 def check_deployment(settings: Settings) -> None:
@@ -265,11 +446,11 @@ def check_deployment(settings: Settings) -> None:
         name
         for name, used in (
             ("a database server (SPOTCHECK_DATABASE_URL)", settings.uses_database_server),
-            ("an S3 store (SPOTCHECK_STORAGE_BACKEND=s3)", settings.storage_backend == "s3"),
+            ("an S3 store (SPOTCHECK_STORAGE_BACKEND=s3)", settings.storage.backend == "s3"),
         )
         if used
     ]
-    if settings.jwt_secret is None and (settings.deployment == "shared" or shared_parts):
+    if settings.accounts.jwt_secret is None and (settings.deployment == "shared" or shared_parts):
         reason = "SPOTCHECK_DEPLOYMENT=shared" if settings.deployment == "shared" else " and ".join(shared_parts)
         raise DeploymentError(
             f"{reason} needs SPOTCHECK_JWT_SECRET, the same on every host, so that hosts accept each other's "
@@ -286,7 +467,7 @@ def check_deployment(settings: Settings) -> None:
             "SPOTCHECK_DEPLOYMENT=shared needs a database server that every host reaches: set "
             "SPOTCHECK_DATABASE_URL (for example postgresql+psycopg://user@db-host/spotcheck)"
         )
-    if settings.queue == "procrastinate" and not settings.uses_database_server:
+    if settings.jobs.queue == "procrastinate" and not settings.uses_database_server:
         raise DeploymentError(
             "SPOTCHECK_QUEUE=procrastinate runs on PostgreSQL: set SPOTCHECK_DATABASE_URL to a PostgreSQL database "
             "(and SPOTCHECK_DEPLOYMENT=shared), or use SPOTCHECK_QUEUE=sql"
@@ -311,8 +492,8 @@ def _read_secret(path: Path) -> str | None:
 
 def resolve_jwt_secret(settings: Settings) -> str:
     """The configured secret, or one generated on first start and kept in the data directory."""
-    if settings.jwt_secret is not None:
-        return settings.jwt_secret.get_secret_value()
+    if settings.accounts.jwt_secret is not None:
+        return settings.accounts.jwt_secret.get_secret_value()
     path = settings.data_dir / "jwt-secret"
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     for _ in range(5):

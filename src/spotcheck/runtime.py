@@ -1,17 +1,25 @@
-"""Assemble SpotCheck's parts from its settings, and take them down again."""
+"""The composition root: every part of SpotCheck built from its settings, and taken down again.
+
+``spotcheck serve``, ``spotcheck worker``, ``spotcheck events`` and the AWS Lambda handler each call
+``build_runtime`` and use the parts it returns; nothing else builds a service. The API reaches the
+parts through the narrow dependencies of ``spotcheck.api.deps``.
+"""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
 from spotcheck.auth import (
     AccountService,
+    AuthThrottle,
     HttpJsonFetcher,
     IdentityService,
     IdentityTokenValidator,
@@ -19,34 +27,57 @@ from spotcheck.auth import (
     OpenIdProvider,
     PasswordHasher,
     SessionService,
+    ThrottleLimits,
     TokenIssuer,
     UserinfoTokenValidator,
 )
+from spotcheck.auth.throttled import ThrottledPasswords
 from spotcheck.classification import ClassificationWorker, WorkerPool
 from spotcheck.classification.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
-from spotcheck.config import Settings, check_deployment, resolve_jwt_secret
+from spotcheck.config import (
+    ModelSettings,
+    OidcSettings,
+    Settings,
+    StorageSettings,
+    check_deployment,
+    resolve_jwt_secret,
+)
 from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
+from spotcheck.ingest.direct import DirectUploads
+from spotcheck.ingest.reconcile import Reconciler
+from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
-from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
+from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 if TYPE_CHECKING:
     from pwdlib import PasswordHash
 
     from spotcheck.jobs.procrastinate import ProcrastinateJobQueue
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["BucketEvents", "Runtime", "build_runtime"]
 
 log = logging.getLogger(__name__)
 
 # /readyz answers within a second even when the database or the store hangs.
 READY_DEADLINE_SECONDS = 0.8
+
+
+@dataclass(frozen=True)
+class BucketEvents:
+    """What takes in the objects that reach the S3 bucket directly (``spotcheck events``, the Lambda)."""
+
+    bucket: str
+    ingestor: Ingestor
+    reconciler: Reconciler
 
 
 @dataclass
@@ -63,10 +94,17 @@ class Runtime:
     tokens: TokenIssuer
     sessions: SessionService
     identities: IdentityService
+    passwords: ThrottledPasswords  # every password check, throttled by account and client address
     gallery: Gallery
+    spots: SpotService
+    shares: ShareService
+    account_data: AccountData
+    direct_uploads: DirectUploads
     worker: ClassificationWorker
     pool: WorkerPool
     readiness: ReadinessProbe
+    metrics_text: Callable[[], bytes]  # the Prometheus exposition, the queue's depth included
+    bucket_events: BucketEvents | None = None  # with the S3 store only
     # Both set when SPOTCHECK_OIDC_ISSUER names an OpenID provider.
     identity_tokens: IdentityTokenValidator | None = None
     oidc_sign_in: OidcSignIn | None = None
@@ -79,8 +117,7 @@ class Runtime:
         handed out again at once instead of after their lease, and uploads or deletes a crash cut
         short are repaired.
         """
-        if isinstance(self.store, LocalObjectStore):
-            self.store.remove_stale_temporaries()
+        self.store.remove_stale_temporaries()
         if sole_worker:
             released = self.maintenance.release_running()
             if released:
@@ -99,6 +136,11 @@ class Runtime:
             self.queue_engine.start()
         self.pool.start()
 
+    @property
+    def workers_running(self) -> bool:
+        """The worker threads run and, with an external queue engine, it hands them jobs."""
+        return self.pool.running and (self.queue_engine is None or self.queue_engine.running)
+
     def stop(self) -> None:
         if self.relay is not None:  # first: nothing is published into an engine being stopped
             self.relay.stop()
@@ -110,22 +152,18 @@ class Runtime:
 
 
 def _open_id_provider(
-    settings: Settings,
+    oidc: OidcSettings,
 ) -> tuple[IdentityTokenValidator, OidcSignIn, UserinfoTokenValidator | None] | None:
     """The provider's token checks and page sign-in; nothing is read from it until first use."""
-    if settings.oidc_issuer is None or settings.oidc_client_id is None:
+    if oidc.issuer is None or oidc.client_id is None:
         return None
-    provider = OpenIdProvider(issuer=settings.oidc_issuer, fetcher=HttpJsonFetcher())
+    provider = OpenIdProvider(issuer=oidc.issuer, fetcher=HttpJsonFetcher())
     validator = IdentityTokenValidator(
-        provider=provider,
-        client_id=settings.oidc_client_id,
-        audiences=[settings.oidc_audience or settings.oidc_client_id],
+        provider=provider, client_id=oidc.client_id, audiences=[oidc.audience or oidc.client_id]
     )
-    secret = settings.oidc_client_secret.get_secret_value() if settings.oidc_client_secret else None
-    sign_in = OidcSignIn(
-        provider=provider, validator=validator, client_id=settings.oidc_client_id, client_secret=secret
-    )
-    opaque = UserinfoTokenValidator(provider=provider) if settings.oidc_opaque_tokens else None
+    secret = oidc.client_secret.get_secret_value() if oidc.client_secret else None
+    sign_in = OidcSignIn(provider=provider, validator=validator, client_id=oidc.client_id, client_secret=secret)
+    opaque = UserinfoTokenValidator(provider=provider) if oidc.opaque_tokens else None
     return validator, sign_in, opaque
 
 
@@ -137,76 +175,102 @@ class _OpenedClassifier:
     decode_size: tuple[int, int] = DECODE_SIZE  # the least size the workers decode a stored photo at
 
 
-def _open_classifier(settings: Settings) -> _OpenedClassifier:
+def _open_classifier(model: ModelSettings, *, region: str) -> _OpenedClassifier:
     """The classifier the settings name: in process, behind a model server, or a SageMaker endpoint."""
-    if settings.model_url:
+    if model.url:
         from spotcheck.classifier.remote import RemoteClassifier
 
-        remote = RemoteClassifier(settings.model_url, timeout=settings.model_timeout_seconds)
+        remote = RemoteClassifier(model.url, timeout=model.timeout_seconds)
         return _OpenedClassifier(
             remote, {"model server": lambda: remote.check(timeout=READY_DEADLINE_SECONDS)}, remote.reachable
         )
-    if settings.sagemaker_endpoint:
+    if model.sagemaker_endpoint:
         from spotcheck.classifier.sagemaker import SageMakerClassifier
 
-        endpoint = SageMakerClassifier(
-            settings.sagemaker_endpoint, region=settings.s3_region, timeout=settings.model_timeout_seconds
-        )
+        endpoint = SageMakerClassifier(model.sagemaker_endpoint, region=region, timeout=model.timeout_seconds)
         return _OpenedClassifier(endpoint, {})
     # No spinning: a server's uploads and requests need the CPU between two runs of the model.
-    model = OnnxClassifier(settings.model_path or packaged_model_path(), spin=False)
-    return _OpenedClassifier(model, {}, decode_size=model.decode_size)
+    onnx = OnnxClassifier(model.path or packaged_model_path(), spin=False)
+    return _OpenedClassifier(onnx, {}, decode_size=onnx.decode_size)
+
+
+def _open_store(storage: StorageSettings, *, data_dir: Path) -> ObjectStore:
+    if storage.backend != "s3":
+        return LocalObjectStore(data_dir)
+    secret = storage.secret_access_key
+    return S3ObjectStore(
+        bucket=storage.bucket,
+        endpoint_url=storage.endpoint_url,
+        region=storage.region,
+        access_key_id=storage.access_key_id,
+        secret_access_key=secret.get_secret_value() if secret else None,
+        create_bucket=storage.create_bucket,
+        connect_timeout=storage.connect_timeout_seconds,
+        read_timeout=storage.read_timeout_seconds,
+        max_attempts=storage.max_attempts,
+    )
 
 
 def build_runtime(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
     classifier: Classifier | None = None,
     concurrency: int | None = None,
     password_hash: PasswordHash | None = None,
 ) -> Runtime:
-    """Everything wired; raises DeploymentError for settings that do not fit the deployment mode, and
-    ModelUnavailableError when no model can be loaded. ``password_hash`` replaces the recommended
-    Argon2id (tests pass a cheap one; no setting reaches it)."""
+    """Everything wired, from ``settings`` or else the ``SPOTCHECK_*`` environment; raises
+    DeploymentError for settings that do not fit the deployment mode, and ModelUnavailableError when
+    no model can be loaded. ``password_hash`` replaces the recommended Argon2id (tests pass a cheap
+    one; no setting reaches it)."""
+    settings = Settings() if settings is None else settings
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    opened = _OpenedClassifier(classifier, {}) if classifier is not None else _open_classifier(settings)
-    classifier = opened.classifier
-    engine = open_database(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
-    store = open_store(settings)
-    outbox = SqlJobQueue(engine, lease_seconds=settings.job_lease_seconds)
-    workers = settings.worker_concurrency if concurrency is None else concurrency
-    queue: JobQueue = outbox
-    relay: OutboxRelay | None = None
-    queue_engine: ProcrastinateJobQueue | None = None
-    if settings.queue == "procrastinate":
-        # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
-        from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
-
-        # A worker process that dies is found by its missing heartbeats after one job lease.
-        engine_queue = ProcrastinateJobQueue(
-            settings.resolved_database_url,
-            concurrency=max(1, workers) * BATCH_SIZE,
-            consume=workers > 0,
-            heartbeat_seconds=max(0.5, min(5.0, settings.job_lease_seconds / 4)),
-            stalled_after_seconds=settings.job_lease_seconds,
-        )
-        queue = queue_engine = engine_queue
-        relay = OutboxRelay(outbox, engine_queue)
+    if classifier is not None:
+        opened = _OpenedClassifier(classifier, {})
+    else:
+        opened = _open_classifier(settings.model, region=settings.storage.region)
+    engine = open_database(settings.resolved_database_url, timeout=settings.database.timeout_seconds)
+    store = _open_store(settings.storage, data_dir=settings.data_dir)
+    jobs, uploads, account_settings = settings.jobs, settings.uploads, settings.accounts
+    outbox = SqlJobQueue(engine, lease_seconds=jobs.lease_seconds)
+    workers = jobs.worker_concurrency if concurrency is None else concurrency
+    queue, relay, queue_engine = _open_queue(settings, outbox, workers=workers)
     records = ImageRecords(engine, on_job_committed=outbox.wake)
     tokens = TokenIssuer(
-        secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
+        secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=account_settings.token_lifetime_minutes)
     )
+    accounts = AccountService(
+        engine,
+        hasher=PasswordHasher(
+            max_concurrent=account_settings.max_concurrent_password_hashes,
+            wait_seconds=account_settings.password_hash_wait_seconds,
+            password_hash=password_hash,
+        ),
+    )
+    sessions = SessionService(engine=engine, tokens=tokens)
+    gallery = Gallery(
+        engine=engine,
+        records=records,
+        store=store,
+        sanitizer=ImageSanitizer(
+            max_pixels=uploads.max_image_pixels,
+            max_concurrent=uploads.max_concurrent_decodes,
+            budget_seconds=uploads.decode_budget_seconds,
+        ),
+        max_photos=uploads.max_photos_per_account,
+    )
+    spots = SpotService(engine=engine, gallery=gallery, store=store, max_spots=uploads.max_spots_per_account)
+    shares = ShareService(engine=engine)
     worker = ClassificationWorker(
         engine=engine,
         records=records,
         store=store,
         queue=queue,
-        classifier=classifier,
-        max_attempts=settings.job_max_attempts,
+        classifier=opened.classifier,
+        max_attempts=jobs.max_attempts,
         decode_size=opened.decode_size,
     )
-    oidc = _open_id_provider(settings)
+    oidc = _open_id_provider(settings.oidc)
     return Runtime(
         settings=settings,
         engine=engine,
@@ -215,39 +279,69 @@ def build_runtime(
         maintenance=SqlJobMaintenance(engine),
         relay=relay,
         queue_engine=queue_engine,
-        classifier=classifier,
-        accounts=AccountService(
-            engine,
-            hasher=PasswordHasher(
-                max_concurrent=settings.max_concurrent_password_hashes,
-                wait_seconds=settings.password_hash_wait_seconds,
-                password_hash=password_hash,
-            ),
-        ),
+        classifier=opened.classifier,
+        accounts=accounts,
         tokens=tokens,
-        sessions=SessionService(engine=engine, tokens=tokens),
+        sessions=sessions,
         identities=IdentityService(engine),
-        gallery=Gallery(
-            engine=engine,
-            records=records,
-            store=store,
-            sanitizer=ImageSanitizer(
-                max_pixels=settings.max_image_pixels,
-                max_concurrent=settings.max_concurrent_decodes,
-                budget_seconds=settings.decode_budget_seconds,
-            ),
-            max_photos=settings.max_photos_per_account,
+        passwords=ThrottledPasswords(
+            accounts=accounts, throttle=AuthThrottle(ThrottleLimits(**settings.throttle.model_dump()))
         ),
+        gallery=gallery,
+        spots=spots,
+        shares=shares,
+        account_data=AccountData(
+            engine=engine,
+            store=store,
+            gallery=gallery,
+            spots=spots,
+            shares=shares,
+            accounts=accounts,
+            sessions=sessions,
+        ),
+        direct_uploads=DirectUploads(store=store, max_upload_bytes=uploads.max_upload_bytes),
         worker=worker,
         readiness=ReadinessProbe(
             {"database": lambda: _select_one(engine), "storage": lambda: store.check(), **opened.checks},
             deadline=READY_DEADLINE_SECONDS,
         ),
         pool=WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
+        metrics_text=functools.partial(exposition, engine, procrastinate=queue_engine is not None),
+        bucket_events=_bucket_events(settings, engine=engine, store=store, gallery=gallery),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,
         opaque_tokens=oidc[2] if oidc else None,
     )
+
+
+def _open_queue(
+    settings: Settings, outbox: SqlJobQueue, *, workers: int
+) -> tuple[JobQueue, OutboxRelay | None, ProcrastinateJobQueue | None]:
+    """What workers claim from, the relay that feeds it from the outbox, and the external engine."""
+    if settings.jobs.queue != "procrastinate":
+        return outbox, None, None
+    # Uploads still write the outbox in their own transaction; the relay forwards committed jobs.
+    from spotcheck.jobs.procrastinate import ProcrastinateJobQueue  # the [postgres] extra
+
+    # A worker process that dies is found by its missing heartbeats after one job lease.
+    engine_queue = ProcrastinateJobQueue(
+        settings.resolved_database_url,
+        concurrency=max(1, workers) * BATCH_SIZE,
+        consume=workers > 0,
+        heartbeat_seconds=max(0.5, min(5.0, settings.jobs.lease_seconds / 4)),
+        stalled_after_seconds=settings.jobs.lease_seconds,
+    )
+    return engine_queue, OutboxRelay(outbox, engine_queue), engine_queue
+
+
+def _bucket_events(settings: Settings, *, engine: Engine, store: ObjectStore, gallery: Gallery) -> BucketEvents | None:
+    if settings.storage.backend != "s3":
+        return None
+    bucket = settings.storage.bucket
+    ingestor = Ingestor(
+        engine=engine, store=store, gallery=gallery, bucket=bucket, max_upload_bytes=settings.uploads.max_upload_bytes
+    )
+    return BucketEvents(bucket, ingestor, Reconciler(engine=engine, store=store, bucket=bucket, handle=ingestor.handle))
 
 
 def _select_one(engine: Engine) -> None:

@@ -132,7 +132,7 @@ def test_deleting_the_account_removes_its_objects_from_s3(
 
 
 def test_wrong_passwords_for_deletion_count_as_failed_sign_ins(settings: Settings) -> None:
-    settings = settings.model_copy(update={"sign_in_failure_limit_per_account": "2/15 minutes"})
+    settings = settings.updated(sign_in_failure_limit_per_account="2/15 minutes")
     with TestClient(create_app(build_runtime(settings, password_hash=CHEAP_PASSWORD_HASH))) as client:
         auth = register_and_sign_in(client, "ada@example.org", PASSWORD)
         for _ in range(2):

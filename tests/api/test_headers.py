@@ -85,7 +85,7 @@ def test_api_docs_are_off_by_default(client: TestClient) -> None:
 
 
 def test_api_docs_when_enabled_carry_their_own_policy(settings: Settings) -> None:
-    runtime = build_runtime(settings.model_copy(update={"api_docs": True}))
+    runtime = build_runtime(settings.updated(api_docs=True))
     with TestClient(create_app(runtime)) as client:
         for path in ("/docs", "/redoc"):
             response = client.get(path)

@@ -45,7 +45,7 @@ def _image_rows(runtime: Runtime) -> list[str]:
 
 @pytest.fixture
 def manual(settings: Settings) -> Iterator[tuple[TestClient, Runtime]]:
-    runtime = build_runtime(settings.model_copy(update={"worker_concurrency": 0}))
+    runtime = build_runtime(settings.updated(worker_concurrency=0))
     with TestClient(create_app(runtime, sole_worker=False)) as client:
         yield client, runtime
 
@@ -346,7 +346,7 @@ def _half_red_jpeg(size: tuple[int, int] = (160, 120)) -> bytes:
 
 @pytest.fixture
 def heatmap_client(settings: Settings, heatmap_model_path: Path) -> Iterator[TestClient]:
-    runtime = build_runtime(settings.model_copy(update={"model_path": heatmap_model_path}))
+    runtime = build_runtime(settings.updated(model_path=heatmap_model_path))
     with TestClient(create_app(runtime)) as client:
         yield client
 

@@ -172,7 +172,7 @@ def test_an_unreachable_provider_answers_503_not_401(tmp_path: Path, tiny_model_
         oidc_client_id=CLIENT_ID,
     )
     with TestClient(create_app(build_runtime(settings)), base_url=BASE_URL) as client:
-        token = f"{_b64({'alg': 'RS256', 'kid': 'k'})}.{_b64({'iss': settings.oidc_issuer, 'sub': 'x'})}.c2ln"
+        token = f"{_b64({'alg': 'RS256', 'kid': 'k'})}.{_b64({'iss': settings.oidc.issuer, 'sub': 'x'})}.c2ln"
         response = client.get("/images", headers=_bearer(token))
         assert response.status_code == 503
         assert "cannot be reached" in response.json()["detail"]

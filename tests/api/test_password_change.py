@@ -59,7 +59,7 @@ def test_it_needs_a_signed_in_account(client: TestClient) -> None:
 
 
 def test_guessing_the_current_password_is_throttled_like_sign_in(settings: Settings) -> None:
-    limited = settings.model_copy(update={"sign_in_failure_limit_per_account": "3/15 minutes"})
+    limited = settings.updated(sign_in_failure_limit_per_account="3/15 minutes")
     with TestClient(create_app(build_runtime(limited, password_hash=CHEAP_PASSWORD_HASH))) as client:
         headers = register_and_sign_in(client, "ada@example.org")
         answers = [_change(client, headers, current=f"guess number {n}") for n in range(4)]

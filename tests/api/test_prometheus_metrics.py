@@ -102,7 +102,7 @@ def test_rejected_uploads_are_counted_by_reason(client: TestClient, auth: dict[s
 
 
 def test_an_upload_over_the_limit_is_counted_too_large(settings: Settings) -> None:
-    runtime = build_runtime(settings.model_copy(update={"max_upload_bytes": 1000}))
+    runtime = build_runtime(settings.updated(max_upload_bytes=1000))
     with TestClient(create_app(runtime)) as client:
         auth = register_and_sign_in(client, "ada@example.org")
         before = scrape(client)
@@ -117,7 +117,7 @@ def test_an_upload_over_the_limit_is_counted_too_large(settings: Settings) -> No
 
 
 def test_refusals_are_counted_by_reason_and_model_version(settings: Settings, gated_model_path: Path) -> None:
-    runtime = build_runtime(settings.model_copy(update={"model_path": gated_model_path}))
+    runtime = build_runtime(settings.updated(model_path=gated_model_path))
     with TestClient(create_app(runtime)) as client:
         auth = register_and_sign_in(client, "ada@example.org")
         before = scrape(client)
@@ -174,7 +174,7 @@ def test_the_queue_depth_and_a_failure_are_reported(queued: tuple[Runtime, TestC
 
 
 def test_metrics_can_be_switched_off(settings: Settings) -> None:
-    runtime = build_runtime(settings.model_copy(update={"metrics": False}))
+    runtime = build_runtime(settings.updated(metrics=False))
     with TestClient(create_app(runtime)) as client:
         assert client.get("/metrics").status_code == 404
 
@@ -184,7 +184,7 @@ def test_metrics_are_not_in_the_api_description(client: TestClient) -> None:
 
 
 def test_an_upload_over_the_photo_quota_is_counted_over_quota_not_as_a_fault(settings: Settings) -> None:
-    runtime = build_runtime(settings.model_copy(update={"max_photos_per_account": 1}))
+    runtime = build_runtime(settings.updated(max_photos_per_account=1))
     with TestClient(create_app(runtime)) as client:
         auth = register_and_sign_in(client, "ada@example.org")
         assert client.put("/images/one.jpg", content=image_bytes(RED), headers=auth).status_code == 202

@@ -24,7 +24,7 @@ REFUSED_KEYS = {"fileName", "status", "reason", "message", "tip", "modelVersion"
 
 @pytest.fixture
 def gated_client(settings: Settings, gated_model_path: Path) -> Iterator[TestClient]:
-    runtime = build_runtime(settings.model_copy(update={"model_path": gated_model_path}))
+    runtime = build_runtime(settings.updated(model_path=gated_model_path))
     with TestClient(create_app(runtime)) as test_client:
         yield test_client
 

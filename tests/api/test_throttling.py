@@ -25,7 +25,7 @@ PASSWORD = "correct horse battery"
 
 @contextmanager
 def _client(settings: Settings, **limits: object) -> Iterator[TestClient]:
-    runtime = build_runtime(settings.model_copy(update=limits))
+    runtime = build_runtime(settings.updated(**limits))
     with TestClient(create_app(runtime)) as client:
         yield client
 
@@ -162,7 +162,7 @@ def _plain_hash(password: str) -> str:
 
 
 def test_a_busy_hasher_answers_503_with_retry_after(settings: Settings) -> None:
-    runtime: Runtime = build_runtime(settings.model_copy(update={"password_hash_wait_seconds": 0.05}))
+    runtime: Runtime = build_runtime(settings.updated(password_hash_wait_seconds=0.05))
     with TestClient(create_app(runtime)) as client:
         register_and_sign_in(client, "ada@example.org")
         hasher = runtime.accounts._hasher

@@ -24,7 +24,7 @@ from spotcheck.storage import ObjectNotFoundError
 @pytest.fixture
 def manual(settings: Settings) -> Iterator[tuple[TestClient, Runtime]]:
     """No worker threads: any job a thumbnail caused would stay in the queue for the test to see."""
-    runtime = build_runtime(settings.model_copy(update={"worker_concurrency": 0}))
+    runtime = build_runtime(settings.updated(worker_concurrency=0))
     with TestClient(create_app(runtime, sole_worker=False)) as client:
         yield client, runtime
 

@@ -62,7 +62,7 @@ def test_a_worker_process_serves_its_own_metrics_and_logs_json(settings: Setting
     env = {
         **os.environ,
         "SPOTCHECK_DATA_DIR": str(settings.data_dir),
-        "SPOTCHECK_MODEL_PATH": str(settings.model_path),
+        "SPOTCHECK_MODEL_PATH": str(settings.model.path),
         "SPOTCHECK_JWT_SECRET": TEST_SECRET,
         "SPOTCHECK_LOG_FORMAT": "json",
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from spotcheck.storage import ObjectNotFoundError, ObjectStore, PreconditionFailedError
+from spotcheck.storage import ObjectNotFoundError, ObjectStore, PreconditionFailedError, S3ObjectStore
 
 KEY = "users/u-1/mole.jpg"
 BODY = b"\xff\xd8\xff first body \x00\x01 bytes"
@@ -174,3 +174,10 @@ def test_keys_differing_only_in_case_or_trailing_space_are_different_objects(sto
     for index, key in enumerate(keys):
         store.put(key, f"body {index}".encode(), content_type="image/jpeg", metadata={})
     assert [store.get(key).body for key in keys] == [b"body 0", b"body 1", b"body 2"]
+
+
+def test_only_a_bucket_signs_uploads_and_no_store_starts_with_stale_temporaries(store: ObjectStore) -> None:
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={})
+    assert (store.upload_signer is not None) == isinstance(store, S3ObjectStore)
+    assert store.remove_stale_temporaries() == 0
+    assert store.get(KEY).body == BODY

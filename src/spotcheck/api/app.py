@@ -21,7 +21,6 @@ from spotcheck.api.request_log import RequestLog
 from spotcheck.api.routes import API_ROUTERS, metrics
 from spotcheck.api.uploads import UploadAdmission, upload_limiter
 from spotcheck.api.validation import install_validation_handler
-from spotcheck.auth import AuthThrottle
 from spotcheck.observability import metrics as observed
 from spotcheck.runtime import Runtime
 from spotcheck.web import install_web_ui
@@ -48,11 +47,13 @@ class _SpotCheckApp(FastAPI):
 
 
 def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
+    uploads = runtime.settings.uploads
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.upload_limiter = upload_limiter(runtime.settings.max_concurrent_decodes)
+        app.state.upload_limiter = upload_limiter(uploads.max_concurrent_decodes)
         app.state.upload_admission = UploadAdmission(
-            decoding=runtime.settings.max_concurrent_decodes, waiting=runtime.settings.max_waiting_decodes
+            decoding=uploads.max_concurrent_decodes, waiting=uploads.max_waiting_decodes
         )
         runtime.start(sole_worker=sole_worker)
         try:
@@ -62,7 +63,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
 
     # Swagger UI and ReDoc load their scripts from a CDN, on the origin of the session cookie: off
     # unless SPOTCHECK_API_DOCS asks for them. /openapi.json (plain JSON) is always there.
-    docs = runtime.settings.api_docs
+    docs = runtime.settings.server.api_docs
     app = _SpotCheckApp(
         title="SpotCheck",
         version=__version__,
@@ -74,17 +75,16 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
     )
     app.state.runtime = runtime
     observed.model_loaded(runtime.classifier.version)
-    app.state.auth_throttle = AuthThrottle(runtime.settings.throttle_limits)
     install_error_handlers(app)
     install_validation_handler(app)
     install_allow_header(app)
     for router in API_ROUTERS:
         app.include_router(router)
-    if runtime.settings.metrics:
+    if runtime.settings.monitoring.metrics:
         app.include_router(metrics.router)
     install_web_ui(app)
     # Text answers (the page's files, JSON) shrink to a quarter or less; JPEGs are left alone
     # (the middleware skips image types), and answers under 500 bytes are not worth a gzip header.
     app.add_middleware(GZipMiddleware, minimum_size=500)
-    app.add_middleware(BodyLimit, limit=runtime.settings.max_body_bytes, exempt=is_image_upload)
+    app.add_middleware(BodyLimit, limit=runtime.settings.server.max_body_bytes, exempt=is_image_upload)
     return app

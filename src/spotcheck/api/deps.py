@@ -1,11 +1,12 @@
-"""What routes depend on, as typed aliases."""
+"""What routes depend on, as typed aliases: each names one part of the runtime, never the whole."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -14,14 +15,21 @@ from pydantic import PlainValidator
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import (
     Account,
+    IdentityService,
     InvalidTokenError,
+    OidcSignIn,
+    SessionService,
+    TokenIssuer,
     TokenUse,
     looks_opaque,
     unverified_issuer,
 )
+from spotcheck.auth.throttled import ThrottledPasswords
 from spotcheck.classifier.base import Classifier
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_file_name
+from spotcheck.ingest.direct import DirectUploads
+from spotcheck.readiness import ReadinessProbe
 from spotcheck.runtime import Runtime
 from spotcheck.spots import AccountData, ShareService, SpotService
 from spotcheck.spots.zones import known_zone_names, zone_named
@@ -32,16 +40,27 @@ __all__ = [
     "CurrentAccount",
     "CurrentPrincipal",
     "CurrentUiSession",
+    "DirectUploadsDep",
     "FileName",
     "GalleryDep",
+    "IdentitiesDep",
     "LocalAccountsOn",
+    "MaxUploadBytes",
+    "MetricsText",
+    "OidcSignInDep",
+    "PasswordsDep",
     "Principal",
-    "RuntimeDep",
+    "ReadinessDep",
+    "SessionsDep",
     "SharesDep",
+    "SignInOptions",
+    "SignInOptionsDep",
     "SignOutAllowed",
     "SpotsDep",
     "TimeZone",
+    "TokensDep",
     "UiSession",
+    "WorkerState",
 ]
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -52,68 +71,83 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+_RuntimeDep = Annotated[Runtime, Depends(_runtime)]  # for the aliases below, never for a route
+
+_Part = TypeVar("_Part")
 
 
-def _gallery(runtime: RuntimeDep) -> Gallery:
-    return runtime.gallery
+def _part(get: Callable[[Runtime], _Part]) -> Callable[[Request], _Part]:
+    """A dependency on one part of the runtime."""
+
+    def dependency(request: Request) -> _Part:
+        return get(_runtime(request))
+
+    return dependency
 
 
-GalleryDep = Annotated[Gallery, Depends(_gallery)]
+# Photos and the model
+GalleryDep = Annotated[Gallery, Depends(_part(lambda r: r.gallery))]
+ClassifierDep = Annotated[Classifier, Depends(_part(lambda r: r.classifier))]
+DirectUploadsDep = Annotated[DirectUploads, Depends(_part(lambda r: r.direct_uploads))]
+MaxUploadBytes = Annotated[int, Depends(_part(lambda r: r.settings.uploads.max_upload_bytes))]
+"""The largest image upload, in bytes (SPOTCHECK_MAX_UPLOAD_BYTES)."""
+
+# Spots and the account's own data
+SpotsDep = Annotated[SpotService, Depends(_part(lambda r: r.spots))]
+SharesDep = Annotated[ShareService, Depends(_part(lambda r: r.shares))]
+AccountDataDep = Annotated[AccountData, Depends(_part(lambda r: r.account_data))]
+
+# Passwords and sessions
+PasswordsDep = Annotated[ThrottledPasswords, Depends(_part(lambda r: r.passwords))]
+SessionsDep = Annotated[SessionService, Depends(_part(lambda r: r.sessions))]
+TokensDep = Annotated[TokenIssuer, Depends(_part(lambda r: r.tokens))]
+
+# The OpenID provider
+IdentitiesDep = Annotated[IdentityService, Depends(_part(lambda r: r.identities))]
+OidcSignInDep = Annotated[OidcSignIn | None, Depends(_part(lambda r: r.oidc_sign_in))]
+"""The provider's sign-in for the page; None when SPOTCHECK_OIDC_ISSUER is unset."""
+
+# Operations
+ReadinessDep = Annotated[ReadinessProbe, Depends(_part(lambda r: r.readiness))]
+MetricsText = Annotated[Callable[[], bytes], Depends(_part(lambda r: r.metrics_text))]
 
 
-def _classifier(runtime: RuntimeDep) -> Classifier:
-    return runtime.classifier
+def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
+    if runtime.settings.jobs.worker_concurrency == 0:
+        return "external"  # `spotcheck worker` processes classify
+    return "ok" if runtime.workers_running else "stopped"
 
 
-ClassifierDep = Annotated[Classifier, Depends(_classifier)]
+WorkerState = Annotated[Literal["ok", "stopped", "external"], Depends(_worker_state)]
+"""Whether this process's workers run, or others classify (SPOTCHECK_WORKER_CONCURRENCY=0)."""
 
 
-def _local_accounts_on(runtime: RuntimeDep) -> None:
+@dataclass(frozen=True)
+class SignInOptions:
+    """How one can sign in here."""
+
+    local_accounts: bool  # passwords kept by SpotCheck
+    provider_name: str  # the OpenID provider's name for "Sign in with <name>"
+
+
+def _sign_in_options(runtime: _RuntimeDep) -> SignInOptions:
     settings = runtime.settings
-    if not settings.local_accounts:
+    return SignInOptions(local_accounts=settings.accounts.local_accounts, provider_name=settings.oidc.display_name)
+
+
+SignInOptionsDep = Annotated[SignInOptions, Depends(_sign_in_options)]
+
+
+def _local_accounts_on(options: SignInOptionsDep) -> None:
+    if not options.local_accounts:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            detail=f"Passwords are switched off on this server: sign in with {settings.oidc_display_name}.",
+            detail=f"Passwords are switched off on this server: sign in with {options.provider_name}.",
         )
 
 
 LocalAccountsOn = Depends(_local_accounts_on)
 """Refuses (403) registration and password sign-in where SPOTCHECK_LOCAL_ACCOUNTS is false."""
-
-
-def _spots(runtime: RuntimeDep) -> SpotService:
-    return SpotService(
-        engine=runtime.engine,
-        gallery=runtime.gallery,
-        store=runtime.store,
-        max_spots=runtime.settings.max_spots_per_account,
-    )
-
-
-SpotsDep = Annotated[SpotService, Depends(_spots)]
-
-
-def _shares(runtime: RuntimeDep) -> ShareService:
-    return ShareService(engine=runtime.engine)
-
-
-SharesDep = Annotated[ShareService, Depends(_shares)]
-
-
-def _account_data(runtime: RuntimeDep, spots: SpotsDep, shares: SharesDep) -> AccountData:
-    return AccountData(
-        engine=runtime.engine,
-        store=runtime.store,
-        gallery=runtime.gallery,
-        spots=spots,
-        shares=shares,
-        accounts=runtime.accounts,
-        sessions=runtime.sessions,
-    )
-
-
-AccountDataDep = Annotated[AccountData, Depends(_account_data)]
 
 
 def _unauthorised(message: str) -> HTTPException:
@@ -138,7 +172,7 @@ class UiSession:
     session_id: str
 
 
-def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
+def _ui_session(request: Request, runtime: _RuntimeDep) -> UiSession | None:
     """The session cookie's account, None without a cookie; 401 when the cookie is stale."""
     token = read_session_cookie(request)
     if token is None:
@@ -154,7 +188,7 @@ def _ui_session(request: Request, runtime: RuntimeDep) -> UiSession | None:
     return UiSession(account=principal.account, token=token, session_id=principal.session_id)
 
 
-def _current_ui_session(request: Request, runtime: RuntimeDep) -> UiSession:
+def _current_ui_session(request: Request, runtime: _RuntimeDep) -> UiSession:
     session = _ui_session(request, runtime)
     if session is None:
         raise _unauthorised("Not signed in: POST /ui/session to sign in.")
@@ -175,7 +209,7 @@ def _require_csrf(request: Request, session: UiSession) -> None:
         )
 
 
-def _sign_out_allowed(request: Request, runtime: RuntimeDep) -> None:
+def _sign_out_allowed(request: Request, runtime: _RuntimeDep) -> None:
     """A live session must prove CSRF to be ended; a stale or absent one may always be cleared."""
     try:
         session = _ui_session(request, runtime)
@@ -214,7 +248,7 @@ def _provider_principal(runtime: Runtime, token: str) -> Principal:
 
 
 def _current_principal(
-    request: Request, runtime: RuntimeDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, runtime: _RuntimeDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
     # A bearer token wins: a browser never adds one on its own, so it needs no CSRF check.
     if token:

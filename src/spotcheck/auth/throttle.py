@@ -15,9 +15,11 @@ import math
 import time
 from dataclasses import dataclass
 
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
+
+from spotcheck.rate_limits import parse_limits
 
 __all__ = ["AuthThrottle", "RetryLaterError", "ThrottleLimits", "TooManyAttemptsError", "parse_limits"]
 
@@ -32,17 +34,6 @@ class RetryLaterError(Exception):
 
 class TooManyAttemptsError(RetryLaterError):
     pass
-
-
-def parse_limits(text: str) -> list[RateLimitItem]:
-    """Raises ValueError naming the text when it is not in the ``limits`` notation."""
-    try:
-        items = parse_many(text)
-    except ValueError:
-        items = []
-    if not items:
-        raise ValueError(f"{text!r} is not a rate limit; write it like '10/minute' or '10 per 15 minutes; 100/day'")
-    return items
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 
 from spotcheck.classifier.labels import Classification
-from spotcheck.classifier.metadata import InputSpec
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.photocheck.reasons import RefusalReason
 
 __all__ = [
@@ -67,6 +67,12 @@ Assessment = Prediction | Refusal
 class Classifier(Protocol):
     @property
     def version(self) -> str: ...
+
+    @property
+    def metadata(self) -> ModelMetadata | None:
+        """The model's own facts (threshold, classes, released metrics), where this process holds its
+        metadata file; None for a model behind a server, which reports its version only."""
+        ...
 
     def classify(self, images: Sequence[Image.Image]) -> list[Assessment]:
         """One prediction, or a refusal, per image, in order."""

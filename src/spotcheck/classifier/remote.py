@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 
 from spotcheck.classifier.base import Assessment, Heatmap, ModelServerUnavailableError, Prediction
-from spotcheck.classifier.metadata import InputSpec
+from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.classifier.oip import (
     HEATMAP,
     MODEL_NAME,
@@ -59,6 +59,9 @@ class RemoteClassifier:
     While the server cannot be reached, answers 5xx, or takes longer than ``timeout`` seconds,
     ``classify`` raises ``ModelServerUnavailableError``, an outage the workers wait out.
     """
+
+    # The metadata file stays with the server: its answers carry the version only.
+    metadata: ModelMetadata | None = None
 
     def __init__(self, url: str, *, timeout: float = 30.0, connect_timeout: float = 2.0) -> None:
         self.url = url.rstrip("/")

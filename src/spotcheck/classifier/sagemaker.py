@@ -16,6 +16,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from PIL import Image
 
 from spotcheck.classifier.base import Assessment, ModelServerUnavailableError
+from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.remote import UNKNOWN_VERSION, ModelServerError, encode_photo
 from spotcheck.classifier.report import ReportError, assessment_from_report
 
@@ -27,6 +28,9 @@ _OUTAGE_CODES = frozenset({"ModelNotReadyException", "ServiceUnavailable", "Thro
 
 class SageMakerClassifier:
     """One ``InvokeEndpoint`` call per photo; an endpoint that cannot answer is an outage."""
+
+    # The metadata file stays with the server: its answers carry the version only.
+    metadata: ModelMetadata | None = None
 
     def __init__(
         self,

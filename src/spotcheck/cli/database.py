@@ -19,20 +19,13 @@ def upgrade_command(
     ] = None,
 ) -> None:
     """Upgrade the database schema to this SpotCheck's revision (run it before starting a new version)."""
-    from pydantic import ValidationError
-
-    from spotcheck.cli.failures import explained_startup_failures
-    from spotcheck.config import Settings
+    from spotcheck.cli.failures import explained_startup_failures, read_settings
     from spotcheck.db import SchemaError, upgrade_database
     from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")
 
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = read_settings()
     if database_url is None:
         database_url = settings.resolved_database_url
     try:
@@ -46,7 +39,7 @@ def upgrade_command(
         typer.echo(f"database schema already at {result.after}")
     else:
         typer.echo(f"database schema upgraded from {before} to {result.after}")
-    if settings.queue == "procrastinate":
+    if settings.jobs.queue == "procrastinate":
         from spotcheck.jobs.procrastinate import apply_procrastinate_schema
 
         created = apply_procrastinate_schema(database_url)

@@ -37,7 +37,7 @@ def events_command(
 ) -> None:
     """Record and classify objects put straight into the S3 bucket (presigned uploads, `aws s3 cp`)."""
     from spotcheck.cli.main import _load_runtime
-    from spotcheck.ingest import EventConsumer, EventSource, FilerMetaTail, Ingestor, JsonLinesSource, Reconciler
+    from spotcheck.ingest import EventConsumer, EventSource, FilerMetaTail, JsonLinesSource
     from spotcheck.ingest.seaweedfs import WeedNotFoundError
     from spotcheck.observability.logs import configure_logging
 
@@ -46,29 +46,20 @@ def events_command(
         typer.echo("spotcheck events: give exactly one source: --filer HOST:PORT[.GRPC] or --stdin", err=True)
         raise typer.Exit(2)
     runtime = _load_runtime(data_dir, concurrency=0)
-    settings = runtime.settings
-    if settings.storage_backend != "s3":
+    bucket = runtime.bucket_events
+    if bucket is None:
         typer.echo("spotcheck events: bucket events need SPOTCHECK_STORAGE_BACKEND=s3", err=True)
         raise typer.Exit(2)
     source: EventSource
     try:
-        source = JsonLinesSource(sys.stdin) if filer is None else FilerMetaTail(filer=filer, bucket=settings.s3_bucket)
+        source = JsonLinesSource(sys.stdin) if filer is None else FilerMetaTail(filer=filer, bucket=bucket.bucket)
     except WeedNotFoundError as exc:
         typer.echo(f"spotcheck events: {exc}", err=True)
         raise typer.Exit(2) from None
-    ingestor = Ingestor(
-        engine=runtime.engine,
-        store=runtime.store,
-        gallery=runtime.gallery,
-        bucket=settings.s3_bucket,
-        max_upload_bytes=settings.max_upload_bytes,
-    )
-    bucket = settings.s3_bucket
-    reconciler = Reconciler(engine=runtime.engine, store=runtime.store, bucket=bucket, handle=ingestor.handle)
     consumer = EventConsumer(
         source=source,
-        ingestor=ingestor,
-        reconciler=reconciler,
+        ingestor=bucket.ingestor,
+        reconciler=bucket.reconciler,
         reconcile_seconds=reconcile_seconds,
         deep_reconcile=deep,
     )
@@ -77,7 +68,7 @@ def events_command(
         raise KeyboardInterrupt  # leaves the blocked read of the source; `finally` below stops the rest
 
     signal.signal(signal.SIGTERM, stop)
-    typer.echo(f"SpotCheck events consumer on bucket {settings.s3_bucket!r} ({'stdin' if filer is None else filer})")
+    typer.echo(f"SpotCheck events consumer on bucket {bucket.bucket!r} ({'stdin' if filer is None else filer})")
     try:
         consumer.run()
     except KeyboardInterrupt:

@@ -1,15 +1,34 @@
-"""Start-up failures an operator fixes (a server out of reach, a folder that is a file), in one line."""
+"""Start-up failures an operator fixes (a bad setting, a server out of reach, a folder that is a file)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from spotcheck.error_text import first_line
 
-__all__ = ["explained_startup_failures", "startup_failure"]
+if TYPE_CHECKING:
+    from spotcheck.config import Settings
+
+__all__ = ["explained_startup_failures", "read_settings", "startup_failure"]
+
+
+def read_settings(*, data_dir: Path | None = None) -> Settings:
+    """The settings from the environment (``data_dir`` from a command-line flag wins); exit 2 with one
+    ``spotcheck: …`` line per refused variable."""
+    from pydantic import ValidationError
+
+    from spotcheck.config import Settings, explain_settings_error
+
+    try:
+        return Settings() if data_dir is None else Settings(data_dir=data_dir)
+    except ValidationError as exc:
+        typer.echo(f"spotcheck: invalid configuration:\n{explain_settings_error(exc)}", err=True)
+        raise typer.Exit(2) from None
 
 
 def startup_failure(exc: Exception) -> str | None:

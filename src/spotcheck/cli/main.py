@@ -11,7 +11,7 @@ import typer
 from spotcheck.cli.classify import classify_command
 from spotcheck.cli.database import db_app
 from spotcheck.cli.events import events_command
-from spotcheck.cli.failures import explained_startup_failures
+from spotcheck.cli.failures import explained_startup_failures, read_settings
 from spotcheck.cli.serving import model_server_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
 
@@ -31,25 +31,20 @@ app.add_typer(db_app, name="db")
 
 
 def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # type: ignore[no-untyped-def]
-    from pydantic import ValidationError
-
     from spotcheck.classifier.base import ModelUnavailableError
-    from spotcheck.config import DeploymentError, Settings
+    from spotcheck.config import DeploymentError
     from spotcheck.db import SchemaError
     from spotcheck.observability.logs import configure_logging
     from spotcheck.runtime import build_runtime
 
+    settings = read_settings(data_dir=data_dir)
+    configure_logging(settings.monitoring.log_format)
     try:
-        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
-        configure_logging(settings.log_format)
         with explained_startup_failures():
             return build_runtime(settings, concurrency=concurrency)
     except ModelUnavailableError as exc:
         typer.echo(f"spotcheck: cannot start without a model: {exc}", err=True)
         typer.echo("Train one with `spotcheck train` or point SPOTCHECK_MODEL_PATH at an exported model.", err=True)
-        raise typer.Exit(2) from None
-    except ValidationError as exc:
-        typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
         raise typer.Exit(2) from None
     except (SchemaError, DeploymentError) as exc:
         typer.echo(f"spotcheck: {exc}", err=True)
@@ -73,7 +68,7 @@ def serve(
     runtime = _load_runtime(data_dir)
     settings = runtime.settings
     # Embedded: this host alone serves the data, so its workers may take over what a crash interrupted.
-    sole_worker = settings.deployment == "embedded" and settings.worker_concurrency > 0
+    sole_worker = settings.deployment == "embedded" and settings.jobs.worker_concurrency > 0
     typer.echo(
         f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
     )
@@ -87,8 +82,10 @@ def serve(
         log_level="info",
         log_config=None,
         access_log=False,
-        http=guarded_protocol(header_timeout=settings.header_timeout_seconds, max_connections=settings.max_connections),
-        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        http=guarded_protocol(
+            header_timeout=settings.server.header_timeout_seconds, max_connections=settings.server.max_connections
+        ),
+        timeout_keep_alive=settings.server.keep_alive_timeout_seconds,
     )
 
 
@@ -110,24 +107,26 @@ def worker(
 
     configure_logging("text")  # until the settings name the format
     runtime = _load_runtime(data_dir, concurrency=concurrency)
-    settings = runtime.settings
+    monitoring = runtime.settings.monitoring
     version = runtime.classifier.version
     metrics.model_loaded(version)
-    port = settings.metrics_port if metrics_port is None else metrics_port
+    port = monitoring.metrics_port if metrics_port is None else metrics_port
     try:
-        server = start_metrics_server(settings.metrics_host, port) if settings.metrics and port is not None else None
+        server = (
+            start_metrics_server(monitoring.metrics_host, port) if monitoring.metrics and port is not None else None
+        )
     except OSError as exc:  # the port taken (two workers given one), or a host that does not resolve
         typer.echo(
-            f"spotcheck: cannot serve metrics on {settings.metrics_host}:{port}: {exc.strerror or exc}", err=True
+            f"spotcheck: cannot serve metrics on {monitoring.metrics_host}:{port}: {exc.strerror or exc}", err=True
         )
         raise typer.Exit(2) from None
     typer.echo(f"SpotCheck worker x{concurrency}, model {version}")
     if server is not None:
         # One line a supervisor can read to find an ephemeral port.
-        typer.echo(f"metrics on http://{settings.metrics_host}:{server.server_port}/metrics")
+        typer.echo(f"metrics on http://{monitoring.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
     try:
-        while runtime.pool.running and (runtime.queue_engine is None or runtime.queue_engine.running):
+        while runtime.workers_running:
             time.sleep(1.0)
     except KeyboardInterrupt:
         pass

@@ -26,11 +26,9 @@ def model_server_command(
 
     Point SPOTCHECK_MODEL_URL of `spotcheck serve` and `spotcheck worker` here to classify through it.
     """
-    from pydantic import ValidationError
-
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.classifier.packaged import packaged_model_path
-    from spotcheck.config import Settings
+    from spotcheck.cli.failures import read_settings
     from spotcheck.observability.logs import configure_logging
 
     try:
@@ -40,13 +38,9 @@ def model_server_command(
             f"spotcheck: the model server needs the serving extra (pip install 'spotcheck[serving]'): {exc}", err=True
         )
         raise typer.Exit(2) from None
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        typer.echo(f"spotcheck: invalid configuration:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-    configure_logging(settings.log_format)
-    path = model or settings.model_path or packaged_model_path()
+    settings = read_settings()
+    configure_logging(settings.monitoring.log_format)
+    path = model or settings.model.path or packaged_model_path()
 
     def listening(bound: int) -> None:
         # One line a supervisor can read to find an ephemeral port.

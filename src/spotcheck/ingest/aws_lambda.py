@@ -16,9 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from spotcheck.classification.worker import BATCH_SIZE
-from spotcheck.config import Settings
 from spotcheck.ingest.events import InvalidEventError, object_created_events
-from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs.base import Job
 from spotcheck.runtime import Runtime, build_runtime
 
@@ -32,18 +30,13 @@ MAX_JOBS_PER_INVOCATION = 64
 
 
 class LambdaParts:
-    """What a warm Lambda container keeps between invocations: the runtime (model loaded) and the core."""
+    """What a warm Lambda container keeps between invocations: the runtime (model loaded) and its ingestor."""
 
     def __init__(self, runtime: Runtime) -> None:
-        settings = runtime.settings
+        if runtime.bucket_events is None:
+            raise ValueError("the Lambda handler takes in bucket events: set SPOTCHECK_STORAGE_BACKEND=s3")
         self.runtime = runtime
-        self.ingestor = Ingestor(
-            engine=runtime.engine,
-            store=runtime.store,
-            gallery=runtime.gallery,
-            bucket=settings.s3_bucket,
-            max_upload_bytes=settings.max_upload_bytes,
-        )
+        self.ingestor = runtime.bucket_events.ingestor
 
     def classify_waiting(self, limit: int = MAX_JOBS_PER_INVOCATION) -> int:
         """Classify up to ``limit`` queued jobs, a batch at a time; how many were handled."""
@@ -102,5 +95,5 @@ def handler(event: Mapping[str, Any], _context: object) -> dict[str, Any]:
     global _parts
     if _parts is None:
         logging.basicConfig(level=logging.INFO)
-        _parts = LambdaParts(build_runtime(Settings(), concurrency=0))
+        _parts = LambdaParts(build_runtime(concurrency=0))
     return handle_event(event, _parts)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from spotcheck.gallery.service import object_key_for
 from spotcheck.images import validate_file_name
-from spotcheck.storage.base import ObjectStore, UploadSigner
+from spotcheck.storage.base import ObjectStore
 
 __all__ = ["UPLOAD_FORM_SECONDS", "DirectUpload", "DirectUploads", "DirectUploadsUnavailableError"]
 
@@ -37,11 +37,12 @@ class DirectUploads:
     def grant(self, *, owner_id: str, file_name: str) -> DirectUpload:
         """A signed POST form for the owner's ``file_name`` only, the size limit enforced by the store."""
         file_name = validate_file_name(file_name)
-        if not isinstance(self._store, UploadSigner):
+        signer = self._store.upload_signer
+        if signer is None:
             raise DirectUploadsUnavailableError(
                 "Direct uploads need the S3 storage backend (SPOTCHECK_STORAGE_BACKEND=s3) and its bucket "
                 "events; this server keeps images on its own disk. Upload with PUT /images/{fileName} instead."
             )
         key = object_key_for(owner_id, file_name)
-        form = self._store.presign_upload(key, max_bytes=self._max_bytes, expires_in_seconds=UPLOAD_FORM_SECONDS)
+        form = signer.presign_upload(key, max_bytes=self._max_bytes, expires_in_seconds=UPLOAD_FORM_SECONDS)
         return DirectUpload(file_name, key, form.url, form.fields, form.expires_at)

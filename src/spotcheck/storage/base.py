@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Protocol
 
 __all__ = [
     "ObjectInfo",
@@ -75,6 +75,15 @@ class ObjectStore(Protocol):
     def check(self) -> None:
         """Raise ``StorageError`` unless the store answers; reads only, for readiness probes."""
 
+    @property
+    def upload_signer(self) -> UploadSigner | None:
+        """What lets a client upload one object itself (S3's presigned forms); None where the store cannot."""
+        ...
+
+    def remove_stale_temporaries(self) -> int:
+        """Delete what writes cut short by a crash left behind; how many. 0 where writes are atomic (S3)."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class PresignedUpload:
@@ -85,7 +94,6 @@ class PresignedUpload:
     expires_at: datetime
 
 
-@runtime_checkable
 class UploadSigner(Protocol):
     """A store that can let a client upload one object itself, without the credentials (S3)."""
 

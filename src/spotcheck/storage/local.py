@@ -19,6 +19,7 @@ from spotcheck.storage.base import (
     PreconditionFailedError,
     StorageError,
     StoredObject,
+    UploadSigner,
 )
 
 __all__ = ["LocalObjectStore"]
@@ -158,6 +159,10 @@ class LocalObjectStore:
             if info.key.startswith(prefix):
                 infos.append(info)
         yield from sorted(infos, key=lambda i: i.key)
+
+    @property
+    def upload_signer(self) -> UploadSigner | None:
+        return None  # a client cannot reach this host's disk
 
     def remove_stale_temporaries(self) -> int:
         """Delete temporary files a crash left behind; returns how many."""

@@ -6,7 +6,7 @@ import hashlib
 import threading
 from collections.abc import Iterator, Mapping
 
-from spotcheck.storage.base import ObjectInfo, ObjectNotFoundError, PreconditionFailedError, StoredObject
+from spotcheck.storage.base import ObjectInfo, ObjectNotFoundError, PreconditionFailedError, StoredObject, UploadSigner
 
 __all__ = ["MemoryObjectStore"]
 
@@ -54,3 +54,10 @@ class MemoryObjectStore:
 
     def check(self) -> None:
         return None
+
+    @property
+    def upload_signer(self) -> UploadSigner | None:
+        return None
+
+    def remove_stale_temporaries(self) -> int:
+        return 0

@@ -180,6 +180,13 @@ class S3ObjectStore:
     def delete(self, key: str) -> None:
         self._call(key, "delete_object")
 
+    @property
+    def upload_signer(self) -> S3ObjectStore:
+        return self
+
+    def remove_stale_temporaries(self) -> int:
+        return 0  # a PUT is atomic: nothing half-written stays behind
+
     def presign_upload(self, key: str, *, max_bytes: int, expires_in_seconds: int) -> PresignedUpload:
         # Signing is local (no request): it cannot fail on an unreachable store.
         expires_at = utc_now() + timedelta(seconds=expires_in_seconds)

@@ -9,11 +9,11 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import StreamingResponse
 
-from spotcheck.api.deps import AccountDataDep, CurrentAccount
+from spotcheck.api.deps import AccountDataDep, CurrentAccount, PasswordsDep
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
 from spotcheck.api.security import clear_session_cookie
 from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
-from spotcheck.api.throttling import ThrottleDep, input_refused, password_proof
+from spotcheck.api.throttling import client_address, input_refused
 
 router = APIRouter(prefix="/account", tags=["account"], responses=SIGNED_IN_ERRORS)
 
@@ -62,12 +62,12 @@ def delete_account(
     account: CurrentAccount,
     data: AccountDataDep,
     request: Request,
-    throttle: ThrottleDep,
+    passwords: PasswordsDep,
     body: Annotated[AccountDeleteRequest | None, Body()] = None,
 ) -> Response:
     """Delete the account with its images (objects removed from the store), labels, jobs, spots, share links
     and sessions. An account with a password must send it; wrong ones count as failed sign-ins."""
-    with password_proof(throttle=throttle, request=request, account=account):
+    with passwords.proof(address=client_address(request), account=account):
         data.delete(user_id=account.id, password=body.password if body else None)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)

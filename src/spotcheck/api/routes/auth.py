@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, RuntimeDep
+from spotcheck.api.deps import CurrentPrincipal, LocalAccountsOn, PasswordsDep, SessionsDep, TokensDep
 from spotcheck.api.schemas import (
     SIGNED_IN_ERRORS,
     ErrorBody,
@@ -18,15 +17,8 @@ from spotcheck.api.schemas import (
     TokenResponse,
 )
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import (
-    SIGN_IN_RESPONSES,
-    ThrottleDep,
-    client_address,
-    input_refused,
-    throttled_password_change,
-    throttled_sign_in,
-)
-from spotcheck.auth import EmailTakenError, TokenUse, normalise_email
+from spotcheck.api.throttling import SIGN_IN_RESPONSES, client_address, input_refused
+from spotcheck.auth import TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -48,48 +40,46 @@ _REGISTERED = (
         503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
     },
 )
-def register(body: RegisterRequest, request: Request, runtime: RuntimeDep, throttle: ThrottleDep) -> RegisterAccepted:
+def register(body: RegisterRequest, request: Request, passwords: PasswordsDep) -> RegisterAccepted:
     """Create an account. The answer is the same whether or not the address was taken, so it reveals nothing."""
     email = normalise_email(body.email)
-    throttle.before_register(address=client_address(request), email=email)
-    # Taken or not, the password was checked and hashed first: the two answers also take the same time.
-    with suppress(EmailTakenError):
-        runtime.accounts.register(email=email, password=body.password)
+    passwords.register(address=client_address(request), email=email, password=body.password)
     return RegisterAccepted(email=email, message=_REGISTERED)
 
 
 @router.post("/token", dependencies=[LocalAccountsOn], responses=SIGN_IN_RESPONSES)
 def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    request: Request,
+    passwords: PasswordsDep,
+    sessions: SessionsDep,
+    tokens: TokensDep,
 ) -> TokenResponse:
     """OAuth2 password flow: ``username`` is the email address."""
-    account = throttled_sign_in(
-        accounts=runtime.accounts, throttle=throttle, request=request, email=form.username, password=form.password
-    )
+    account = passwords.sign_in(address=client_address(request), email=form.username, password=form.password)
     return TokenResponse(
-        access_token=runtime.sessions.start(user_id=account.id),
-        expires_in=int(runtime.tokens.lifetime.total_seconds()),
+        access_token=sessions.start(user_id=account.id), expires_in=int(tokens.lifetime.total_seconds())
     )
 
 
 @router.delete("/sessions", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
-def delete_sessions(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
+def delete_sessions(principal: CurrentPrincipal, request: Request, sessions: SessionsDep) -> Response:
     """Sign out everywhere: ends every session of the account, this one included, on every device."""
-    runtime.sessions.end_all(user_id=principal.account.id)
+    sessions.end_all(user_id=principal.account.id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     clear_session_cookie(response, request)
     return response
 
 
 @router.delete("/sessions/current", status_code=status.HTTP_204_NO_CONTENT, responses=SIGNED_IN_ERRORS)
-def delete_current_session(principal: CurrentPrincipal, request: Request, runtime: RuntimeDep) -> Response:
+def delete_current_session(principal: CurrentPrincipal, request: Request, sessions: SessionsDep) -> Response:
     """Sign out: ends the session of the token (or cookie) this request is signed in with."""
     if principal.session_id is None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST,
             detail="This token was issued by the identity provider, not SpotCheck: sign out or revoke it there.",
         )
-    runtime.sessions.end(session_id=principal.session_id)
+    sessions.end(session_id=principal.session_id)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     if principal.use is TokenUse.PAGE:
         clear_session_cookie(response, request)
@@ -107,16 +97,14 @@ def delete_current_session(principal: CurrentPrincipal, request: Request, runtim
     },
 )
 def change_password(
-    body: PasswordChange, principal: CurrentPrincipal, request: Request, runtime: RuntimeDep, throttle: ThrottleDep
+    body: PasswordChange, principal: CurrentPrincipal, request: Request, passwords: PasswordsDep, sessions: SessionsDep
 ) -> Response:
     """Change the password; every other session of the account is signed out, this one stays."""
-    throttled_password_change(
-        accounts=runtime.accounts,
-        throttle=throttle,
-        request=request,
+    passwords.change(
+        address=client_address(request),
         account=principal.account,
         current=body.current_password,
         new=body.new_password,
     )
-    runtime.sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
+    sessions.end_all(user_id=principal.account.id, keep=principal.session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from fastapi import APIRouter, status
 
-from fastapi import APIRouter, Depends, status
-
-from spotcheck.api.deps import CurrentAccount, RuntimeDep
+from spotcheck.api.deps import CurrentAccount, DirectUploadsDep
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, DirectUploadGrant, DirectUploadRequest, ErrorBody
-from spotcheck.ingest.direct import DirectUploads
 
 router = APIRouter(tags=["images"], responses=SIGNED_IN_ERRORS)
-
-
-def _direct_uploads(runtime: RuntimeDep) -> DirectUploads:
-    return DirectUploads(store=runtime.store, max_upload_bytes=runtime.settings.max_upload_bytes)
-
-
-DirectUploadsDep = Annotated[DirectUploads, Depends(_direct_uploads)]
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from spotcheck.api.deps import RuntimeDep
+from spotcheck.api.deps import ClassifierDep, ReadinessDep, WorkerState
 from spotcheck.api.errors import OUTAGE_RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
@@ -20,15 +20,10 @@ def healthz() -> dict[str, str]:
 
 @router.head("/readyz")
 @router.get("/readyz")
-def readyz(runtime: RuntimeDep) -> JSONResponse:
+def readyz(classifier: ClassifierDep, readiness: ReadinessDep, worker: WorkerState) -> JSONResponse:
     """Ready when the model is loaded, the database, the store and the model server (when one is set)
     answer (read-only checks, within a second) and the workers run."""
-    checks: dict[str, str] = {"model": runtime.classifier.version, **runtime.readiness.run()}
-    if runtime.settings.worker_concurrency == 0:
-        checks["worker"] = "external"
-    else:
-        consuming = runtime.queue_engine is None or runtime.queue_engine.running
-        checks["worker"] = "ok" if runtime.pool.running and consuming else "stopped"
+    checks: dict[str, str] = {"model": classifier.version, **readiness.run(), "worker": worker}
     ready = (
         checks["database"] == "ok"
         and checks["storage"] == "ok"

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
-from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, RuntimeDep, SpotsDep
+from spotcheck.api.deps import ClassifierDep, CurrentAccount, FileName, GalleryDep, MaxUploadBytes, SpotsDep
 from spotcheck.api.multipart import utf8_form
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody, ImageItem, ImageList, RefusalPublic, UploadAccepted
 from spotcheck.api.uploads import (
@@ -119,16 +119,15 @@ async def put_image(
     request: Request,
     response: Response,
     account: CurrentAccount,
-    runtime: RuntimeDep,
+    gallery: GalleryDep,
     spots: SpotsDep,
+    max_upload_bytes: MaxUploadBytes,
     spotId: Annotated[str | None, Query(description="File the photo under this spot (GET /spots)")] = None,
 ) -> UploadAccepted:
     """Store the raw request body as image ``fileName`` (replacing any earlier one) and classify it."""
     spot_id = spots.get(owner_id=account.id, spot_id=spotId).id if spotId else None
-    data = await read_body(request, runtime.settings.max_upload_bytes)
-    summary = await store_upload(
-        request, runtime.gallery, owner_id=account.id, file_name=fileName, data=data, spot_id=spot_id
-    )
+    data = await read_body(request, max_upload_bytes)
+    summary = await store_upload(request, gallery, owner_id=account.id, file_name=fileName, data=data, spot_id=spot_id)
     return _accepted(response, summary)
 
 
@@ -140,10 +139,14 @@ async def put_image(
     dependencies=[Depends(count_upload), Depends(admit_upload)],
 )
 async def post_image(
-    request: Request, response: Response, account: CurrentAccount, runtime: RuntimeDep, spots: SpotsDep
+    request: Request,
+    response: Response,
+    account: CurrentAccount,
+    gallery: GalleryDep,
+    spots: SpotsDep,
+    limit: MaxUploadBytes,
 ) -> UploadAccepted:
     """Multipart upload: field ``file``, optional ``fileName`` and ``spotId``."""
-    limit = runtime.settings.max_upload_bytes
     bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
     async with utf8_form(bounded, max_files=1, max_fields=4) as form:
         upload = form.get("file")
@@ -154,9 +157,7 @@ async def post_image(
         file_name = requested if isinstance(requested, str) and requested else f"{uuid.uuid4().hex}.jpg"
         spot = form.get("spotId")
         spot_id = spots.get(owner_id=account.id, spot_id=spot).id if isinstance(spot, str) and spot else None
-    summary = await store_upload(
-        request, runtime.gallery, owner_id=account.id, file_name=file_name, data=data, spot_id=spot_id
-    )
+    summary = await store_upload(request, gallery, owner_id=account.id, file_name=file_name, data=data, spot_id=spot_id)
     return _accepted(response, summary)
 
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from spotcheck.api.deps import RuntimeDep
-from spotcheck.observability import exposition
+from spotcheck.api.deps import MetricsText
 
 router = APIRouter(tags=["operations"], include_in_schema=False)
 
 
 @router.get("/metrics")
-def metrics(runtime: RuntimeDep) -> Response:
+def metrics(text: MetricsText) -> Response:
     """This process's counters and the job queue's depth, in Prometheus' text format."""
-    procrastinate = runtime.settings.queue == "procrastinate"
-    return Response(exposition(runtime.engine, procrastinate=procrastinate), media_type=CONTENT_TYPE_LATEST)
+    return Response(text(), media_type=CONTENT_TYPE_LATEST)

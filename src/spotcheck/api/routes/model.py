@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from spotcheck.api.deps import RuntimeDep
+from spotcheck.api.deps import ClassifierDep
 from spotcheck.api.schemas import ModelFacts
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.metric_keys import metric_by_kind
-from spotcheck.classifier.onnx import OnnxClassifier
 
 router = APIRouter(tags=["model"])
 
@@ -27,10 +26,9 @@ def model_facts(metadata: ModelMetadata) -> ModelFacts:
 
 
 @router.get("/model")
-def model(runtime: RuntimeDep) -> ModelFacts:
+def model(classifier: ClassifierDep) -> ModelFacts:
     """The serving model's version, threshold and measured error rates (public, no sign-in)."""
-    classifier = runtime.classifier
-    if isinstance(classifier, OnnxClassifier):
+    if classifier.metadata is not None:
         return model_facts(classifier.metadata)
-    # A classifier without a metadata file (a test double): its version, and no figures.
+    # A model behind a server: its version, and no figures.
     return ModelFacts(version=classifier.version, threshold=None, flagged_harmless_share={}, sensitivity={})

@@ -16,11 +16,10 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from spotcheck.api.deps import RuntimeDep
+from spotcheck.api.deps import IdentitiesDep, OidcSignInDep, SessionsDep, SignInOptionsDep, TokensDep
 from spotcheck.api.schemas import ErrorBody
 from spotcheck.api.security import set_session_cookie
-from spotcheck.auth import InvalidTokenError, OidcSignIn, PendingSignIn, SignInFailedError, TokenUse
-from spotcheck.runtime import Runtime
+from spotcheck.auth import InvalidTokenError, OidcSignIn, PendingSignIn, SignInFailedError, TokenIssuer, TokenUse
 
 __all__ = ["OidcProviderPublic", "ProvidersPublic", "router"]
 
@@ -46,21 +45,20 @@ class ProvidersPublic(BaseModel):
 
 
 @router.get("/providers")
-def providers(runtime: RuntimeDep) -> ProvidersPublic:
+def providers(options: SignInOptionsDep, sign_in: OidcSignInDep) -> ProvidersPublic:
     """How one can sign in here: the OpenID provider (if any), and whether passwords are on."""
-    settings = runtime.settings
     oidc = None
-    if runtime.oidc_sign_in is not None:
-        oidc = OidcProviderPublic(name=settings.oidc_display_name, login_url=f"{_PENDING_PATH}/login")
-    return ProvidersPublic(oidc=oidc, local_accounts=settings.local_accounts)
+    if sign_in is not None:
+        oidc = OidcProviderPublic(name=options.provider_name, login_url=f"{_PENDING_PATH}/login")
+    return ProvidersPublic(oidc=oidc, local_accounts=options.local_accounts)
 
 
-def _sign_in_service(runtime: Runtime) -> OidcSignIn:
-    if runtime.oidc_sign_in is None:
+def _configured(sign_in: OidcSignIn | None) -> OidcSignIn:
+    if sign_in is None:
         raise HTTPException(
             status.HTTP_404_NOT_FOUND, detail="No identity provider is configured here (SPOTCHECK_OIDC_ISSUER)."
         )
-    return runtime.oidc_sign_in
+    return sign_in
 
 
 @router.get(
@@ -69,10 +67,10 @@ def _sign_in_service(runtime: Runtime) -> OidcSignIn:
     response_class=RedirectResponse,
     responses={404: {"model": ErrorBody}, 503: {"model": ErrorBody}},
 )
-def oidc_login(request: Request, runtime: RuntimeDep) -> RedirectResponse:
+def oidc_login(request: Request, sign_in: OidcSignInDep, tokens: TokensDep) -> RedirectResponse:
     """Start signing in at the OpenID provider: redirects there (Authorization Code with PKCE)."""
-    url, pending = _sign_in_service(runtime).begin(redirect_uri=str(request.url_for("oidc_callback")))
-    sealed = runtime.tokens.seal(
+    url, pending = _configured(sign_in).begin(redirect_uri=str(request.url_for("oidc_callback")))
+    sealed = tokens.seal(
         {
             "state": pending.state,
             "nonce": pending.nonce,
@@ -96,12 +94,12 @@ def oidc_login(request: Request, runtime: RuntimeDep) -> RedirectResponse:
     return response
 
 
-def _pending(request: Request, runtime: Runtime) -> PendingSignIn:
+def _pending(request: Request, tokens: TokenIssuer) -> PendingSignIn:
     sealed = request.cookies.get(_PENDING_COOKIE)
     if not sealed:
         raise SignInFailedError("This sign-in was not started in this browser, or took too long; start again.")
     try:
-        data = runtime.tokens.unseal(sealed, use=TokenUse.OIDC_STATE)
+        data = tokens.unseal(sealed, use=TokenUse.OIDC_STATE)
         return PendingSignIn(
             state=str(data["state"]),
             nonce=str(data["nonce"]),
@@ -121,23 +119,26 @@ def _pending(request: Request, runtime: Runtime) -> PendingSignIn:
 )
 def oidc_callback(
     request: Request,
-    runtime: RuntimeDep,
+    sign_in: OidcSignInDep,
+    tokens: TokensDep,
+    identities: IdentitiesDep,
+    sessions: SessionsDep,
     code: Annotated[str | None, Query(max_length=2048)] = None,
     state: Annotated[str | None, Query(max_length=512)] = None,
     error: Annotated[str | None, Query(max_length=256)] = None,
     error_description: Annotated[str | None, Query(max_length=1024)] = None,
 ) -> RedirectResponse:
     """Where the provider sends the browser back: opens the cookie session and redirects to the page."""
-    service = _sign_in_service(runtime)
+    service = _configured(sign_in)
     if error is not None:
         raise SignInFailedError(f"The identity provider answered {error!r}: {error_description or 'no reason given'}.")
     if not code or not state:
         raise SignInFailedError("The identity provider's answer lacks the code or the state; start again.")
-    identity = service.finish(pending=_pending(request, runtime), state=state, code=code)
-    account = runtime.identities.account_for(identity)
-    token = runtime.sessions.start(user_id=account.id, use=TokenUse.PAGE)
+    identity = service.finish(pending=_pending(request, tokens), state=state, code=code)
+    account = identities.account_for(identity)
+    token = sessions.start(user_id=account.id, use=TokenUse.PAGE)
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-    set_session_cookie(response, request, token=token, lifetime=runtime.tokens.lifetime)
+    set_session_cookie(response, request, token=token, lifetime=tokens.lifetime)
     response.delete_cookie(
         _PENDING_COOKIE, path=_PENDING_PATH, secure=request.url.scheme == "https", httponly=True, samesite="lax"
     )
