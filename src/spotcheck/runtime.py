@@ -32,6 +32,7 @@ from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
+from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
 from spotcheck.readiness import ReadinessProbe
 from spotcheck.storage import LocalObjectStore, ObjectStore, open_store
@@ -197,6 +198,8 @@ def build_runtime(
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=settings.token_lifetime_minutes)
     )
+    # In-process workers take the photos this process's uploads decoded; other processes read the store.
+    decoded = DecodedPhotos(decode_size=opened.decode_size) if workers > 0 else None
     worker = ClassificationWorker(
         engine=engine,
         records=records,
@@ -205,6 +208,7 @@ def build_runtime(
         classifier=classifier,
         max_attempts=settings.job_max_attempts,
         decode_size=opened.decode_size,
+        decoded=decoded,
     )
     oidc = _open_id_provider(settings)
     return Runtime(
@@ -237,6 +241,7 @@ def build_runtime(
                 budget_seconds=settings.decode_budget_seconds,
             ),
             max_photos=settings.max_photos_per_account,
+            decoded=decoded,
         ),
         worker=worker,
         readiness=ReadinessProbe(
