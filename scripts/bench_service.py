@@ -166,6 +166,7 @@ def _sign_in(url: str) -> dict[str, str]:
 @dataclass
 class UploadRun:
     started: dict[str, float] = field(default_factory=dict)  # in the order sent
+    answered: float = float("nan")  # seconds from the first byte sent until the last upload was answered
     labelled: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -228,6 +229,7 @@ def burst(
     watcher.start()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(send, range(len(bodies))))
+    run.answered = time.perf_counter() - started
     run.sent.set()
     watcher.join(timeout + 5)
     done = [t for t in run.labelled.values() if t == t]
@@ -317,7 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"spotcheck classify:                 {offline:8.1f} photos/s "
                 f"({first[0]:.1f} before, {second[0]:.1f} after)"
             )
-            print(f"server, {args.concurrency} clients:                {rate:8.1f} labels/s")
+            print(
+                f"server, {args.concurrency} clients:                {rate:8.1f} labels/s "
+                f"(uploads answered at {len(bodies) / run.answered:.1f}/s)"
+            )
             print(f"ratio server / classify:            {rate / offline:8.2f}   (target >= 0.5)")
             # CPU time is what other work on the machine changes least: the ratio the cores would allow.
             print(

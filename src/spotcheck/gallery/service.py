@@ -164,6 +164,10 @@ class Gallery:
         upload_id = str(uuid.uuid4())
         now = utc_now()
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
+        if self._decoded is not None and clean.decoded is not None:
+            # Before the job is committed, and outside the database's write lock. Should the upload fail,
+            # the entry names these bytes only, so it cannot stand for others, and it ages out.
+            self._decoded.put(key, clean.jpeg, clean.decoded)
         # The object is written while the row's write lock is held, so the row and the object always
         # name the same upload; a failed put rolls back the row and its job.
         try:
@@ -177,8 +181,6 @@ class Gallery:
                 spot_id=spot_id,
             ):
                 self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
-                if self._decoded is not None and clean.decoded is not None:
-                    self._decoded.put(key, clean.jpeg, clean.decoded)  # before the job is committed
         except IntegrityError:
             # The caller checked the spot; only its deletion in the meantime breaks the row's foreign key.
             if spot_id is None:
