@@ -110,11 +110,13 @@ def decode_plain_jpeg_for_model(data: bytes, *, at_least: tuple[int, int]) -> Im
 
     The same libjpeg-turbo decode at the same DCT scale (ISLOW, fancy upsampling) gives the same
     pixels; data that ends early raises CorruptImageError. None where libjpeg warned of anything else
-    (extraneous bytes, a bad Huffman code): ``decode_for_model`` reads such a file leniently.
+    (extraneous bytes, a bad Huffman code; ``decode_for_model`` reads such a file leniently) and for
+    another colour space (checked as ``check_jpeg_complete`` checks it).
     """
     try:
         height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
         if colorspace not in ("YCbCr", "Gray"):
+            check_jpeg_complete(data)
             return None
         scale = _dct_scale(width, height, at_least)
         size = (-(-width // scale), -(-height // scale))
