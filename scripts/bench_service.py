@@ -14,6 +14,11 @@ PAD-UFES-20 photos, then measures, in this order:
 3. ``--paced`` of them uploaded at a steady ``--rate`` a second by another user: the median time
    from the first byte sent until the label shows in ``GET /images``.
 
+It also prints the CPU time (user + system) a photo costs ``spotcheck classify`` (start-up excluded)
+and the server during (2) (its process, the benchmark's own watching included), and their ratio:
+the ratio of rates if the server had the cores to itself, which other work on a shared
+machine sways far less than the rates themselves.
+
 Labels are watched through ``GET /images`` (one request every 20 ms, reaching back only to the
 oldest upload still waiting), so watching costs the server little. Prints the CPU and the load
 average: quote the ratio, other work on the machine skews both sides. ``--py-spy PATH`` records
@@ -26,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import secrets
 import shlex
 import shutil
@@ -76,21 +82,38 @@ def phone_photos(sources: Sequence[Path], out: Path) -> list[Path]:
     return made
 
 
-def _classify_seconds(model: Path, folder: Path) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _classify_seconds(model: Path, folder: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of one ``spotcheck classify`` run on ``folder``."""
     command = [sys.executable, "-m", "spotcheck", "classify", "--format", "jsonl", "--model", str(model), str(folder)]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _children_cpu()
     subprocess.run(command, check=True, capture_output=True)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - cpu
 
 
-def classify_rate(model: Path, photos: list[Path], scratch: Path) -> float:
-    """Photos/s of ``spotcheck classify``, start-up excluded: (N - 1) / (t(N photos) - t(1 photo))."""
+def classify_rate(model: Path, photos: list[Path], scratch: Path) -> tuple[float, float]:
+    """Photos/s of ``spotcheck classify`` and its CPU ms a photo, start-up excluded: (N - 1) photos
+    over the difference between a run on N photos and one on 1."""
     one = scratch / "one"
     one.mkdir(parents=True)
     shutil.copy(photos[0], one / photos[0].name)
     single = min(_classify_seconds(model, one) for _ in range(2))
     folder = _classify_seconds(model, photos[0].parent)
-    return (len(photos) - 1) / max(folder - single, 1e-6)
+    n = len(photos) - 1
+    return n / max(folder[0] - single[0], 1e-6), 1000 * (folder[1] - single[1]) / n
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
 
 
 @contextmanager
@@ -143,6 +166,7 @@ def _sign_in(url: str) -> dict[str, str]:
 @dataclass
 class UploadRun:
     started: dict[str, float] = field(default_factory=dict)  # in the order sent
+    answered: float = float("nan")  # seconds from the first byte sent until the last upload was answered
     labelled: dict[str, float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -205,6 +229,7 @@ def burst(
     watcher.start()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(send, range(len(bodies))))
+    run.answered = time.perf_counter() - started
     run.sent.set()
     watcher.join(timeout + 5)
     done = [t for t in run.labelled.values() if t == t]
@@ -281,16 +306,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = classify_rate(model, photos, Path(scratch) / "first")
         log_path = Path(tempfile.gettempdir()) / f"spotcheck-bench-{os.getpid()}.log"
         with running_server(model, log_path) as (url, pid):
+            auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
-                rate, run = burst(url, _sign_in(url), bodies, args.concurrency, args.timeout)
+                cpu = _process_cpu(pid)
+                rate, run = burst(url, auth, bodies, args.concurrency, args.timeout)
+                server_cpu = 1000 * (_process_cpu(pid) - cpu) / len(bodies)
             # Once before and once after the burst, so a lull or a peak of other work weighs on both.
             second = classify_rate(model, photos, Path(scratch) / "second")
-            offline = (first + second) / 2
+            offline = (first[0] + second[0]) / 2
+            offline_cpu = (first[1] + second[1]) / 2
             print(
-                f"spotcheck classify:                 {offline:8.1f} photos/s ({first:.1f} before, {second:.1f} after)"
+                f"spotcheck classify:                 {offline:8.1f} photos/s "
+                f"({first[0]:.1f} before, {second[0]:.1f} after)"
             )
-            print(f"server, {args.concurrency} clients:                {rate:8.1f} labels/s")
+            print(
+                f"server, {args.concurrency} clients:                {rate:8.1f} labels/s "
+                f"(uploads answered at {len(bodies) / run.answered:.1f}/s)"
+            )
             print(f"ratio server / classify:            {rate / offline:8.2f}   (target >= 0.5)")
+            # CPU time is what other work on the machine changes least: the ratio the cores would allow.
+            print(
+                f"CPU a photo: classify {offline_cpu:.1f} ms, server {server_cpu:.1f} ms "
+                f"(ratio {offline_cpu / server_cpu:.2f})"
+            )
             steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
             waits = [
                 steady.labelled[n] - steady.started[n]

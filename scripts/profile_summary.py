@@ -23,6 +23,8 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("model input: resize", ("resize_rgb (spotcheck/classifier/preprocess.py",)),
     ("photo gate: quality", ("measure_quality (spotcheck/photocheck",)),
     ("upload: completeness check (JPEG)", ("check_jpeg_complete (",)),
+    ("upload: decode for the worker (JPEG, colour, model scale)", ("decode_plain_jpeg_for_model (",)),
+    ("handoff of decoded photos (digest)", ("spotcheck/images/handoff.py",)),
     ("upload: decode + downscale", ("decoded_to_fit (", "_reduced (")),
     ("upload: JPEG re-encode", ("_pixels_only (",)),
     ("upload: metadata strip (JPEG)", ("spotcheck/images/jpeg_",)),

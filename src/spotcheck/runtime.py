@@ -49,6 +49,7 @@ from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
+from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.ingest.direct import DirectUploads
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor
@@ -248,6 +249,8 @@ def build_runtime(
         ),
     )
     sessions = SessionService(engine=engine, tokens=tokens)
+    # In-process workers take the photos this process's uploads decoded; other processes read the store.
+    decoded = DecodedPhotos(decode_size=opened.decode_size) if workers > 0 else None
     gallery = Gallery(
         engine=engine,
         records=records,
@@ -258,6 +261,7 @@ def build_runtime(
             budget_seconds=uploads.decode_budget_seconds,
         ),
         max_photos=uploads.max_photos_per_account,
+        decoded=decoded,
     )
     spots = SpotService(engine=engine, gallery=gallery, store=store, max_spots=uploads.max_spots_per_account)
     shares = ShareService(engine=engine)
@@ -269,6 +273,7 @@ def build_runtime(
         classifier=opened.classifier,
         max_attempts=jobs.max_attempts,
         decode_size=opened.decode_size,
+        decoded=decoded,
     )
     oidc = _open_id_provider(settings.oidc)
     return Runtime(

@@ -19,7 +19,7 @@ from images import BLUE, GREEN, RED, image_bytes
 from live_server import free_port
 from spotcheck.auth import AccountService
 from spotcheck.classification import ClassificationWorker, Outcome, WorkerPool
-from spotcheck.classification.worker import exponential_backoff
+from spotcheck.classification.worker import DECODE_SIZE, exponential_backoff
 from spotcheck.classifier.base import Assessment, Classifier, Prediction, Refusal
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.remote import RemoteClassifier
@@ -28,6 +28,7 @@ from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer
+from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
 from spotcheck.observability.metrics import REGISTRY
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StorageUnavailableError, StoredObject
@@ -513,3 +514,78 @@ def test_a_pool_claims_nothing_while_the_classifier_is_unreachable(parts: Parts,
     with parts.engine.connect() as conn:
         assert conn.execute(select(jobs.c.attempts)).scalar_one() == 1  # the wait cost the job no attempt
     assert _label(parts) == "MALIGNANT"
+
+
+# --- photos decoded at upload ----------------------------------------------------------------
+
+
+def _handing_over(parts: Parts, decoded: DecodedPhotos) -> Gallery:
+    """The gallery of ``parts`` as an embedded server builds it: its uploads decoded for the worker."""
+    return Gallery(
+        engine=parts.engine,
+        records=ImageRecords(parts.engine, on_job_committed=parts.queue.wake),
+        store=parts.store,
+        sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1),
+        decoded=decoded,
+    )
+
+
+def _worker_taking(parts: Parts, classifier: Classifier, decoded: DecodedPhotos) -> ClassificationWorker:
+    return ClassificationWorker(
+        engine=parts.engine,
+        records=ImageRecords(parts.engine),
+        store=parts.store,
+        queue=parts.queue,
+        classifier=classifier,
+        max_attempts=3,
+        decoded=decoded,
+    )
+
+
+def test_the_worker_labels_the_photo_its_upload_decoded(parts: Parts, tiny: Classifier) -> None:
+    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    _handing_over(parts, decoded).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
+    assert len(decoded) == 1
+    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"
+    assert len(decoded) == 0
+
+
+def test_the_handed_photo_is_what_the_worker_classifies(parts: Parts, tiny: Classifier) -> None:
+    """A blue picture handed over for the red upload's very bytes is classified instead: the worker
+    did not decode the stored copy again."""
+    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    _upload(parts, RED)
+    (info,) = parts.store.list()
+    decoded.put(info.key, parts.store.get(info.key).body, Image.new("RGB", (128, 96), BLUE))
+    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "BENIGN"
+
+
+def test_a_photo_handed_over_for_other_bytes_is_not_used(parts: Parts, tiny: Classifier) -> None:
+    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    _upload(parts, RED)
+    (info,) = parts.store.list()
+    decoded.put(info.key, image_bytes(BLUE), Image.new("RGB", (128, 96), BLUE))  # not the stored bytes
+    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"  # decoded from the store
+    assert len(decoded) == 0
+
+
+def test_without_a_handed_photo_the_worker_decodes_the_stored_copy(parts: Parts, tiny: Classifier) -> None:
+    """Another process took the upload (``spotcheck worker``), or the handoff was full or restarted."""
+    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    _upload(parts, RED)  # through a gallery that hands nothing over
+    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "MALIGNANT"
+
+
+def test_a_replaced_upload_is_labelled_from_its_own_photo(parts: Parts, tiny: Classifier) -> None:
+    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    gallery = _handing_over(parts, decoded)
+    gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
+    gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(BLUE))
+    worker = _worker_taking(parts, tiny, decoded)
+    assert worker.handle(parts.claim()) is Outcome.STALE
+    assert worker.handle(parts.claim()) is Outcome.LABELLED
+    assert _label(parts) == "BENIGN"

@@ -288,3 +288,81 @@ def test_at_most_max_concurrent_decodes_run_at_once(monkeypatch: pytest.MonkeyPa
     for thread in threads:
         thread.join()
     assert peak == 2
+
+
+# --- the decode handed to the in-process worker ------------------------------------------------
+
+MODEL_DECODE = (400, 300)  # what the workers decode the shipped model's photos at
+
+
+def _photo(size: tuple[int, int]) -> Image.Image:
+    """Smooth shading with noise on it, like a photo (DCT scaling and upsampling have work to do)."""
+    width, height = size
+    x, y = np.meshgrid(np.linspace(0, 1, width), np.linspace(0, 1, height))
+    base = np.stack([200 * x, 150 * y, 120 * (1 - x * y)], axis=-1)
+    noise = np.random.default_rng(3).normal(0, 12, (height, width, 3))
+    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize(
+    ("size", "options", "decoded_size"),
+    [
+        ((2048, 1536), {"quality": 92}, (512, 384)),  # what the web page sends: 1/4
+        ((1200, 900), {"quality": 85, "subsampling": 0}, (600, 450)),  # 1/2, no chroma subsampling
+        ((3300, 2500), {"quality": 80, "progressive": True}, (413, 313)),  # 1/8, progressive
+        ((640, 480), {"quality": 90}, (640, 480)),  # full size
+    ],
+)
+def test_the_decode_for_the_worker_is_the_workers_own_decode(
+    size: tuple[int, int], options: dict[str, object], decoded_size: tuple[int, int]
+) -> None:
+    from spotcheck.images.decode import decode_for_model, decode_plain_jpeg_for_model
+
+    data = _encode(_photo(size), "JPEG", **options)
+    handed = decode_plain_jpeg_for_model(data, at_least=MODEL_DECODE)
+    assert handed is not None and handed.mode == "RGB" and handed.size == decoded_size
+    assert np.array_equal(np.asarray(handed), np.asarray(decode_for_model(data, at_least=MODEL_DECODE)))
+
+
+def test_the_decode_for_the_worker_of_a_grey_jpeg_is_the_workers_own_decode() -> None:
+    from spotcheck.images.decode import decode_for_model, decode_plain_jpeg_for_model
+
+    data = _encode(_photo((1024, 768)).convert("L"), "JPEG", quality=90)
+    handed = decode_plain_jpeg_for_model(data, at_least=MODEL_DECODE)
+    assert handed is not None and handed.mode == "RGB"
+    assert np.array_equal(np.asarray(handed), np.asarray(decode_for_model(data, at_least=MODEL_DECODE)))
+
+
+def test_a_kept_jpeg_comes_with_its_decode_when_asked() -> None:
+    from spotcheck.images.decode import decode_for_model
+
+    source = _encode(_photo((2048, 1536)), "JPEG", quality=92, comment=SECRET)
+    sanitizer = ImageSanitizer(max_pixels=MAX_PIXELS, max_concurrent=1)
+    clean = sanitizer.clean(source, decode_at=MODEL_DECODE)
+    assert SECRET not in clean.jpeg and clean.decoded is not None
+    # The pixels of the stored copy, as the worker would decode them.
+    assert np.array_equal(np.asarray(clean.decoded), np.asarray(decode_for_model(clean.jpeg, at_least=MODEL_DECODE)))
+    assert sanitizer.clean(source).decoded is None  # not asked
+
+
+@pytest.mark.parametrize("decode_at", [None, MODEL_DECODE])
+def test_a_jpeg_cut_short_behind_an_end_marker_is_refused(decode_at: tuple[int, int] | None) -> None:
+    """Within the stored size and upright, so it would be kept: the check is the decode itself."""
+    whole = _encode(_photo((1600, 1200)), "JPEG", quality=90)
+    forged = whole[: len(whole) * 2 // 3] + b"\xff\xd9"
+    sanitizer = ImageSanitizer(max_pixels=MAX_PIXELS, max_concurrent=1)
+    with pytest.raises(CorruptImageError, match=r"damaged or incomplete and cannot be read as JPEG"):
+        sanitizer.clean(forged, decode_at=decode_at)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "rotated JPEG"])
+def test_a_re_encoded_upload_comes_without_a_decode(fmt: str) -> None:
+    """Its stored bytes are new: the worker decodes them from the store."""
+    if fmt == "PNG":
+        source = _encode(_photo((400, 300)), "PNG")
+    else:
+        exif = Image.Exif()
+        exif[0x0112] = 6
+        source = _encode(_photo((400, 300)), "JPEG", exif=exif.tobytes())
+    clean = ImageSanitizer(max_pixels=MAX_PIXELS, max_concurrent=1).clean(source, decode_at=MODEL_DECODE)
+    assert clean.decoded is None

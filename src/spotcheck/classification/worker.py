@@ -21,6 +21,7 @@ from spotcheck.error_text import first_line
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images.decode import decode_for_model
+from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
@@ -86,6 +87,7 @@ class ClassificationWorker:
         max_attempts: int,
         retry_delay: Callable[[int], float] = exponential_backoff,
         decode_size: tuple[int, int] = DECODE_SIZE,
+        decoded: DecodedPhotos | None = None,
     ) -> None:
         self._engine = engine  # for reads; rows are written through ``records``
         self._records = records
@@ -95,6 +97,7 @@ class ClassificationWorker:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self._decode_size = decode_size
+        self._decoded = decoded  # photos this process's uploads decoded already
 
     def _current_row(self, job: Job) -> Any:
         with self._engine.connect() as conn:
@@ -179,6 +182,9 @@ class ClassificationWorker:
         if label is not None and label.model_version == self._classifier.version:
             self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
+        handed = self._decoded.take(job.event.object_key, stored.body) if self._decoded is not None else None
+        if handed is not None:
+            return _Readable(job, stored, handed)
         try:
             return _Readable(job, stored, decode_for_model(stored.body, at_least=self._decode_size))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):

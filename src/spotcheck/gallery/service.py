@@ -16,6 +16,7 @@ from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
+from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 
@@ -117,12 +118,14 @@ class Gallery:
         store: ObjectStore,
         sanitizer: ImageSanitizer,
         max_photos: int = 5000,
+        decoded: DecodedPhotos | None = None,
     ) -> None:
         self._engine = engine  # for reads; every write goes through ``records``
         self._records = records
         self._store = store
         self._sanitizer = sanitizer
         self._max_photos = max_photos
+        self._decoded = decoded  # uploads decoded for the in-process worker, when there is one
 
     def check_quota(self, *, owner_id: str, file_name: str) -> None:
         """PhotoQuotaError when ``file_name`` would be one photo too many (replacing one is always allowed).
@@ -156,11 +159,15 @@ class Gallery:
         """
         file_name = validate_file_name(file_name)
         self.check_quota(owner_id=owner_id, file_name=file_name)
-        clean = self._sanitizer.clean(data)
+        clean = self._sanitizer.clean(data, decode_at=self._decoded.decode_size if self._decoded is not None else None)
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())
         now = utc_now()
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
+        if self._decoded is not None and clean.decoded is not None:
+            # Before the job is committed, and outside the database's write lock. Should the upload fail,
+            # the entry names these bytes only, so it cannot stand for others, and it ages out.
+            self._decoded.put(key, clean.jpeg, clean.decoded)
         # The object is written while the row's write lock is held, so the row and the object always
         # name the same upload; a failed put rolls back the row and its job.
         try:

@@ -22,7 +22,14 @@ from spotcheck.images.errors import CorruptImageError, ImageTooLargeError, Image
 from spotcheck.images.formats import ACCEPTED_FORMATS
 from spotcheck.images.modes import flatten_to_rgb, to_resizable
 
-__all__ = ["DECODER_ERRORS", "check_jpeg_complete", "decode_for_model", "decoded_to_fit", "open_checked"]
+__all__ = [
+    "DECODER_ERRORS",
+    "check_jpeg_complete",
+    "decode_for_model",
+    "decode_plain_jpeg_for_model",
+    "decoded_to_fit",
+    "open_checked",
+]
 
 register_heif_opener()
 
@@ -89,6 +96,38 @@ def check_jpeg_complete(data: bytes) -> None:
         # are harmless; only data that stops early means part of the picture was never sent.
         if "premature end" in str(exc).lower():
             raise _damaged("image/jpeg") from None
+
+
+def _dct_scale(width: int, height: int, at_least: tuple[int, int]) -> int:
+    """The DCT scale (1, 2, 4, 8) Pillow's ``draft`` picks to keep ``at_least`` (width, height)."""
+    fits = min(width // at_least[0], height // at_least[1])
+    return next(scale for scale in (8, 4, 2, 1) if fits >= scale or scale == 1)
+
+
+def decode_plain_jpeg_for_model(data: bytes, *, at_least: tuple[int, int]) -> Image.Image | None:
+    """An upright plain JPEG (greyscale or YCbCr, no EXIF turn) as ``decode_for_model`` decodes it, in one
+    strict pass that is also ``check_jpeg_complete``'s check.
+
+    The same libjpeg-turbo decode at the same DCT scale (ISLOW, fancy upsampling) gives the same
+    pixels; data that ends early raises CorruptImageError. None where libjpeg warned of anything else
+    (extraneous bytes, a bad Huffman code; ``decode_for_model`` reads such a file leniently) and for
+    another colour space (checked as ``check_jpeg_complete`` checks it).
+    """
+    try:
+        height, width, colorspace, _ = simplejpeg.decode_jpeg_header(data)
+        if colorspace not in ("YCbCr", "Gray"):
+            check_jpeg_complete(data)
+            return None
+        scale = _dct_scale(width, height, at_least)
+        size = (-(-width // scale), -(-height // scale))
+        pixels = simplejpeg.decode_jpeg(data, colorspace="RGB", min_width=size[0], min_height=size[1], strict=True)
+    except ValueError as exc:
+        if "premature end" in str(exc).lower():
+            raise _damaged("image/jpeg") from None
+        return None
+    if pixels.shape != (size[1], size[0], 3):
+        return None  # another scale than Pillow's: leave the decode to decode_for_model
+    return Image.fromarray(pixels, mode="RGB")
 
 
 def _reduced(image: Image.Image, *, max_side: int) -> Image.Image:

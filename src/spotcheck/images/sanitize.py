@@ -15,7 +15,13 @@ from typing import TypeVar
 
 from PIL import ExifTags, Image
 
-from spotcheck.images.decode import DECODER_ERRORS, check_jpeg_complete, decoded_to_fit, open_checked
+from spotcheck.images.decode import (
+    DECODER_ERRORS,
+    check_jpeg_complete,
+    decode_plain_jpeg_for_model,
+    decoded_to_fit,
+    open_checked,
+)
 from spotcheck.images.errors import CorruptImageError, DecodeTimeoutError, UnusualJpegError
 from spotcheck.images.formats import sniff
 from spotcheck.images.jpeg_markers import read_layout, without_metadata
@@ -57,6 +63,8 @@ _UPRIGHT: dict[int, Image.Transpose] = {
 @dataclass(frozen=True, slots=True)
 class CleanImage:
     jpeg: bytes
+    # The stored copy decoded for the model, when ``clean`` was asked for it and could give it.
+    decoded: Image.Image | None = None
 
 
 def _orientation(image: Image.Image) -> int:
@@ -114,9 +122,13 @@ class ImageSanitizer:
         self.budget_seconds = budget_seconds
         self._slots = threading.BoundedSemaphore(max_concurrent)
 
-    def clean(self, data: bytes) -> CleanImage:
+    def clean(self, data: bytes, *, decode_at: tuple[int, int] | None = None) -> CleanImage:
         """Check, then keep the bytes less metadata (an upright ordinary JPEG that fits) or decode
-        (scaled), turn upright by EXIF, drop all metadata and re-encode as JPEG."""
+        (scaled), turn upright by EXIF, drop all metadata and re-encode as JPEG.
+
+        ``decode_at``: a kept JPEG's completeness check is then its colour decode at the model's
+        scale (``decode_for_model(jpeg, at_least=decode_at)``'s pixels), returned as ``decoded``.
+        """
         mime = sniff(data)
         image = open_checked(data, mime, max_pixels=self.max_pixels, min_side=self.min_side)
         with image:
@@ -126,12 +138,19 @@ class ImageSanitizer:
                 if layout.scans > MAX_JPEG_SCANS:
                     raise _unusual_jpeg()
             with self._slots:
-                if mime == "image/jpeg":
-                    self._within_budget(lambda: check_jpeg_complete(data))
                 orientation = _orientation(image)
                 fits = max(image.size) <= self.max_side and image.format == "JPEG"
                 if layout is not None and layout.plain and fits and orientation == 1:
-                    return CleanImage(jpeg=without_metadata(data, layout))
+                    kept = without_metadata(data, layout)
+                    if decode_at is None:
+                        self._within_budget(lambda: check_jpeg_complete(data))
+                        return CleanImage(jpeg=kept)
+                    size = decode_at
+                    return CleanImage(
+                        jpeg=kept, decoded=self._within_budget(lambda: decode_plain_jpeg_for_model(kept, at_least=size))
+                    )
+                if mime == "image/jpeg":
+                    self._within_budget(lambda: check_jpeg_complete(data))
                 return self._within_budget(lambda: self._reencoded(image, mime, orientation))
 
     def _reencoded(self, image: Image.Image, mime: str, orientation: int) -> CleanImage:
