@@ -57,9 +57,11 @@ def test_the_triton_configuration_fits_the_shipped_graph() -> None:
         "probabilities": ("TYPE_FP32", [len(metadata.classes)]),
         "lesion_probability": ("TYPE_FP32", [1]),  # reshaped to one value per photo, as the graph gives it
         "heatmap": ("TYPE_FP32", list(heatmap_shape)),
+        "dermatoscopic_probability": ("TYPE_FP32", [1]),
     }
-    assert set(outputs) == {"probabilities", "lesion_probability", "heatmap"}
+    assert set(outputs) == {"probabilities", "lesion_probability", "heatmap", "dermatoscopic_probability"}
     assert outputs["lesion_probability"].shape == ["batch"]
+    assert outputs["dermatoscopic_probability"].shape == ["batch"]
 
 
 def _inference_service() -> dict[str, Any]:
