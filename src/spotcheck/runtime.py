@@ -32,8 +32,6 @@ from spotcheck.auth import (
     UserinfoTokenValidator,
 )
 from spotcheck.auth.throttled import ThrottledPasswords
-from spotcheck.classification import ClassificationWorker, WorkerPool
-from spotcheck.classification.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
@@ -54,6 +52,8 @@ from spotcheck.ingest.direct import DirectUploads
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.labelling import ClassificationWorker, WorkerPool
+from spotcheck.labelling.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
 from spotcheck.spots import AccountData, ShareService, SpotService

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from images import BLUE, RED, image_bytes
-from spotcheck.classification import ClassificationWorker, Outcome
 from spotcheck.classifier.base import Prediction
 from spotcheck.clock import utc_now
 from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
@@ -16,6 +15,7 @@ from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError, object_key_for
 from spotcheck.images import ImageSanitizer
 from spotcheck.ingest import Ingestor, IngestOutcome, ObjectCreated, Reconciler
+from spotcheck.labelling import ClassificationWorker, Outcome
 from spotcheck.runtime import Runtime
 from spotcheck.storage import MemoryObjectStore, ObjectNotFoundError
 
