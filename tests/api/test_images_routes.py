@@ -19,7 +19,7 @@ from images import BLUE, GREEN, RED, image_bytes
 from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.db import images, jobs
-from spotcheck.gallery.labels import UPLOAD_ID
+from spotcheck.gallery.object_metadata import UPLOAD_ID
 from spotcheck.labelling import Outcome
 from spotcheck.runtime import Runtime, build_runtime
 from spotcheck.storage import MemoryObjectStore, StorageError

@@ -10,7 +10,7 @@ import pytest
 from images import BLUE, RED, image_bytes
 from spotcheck.classifier.base import Prediction
 from spotcheck.clock import utc_now
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError, object_key_for
 from spotcheck.images import ImageSanitizer

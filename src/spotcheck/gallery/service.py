@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, images
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
 from spotcheck.images.handoff import DecodedPhotos

@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select
 
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import images, users
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
 from spotcheck.ingest.events import ObjectCreated
