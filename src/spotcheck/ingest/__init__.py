@@ -2,8 +2,8 @@
 
 from spotcheck.ingest.consumer import EventConsumer
 from spotcheck.ingest.events import (
+    BucketObjectCreated,
     InvalidEventError,
-    ObjectCreated,
     S3EventNotification,
     notification_json,
     object_created_events,
@@ -16,6 +16,7 @@ from spotcheck.ingest.sources import EventSource, JsonLinesSource
 
 __all__ = [
     "DEFAULT_GRACE",
+    "BucketObjectCreated",
     "EventConsumer",
     "EventSource",
     "FilerMetaTail",
@@ -23,7 +24,6 @@ __all__ = [
     "Ingestor",
     "InvalidEventError",
     "JsonLinesSource",
-    "ObjectCreated",
     "Reconciler",
     "S3EventNotification",
     "UploadTarget",
