@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
+from spotcheck.accounts import AccountData
 from spotcheck.auth import (
     AccountService,
     AuthThrottle,
@@ -56,7 +57,7 @@ from spotcheck.labelling import ClassificationWorker, WorkerPool
 from spotcheck.labelling.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
-from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots import ShareService, SpotService
 from spotcheck.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 if TYPE_CHECKING:
