@@ -12,12 +12,13 @@ from spotcheck.classifier.base import Prediction
 from spotcheck.clock import utc_now
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.records import ImageRecords
-from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError, object_key_for
+from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError
 from spotcheck.images import ImageSanitizer
 from spotcheck.ingest import BucketObjectCreated, Ingestor, IngestOutcome, Reconciler
 from spotcheck.labelling import ClassificationWorker, Outcome
 from spotcheck.runtime import Runtime
 from spotcheck.storage import MemoryObjectStore, ObjectNotFoundError
+from spotcheck.storage.keys import object_key_for
 
 BUCKET = "photos"
 LIMIT = 200_000

@@ -8,11 +8,11 @@ from spotcheck.ingest.events import (
     notification_json,
     object_created_events,
 )
-from spotcheck.ingest.keys import UploadTarget, upload_target
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.seaweedfs import FilerMetaTail, filer_change_to_notification
 from spotcheck.ingest.service import DEFAULT_GRACE, Ingestor, IngestOutcome
 from spotcheck.ingest.sources import EventSource, JsonLinesSource
+from spotcheck.ingest.upload_targets import UploadTarget, upload_target
 
 __all__ = [
     "DEFAULT_GRACE",

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, select
 
 from spotcheck.db.tables import images
 from spotcheck.ingest.events import BucketObjectCreated
-from spotcheck.ingest.keys import USERS_PREFIX
 from spotcheck.ingest.service import IngestOutcome
 from spotcheck.storage.base import ObjectStore
+from spotcheck.storage.keys import USERS_PREFIX
 
 __all__ = ["Reconciler"]
 

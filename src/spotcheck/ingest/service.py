@@ -33,8 +33,9 @@ from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
 from spotcheck.ingest.events import BucketObjectCreated
-from spotcheck.ingest.keys import UploadTarget, owner_of, upload_target
+from spotcheck.ingest.upload_targets import UploadTarget, upload_target
 from spotcheck.storage.base import ObjectInfo, ObjectNotFoundError, ObjectStore
+from spotcheck.storage.keys import owner_of
 
 __all__ = ["DEFAULT_GRACE", "IngestOutcome", "Ingestor"]
 
