@@ -29,6 +29,7 @@ from spotcheck.db import jobs, open_database, upgrade_database
 from spotcheck.hardware import cpu_model
 from spotcheck.observability import exposition
 from spotcheck.observability.queue_depth import queue_snapshot
+from spotcheck.storage.keys import object_key_for
 
 
 def _fill(engine: Engine, pending: int) -> None:
@@ -38,7 +39,7 @@ def _fill(engine: Engine, pending: int) -> None:
         for status in ("done", "pending"):
             rows = [
                 {
-                    "object_key": f"users/bench/{status}-{i}.jpg",
+                    "object_key": object_key_for("bench", f"{status}-{i}.jpg"),
                     "upload_id": f"{i:036d}",
                     "status": status,
                     "attempts": 0,

@@ -28,7 +28,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("upload: decode + downscale", ("decoded_to_fit (", "_reduced (")),
     ("upload: JPEG re-encode", ("_pixels_only (",)),
     ("upload: metadata strip (JPEG)", ("spotcheck/images/jpeg_",)),
-    ("worker: decode stored JPEG", ("_prepare (spotcheck/classification/worker.py", "decode_for_model")),
+    ("worker: decode stored JPEG", ("_prepare (spotcheck/labelling/worker.py", "decode_for_model")),
     ("upload: sniff/open/scan check", ("open_checked (", "sniff (", "spotcheck/images/")),
     ("database (SQLAlchemy/SQLite)", ("sqlalchemy/", "sqlite3")),
     ("object store (local disk)", ("spotcheck/storage/",)),

@@ -14,7 +14,7 @@ from spotcheck.api import create_app
 from spotcheck.classifier.remote import UNKNOWN_VERSION
 from spotcheck.classifier.sagemaker import SageMakerClassifier
 from spotcheck.config import Settings
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.runtime import build_runtime
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, text
 
+from spotcheck.accounts import AccountData
 from spotcheck.auth import (
     AccountService,
     AuthThrottle,
@@ -32,8 +33,6 @@ from spotcheck.auth import (
     UserinfoTokenValidator,
 )
 from spotcheck.auth.throttled import ThrottledPasswords
-from spotcheck.classification import ClassificationWorker, WorkerPool
-from spotcheck.classification.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.classifier.base import Classifier
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
@@ -54,9 +53,11 @@ from spotcheck.ingest.direct import DirectUploads
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
+from spotcheck.labelling import ClassificationWorker, WorkerPool
+from spotcheck.labelling.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
-from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots import ShareService, SpotService
 from spotcheck.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 if TYPE_CHECKING:

@@ -21,11 +21,12 @@ import s3_server
 from conftest import CHEAP_PASSWORD_HASH, TEST_SECRET, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from s3_server import S3Endpoint
+from spotcheck.accounts import AccountData
 from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.db.tables import image_answers, images, jobs, sessions, spot_shares, spots, users
 from spotcheck.runtime import Runtime, build_runtime
-from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots import ShareService, SpotService
 
 s3_endpoint = s3_server.s3_endpoint
 

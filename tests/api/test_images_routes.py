@@ -17,10 +17,10 @@ from sqlalchemy import select
 from conftest import register_and_sign_in, wait_for_label
 from images import BLUE, GREEN, RED, image_bytes
 from spotcheck.api import create_app
-from spotcheck.classification import Outcome
 from spotcheck.config import Settings
 from spotcheck.db import images, jobs
-from spotcheck.gallery.labels import UPLOAD_ID
+from spotcheck.gallery.object_metadata import UPLOAD_ID
+from spotcheck.labelling import Outcome
 from spotcheck.runtime import Runtime, build_runtime
 from spotcheck.storage import MemoryObjectStore, StorageError
 

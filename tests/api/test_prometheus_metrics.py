@@ -12,8 +12,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from conftest import register_and_sign_in, wait_for_label
 from images import GREEN, RED, image_bytes
 from spotcheck.api import create_app
-from spotcheck.classification import Outcome
 from spotcheck.config import Settings
+from spotcheck.labelling import Outcome
 from spotcheck.observability.metrics import LATENCY_BUCKETS
 from spotcheck.runtime import Runtime, build_runtime
 from tiny_model import TINY_MODEL_VERSION

@@ -97,7 +97,7 @@ def test_a_workers_lines_carry_the_job_and_upload_ids(
     assert wait_for_label(lambda: client.get("/detect/mole.jpg", headers=auth)).status_code == 200
     with runtime.engine.connect() as conn:
         upload_id = conn.execute(select(images.c.upload_id)).scalar_one()
-    [job_line] = [line for line in parsed(json_lines) if line["logger"] == "spotcheck.classification.worker"]
+    [job_line] = [line for line in parsed(json_lines) if line["logger"] == "spotcheck.labelling.worker"]
     assert job_line["message"].endswith(": labelled")
     assert job_line["upload_id"] == upload_id
     assert job_line["job_id"].isdigit()

@@ -23,8 +23,8 @@ from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 from s3_server import S3Endpoint
 from spotcheck.api import create_app
-from spotcheck.gallery.service import object_key_for, thumbnail_key_for
 from spotcheck.runtime import build_runtime
+from spotcheck.storage.keys import object_key_for, thumbnail_key_for
 from tiny_model import TINY_MODEL_VERSION
 
 pytestmark = pytest.mark.s3

@@ -15,10 +15,10 @@ from images import BLUE, RED, image_bytes
 from spotcheck.api import create_app
 from spotcheck.config import Settings
 from spotcheck.db import jobs
-from spotcheck.gallery import object_key_for, thumbnail_key_for
-from spotcheck.gallery.labels import UPLOAD_ID
+from spotcheck.gallery.object_metadata import UPLOAD_ID
 from spotcheck.runtime import Runtime, build_runtime
 from spotcheck.storage import ObjectNotFoundError
+from spotcheck.storage.keys import object_key_for, thumbnail_key_for
 
 
 @pytest.fixture

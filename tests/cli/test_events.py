@@ -17,9 +17,9 @@ from s3_server import S3Endpoint
 from spotcheck.cli import app
 from spotcheck.clock import utc_now
 from spotcheck.config import Settings
-from spotcheck.gallery.service import object_key_for
 from spotcheck.ingest import notification_json
 from spotcheck.runtime import build_runtime
+from spotcheck.storage.keys import object_key_for
 
 s3_endpoint = s3_server.s3_endpoint
 s3_bucket = s3_server.s3_bucket

@@ -18,9 +18,9 @@ from conftest import TEST_SECRET
 from images import BLUE, RED, image_bytes
 from model_server import ModelServer, SageMakerRuntime
 from s3_server import S3Endpoint
-from spotcheck.gallery.service import object_key_for
 from spotcheck.ingest.aws_lambda import LambdaParts, handle_event
 from spotcheck.runtime import build_runtime
+from spotcheck.storage.keys import object_key_for
 
 pytestmark = pytest.mark.s3
 

@@ -1,4 +1,4 @@
-"""S3 event notification JSON in, ObjectCreated records out; SeaweedFS filer changes translated to it."""
+"""S3 event notification JSON in, BucketObjectCreated records out; SeaweedFS filer changes translated to it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from spotcheck.ingest import InvalidEventError, ObjectCreated, filer_change_to_notification, object_created_events
+from spotcheck.ingest import BucketObjectCreated, InvalidEventError, filer_change_to_notification, object_created_events
 
 # As AWS sends it to SQS and Lambda (the documented example, version 2.1), key URL-encoded.
 AWS_PUT = {
@@ -45,7 +45,7 @@ AWS_PUT = {
 
 def test_an_aws_put_record_decodes_its_key() -> None:
     assert object_created_events(AWS_PUT) == [
-        ObjectCreated(
+        BucketObjectCreated(
             bucket="photos",
             key="users/u1/my moleé%.jpg",
             size=1024,
@@ -109,7 +109,7 @@ def test_a_filer_change_becomes_an_s3_put_record() -> None:
     assert notification is not None
     assert notification["Records"][0]["s3"]["object"]["key"] == "users/u1/a+b%25.jpg"
     assert object_created_events(notification) == [
-        ObjectCreated("photos", "users/u1/a b%.jpg", 1000, "398533d48111e9f664b1f64cb10c4b63", "18EBAF8F038B63C8")
+        BucketObjectCreated("photos", "users/u1/a b%.jpg", 1000, "398533d48111e9f664b1f64cb10c4b63", "18EBAF8F038B63C8")
     ]
 
 

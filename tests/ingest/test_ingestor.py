@@ -8,16 +8,17 @@ from datetime import datetime, timedelta
 import pytest
 
 from images import BLUE, RED, image_bytes
-from spotcheck.classification import ClassificationWorker, Outcome
 from spotcheck.classifier.base import Prediction
 from spotcheck.clock import utc_now
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.records import ImageRecords
-from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError, object_key_for
+from spotcheck.gallery.service import AnalysisFailedError, Gallery, ImageNotFoundError
 from spotcheck.images import ImageSanitizer
-from spotcheck.ingest import Ingestor, IngestOutcome, ObjectCreated, Reconciler
+from spotcheck.ingest import BucketObjectCreated, Ingestor, IngestOutcome, Reconciler
+from spotcheck.labelling import ClassificationWorker, Outcome
 from spotcheck.runtime import Runtime
 from spotcheck.storage import MemoryObjectStore, ObjectNotFoundError
+from spotcheck.storage.keys import object_key_for
 
 BUCKET = "photos"
 LIMIT = 200_000
@@ -59,9 +60,9 @@ def owner(runtime: Runtime) -> str:
     return runtime.accounts.register(email="ada@example.org", password="correct horse battery").id
 
 
-def _put_raw(store: MemoryObjectStore, key: str, body: bytes) -> ObjectCreated:
+def _put_raw(store: MemoryObjectStore, key: str, body: bytes) -> BucketObjectCreated:
     info = store.put(key, body, content_type="image/png", metadata={})
-    return ObjectCreated(BUCKET, key, info.size, info.etag)
+    return BucketObjectCreated(BUCKET, key, info.size, info.etag)
 
 
 def _worker(runtime: Runtime, store: MemoryObjectStore) -> ClassificationWorker:
@@ -142,9 +143,9 @@ def test_objects_that_are_no_upload_are_left_alone(store: MemoryObjectStore, ing
     ):
         assert ingestor.handle(_put_raw(store, key, body)) is IngestOutcome.IGNORED, key
         assert store.get(key).body == body
-    other_bucket = ObjectCreated("another-bucket", object_key_for(owner, "mole.jpg"))
+    other_bucket = BucketObjectCreated("another-bucket", object_key_for(owner, "mole.jpg"))
     assert ingestor.handle(other_bucket) is IngestOutcome.IGNORED
-    assert ingestor.handle(ObjectCreated(BUCKET, object_key_for(owner, "gone.jpg"))) is IngestOutcome.GONE
+    assert ingestor.handle(BucketObjectCreated(BUCKET, object_key_for(owner, "gone.jpg"))) is IngestOutcome.GONE
 
 
 def test_an_object_of_an_account_that_no_longer_exists_is_removed(
@@ -199,7 +200,7 @@ def test_a_spotcheck_object_waits_for_its_row_then_is_removed_after_the_grace(
     key = object_key_for(owner, "mole.jpg")
     metadata = {UPLOAD_ID: "an-upload-never-committed", UPLOADED_AT: clock.now.isoformat()}
     store.put(key, image_bytes(RED), content_type="image/jpeg", metadata=metadata)
-    event = ObjectCreated(BUCKET, key)
+    event = BucketObjectCreated(BUCKET, key)
     assert ingestor.handle(event) is IngestOutcome.IN_FLIGHT
     clock.now += timedelta(minutes=2)
     assert ingestor.handle(event) is IngestOutcome.ABANDONED
@@ -217,7 +218,7 @@ def test_a_cut_short_write_over_a_recorded_image_is_taken_in(
     metadata = {UPLOAD_ID: "a-replacement-never-committed", UPLOADED_AT: clock.now.isoformat()}
     store.put(key, image_bytes(RED), content_type="image/jpeg", metadata=metadata)
     clock.now += timedelta(minutes=2)
-    assert ingestor.handle(ObjectCreated(BUCKET, key)) is IngestOutcome.RECORDED
+    assert ingestor.handle(BucketObjectCreated(BUCKET, key)) is IngestOutcome.RECORDED
     assert gallery.summary(owner_id=owner, file_name="mole.jpg").status == "pending"
 
 

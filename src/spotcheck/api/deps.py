@@ -12,6 +12,7 @@ from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import PlainValidator
 
+from spotcheck.accounts import AccountData
 from spotcheck.api.security import CSRF_HEADER, is_csrf_valid, read_session_cookie
 from spotcheck.auth import (
     Account,
@@ -31,7 +32,7 @@ from spotcheck.images import MAX_FILE_NAME_LENGTH, check_utf8_path, normalize_fi
 from spotcheck.ingest.direct import DirectUploads
 from spotcheck.readiness import ReadinessProbe
 from spotcheck.runtime import Runtime
-from spotcheck.spots import AccountData, ShareService, SpotService
+from spotcheck.spots import ShareService, SpotService
 from spotcheck.spots.zones import known_zone_names, zone_named
 
 __all__ = [

@@ -10,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.requests import ClientDisconnect
 
+from spotcheck.accounts import PasswordNeededError
 from spotcheck.api.parameters import InvalidParameterError
 from spotcheck.auth import (
     HashingBusyError,
@@ -41,7 +42,6 @@ from spotcheck.ingest.direct import DirectUploadsUnavailableError
 from spotcheck.spots import (
     InvalidSpotError,
     NoAnswersError,
-    PasswordNeededError,
     ShareNotFoundError,
     SpotNotFoundError,
     SpotQuotaError,

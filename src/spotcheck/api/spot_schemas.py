@@ -1,4 +1,4 @@
-"""Request and response bodies of spots, share links, reminders and the account's data (camelCase)."""
+"""Request and response bodies of spots, share links and reminders (camelCase)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,11 @@ from pydantic import Field, field_validator
 from spotcheck.api.schemas import ImageItem, _Camel, _CamelRequest
 from spotcheck.classifier.labels import Classification
 from spotcheck.spots import ChangeDirection, ChangeKind, SummaryLevel
-from spotcheck.spots.account import SignInMethod
 from spotcheck.spots.reminders import ReminderKind
 from spotcheck.spots.service import MAX_NAME_LENGTH, BodyView
 from spotcheck.spots.shares import DEFAULT_DAYS, MAX_DAYS
 
 __all__ = [
-    "AccountDeleteRequest",
-    "AccountPublic",
     "AnswersBody",
     "BodySitePublic",
     "ChangePublic",
@@ -177,13 +174,3 @@ class ReminderList(_Camel):
     total: int
     limit: int
     offset: int
-
-
-class AccountPublic(_Camel):
-    email: str | None  # an account from an identity provider may have no address
-    created_at: datetime
-    sign_in_method: SignInMethod
-
-
-class AccountDeleteRequest(_CamelRequest):
-    password: str | None = Field(default=None, max_length=256)

@@ -7,8 +7,6 @@ from spotcheck.gallery.service import (
     ImagePage,
     ImageSummary,
     SpotGoneError,
-    object_key_for,
-    thumbnail_key_for,
 )
 
 __all__ = [
@@ -18,6 +16,4 @@ __all__ = [
     "ImagePage",
     "ImageSummary",
     "SpotGoneError",
-    "object_key_for",
-    "thumbnail_key_for",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from spotcheck.classifier.base import Prediction
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.db.writers import serialised_writes
-from spotcheck.gallery.labels import StoredLabel
+from spotcheck.gallery.object_metadata import StoredLabel
 from spotcheck.jobs.base import ObjectCreated
 from spotcheck.jobs.sql import add_job, discard_jobs
 

@@ -13,12 +13,13 @@ from sqlalchemy.exc import IntegrityError
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, images
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
 from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+from spotcheck.storage.keys import object_key_for, thumbnail_key_for
 
 __all__ = [
     "AnalysisFailedError",
@@ -28,8 +29,6 @@ __all__ = [
     "ImageSummary",
     "PhotoQuotaError",
     "SpotGoneError",
-    "object_key_for",
-    "thumbnail_key_for",
 ]
 
 
@@ -80,16 +79,6 @@ class ImageSummary:
 class ImagePage:
     items: list[ImageSummary]
     total: int
-
-
-def object_key_for(owner_id: str, file_name: str) -> str:
-    return f"users/{owner_id}/{file_name}"
-
-
-def thumbnail_key_for(owner_id: str, file_name: str) -> str:
-    """Where an image's small rendition is cached: outside ``users/``, so it is never taken for an
-    upload, and nothing announces it to the classification workers."""
-    return f"thumbnails/{owner_id}/{file_name}"
 
 
 def _summary(row: Any) -> ImageSummary:

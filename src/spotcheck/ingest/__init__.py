@@ -2,20 +2,21 @@
 
 from spotcheck.ingest.consumer import EventConsumer
 from spotcheck.ingest.events import (
+    BucketObjectCreated,
     InvalidEventError,
-    ObjectCreated,
     S3EventNotification,
     notification_json,
     object_created_events,
 )
-from spotcheck.ingest.keys import UploadTarget, upload_target
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.seaweedfs import FilerMetaTail, filer_change_to_notification
 from spotcheck.ingest.service import DEFAULT_GRACE, Ingestor, IngestOutcome
 from spotcheck.ingest.sources import EventSource, JsonLinesSource
+from spotcheck.ingest.upload_targets import UploadTarget, upload_target
 
 __all__ = [
     "DEFAULT_GRACE",
+    "BucketObjectCreated",
     "EventConsumer",
     "EventSource",
     "FilerMetaTail",
@@ -23,7 +24,6 @@ __all__ = [
     "Ingestor",
     "InvalidEventError",
     "JsonLinesSource",
-    "ObjectCreated",
     "Reconciler",
     "S3EventNotification",
     "UploadTarget",

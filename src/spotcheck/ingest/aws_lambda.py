@@ -15,9 +15,9 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from spotcheck.classification.worker import BATCH_SIZE
 from spotcheck.ingest.events import InvalidEventError, object_created_events
 from spotcheck.jobs.base import Job
+from spotcheck.labelling.worker import BATCH_SIZE
 from spotcheck.runtime import Runtime, build_runtime
 
 __all__ = ["LambdaParts", "handle_event", "handler"]

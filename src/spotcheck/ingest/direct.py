@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from spotcheck.gallery.service import object_key_for
 from spotcheck.images import validate_file_name
 from spotcheck.storage.base import ObjectStore
+from spotcheck.storage.keys import object_key_for
 
 __all__ = ["UPLOAD_FORM_SECONDS", "DirectUpload", "DirectUploads", "DirectUploadsUnavailableError"]
 

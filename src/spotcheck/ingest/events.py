@@ -17,8 +17,8 @@ from urllib.parse import quote_plus, unquote_plus
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "BucketObjectCreated",
     "InvalidEventError",
-    "ObjectCreated",
     "S3EventNotification",
     "notification_json",
     "object_created_events",
@@ -62,7 +62,7 @@ class S3EventNotification(_Model):
 
 
 @dataclass(frozen=True, slots=True)
-class ObjectCreated:
+class BucketObjectCreated:
     """One ``ObjectCreated:*`` record, its key decoded."""
 
     bucket: str
@@ -87,14 +87,14 @@ def _unwrap(document: str | bytes | Mapping[str, Any]) -> Mapping[str, Any]:
     return document
 
 
-def object_created_events(document: str | bytes | Mapping[str, Any]) -> list[ObjectCreated]:
+def object_created_events(document: str | bytes | Mapping[str, Any]) -> list[BucketObjectCreated]:
     """The ``ObjectCreated:*`` records of a notification (raw, or in an SNS envelope); others are dropped."""
     try:
         notification = S3EventNotification.model_validate(_unwrap(document))
     except ValidationError as error:
         raise InvalidEventError(f"not an S3 event notification: {error.errors()[0]['msg']}") from None
     return [
-        ObjectCreated(
+        BucketObjectCreated(
             bucket=record.s3.bucket.name,
             key=unquote_plus(record.s3.object.key),
             size=record.s3.object.size,

@@ -9,10 +9,10 @@ from collections.abc import Callable
 from sqlalchemy import Engine, select
 
 from spotcheck.db.tables import images
-from spotcheck.ingest.events import ObjectCreated
-from spotcheck.ingest.keys import USERS_PREFIX
+from spotcheck.ingest.events import BucketObjectCreated
 from spotcheck.ingest.service import IngestOutcome
 from spotcheck.storage.base import ObjectStore
+from spotcheck.storage.keys import USERS_PREFIX
 
 __all__ = ["Reconciler"]
 
@@ -29,7 +29,7 @@ class Reconciler:
     """
 
     def __init__(
-        self, *, engine: Engine, store: ObjectStore, bucket: str, handle: Callable[[ObjectCreated], IngestOutcome]
+        self, *, engine: Engine, store: ObjectStore, bucket: str, handle: Callable[[BucketObjectCreated], IngestOutcome]
     ) -> None:
         self._engine = engine
         self._store = store
@@ -43,7 +43,7 @@ class Reconciler:
         for info in self._store.list(USERS_PREFIX):
             if info.key in known and not deep:
                 continue
-            event = ObjectCreated(bucket=self._bucket, key=info.key, size=info.size, etag=info.etag)
+            event = BucketObjectCreated(bucket=self._bucket, key=info.key, size=info.size, etag=info.etag)
             outcomes[self._handle(event)] += 1
         if outcomes[IngestOutcome.RECORDED] or outcomes[IngestOutcome.REJECTED] or outcomes[IngestOutcome.ORPHANED]:
             log.info("reconciliation handled objects whose events were lost: %s", dict(outcomes))

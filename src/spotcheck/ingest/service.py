@@ -29,12 +29,13 @@ from sqlalchemy import Engine, select
 
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import images, users
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
 from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
-from spotcheck.ingest.events import ObjectCreated
-from spotcheck.ingest.keys import UploadTarget, owner_of, upload_target
+from spotcheck.ingest.events import BucketObjectCreated
+from spotcheck.ingest.upload_targets import UploadTarget, upload_target
 from spotcheck.storage.base import ObjectInfo, ObjectNotFoundError, ObjectStore
+from spotcheck.storage.keys import owner_of
 
 __all__ = ["DEFAULT_GRACE", "IngestOutcome", "Ingestor"]
 
@@ -86,11 +87,11 @@ class Ingestor:
         self._clock = clock
         self._one_at_a_time = threading.Lock()
 
-    def handle(self, event: ObjectCreated) -> IngestOutcome:
+    def handle(self, event: BucketObjectCreated) -> IngestOutcome:
         with self._one_at_a_time:
             return self._handle(event)
 
-    def _handle(self, event: ObjectCreated) -> IngestOutcome:
+    def _handle(self, event: BucketObjectCreated) -> IngestOutcome:
         if event.bucket != self._bucket:
             return IngestOutcome.IGNORED
         owner_id = owner_of(event.key)

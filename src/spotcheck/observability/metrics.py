@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from spotcheck.classifier.base import Refusal
 from spotcheck.classifier.labels import Classification
-from spotcheck.gallery.labels import StoredLabel
+from spotcheck.gallery.object_metadata import StoredLabel
 from spotcheck.observability.queue_depth import QueueCollector
 from spotcheck.photocheck.reasons import RefusalReason
 

@@ -1,7 +1,5 @@
-"""Spots over time: photos of one place on the skin, their changes, a report, share links, reminders,
-and the account's data (export and deletion)."""
+"""Spots over time: photos of one place on the skin, their changes, a report, share links, reminders."""
 
-from spotcheck.spots.account import AccountData, PasswordNeededError, SignInMethod
 from spotcheck.spots.answers import Answers
 from spotcheck.spots.changes import Change, ChangeDirection, ChangeKind, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
@@ -21,7 +19,6 @@ from spotcheck.spots.shares import NewShare, Share, ShareNotFoundError, ShareSer
 from spotcheck.spots.summary import Summary, SummaryLevel
 
 __all__ = [
-    "AccountData",
     "Answers",
     "BodySite",
     "BodyView",
@@ -32,11 +29,9 @@ __all__ = [
     "Measures",
     "NewShare",
     "NoAnswersError",
-    "PasswordNeededError",
     "Share",
     "ShareNotFoundError",
     "ShareService",
-    "SignInMethod",
     "Spot",
     "SpotNotFoundError",
     "SpotQuotaError",

@@ -16,12 +16,13 @@ from sqlalchemy.exc import IntegrityError
 
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, image_answers, image_measures, spots
-from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary, object_key_for
+from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary
 from spotcheck.spots.answers import QUESTIONS, Answers
 from spotcheck.spots.changes import Change, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
 from spotcheck.spots.summary import Summary, summarise
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+from spotcheck.storage.keys import object_key_for
 from spotcheck.unicode_text import first_refused
 
 __all__ = [

@@ -9,10 +9,10 @@ from typing import Annotated, BinaryIO
 from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.responses import StreamingResponse
 
+from spotcheck.api.account_schemas import AccountDeleteRequest, AccountPublic
 from spotcheck.api.deps import AccountDataDep, CurrentAccount, PasswordsDep
 from spotcheck.api.schemas import SIGNED_IN_ERRORS, ErrorBody
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.spot_schemas import AccountDeleteRequest, AccountPublic
 from spotcheck.api.throttling import client_address, input_refused
 
 router = APIRouter(prefix="/account", tags=["account"], responses=SIGNED_IN_ERRORS)

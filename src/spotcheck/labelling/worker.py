@@ -18,7 +18,7 @@ from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavail
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
-from spotcheck.gallery.labels import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images.decode import decode_for_model
 from spotcheck.images.handoff import DecodedPhotos

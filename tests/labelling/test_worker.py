@@ -18,8 +18,6 @@ from fake_clock import FakeClock
 from images import BLUE, GREEN, RED, image_bytes
 from live_server import free_port
 from spotcheck.auth import AccountService
-from spotcheck.classification import ClassificationWorker, Outcome, WorkerPool
-from spotcheck.classification.worker import DECODE_SIZE, exponential_backoff
 from spotcheck.classifier.base import Assessment, Classifier, Prediction, Refusal
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.remote import RemoteClassifier
@@ -30,6 +28,8 @@ from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer
 from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
+from spotcheck.labelling import ClassificationWorker, Outcome, WorkerPool
+from spotcheck.labelling.worker import DECODE_SIZE, exponential_backoff
 from spotcheck.observability.metrics import REGISTRY
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StorageUnavailableError, StoredObject
 

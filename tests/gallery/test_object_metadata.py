@@ -8,7 +8,7 @@ import pytest
 
 from spotcheck.classifier.base import Prediction, Refusal
 from spotcheck.classifier.labels import Classification
-from spotcheck.gallery.labels import StoredLabel, label_metadata, read_label
+from spotcheck.gallery.object_metadata import StoredLabel, label_metadata, read_label
 from spotcheck.photocheck.reasons import RefusalReason
 
 UPLOADED = {"upload-id": "u-1", "uploaded-at": "2026-05-04T09:59:00+00:00"}

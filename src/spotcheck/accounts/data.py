@@ -21,6 +21,7 @@ from spotcheck.spots.answers import QUESTIONS, Answers
 from spotcheck.spots.service import Spot, SpotService
 from spotcheck.spots.shares import ShareService
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
+from spotcheck.storage.keys import owner_prefix
 
 __all__ = [
     "EXPORT_JSON",
@@ -173,7 +174,7 @@ class AccountData:
             with suppress(ImageNotFoundError):
                 self._gallery.delete(owner_id=user_id, file_name=photo.file_name)
         # Whatever else was stored for the account (renditions, leftovers of an interrupted upload).
-        for info in list(self._store.list(prefix=f"users/{user_id}/")):
+        for info in list(self._store.list(prefix=owner_prefix(user_id))):
             with suppress(ObjectNotFoundError):
                 self._store.delete(info.key)
         with self._engine.begin() as conn:
