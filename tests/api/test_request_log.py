@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -97,7 +98,12 @@ def test_a_workers_lines_carry_the_job_and_upload_ids(
     assert wait_for_label(lambda: client.get("/detect/mole.jpg", headers=auth)).status_code == 200
     with runtime.engine.connect() as conn:
         upload_id = conn.execute(select(images.c.upload_id)).scalar_one()
-    [job_line] = [line for line in parsed(json_lines) if line["logger"] == "spotcheck.labelling.worker"]
+    # The label is visible as soon as its transaction commits; the worker logs the job just after.
+    deadline = time.monotonic() + 10.0
+    while not (job_lines := [line for line in parsed(json_lines) if line["logger"] == "spotcheck.labelling.worker"]):
+        assert time.monotonic() < deadline, "the worker logged no line for the job"
+        time.sleep(0.02)
+    [job_line] = job_lines
     assert job_line["message"].endswith(": labelled")
     assert job_line["upload_id"] == upload_id
     assert job_line["job_id"].isdigit()
