@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 from collections import defaultdict
@@ -32,18 +31,10 @@ from pathlib import Path
 
 from spotcheck.classifier.labels import MALIGNANT_DIAGNOSES
 from spotcheck.training.dataset import Domain, LesionImage
+from spotcheck.training.metrics import wilson_interval
 from spotcheck.training.release_split import release_split
 
 _DATA = Path("../shared/datasets")
-
-
-def wilson(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
-    if total == 0:
-        return math.nan, math.nan
-    p = successes / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
-    return centre - half, centre + half
 
 
 def _classify(paths: list[Path], model: Path | None) -> dict[str, str | None]:
@@ -59,7 +50,7 @@ def _classify(paths: list[Path], model: Path | None) -> dict[str, str | None]:
 
 
 def _rate(count: int, total: int) -> str:
-    low, high = wilson(count, total)
+    low, high = wilson_interval(count, total)
     return f"{count} of {total} ({count / total:.1%}, 95 % CI {low:.1%}-{high:.1%})" if total else "none"
 
 

@@ -4,7 +4,6 @@ threshold."""
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from spotcheck.training.dermatoscopic_route import (
     tap_names,
     threshold_with_confidence,
 )
-from spotcheck.training.metrics import screening_metrics
+from spotcheck.training.metrics import screening_metrics, wilson_interval
 
 _MEL = DIAGNOSES.index("mel")
 # The tiny model's lesion head reads the normalised channel means: red minus blue routes a photo.
@@ -138,17 +137,12 @@ def test_the_kind_head_folds_its_scaling_into_the_weights() -> None:
     assert (head.probability(features) >= 0.5).tolist() == kind.tolist()
 
 
-def _wilson_low(flagged: int, total: int, z: float = 1.96) -> float:
-    p = flagged / total
-    return (p + z * z / (2 * total) - z * math.sqrt(p * (1 - p) / total + z * z / (4 * total**2))) / (1 + z * z / total)
-
-
 def test_the_threshold_keeps_the_sensitivity_bound_at_the_goal_and_no_higher_threshold_does() -> None:
     scores = np.linspace(0.01, 0.99, 200)
     threshold = threshold_with_confidence(scores, goal=0.93)
     flagged = int((scores >= threshold).sum())
-    assert _wilson_low(flagged, 200) >= 0.93
-    assert _wilson_low(flagged - 1, 200) < 0.93
+    assert wilson_interval(flagged, 200)[0] >= 0.93
+    assert wilson_interval(flagged - 1, 200)[0] < 0.93
     assert np.sort(scores)[::-1][flagged] < threshold < np.sort(scores)[::-1][flagged - 1]
 
 

@@ -10,6 +10,7 @@ from spotcheck.training.metrics import (
     expected_calibration_error,
     screening_metrics,
     specificity_at_sensitivity,
+    wilson_interval,
 )
 
 pytestmark = pytest.mark.training
@@ -82,3 +83,10 @@ def test_seven_class_balanced_accuracy_is_reported_when_classes_are_given() -> N
     )
     assert metrics["balanced_accuracy_7class"] == pytest.approx((0.5 + 1 + 0.5 + 1 + 1) / 5)
     assert "balanced_accuracy_7class" not in screening_metrics(Y, SCORES, threshold=0.5, bootstrap_samples=20, seed=0)
+
+
+def test_wilson_interval_by_hand() -> None:
+    # 8 of 10: the published Wilson 95 % interval is 0.490-0.943; none of 0 trials has no interval.
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 3), round(high, 3)) == (0.490, 0.943)
+    assert all(np.isnan(bound) for bound in wilson_interval(0, 0))

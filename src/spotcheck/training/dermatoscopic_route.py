@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from spotcheck.classifier.onnx import LESION_OUTPUT
+from spotcheck.training.metrics import wilson_interval
 
 __all__ = [
     "DERMATOSCOPIC_OUTPUT",
@@ -74,8 +75,7 @@ def threshold_with_confidence(malignant_scores: np.ndarray, *, goal: float, z: f
     scores = np.sort(np.asarray(malignant_scores, dtype=np.float64))[::-1]
     n = scores.size
     for flagged in range(1, n + 1):
-        p = flagged / n
-        low = (p + z * z / (2 * n) - z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))) / (1 + z * z / n)
+        low, _high = wilson_interval(flagged, n, z)
         if low >= goal:
             below = scores[flagged] if flagged < n else 0.0
             return float((scores[flagged - 1] + below) / 2)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score, roc_auc_score, roc_curve
 
-__all__ = ["auc_interval", "expected_calibration_error", "screening_metrics", "specificity_at_sensitivity"]
+__all__ = [
+    "auc_interval",
+    "expected_calibration_error",
+    "screening_metrics",
+    "specificity_at_sensitivity",
+    "wilson_interval",
+]
 
 
 def auc_interval(
@@ -45,6 +52,16 @@ def auc_interval(
     tail = (1 - level) / 2
     low, high = np.quantile(aucs, [tail, 1 - tail])
     return float(low), float(high)
+
+
+def wilson_interval(successes: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a proportion (95 % at the default ``z``); NaN for no trials."""
+    if total == 0:
+        return math.nan, math.nan
+    p = successes / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return centre - half, centre + half
 
 
 def specificity_at_sensitivity(y: np.ndarray, scores: np.ndarray, target: float) -> float:
