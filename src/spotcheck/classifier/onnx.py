@@ -149,21 +149,17 @@ class OnnxClassifier:
             for start in range(0, len(pixels), _IMAGES_PER_RUN)
         ]
 
-        def joined(name: str) -> np.ndarray | None:
-            return np.concatenate([run[name] for run in runs]) if runs and name in wanted else None
-
-        probabilities = joined(self._outputs[0])
-        lesion = joined(LESION_OUTPUT)
+        if not runs:
+            return _Pass(np.empty((0, len(self.metadata.classes))), None, np.zeros(0, dtype=bool), None)
         route = self.metadata.dermatoscopic_route
-        dermatoscopic = joined(route.output) if route else None
+
+        def joined(name: str) -> np.ndarray:
+            return np.concatenate([run[name] for run in runs])
+
         return _Pass(
-            probabilities=np.empty((0, len(self.metadata.classes)))
-            if probabilities is None
-            else np.asarray(probabilities, dtype=np.float64),
-            lesion=None if lesion is None else np.asarray(lesion, dtype=np.float64).reshape(-1),
-            routed=np.zeros(len(pixels), dtype=bool)
-            if route is None or dermatoscopic is None
-            else dermatoscopic.reshape(-1) >= route.cut,
+            probabilities=np.asarray(joined(self._outputs[0]), dtype=np.float64),
+            lesion=np.asarray(joined(LESION_OUTPUT), dtype=np.float64).reshape(-1) if LESION_OUTPUT in wanted else None,
+            routed=joined(route.output).reshape(-1) >= route.cut if route else np.zeros(len(pixels), dtype=bool),
             heatmaps=joined(HEATMAP_OUTPUT) if extra else None,
         )
 
