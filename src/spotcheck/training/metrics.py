@@ -109,7 +109,7 @@ def screening_metrics(
         "roc_auc_ci95": [low, high],
         "bootstrap_resamples": "lesions or patients" if groups is not None else "images",
         # The threshold most images were decided at, and every one with its count where there are several.
-        "threshold": float(values[counts.argmax()]) if len(values) else float(np.max(threshold)),
+        "threshold": float(values[counts.argmax()]),
         **(
             {"thresholds": {f"{v:.4f}": int(c) for v, c in zip(values, counts, strict=True)}} if len(values) > 1 else {}
         ),
