@@ -24,7 +24,7 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
     ("photo gate: quality", ("measure_quality (spotcheck/photocheck",)),
     ("upload: completeness check (JPEG)", ("check_jpeg_complete (",)),
     ("upload: decode for the worker (JPEG, colour, model scale)", ("decode_plain_jpeg_for_model (",)),
-    ("handoff of decoded photos (digest)", ("spotcheck/images/handoff.py",)),
+    ("handoff of prepared photos", ("spotcheck/classifier/handoff.py",)),
     ("upload: decode + downscale", ("decoded_to_fit (", "_reduced (")),
     ("upload: JPEG re-encode", ("_pixels_only (",)),
     ("upload: metadata strip (JPEG)", ("spotcheck/images/jpeg_",)),

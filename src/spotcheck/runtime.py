@@ -33,7 +33,8 @@ from spotcheck.auth import (
     UserinfoTokenValidator,
 )
 from spotcheck.auth.throttled import ThrottledPasswords
-from spotcheck.classifier.base import Classifier
+from spotcheck.classifier.base import Classifier, PreparesPhotos
+from spotcheck.classifier.handoff import PreparedPhotos
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.config import (
@@ -48,7 +49,6 @@ from spotcheck.db import open_database
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.service import Gallery
 from spotcheck.images import ImageSanitizer
-from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.ingest.direct import DirectUploads
 from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor
@@ -250,8 +250,13 @@ def build_runtime(
         ),
     )
     sessions = SessionService(engine=engine, tokens=tokens)
-    # In-process workers take the photos this process's uploads decoded; other processes read the store.
-    decoded = DecodedPhotos(decode_size=opened.decode_size) if workers > 0 else None
+    # In-process workers take the photos this process's uploads prepared; other processes read the store.
+    classifier = opened.classifier
+    prepared = (
+        PreparedPhotos(prepare=classifier.prepare, decode_size=opened.decode_size)
+        if workers > 0 and isinstance(classifier, PreparesPhotos)
+        else None
+    )
     gallery = Gallery(
         engine=engine,
         records=records,
@@ -262,7 +267,7 @@ def build_runtime(
             budget_seconds=uploads.decode_budget_seconds,
         ),
         max_photos=uploads.max_photos_per_account,
-        decoded=decoded,
+        prepared=prepared,
     )
     spots = SpotService(engine=engine, gallery=gallery, store=store, max_spots=uploads.max_spots_per_account)
     shares = ShareService(engine=engine)
@@ -274,7 +279,7 @@ def build_runtime(
         classifier=opened.classifier,
         max_attempts=jobs.max_attempts,
         decode_size=opened.decode_size,
-        decoded=decoded,
+        prepared=prepared,
     )
     oidc = _open_id_provider(settings.oidc)
     return Runtime(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 from sqlalchemy import Engine, func, select
@@ -18,7 +19,8 @@ from fake_clock import FakeClock
 from images import BLUE, GREEN, RED, image_bytes
 from live_server import free_port
 from spotcheck.auth import AccountService
-from spotcheck.classifier.base import Assessment, Classifier, Prediction, Refusal
+from spotcheck.classifier.base import Assessment, Classifier, Prediction, PreparesPhotos, Refusal
+from spotcheck.classifier.handoff import PreparedPhotos
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.remote import RemoteClassifier
 from spotcheck.clock import as_utc, utc_now
@@ -26,11 +28,11 @@ from spotcheck.db import images, jobs, open_database
 from spotcheck.gallery import AnalysisFailedError, Gallery
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer
-from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs import Job, ObjectCreated, SqlJobQueue
 from spotcheck.labelling import ClassificationWorker, Outcome, WorkerPool
 from spotcheck.labelling.worker import DECODE_SIZE, exponential_backoff
 from spotcheck.observability.metrics import REGISTRY
+from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StorageUnavailableError, StoredObject
 
 # --- fakes ----------------------------------------------------------------------------------
@@ -516,21 +518,26 @@ def test_a_pool_claims_nothing_while_the_classifier_is_unreachable(parts: Parts,
     assert _label(parts) == "MALIGNANT"
 
 
-# --- photos decoded at upload ----------------------------------------------------------------
+# --- photos prepared at upload ---------------------------------------------------------------
 
 
-def _handing_over(parts: Parts, decoded: DecodedPhotos) -> Gallery:
-    """The gallery of ``parts`` as an embedded server builds it: its uploads decoded for the worker."""
+def _prepared_for(classifier: Classifier) -> PreparedPhotos:
+    assert isinstance(classifier, PreparesPhotos)
+    return PreparedPhotos(prepare=classifier.prepare, decode_size=DECODE_SIZE)
+
+
+def _handing_over(parts: Parts, prepared: PreparedPhotos) -> Gallery:
+    """The gallery of ``parts`` as an embedded server builds it: its uploads prepared for the worker."""
     return Gallery(
         engine=parts.engine,
         records=ImageRecords(parts.engine, on_job_committed=parts.queue.wake),
         store=parts.store,
         sanitizer=ImageSanitizer(max_pixels=40_000_000, max_concurrent=1),
-        decoded=decoded,
+        prepared=prepared,
     )
 
 
-def _worker_taking(parts: Parts, classifier: Classifier, decoded: DecodedPhotos) -> ClassificationWorker:
+def _worker_taking(parts: Parts, classifier: Classifier, prepared: PreparedPhotos) -> ClassificationWorker:
     return ClassificationWorker(
         engine=parts.engine,
         records=ImageRecords(parts.engine),
@@ -538,54 +545,71 @@ def _worker_taking(parts: Parts, classifier: Classifier, decoded: DecodedPhotos)
         queue=parts.queue,
         classifier=classifier,
         max_attempts=3,
-        decoded=decoded,
+        prepared=prepared,
     )
 
 
-def test_the_worker_labels_the_photo_its_upload_decoded(parts: Parts, tiny: Classifier) -> None:
-    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
-    _handing_over(parts, decoded).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
-    assert len(decoded) == 1
-    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+def test_the_worker_labels_the_photo_its_upload_prepared(parts: Parts, tiny: Classifier) -> None:
+    prepared = _prepared_for(tiny)
+    _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
+    assert len(prepared) == 1
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"
-    assert len(decoded) == 0
+    assert len(prepared) == 0
 
 
 def test_the_handed_photo_is_what_the_worker_classifies(parts: Parts, tiny: Classifier) -> None:
-    """A blue picture handed over for the red upload's very bytes is classified instead: the worker
-    did not decode the stored copy again."""
-    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    """A blue picture handed over for the red upload is classified instead: the worker did not decode
+    the stored copy."""
+    prepared = _prepared_for(tiny)
     _upload(parts, RED)
-    (info,) = parts.store.list()
-    decoded.put(info.key, parts.store.get(info.key).body, Image.new("RGB", (128, 96), BLUE))
-    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    prepared.put(parts.row().object_key, parts.row().upload_id, Image.new("RGB", (128, 96), BLUE))
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "BENIGN"
 
 
-def test_a_photo_handed_over_for_other_bytes_is_not_used(parts: Parts, tiny: Classifier) -> None:
-    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+def test_a_photo_handed_over_for_another_upload_is_not_used(parts: Parts, tiny: Classifier) -> None:
+    prepared = _prepared_for(tiny)
     _upload(parts, RED)
-    (info,) = parts.store.list()
-    decoded.put(info.key, image_bytes(BLUE), Image.new("RGB", (128, 96), BLUE))  # not the stored bytes
-    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    prepared.put(parts.row().object_key, "an earlier upload", Image.new("RGB", (128, 96), BLUE))
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"  # decoded from the store
-    assert len(decoded) == 0
+    assert len(prepared) == 0
 
 
 def test_without_a_handed_photo_the_worker_decodes_the_stored_copy(parts: Parts, tiny: Classifier) -> None:
     """Another process took the upload (``spotcheck worker``), or the handoff was full or restarted."""
-    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
+    prepared = _prepared_for(tiny)
     _upload(parts, RED)  # through a gallery that hands nothing over
-    assert _worker_taking(parts, tiny, decoded).handle(parts.claim()) is Outcome.LABELLED
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"
 
 
+def test_a_refusal_made_at_upload_is_written_as_the_label(parts: Parts, tiny: Classifier) -> None:
+    prepared = PreparedPhotos(
+        prepare=lambda photo: Refusal(RefusalReason.TOO_DARK, tiny.version), decode_size=DECODE_SIZE
+    )
+    _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.REFUSED
+    assert parts.row().refusal == RefusalReason.TOO_DARK
+
+
+def test_photos_are_prepared_at_upload_only_for_a_classifier_that_takes_them(parts: Parts) -> None:
+    remote = RemoteClassifier(f"http://127.0.0.1:{free_port()}", timeout=5)
+    with pytest.raises(TypeError, match="prepared"):
+        _worker_taking(
+            parts,
+            remote,
+            PreparedPhotos(prepare=lambda photo: np.zeros((150, 200, 3), dtype=np.uint8), decode_size=DECODE_SIZE),
+        )
+
+
 def test_a_replaced_upload_is_labelled_from_its_own_photo(parts: Parts, tiny: Classifier) -> None:
-    decoded = DecodedPhotos(decode_size=DECODE_SIZE)
-    gallery = _handing_over(parts, decoded)
+    prepared = _prepared_for(tiny)
+    gallery = _handing_over(parts, prepared)
     gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
     gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(BLUE))
-    worker = _worker_taking(parts, tiny, decoded)
+    worker = _worker_taking(parts, tiny, prepared)
     assert worker.handle(parts.claim()) is Outcome.STALE
     assert worker.handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "BENIGN"

@@ -21,6 +21,8 @@ __all__ = [
     "ModelServerUnavailableError",
     "ModelUnavailableError",
     "Prediction",
+    "PreparedPhoto",
+    "PreparesPhotos",
     "Refusal",
     "classify_with_heatmaps",
 ]
@@ -85,6 +87,20 @@ class HeatmapsOnRequest(Protocol):
     and sends them): ``classify`` leaves them out, this gives them."""
 
     def classify_with_heatmaps(self, images: Sequence[Image.Image]) -> list[Assessment]: ...
+
+
+# A photo as a model's input, (H, W, 3) uint8, or the photo gate's refusal of the photo itself.
+PreparedPhoto = np.ndarray | Refusal
+
+
+@runtime_checkable
+class PreparesPhotos(Protocol):
+    """A classifier whose work on each photo before its pass (the gate's own checks, the resize) can be
+    done apart from the pass, in another thread: ``assess([prepare(image)])`` is ``classify([image])``."""
+
+    def prepare(self, image: Image.Image) -> PreparedPhoto: ...
+
+    def assess(self, prepared: Sequence[PreparedPhoto]) -> list[Assessment]: ...
 
 
 def classify_with_heatmaps(classifier: Classifier, images: Sequence[Image.Image]) -> list[Assessment]:

@@ -10,7 +10,7 @@ import numpy as np
 import onnxruntime as ort
 from PIL import Image
 
-from spotcheck.classifier.base import Assessment, Heatmap, ModelUnavailableError, Prediction, Refusal
+from spotcheck.classifier.base import Assessment, Heatmap, ModelUnavailableError, Prediction, PreparedPhoto, Refusal
 from spotcheck.classifier.labels import Classification
 from spotcheck.classifier.metadata import ModelMetadata
 from spotcheck.classifier.preprocess import normalise, resize_rgb
@@ -179,7 +179,7 @@ class OnnxClassifier:
     def malignant_probabilities(self, pixels: np.ndarray) -> np.ndarray:
         return np.asarray(self.class_probabilities(pixels)[:, self.metadata.malignant_indices].sum(axis=1))
 
-    def prepare(self, image: Image.Image) -> np.ndarray | Refusal:
+    def prepare(self, image: Image.Image) -> PreparedPhoto:
         """The photo as the model's input, (H, W, 3) uint8, or the gate's refusal of the photo itself.
 
         Thread-safe and free of ONNX Runtime: callers may prepare photos in other threads
@@ -189,7 +189,7 @@ class OnnxClassifier:
         reason = refusal_before_model(image, gate) if gate is not None else None
         return Refusal(reason, self.version) if reason else resize_rgb(image, self.metadata.input)
 
-    def assess(self, prepared: Sequence[np.ndarray | Refusal], *, heatmaps: bool = False) -> list[Assessment]:
+    def assess(self, prepared: Sequence[PreparedPhoto], *, heatmaps: bool = False) -> list[Assessment]:
         """Run the model on the prepared photos: a prediction, or the gate's refusal, per photo; with
         ``heatmaps``, each prediction carries the graph's map (the pass then runs its extra nodes too)."""
         judged = [(i, item) for i, item in enumerate(prepared) if not isinstance(item, Refusal)]

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 
+from spotcheck.classifier.handoff import PreparedPhotos
 from spotcheck.classifier.labels import Classification
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, images
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
-from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 from spotcheck.storage.keys import object_key_for, thumbnail_key_for
@@ -107,14 +107,14 @@ class Gallery:
         store: ObjectStore,
         sanitizer: ImageSanitizer,
         max_photos: int = 5000,
-        decoded: DecodedPhotos | None = None,
+        prepared: PreparedPhotos | None = None,
     ) -> None:
         self._engine = engine  # for reads; every write goes through ``records``
         self._records = records
         self._store = store
         self._sanitizer = sanitizer
         self._max_photos = max_photos
-        self._decoded = decoded  # uploads decoded for the in-process worker, when there is one
+        self._prepared = prepared  # uploads prepared for the in-process worker, when there is one
 
     def check_quota(self, *, owner_id: str, file_name: str) -> None:
         """PhotoQuotaError when ``file_name`` would be one photo too many (replacing one is always allowed).
@@ -148,15 +148,16 @@ class Gallery:
         """
         file_name = validate_file_name(file_name)
         self.check_quota(owner_id=owner_id, file_name=file_name)
-        clean = self._sanitizer.clean(data, decode_at=self._decoded.decode_size if self._decoded is not None else None)
+        decode_at = self._prepared.decode_size if self._prepared is not None else None
+        clean = self._sanitizer.clean(data, decode_at=decode_at)
         key = object_key_for(owner_id, file_name)
         upload_id = str(uuid.uuid4())
         now = utc_now()
         metadata = {UPLOAD_ID: upload_id, UPLOADED_AT: now.isoformat()}
-        if self._decoded is not None and clean.decoded is not None:
+        if self._prepared is not None and clean.decoded is not None:
             # Before the job is committed, and outside the database's write lock. Should the upload fail,
-            # the entry names these bytes only, so it cannot stand for others, and it ages out.
-            self._decoded.put(key, clean.jpeg, clean.decoded)
+            # no object carries its upload id, so the entry stands for nothing and ages out.
+            self._prepared.put(key, upload_id, clean.decoded)
         # The object is written while the row's write lock is held, so the row and the object always
         # name the same upload; a failed put rolls back the row and its job.
         try:

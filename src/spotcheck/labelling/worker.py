@@ -14,23 +14,30 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError, Refusal
+from spotcheck.classifier.base import (
+    Assessment,
+    Classifier,
+    ModelServerUnavailableError,
+    PreparedPhoto,
+    PreparesPhotos,
+    Refusal,
+)
+from spotcheck.classifier.handoff import PreparedPhotos
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.images.decode import decode_for_model
-from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
+    ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
     PreconditionFailedError,
     StorageError,
     StorageUnavailableError,
-    StoredObject,
 )
 
 __all__ = ["BATCH_SIZE", "DECODE_SIZE", "ClassificationWorker", "Outcome", "WorkerPool", "exponential_backoff"]
@@ -66,11 +73,11 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class _Readable:
-    """A job whose stored image was read and decoded, waiting for the classifier."""
+    """A job whose photo is ready for the classifier: decoded from the store, or prepared at upload."""
 
     job: Job
-    stored: StoredObject
-    image: Image.Image
+    info: ObjectInfo
+    photo: Image.Image | PreparedPhoto
 
 
 class ClassificationWorker:
@@ -87,7 +94,7 @@ class ClassificationWorker:
         max_attempts: int,
         retry_delay: Callable[[int], float] = exponential_backoff,
         decode_size: tuple[int, int] = DECODE_SIZE,
-        decoded: DecodedPhotos | None = None,
+        prepared: PreparedPhotos | None = None,
     ) -> None:
         self._engine = engine  # for reads; rows are written through ``records``
         self._records = records
@@ -97,7 +104,9 @@ class ClassificationWorker:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self._decode_size = decode_size
-        self._decoded = decoded  # photos this process's uploads decoded already
+        if prepared is not None and not isinstance(classifier, PreparesPhotos):
+            raise TypeError("photos prepared at upload need a classifier that takes prepared photos")
+        self._prepared = prepared  # photos this process's uploads prepared already
 
     def _current_row(self, job: Job) -> Any:
         with self._engine.connect() as conn:
@@ -152,7 +161,7 @@ class ClassificationWorker:
                 outcomes[job.id] = self._settle(job, prepared)
         if readable:
             try:
-                assessments = self._classifier.classify([r.image for r in readable])
+                assessments = self._assess([r.photo for r in readable])
                 if len(assessments) != len(readable):
                     raise RuntimeError(f"the classifier answered {len(assessments)} of {len(readable)} images")
             except Exception as exc:
@@ -166,36 +175,51 @@ class ClassificationWorker:
                     outcomes[r.job.id] = self._fault(r.job, exc)
         return [outcomes[job.id] for job in jobs]
 
+    def _assess(self, photos: list[Image.Image | PreparedPhoto]) -> list[Assessment]:
+        classifier = self._classifier
+        if isinstance(classifier, PreparesPhotos):
+            return classifier.assess([classifier.prepare(p) if isinstance(p, Image.Image) else p for p in photos])
+        decoded = [p for p in photos if isinstance(p, Image.Image)]
+        assert len(decoded) == len(photos)  # photos are prepared only for a classifier that takes them
+        return classifier.classify(decoded)
+
     def _prepare(self, job: Job) -> Outcome | _Readable:
-        """The job's decoded image, or the outcome that makes classifying it needless."""
+        """The job's photo, or the outcome that makes classifying it needless."""
         row = self._current_row(job)
         if row is None or row.upload_id != job.event.upload_id:
             return Outcome.STALE
         try:
-            stored = self._store.get(job.event.object_key)
+            info = self._store.head(job.event.object_key)
         except ObjectNotFoundError:
             return Outcome.STALE
-        metadata = stored.info.metadata
+        metadata = info.metadata
         if metadata.get(UPLOAD_ID) != job.event.upload_id:
             return Outcome.STALE  # the object already holds a newer upload
         label = read_label(metadata)
         if label is not None and label.model_version == self._classifier.version:
             self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
-        handed = self._decoded.take(job.event.object_key, stored.body) if self._decoded is not None else None
+        # Only this upload's object carries its id, so the photo its upload prepared is this object's.
+        handed = self._prepared.take(job.event.object_key, job.event.upload_id) if self._prepared is not None else None
         if handed is not None:
-            return _Readable(job, stored, handed)
+            return _Readable(job, info, handed)
         try:
-            return _Readable(job, stored, decode_for_model(stored.body, at_least=self._decode_size))
+            stored = self._store.get(job.event.object_key)
+        except ObjectNotFoundError:
+            return Outcome.STALE
+        if stored.info.metadata.get(UPLOAD_ID) != job.event.upload_id:
+            return Outcome.STALE  # replaced since the look above
+        try:
+            return _Readable(job, stored.info, decode_for_model(stored.body, at_least=self._decode_size))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
             return self._mark_failed(
                 job, "The stored image could not be analysed: it is damaged or not an image; please upload it again."
             )
 
     def _write(self, readable: _Readable, assessment: Assessment) -> Outcome:
-        job, stored = readable.job, readable.stored
+        job, stored = readable.job, readable.info
         new_metadata = label_metadata(
-            stored.info.metadata, upload_id=job.event.upload_id, assessment=assessment, classified_at=utc_now()
+            stored.metadata, upload_id=job.event.upload_id, assessment=assessment, classified_at=utc_now()
         )
         # The row gets the label exactly as stored on the object (probability rounded as written there),
         # so a re-delivered job that finds the label already written leaves the row as it is.
@@ -208,10 +232,10 @@ class ClassificationWorker:
             with self._records.labelling(job.event, written) as current:
                 if not current:
                     return Outcome.STALE  # replaced or deleted while it was being classified
-                self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.info.etag)
+                self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.etag)
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
-        metrics.label_written(written, uploaded_at=stored.info.metadata.get(UPLOADED_AT))
+        metrics.label_written(written, uploaded_at=stored.metadata.get(UPLOADED_AT))
         return Outcome.REFUSED if isinstance(written.assessment, Refusal) else Outcome.LABELLED
 
 
