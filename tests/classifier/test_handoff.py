@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from spotcheck.classifier.base import PreparedPhoto, Refusal
@@ -115,3 +116,13 @@ def test_photos_never_taken_make_room_once_old() -> None:
     assert handoff.take("k1", "1") is None
     assert handoff.take("k2", "2") is not None
     assert handoff.take("k3", "3") is not None
+
+
+def test_a_photo_that_cannot_be_prepared_is_not_kept_and_the_upload_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    def prepare(photo: Image.Image) -> PreparedPhoto:
+        raise ValueError("a fault in the gate")
+
+    handoff = PreparedPhotos(prepare=prepare, decode_size=(400, 300))
+    assert not handoff.put("users/a/mole.jpg", "upload-1", PHOTO)
+    assert handoff.take("users/a/mole.jpg", "upload-1") is None
+    assert "could not prepare users/a/mole.jpg" in caplog.text

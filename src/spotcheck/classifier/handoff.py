@@ -11,6 +11,7 @@ process's upload, a restart) means the worker reads and decodes the stored copy 
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from PIL import Image
 from spotcheck.classifier.base import PreparedPhoto, Refusal
 
 __all__ = ["PreparedPhotos"]
+
+log = logging.getLogger(__name__)
 
 # The shipped model's input is 200x150x3 bytes (90 KB), so 32 MiB holds about 370 photos waiting
 # for the worker.
@@ -74,7 +77,11 @@ class PreparedPhotos:
 
     def put(self, key: str, upload_id: str, photo: Image.Image) -> bool:
         """Prepare ``photo``, the upload ``upload_id`` of ``key`` decoded, and keep it; False when there is no room."""
-        prepared = self._prepare(photo)  # in the caller's thread, outside the lock
+        try:
+            prepared = self._prepare(photo)  # in the caller's thread, outside the lock
+        except Exception:  # a shortcut only: the worker prepares the stored copy, and reports a fault
+            log.exception("could not prepare %s at upload; the worker will read it from the store", key)
+            return False
         entry = _Entry(upload_id, prepared, _size_of(prepared), self._monotonic())
         with self._lock:
             self._drop(key)
