@@ -7,19 +7,18 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from spotcheck.classifier.base import Assessment, Classifier, ModelServerUnavailableError, Refusal
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
+from spotcheck.gallery.rows import ImageRow, find_image_at
 from spotcheck.images.decode import decode_for_model
 from spotcheck.images.handoff import DecodedPhotos
 from spotcheck.jobs.base import Job, JobQueue
@@ -99,9 +98,9 @@ class ClassificationWorker:
         self._decode_size = decode_size
         self._decoded = decoded  # photos this process's uploads decoded already
 
-    def _current_row(self, job: Job) -> Any:
+    def _current_row(self, job: Job) -> ImageRow | None:
         with self._engine.connect() as conn:
-            return conn.execute(select(images).where(images.c.object_key == job.event.object_key)).first()
+            return find_image_at(conn, job.event.object_key)
 
     def _mark_failed(self, job: Job, message: str) -> Outcome:
         self._records.record_failure(job.event, message)
@@ -169,7 +168,7 @@ class ClassificationWorker:
     def _prepare(self, job: Job) -> Outcome | _Readable:
         """The job's decoded image, or the outcome that makes classifying it needless."""
         row = self._current_row(job)
-        if row is None or row.upload_id != job.event.upload_id:
+        if row is None or row.summary.upload_id != job.event.upload_id:
             return Outcome.STALE
         try:
             stored = self._store.get(job.event.object_key)

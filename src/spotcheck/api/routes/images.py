@@ -23,7 +23,7 @@ from spotcheck.api.uploads import (
     store_upload,
 )
 from spotcheck.gallery.heatmaps import photo_heatmap_png
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
 
