@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 
 __all__ = ["BLUE_GREY", "BROWN", "DARK_BROWN", "SIZE", "SKIN", "START", "lesion_photo", "photo"]
 

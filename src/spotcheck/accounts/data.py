@@ -16,7 +16,8 @@ from sqlalchemy import Engine, delete, select
 from spotcheck.auth import AccountService, SessionService, WrongPasswordError
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import spots, users
-from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary
+from spotcheck.gallery.rows import ImageSummary
+from spotcheck.gallery.service import Gallery, ImageNotFoundError
 from spotcheck.spots.answers import QUESTIONS, Answers
 from spotcheck.spots.service import Spot, SpotService
 from spotcheck.spots.shares import ShareService

@@ -28,16 +28,7 @@ from spotcheck.classifier.base import ModelServerUnavailableError
 from spotcheck.error_text import first_line
 from spotcheck.gallery.heatmaps import HeatmapUnavailableError
 from spotcheck.gallery.service import AnalysisFailedError, ImageNotFoundError, PhotoQuotaError, SpotGoneError
-from spotcheck.images import (
-    CorruptImageError,
-    DecodersBusyError,
-    DecodeTimeoutError,
-    ImageTooLargeError,
-    ImageTooSmallError,
-    InvalidFileNameError,
-    UnsupportedMediaError,
-    UnusualJpegError,
-)
+from spotcheck.images import DecodersBusyError, ImageRejectedError, InvalidFileNameError, UnsupportedMediaError
 from spotcheck.ingest.direct import DirectUploadsUnavailableError
 from spotcheck.spots import (
     InvalidSpotError,
@@ -58,14 +49,12 @@ class UploadTooLargeError(Exception):
     pass
 
 
+# A handler serves its class's subclasses too, unless one has its own: UnsupportedMediaError is 415, every
+# other ImageRejectedError (damaged, too many pixels, too small, an unusual JPEG, a decode timeout) 422.
 _STATUS: dict[type[Exception], int] = {
     UploadTooLargeError: 413,
     UnsupportedMediaError: 415,
-    CorruptImageError: 422,
-    ImageTooLargeError: 422,
-    ImageTooSmallError: 422,
-    UnusualJpegError: 422,
-    DecodeTimeoutError: 422,
+    ImageRejectedError: 422,
     DecodersBusyError: 503,
     InvalidFileNameError: 400,
     InvalidParameterError: 400,

@@ -12,7 +12,8 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Message
 
 from spotcheck.api.errors import UploadTooLargeError
-from spotcheck.gallery.service import Gallery, ImageSummary, PhotoQuotaError, SpotGoneError
+from spotcheck.gallery.rows import ImageSummary
+from spotcheck.gallery.service import Gallery, PhotoQuotaError, SpotGoneError
 from spotcheck.images import (
     CorruptImageError,
     DecodersBusyError,

@@ -78,35 +78,26 @@ class AuthThrottle:
     def __init__(self, limits: ThrottleLimits | None = None) -> None:
         limits = limits or ThrottleLimits()
         limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._sign_in_address = _Counter(
-            name="sign-in/address",
-            limits=limits.sign_in_per_address,
-            limiter=limiter,
-            refusal="Too many sign-in attempts from your network",
+
+        def counter(name: str, windows: str, refusal: str) -> _Counter:
+            return _Counter(name=name, limits=windows, limiter=limiter, refusal=refusal)
+
+        self._sign_in_address = counter(
+            "sign-in/address", limits.sign_in_per_address, "Too many sign-in attempts from your network"
         )
-        self._sign_in_pair = _Counter(
-            name="sign-in-failures/address+account",
-            limits=limits.sign_in_failures_per_address_and_account,
-            limiter=limiter,
-            refusal="Too many failed sign-ins for this account from your network",
+        self._sign_in_pair = counter(
+            "sign-in-failures/address+account",
+            limits.sign_in_failures_per_address_and_account,
+            "Too many failed sign-ins for this account from your network",
         )
-        self._sign_in_account = _Counter(
-            name="sign-in-failures/account",
-            limits=limits.sign_in_failures_per_account,
-            limiter=limiter,
-            refusal="Too many failed sign-ins for this account",
+        self._sign_in_account = counter(
+            "sign-in-failures/account", limits.sign_in_failures_per_account, "Too many failed sign-ins for this account"
         )
-        self._register_address = _Counter(
-            name="register/address",
-            limits=limits.register_per_address,
-            limiter=limiter,
-            refusal="Too many registrations from your network",
+        self._register_address = counter(
+            "register/address", limits.register_per_address, "Too many registrations from your network"
         )
-        self._register_account = _Counter(
-            name="register/account",
-            limits=limits.register_per_account,
-            limiter=limiter,
-            refusal="Too many registrations for this address",
+        self._register_account = counter(
+            "register/account", limits.register_per_account, "Too many registrations for this address"
         )
 
     def before_sign_in(self, *, address: str, email: str) -> None:

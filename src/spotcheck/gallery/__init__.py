@@ -1,11 +1,12 @@
 """A user's uploaded images and the labels written onto them."""
 
+from spotcheck.gallery.rows import ImageRow, ImageSummary
 from spotcheck.gallery.service import (
     AnalysisFailedError,
     Gallery,
     ImageNotFoundError,
     ImagePage,
-    ImageSummary,
+    PhotoQuotaError,
     SpotGoneError,
 )
 
@@ -14,6 +15,8 @@ __all__ = [
     "Gallery",
     "ImageNotFoundError",
     "ImagePage",
+    "ImageRow",
     "ImageSummary",
+    "PhotoQuotaError",
     "SpotGoneError",
 ]

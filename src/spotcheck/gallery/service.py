@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
 from spotcheck.classifier.handoff import PreparedPhotos
-from spotcheck.classifier.labels import Classification
-from spotcheck.clock import as_utc, utc_now
-from spotcheck.db.tables import ImageStatus, images
+from spotcheck.clock import utc_now
+from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
 from spotcheck.gallery.records import ImageRecords
+from spotcheck.gallery.rows import ImageRow, ImageSummary, count_images, every_image, find_image, images_of
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
-from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 from spotcheck.storage.keys import object_key_for, thumbnail_key_for
 
@@ -26,7 +23,6 @@ __all__ = [
     "Gallery",
     "ImageNotFoundError",
     "ImagePage",
-    "ImageSummary",
     "PhotoQuotaError",
     "SpotGoneError",
 ]
@@ -60,42 +56,9 @@ class SpotGoneError(LookupError):
 
 
 @dataclass(frozen=True, slots=True)
-class ImageSummary:
-    file_name: str
-    status: ImageStatus
-    size: int
-    uploaded_at: datetime
-    classification: Classification | None
-    malignant_probability: float | None
-    model_version: str | None
-    classified_at: datetime | None
-    error: str | None
-    refusal: RefusalReason | None = None
-    spot_id: str | None = None
-    upload_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class ImagePage:
     items: list[ImageSummary]
     total: int
-
-
-def _summary(row: Any) -> ImageSummary:
-    return ImageSummary(
-        file_name=row.file_name,
-        status=ImageStatus(row.status),
-        size=row.size,
-        uploaded_at=as_utc(row.uploaded_at),
-        classification=Classification(row.classification) if row.classification else None,
-        malignant_probability=row.malignant_probability,
-        model_version=row.model_version,
-        classified_at=as_utc(row.classified_at) if row.classified_at else None,
-        error=row.error,
-        refusal=RefusalReason(row.refusal) if row.refusal else None,
-        spot_id=row.spot_id,
-        upload_id=row.upload_id,
-    )
 
 
 class Gallery:
@@ -121,21 +84,17 @@ class Gallery:
 
         Checked before the upload is decoded; two uploads at the very same moment may pass it together.
         """
-        owned = images.c.owner_id == owner_id
         with self._engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(images).where(owned)).scalar_one()
-            if count < self._max_photos:
+            if count_images(conn, owner_id=owner_id) < self._max_photos:
                 return
-            exists = conn.execute(select(images.c.file_name).where(owned, images.c.file_name == file_name)).first()
-        if exists is None:
+            replaced = find_image(conn, owner_id=owner_id, file_name=file_name)
+        if replaced is None:
             raise PhotoQuotaError(self._max_photos)
 
-    def _row(self, owner_id: str, file_name: str) -> Any:
+    def _row(self, owner_id: str, file_name: str) -> ImageRow:
         file_name = normalize_file_name(file_name)
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(images).where(images.c.owner_id == owner_id, images.c.file_name == file_name)
-            ).first()
+            row = find_image(conn, owner_id=owner_id, file_name=file_name)
         if row is None:
             raise ImageNotFoundError(file_name)
         return row
@@ -177,7 +136,12 @@ class Gallery:
                 raise
             raise SpotGoneError(spot_id) from None
         return ImageSummary(
-            file_name, ImageStatus.PENDING, len(clean.jpeg), now, None, None, None, None, None, spot_id=spot_id
+            file_name=file_name,
+            upload_id=upload_id,
+            status=ImageStatus.PENDING,
+            size=len(clean.jpeg),
+            uploaded_at=now,
+            spot_id=spot_id,
         )
 
     def record_rejected(self, *, owner_id: str, file_name: str, size: int, error: str) -> None:
@@ -197,14 +161,15 @@ class Gallery:
         )
 
     def summary(self, *, owner_id: str, file_name: str) -> ImageSummary:
-        return _summary(self._row(owner_id, file_name))
+        return self._row(owner_id, file_name).summary
 
     def detect(self, *, owner_id: str, file_name: str) -> StoredLabel | None:
         """The label (a classification or the photo gate's refusal) of the current upload; None while pending."""
         row = self._row(owner_id, file_name)
-        if row.status == ImageStatus.FAILED:
-            raise AnalysisFailedError(row.error or "The stored image could not be analysed.")
-        if row.status not in (ImageStatus.DONE, ImageStatus.REFUSED):
+        image = row.summary
+        if image.status == ImageStatus.FAILED:
+            raise AnalysisFailedError(image.error or "The stored image could not be analysed.")
+        if image.status not in (ImageStatus.DONE, ImageStatus.REFUSED):
             return None
         try:
             info = self._store.head(row.object_key)
@@ -212,41 +177,25 @@ class Gallery:
             raise ImageNotFoundError(file_name) from None
         label = read_label(info.metadata)
         # A label written for an earlier upload of this name is never served for the new image.
-        if label is None or label.upload_id != row.upload_id:
+        if label is None or label.upload_id != image.upload_id:
             return None
         return label
 
     def list_page(self, *, owner_id: str, limit: int, offset: int) -> ImagePage:
         with self._engine.connect() as conn:
-            total = conn.execute(
-                select(func.count()).select_from(images).where(images.c.owner_id == owner_id)
-            ).scalar_one()
-            rows = conn.execute(
-                select(images)
-                .where(images.c.owner_id == owner_id)
-                .order_by(images.c.uploaded_at.desc(), images.c.file_name)
-                .limit(limit)
-                .offset(offset)
-            ).all()
-            return ImagePage(items=[_summary(r) for r in rows], total=int(total))
+            total = count_images(conn, owner_id=owner_id)
+            items = images_of(conn, owner_id=owner_id, newest_first=True, limit=limit, offset=offset)
+        return ImagePage(items=items, total=total)
 
     def in_spot(self, *, owner_id: str, spot_id: str) -> list[ImageSummary]:
         """The photos filed under one spot, oldest first."""
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(images)
-                .where(images.c.owner_id == owner_id, images.c.spot_id == spot_id)
-                .order_by(images.c.uploaded_at, images.c.file_name)
-            ).all()
-        return [_summary(r) for r in rows]
+            return images_of(conn, owner_id=owner_id, spot_id=spot_id)
 
     def all_of(self, *, owner_id: str) -> list[ImageSummary]:
         """Every upload of one owner, oldest first (for an export or an account's deletion)."""
         with self._engine.connect() as conn:
-            rows = conn.execute(
-                select(images).where(images.c.owner_id == owner_id).order_by(images.c.uploaded_at, images.c.file_name)
-            ).all()
-        return [_summary(r) for r in rows]
+            return images_of(conn, owner_id=owner_id)
 
     def file_under(self, *, owner_id: str, file_name: str, spot_id: str | None) -> ImageSummary:
         """Move an existing image into the spot ``spot_id`` (one the caller checked is the owner's), or out
@@ -273,20 +222,20 @@ class Gallery:
 
     def thumbnail(self, *, owner_id: str, file_name: str) -> bytes:
         """A small JPEG of the current upload, made on first request and cached in the store."""
-        row = self._row(owner_id, file_name)
-        key = thumbnail_key_for(owner_id, row.file_name)
+        image = self._row(owner_id, file_name).summary
+        key = thumbnail_key_for(owner_id, image.file_name)
         try:
             cached = self._store.get(key)
-            if cached.info.metadata.get(UPLOAD_ID) == row.upload_id:
+            if cached.info.metadata.get(UPLOAD_ID) == image.upload_id:
                 return cached.body
         except ObjectNotFoundError:
             pass
-        small = render_thumbnail(self.content(owner_id=owner_id, file_name=row.file_name)[0])
+        small = render_thumbnail(self.content(owner_id=owner_id, file_name=image.file_name)[0])
         # Cached under the row's write lock, and only while the row still names this upload: a
         # delete (which removes the rendition under the same lock) cannot leave one behind.
-        with self._records.holding(owner_id=owner_id, file_name=row.file_name, upload_id=row.upload_id) as current:
+        with self._records.holding(owner_id=owner_id, file_name=image.file_name, upload_id=image.upload_id) as current:
             if current:
-                self._store.put(key, small, content_type="image/jpeg", metadata={UPLOAD_ID: row.upload_id})
+                self._store.put(key, small, content_type="image/jpeg", metadata={UPLOAD_ID: image.upload_id})
         return small
 
     def delete(self, *, owner_id: str, file_name: str) -> None:
@@ -309,20 +258,20 @@ class Gallery:
         """
         repaired = 0
         with self._engine.connect() as conn:
-            rows = conn.execute(select(images.c.owner_id, images.c.file_name, images.c.object_key, images.c.upload_id))
-            recorded = list(rows)
+            recorded = every_image(conn)
         for row in recorded:
             try:
                 stored_upload = self._store.head(row.object_key).metadata.get(UPLOAD_ID)
             except ObjectNotFoundError:
                 stored_upload = None
-            if stored_upload == row.upload_id:
+            file_name = row.summary.file_name
+            if stored_upload == row.summary.upload_id:
                 continue
             if stored_upload is None:
-                self._records.forget(owner_id=row.owner_id, file_name=row.file_name)
+                self._records.forget(owner_id=row.owner_id, file_name=file_name)
             else:
                 self._records.restart(
-                    owner_id=row.owner_id, file_name=row.file_name, object_key=row.object_key, upload_id=stored_upload
+                    owner_id=row.owner_id, file_name=file_name, object_key=row.object_key, upload_id=stored_upload
                 )
             repaired += 1
         return repaired

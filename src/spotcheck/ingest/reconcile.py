@@ -6,9 +6,9 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from spotcheck.db.tables import images
+from spotcheck.gallery.rows import recorded_object_keys
 from spotcheck.ingest.events import BucketObjectCreated
 from spotcheck.ingest.service import IngestOutcome
 from spotcheck.storage.base import ObjectStore
@@ -38,7 +38,7 @@ class Reconciler:
 
     def run_once(self, *, deep: bool = False) -> Counter[IngestOutcome]:
         with self._engine.connect() as conn:
-            known = set(conn.execute(select(images.c.object_key)).scalars())
+            known = recorded_object_keys(conn)
         outcomes: Counter[IngestOutcome] = Counter()
         for info in self._store.list(USERS_PREFIX):
             if info.key in known and not deep:

@@ -28,8 +28,9 @@ from enum import StrEnum
 from sqlalchemy import Engine, select
 
 from spotcheck.clock import as_utc, utc_now
-from spotcheck.db.tables import images, users
+from spotcheck.db.tables import users
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
+from spotcheck.gallery.rows import find_image
 from spotcheck.gallery.service import Gallery, PhotoQuotaError
 from spotcheck.images import ImageRejectedError
 from spotcheck.ingest.events import BucketObjectCreated
@@ -165,9 +166,5 @@ class Ingestor:
 
     def _recorded_upload_id(self, target: UploadTarget) -> str | None:
         with self._engine.connect() as conn:
-            row = conn.execute(
-                select(images.c.upload_id).where(
-                    images.c.owner_id == target.owner_id, images.c.file_name == target.file_name
-                )
-            ).first()
-        return None if row is None else str(row.upload_id)
+            row = find_image(conn, owner_id=target.owner_id, file_name=target.file_name)
+        return None if row is None else row.summary.upload_id

@@ -7,10 +7,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -24,10 +23,10 @@ from spotcheck.classifier.base import (
 )
 from spotcheck.classifier.handoff import PreparedPhotos
 from spotcheck.clock import utc_now
-from spotcheck.db.tables import images
 from spotcheck.error_text import first_line
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
+from spotcheck.gallery.rows import ImageRow, find_image_at
 from spotcheck.images.decode import decode_for_model
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
@@ -108,9 +107,9 @@ class ClassificationWorker:
             raise TypeError("photos prepared at upload need a classifier that takes prepared photos")
         self._prepared = prepared  # photos this process's uploads prepared already
 
-    def _current_row(self, job: Job) -> Any:
+    def _current_row(self, job: Job) -> ImageRow | None:
         with self._engine.connect() as conn:
-            return conn.execute(select(images).where(images.c.object_key == job.event.object_key)).first()
+            return find_image_at(conn, job.event.object_key)
 
     def _mark_failed(self, job: Job, message: str) -> Outcome:
         self._records.record_failure(job.event, message)
@@ -186,7 +185,7 @@ class ClassificationWorker:
     def _prepare(self, job: Job) -> Outcome | _Readable:
         """The job's photo, or the outcome that makes classifying it needless."""
         row = self._current_row(job)
-        if row is None or row.upload_id != job.event.upload_id:
+        if row is None or row.summary.upload_id != job.event.upload_id:
             return Outcome.STALE
         try:
             info = self._store.head(job.event.object_key)

@@ -25,7 +25,7 @@ from itertools import pairwise
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 from spotcheck.spots.estimates import estimate_percent
 from spotcheck.spots.measures import Measures, delta_e
 from spotcheck.spots.photo_names import between_photos

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 
 __all__ = ["at_in_words", "between_photos", "photo_in_words", "zone_in_words"]
 

@@ -31,7 +31,7 @@ from PIL import Image
 from spotcheck.classifier.heatmap import heatmap_overlay
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 from spotcheck.photocheck.reasons import guidance_for
 from spotcheck.recommendation import DISCLAIMER, recommendation_for
 from spotcheck.spots.answers import QUESTIONS, Answers

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from spotcheck.clock import as_utc, utc_now
 from spotcheck.db.tables import ImageStatus, image_answers, image_measures, spots
-from spotcheck.gallery.service import Gallery, ImageNotFoundError, ImageSummary
+from spotcheck.gallery.rows import ImageSummary
+from spotcheck.gallery.service import Gallery, ImageNotFoundError
 from spotcheck.spots.answers import QUESTIONS, Answers
 from spotcheck.spots.changes import Change, MeasuredPhoto, notable_changes
 from spotcheck.spots.measures import Measures, measure_image
@@ -281,7 +282,7 @@ class SpotService:
 
     def _measures(self, owner_id: str, photo: ImageSummary) -> Measures | None:
         """Measured once per upload and kept (image_measures); None for a photo the model did not judge."""
-        if photo.status is not ImageStatus.DONE or photo.upload_id is None:
+        if photo.status is not ImageStatus.DONE:
             return None
         where = (image_measures.c.owner_id == owner_id) & (image_measures.c.file_name == photo.file_name)
         with self._engine.connect() as conn:

@@ -22,7 +22,7 @@ from enum import StrEnum
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 from spotcheck.spots.answers import Answers, warning_signs
 from spotcheck.spots.changes import Change
 from spotcheck.spots.photo_names import photo_in_words

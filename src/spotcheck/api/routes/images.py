@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.types import DecoratedCallable
 from starlette.datastructures import UploadFile
 
 from spotcheck.api import image_paths  # noqa: F401  (registers {fileName:image})
@@ -23,7 +25,7 @@ from spotcheck.api.uploads import (
     store_upload,
 )
 from spotcheck.gallery.heatmaps import photo_heatmap_png
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 
 router = APIRouter(prefix="/images", tags=["images"], responses=SIGNED_IN_ERRORS)
 
@@ -85,10 +87,44 @@ _MULTIPART_SCHEMA = {
 }
 
 
-def _accepted(response: Response, summary: ImageSummary) -> UploadAccepted:
-    response.status_code = status.HTTP_202_ACCEPTED
-    response.headers["Location"] = f"/detect/{quote(summary.file_name, safe='')}"
-    return UploadAccepted(file_name=summary.file_name)
+def _upload_route(method: str, path: str, *, body: dict[str, Any]) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """A route that takes a photo (PUT of the raw body, multipart POST): counted, admitted, 202 or an upload error."""
+    return router.api_route(
+        path,
+        methods=[method],
+        status_code=status.HTTP_202_ACCEPTED,
+        responses=_UPLOAD_ERRORS,
+        openapi_extra=body,
+        dependencies=[Depends(count_upload), Depends(admit_upload)],
+    )
+
+
+class _Uploads:
+    """What both upload routes do around reading the photo: find its spot, store it, answer 202."""
+
+    def __init__(
+        self, request: Request, response: Response, account: CurrentAccount, gallery: GalleryDep, spots: SpotsDep
+    ) -> None:
+        self._request = request
+        self._response = response
+        self._owner_id = account.id
+        self._gallery = gallery
+        self._spots = spots
+
+    def spot_id(self, requested: str | None) -> str | None:
+        """The id of the caller's spot ``requested`` (SpotNotFoundError when it is not theirs); None without one."""
+        return self._spots.get(owner_id=self._owner_id, spot_id=requested).id if requested else None
+
+    async def store(self, *, file_name: str, data: bytes, spot_id: str | None) -> UploadAccepted:
+        summary = await store_upload(
+            self._request, self._gallery, owner_id=self._owner_id, file_name=file_name, data=data, spot_id=spot_id
+        )
+        self._response.status_code = status.HTTP_202_ACCEPTED
+        self._response.headers["Location"] = f"/detect/{quote(summary.file_name, safe='')}"
+        return UploadAccepted(file_name=summary.file_name)
+
+
+_UploadsDep = Annotated[_Uploads, Depends()]
 
 
 def image_item(summary: ImageSummary) -> ImageItem:
@@ -107,45 +143,22 @@ def image_item(summary: ImageSummary) -> ImageItem:
     )
 
 
-@router.put(
-    "/{fileName:image}",
-    status_code=status.HTTP_202_ACCEPTED,
-    responses=_UPLOAD_ERRORS,
-    openapi_extra=_RAW_BODY_SCHEMA,
-    dependencies=[Depends(count_upload), Depends(admit_upload)],
-)
+@_upload_route("PUT", "/{fileName:image}", body=_RAW_BODY_SCHEMA)
 async def put_image(
     fileName: FileName,
     request: Request,
-    response: Response,
-    account: CurrentAccount,
-    gallery: GalleryDep,
-    spots: SpotsDep,
+    uploads: _UploadsDep,
     max_upload_bytes: MaxUploadBytes,
     spotId: Annotated[str | None, Query(description="File the photo under this spot (GET /spots)")] = None,
 ) -> UploadAccepted:
     """Store the raw request body as image ``fileName`` (replacing any earlier one) and classify it."""
-    spot_id = spots.get(owner_id=account.id, spot_id=spotId).id if spotId else None
+    spot_id = uploads.spot_id(spotId)
     data = await read_body(request, max_upload_bytes)
-    summary = await store_upload(request, gallery, owner_id=account.id, file_name=fileName, data=data, spot_id=spot_id)
-    return _accepted(response, summary)
+    return await uploads.store(file_name=fileName, data=data, spot_id=spot_id)
 
 
-@router.post(
-    "",
-    status_code=status.HTTP_202_ACCEPTED,
-    responses=_UPLOAD_ERRORS,
-    openapi_extra=_MULTIPART_SCHEMA,
-    dependencies=[Depends(count_upload), Depends(admit_upload)],
-)
-async def post_image(
-    request: Request,
-    response: Response,
-    account: CurrentAccount,
-    gallery: GalleryDep,
-    spots: SpotsDep,
-    limit: MaxUploadBytes,
-) -> UploadAccepted:
+@_upload_route("POST", "", body=_MULTIPART_SCHEMA)
+async def post_image(request: Request, uploads: _UploadsDep, limit: MaxUploadBytes) -> UploadAccepted:
     """Multipart upload: field ``file``, optional ``fileName`` and ``spotId``."""
     bounded = limit_body(request, limit, framing=_MULTIPART_FRAMING)
     async with utf8_form(bounded, max_files=1, max_fields=4) as form:
@@ -156,9 +169,8 @@ async def post_image(
         requested = form.get("fileName")
         file_name = requested if isinstance(requested, str) and requested else f"{uuid.uuid4().hex}.jpg"
         spot = form.get("spotId")
-        spot_id = spots.get(owner_id=account.id, spot_id=spot).id if isinstance(spot, str) and spot else None
-    summary = await store_upload(request, gallery, owner_id=account.id, file_name=file_name, data=data, spot_id=spot_id)
-    return _accepted(response, summary)
+        spot_id = uploads.spot_id(spot if isinstance(spot, str) else None)
+    return await uploads.store(file_name=file_name, data=data, spot_id=spot_id)
 
 
 @router.get("")
