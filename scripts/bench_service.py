@@ -107,6 +107,15 @@ def classify_rate(model: Path, photos: list[Path], scratch: Path) -> tuple[float
     return n / max(folder[0] - single[0], 1e-6), 1000 * (folder[1] - single[1]) / n
 
 
+def _machine_idle() -> tuple[int, int]:
+    """(idle, total) clock ticks of every core so far, from /proc/stat; (0, 0) where there is none."""
+    try:
+        ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0, 0
+    return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
+
+
 def _process_cpu(pid: int) -> float:
     """CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none."""
     try:
@@ -308,9 +317,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with running_server(model, log_path) as (url, pid):
             auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
-                cpu = _process_cpu(pid)
+                cpu, idle = _process_cpu(pid), _machine_idle()
                 rate, run = burst(url, auth, bodies, args.concurrency, args.timeout)
                 server_cpu = 1000 * (_process_cpu(pid) - cpu) / len(bodies)
+                idle_after = _machine_idle()
+                idle_share = (idle_after[0] - idle[0]) / max(1, idle_after[1] - idle[1])
             # Once before and once after the burst, so a lull or a peak of other work weighs on both.
             second = classify_rate(model, photos, Path(scratch) / "second")
             offline = (first[0] + second[0]) / 2
@@ -329,6 +340,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"CPU a photo: classify {offline_cpu:.1f} ms, server {server_cpu:.1f} ms "
                 f"(ratio {offline_cpu / server_cpu:.2f})"
             )
+            print(f"machine idle during the burst:      {idle_share:8.0%}   (all cores; /proc/stat)")
             steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
             waits = [
                 steady.labelled[n] - steady.started[n]
