@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,8 @@ from spotcheck.labelling.worker import DECODE_SIZE, exponential_backoff
 from spotcheck.observability.metrics import REGISTRY
 from spotcheck.photocheck.reasons import RefusalReason
 from spotcheck.storage import MemoryObjectStore, ObjectStore, StorageError, StorageUnavailableError, StoredObject
+from spotcheck.storage.base import ObjectInfo
+from spotcheck.storage.local import LocalObjectStore
 
 # --- fakes ----------------------------------------------------------------------------------
 
@@ -566,6 +568,45 @@ def test_the_handed_photo_is_what_the_worker_classifies(parts: Parts, tiny: Clas
     prepared.put(parts.row().object_key, parts.row().upload_id, Image.new("RGB", (128, 96), BLUE))
     assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "BENIGN"
+
+
+class ReadCountingStore(LocalObjectStore):
+    """Notes each read of an object (its header or all of it) and each label written, in order."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.calls: list[str] = []
+
+    def head(self, key: str) -> ObjectInfo:
+        self.calls.append("head")
+        return super().head(key)
+
+    def get(self, key: str) -> StoredObject:
+        self.calls.append("get")
+        return super().get(key)
+
+    def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
+        self.calls.append("label")  # reads the object itself to rewrite it
+        return super().set_metadata(key, metadata, if_match=if_match)
+
+
+def test_a_handed_photo_spares_reading_the_stored_copy(tmp_path: Path, tiny: Classifier) -> None:
+    store = ReadCountingStore(tmp_path / "store")
+    parts = _parts(tmp_path, store)
+    prepared = _prepared_for(tiny)
+    _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
+    store.calls.clear()
+    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert store.calls[:2] == ["head", "label"]
+
+
+def test_without_a_handoff_the_worker_reads_the_object_once(tmp_path: Path, tiny: Classifier) -> None:
+    store = ReadCountingStore(tmp_path / "store")
+    parts = _parts(tmp_path, store)
+    _upload(parts, RED)
+    store.calls.clear()
+    assert parts.worker(tiny).handle(parts.claim()) is Outcome.LABELLED
+    assert store.calls[:2] == ["get", "label"]
 
 
 def test_a_photo_handed_over_for_another_upload_is_not_used(parts: Parts, tiny: Classifier) -> None:

@@ -187,8 +187,11 @@ class ClassificationWorker:
         row = self._current_row(job)
         if row is None or row.summary.upload_id != job.event.upload_id:
             return Outcome.STALE
+        key = job.event.object_key
         try:
-            info = self._store.head(job.event.object_key)
+            # With a handoff the object's header may be all the worker needs; without one, one read brings both.
+            stored = None if self._prepared is not None else self._store.get(key)
+            info = self._store.head(key) if stored is None else stored.info
         except ObjectNotFoundError:
             return Outcome.STALE
         metadata = info.metadata
@@ -199,15 +202,16 @@ class ClassificationWorker:
             self._records.record_label(job.event, label)
             return Outcome.ALREADY_LABELLED
         # Only this upload's object carries its id, so the photo its upload prepared is this object's.
-        handed = self._prepared.take(job.event.object_key, job.event.upload_id) if self._prepared is not None else None
+        handed = self._prepared.take(key, job.event.upload_id) if self._prepared is not None else None
         if handed is not None:
             return _Readable(job, info, handed)
-        try:
-            stored = self._store.get(job.event.object_key)
-        except ObjectNotFoundError:
-            return Outcome.STALE
-        if stored.info.metadata.get(UPLOAD_ID) != job.event.upload_id:
-            return Outcome.STALE  # replaced since the look above
+        if stored is None:
+            try:
+                stored = self._store.get(key)
+            except ObjectNotFoundError:
+                return Outcome.STALE
+            if stored.info.metadata.get(UPLOAD_ID) != job.event.upload_id:
+                return Outcome.STALE  # replaced since the look above
         try:
             return _Readable(job, stored.info, decode_for_model(stored.body, at_least=self._decode_size))
         except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
