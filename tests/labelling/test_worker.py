@@ -86,8 +86,14 @@ class Parts:
     owner: str
 
     def worker(
-        self, classifier: Classifier, *, max_attempts: int = 3, retry_delay: float = 0.0
+        self,
+        classifier: Classifier,
+        *,
+        max_attempts: int = 3,
+        retry_delay: float = 0.0,
+        prepared: PreparedPhotos | None = None,
     ) -> ClassificationWorker:
+        """A worker on these parts; with ``prepared``, it takes the photos uploads prepared (``spotcheck serve``)."""
         return ClassificationWorker(
             engine=self.engine,
             records=ImageRecords(self.engine),
@@ -96,6 +102,7 @@ class Parts:
             classifier=classifier,
             max_attempts=max_attempts,
             retry_delay=lambda _attempt: retry_delay,
+            prepared=prepared,
         )
 
     def claim(self) -> Job:
@@ -539,23 +546,11 @@ def _handing_over(parts: Parts, prepared: PreparedPhotos) -> Gallery:
     )
 
 
-def _worker_taking(parts: Parts, classifier: Classifier, prepared: PreparedPhotos) -> ClassificationWorker:
-    return ClassificationWorker(
-        engine=parts.engine,
-        records=ImageRecords(parts.engine),
-        store=parts.store,
-        queue=parts.queue,
-        classifier=classifier,
-        max_attempts=3,
-        prepared=prepared,
-    )
-
-
 def test_the_worker_labels_the_photo_its_upload_prepared(parts: Parts, tiny: Classifier) -> None:
     prepared = _prepared_for(tiny)
     _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
     assert len(prepared) == 1
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"
     assert len(prepared) == 0
 
@@ -566,7 +561,7 @@ def test_the_handed_photo_is_what_the_worker_classifies(parts: Parts, tiny: Clas
     prepared = _prepared_for(tiny)
     _upload(parts, RED)
     prepared.put(parts.row().object_key, parts.row().upload_id, Image.new("RGB", (128, 96), BLUE))
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "BENIGN"
 
 
@@ -596,7 +591,7 @@ def test_a_handed_photo_spares_reading_the_stored_copy(tmp_path: Path, tiny: Cla
     prepared = _prepared_for(tiny)
     _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
     store.calls.clear()
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.LABELLED
     assert store.calls[:2] == ["head", "label"]
 
 
@@ -613,7 +608,7 @@ def test_a_photo_handed_over_for_another_upload_is_not_used(parts: Parts, tiny: 
     prepared = _prepared_for(tiny)
     _upload(parts, RED)
     prepared.put(parts.row().object_key, "an earlier upload", Image.new("RGB", (128, 96), BLUE))
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"  # decoded from the store
     assert len(prepared) == 0
 
@@ -622,7 +617,7 @@ def test_without_a_handed_photo_the_worker_decodes_the_stored_copy(parts: Parts,
     """Another process took the upload (``spotcheck worker``), or the handoff was full or restarted."""
     prepared = _prepared_for(tiny)
     _upload(parts, RED)  # through a gallery that hands nothing over
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.LABELLED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "MALIGNANT"
 
 
@@ -631,17 +626,18 @@ def test_a_refusal_made_at_upload_is_written_as_the_label(parts: Parts, tiny: Cl
         prepare=lambda photo: Refusal(RefusalReason.TOO_DARK, tiny.version), decode_size=DECODE_SIZE
     )
     _handing_over(parts, prepared).upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
-    assert _worker_taking(parts, tiny, prepared).handle(parts.claim()) is Outcome.REFUSED
+    assert parts.worker(tiny, prepared=prepared).handle(parts.claim()) is Outcome.REFUSED
     assert parts.row().refusal == RefusalReason.TOO_DARK
 
 
 def test_photos_are_prepared_at_upload_only_for_a_classifier_that_takes_them(parts: Parts) -> None:
     remote = RemoteClassifier(f"http://127.0.0.1:{free_port()}", timeout=5)
     with pytest.raises(TypeError, match="prepared"):
-        _worker_taking(
-            parts,
+        parts.worker(
             remote,
-            PreparedPhotos(prepare=lambda photo: np.zeros((150, 200, 3), dtype=np.uint8), decode_size=DECODE_SIZE),
+            prepared=PreparedPhotos(
+                prepare=lambda photo: np.zeros((150, 200, 3), dtype=np.uint8), decode_size=DECODE_SIZE
+            ),
         )
 
 
@@ -650,7 +646,7 @@ def test_a_replaced_upload_is_labelled_from_its_own_photo(parts: Parts, tiny: Cl
     gallery = _handing_over(parts, prepared)
     gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(RED))
     gallery.upload(owner_id=parts.owner, file_name="mole.jpg", data=image_bytes(BLUE))
-    worker = _worker_taking(parts, tiny, prepared)
+    worker = parts.worker(tiny, prepared=prepared)
     assert worker.handle(parts.claim()) is Outcome.STALE
     assert worker.handle(parts.claim()) is Outcome.LABELLED
     assert _label(parts) == "BENIGN"
