@@ -84,28 +84,18 @@ def _spot_record(spot: Spot) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AccountData:
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        store: ObjectStore,
-        gallery: Gallery,
-        spots: SpotService,
-        shares: ShareService,
-        accounts: AccountService,
-        sessions: SessionService,
-    ) -> None:
-        self._engine = engine
-        self._store = store
-        self._gallery = gallery
-        self._spots = spots
-        self._shares = shares
-        self._accounts = accounts
-        self._sessions = sessions
+    engine: Engine
+    store: ObjectStore
+    gallery: Gallery
+    spots: SpotService
+    shares: ShareService
+    accounts: AccountService
+    sessions: SessionService
 
     def profile(self, *, user_id: str) -> AccountProfile:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             row = conn.execute(select(users).where(users.c.id == user_id)).one()
         # An account made by single sign-on has no password of its own (an empty hash).
         method = SignInMethod.PASSWORD if row.password_hash else SignInMethod.OIDC
@@ -119,9 +109,9 @@ class AccountData:
         once, costs disk space for a while, not memory.
         """
         profile = self.profile(user_id=user_id)
-        own_spots = self._spots.list(owner_id=user_id)
-        answers = self._spots.answers(owner_id=user_id)
-        photos = self._gallery.all_of(owner_id=user_id)
+        own_spots = self.spots.list(owner_id=user_id)
+        answers = self.spots.answers(owner_id=user_id)
+        photos = self.gallery.all_of(owner_id=user_id)
         record = {
             "exportedAt": _iso(utc_now()),
             "account": {
@@ -139,7 +129,7 @@ class AccountData:
                     "expiresAt": _iso(s.expires_at),
                     "revokedAt": _iso(s.revoked_at),
                 }
-                for s in self._shares.of_spots(s.id for s in own_spots)
+                for s in self.shares.of_spots(s.id for s in own_spots)
             ],
         }
         out = tempfile.TemporaryFile()  # noqa: SIM115  (returned open; the caller closes it)
@@ -147,7 +137,7 @@ class AccountData:
             with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
                 for photo in photos:
                     with suppress(ImageNotFoundError):  # deleted meanwhile
-                        body, _ = self._gallery.content(owner_id=user_id, file_name=photo.file_name)
+                        body, _ = self.gallery.content(owner_id=user_id, file_name=photo.file_name)
                         # JPEG is compressed already: stored as is.
                         archive.writestr(f"images/{photo.file_name}", body, compress_type=zipfile.ZIP_STORED)
                         del body
@@ -167,17 +157,17 @@ class AccountData:
             if not password:
                 raise PasswordNeededError
             try:
-                self._accounts.verify_password(user_id=user_id, password=password)
+                self.accounts.verify_password(user_id=user_id, password=password)
             except WrongPasswordError:
                 raise WrongPasswordError("That password is not right.") from None
-        self._sessions.end_all(user_id=user_id)
-        for photo in self._gallery.all_of(owner_id=user_id):
+        self.sessions.end_all(user_id=user_id)
+        for photo in self.gallery.all_of(owner_id=user_id):
             with suppress(ImageNotFoundError):
-                self._gallery.delete(owner_id=user_id, file_name=photo.file_name)
+                self.gallery.delete(owner_id=user_id, file_name=photo.file_name)
         # Whatever else was stored for the account (renditions, leftovers of an interrupted upload).
-        for info in list(self._store.list(prefix=owner_prefix(user_id))):
+        for info in list(self.store.list(prefix=owner_prefix(user_id))):
             with suppress(ObjectNotFoundError):
-                self._store.delete(info.key)
-        with self._engine.begin() as conn:
+                self.store.delete(info.key)
+        with self.engine.begin() as conn:
             conn.execute(delete(spots).where(spots.c.owner_id == user_id))
-        self._accounts.delete(user_id=user_id)
+        self.accounts.delete(user_id=user_id)

@@ -8,7 +8,7 @@ from fastapi import Request
 
 from spotcheck.api.schemas import ErrorBody
 
-__all__ = ["SIGN_IN_RESPONSES", "client_address", "input_refused"]
+__all__ = ["PASSWORDS_OFF", "SIGN_IN_RESPONSES", "TOO_BUSY_HASHING", "client_address", "input_refused"]
 
 
 def input_refused(description: str) -> dict[str, Any]:
@@ -17,11 +17,18 @@ def input_refused(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"anyOf": either}}}}
 
 
+# Registration answers these as the sign-ins do: passwords switched off (403), the hashing pool full (503).
+PASSWORDS_OFF: dict[str, Any] = {
+    "model": ErrorBody,
+    "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)",
+}
+TOO_BUSY_HASHING: dict[str, Any] = {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"}
+
 SIGN_IN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
-    403: {"model": ErrorBody, "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)"},
+    403: PASSWORDS_OFF,
     429: {"model": ErrorBody, "description": "Too many attempts; see Retry-After"},
-    503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
+    503: TOO_BUSY_HASHING,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
@@ -55,6 +56,15 @@ class JobStatus(StrEnum):
     FAILED = "failed"  # given up for good
 
 
+def _revocable_lifetime() -> tuple[Column[datetime], Column[datetime], Column[datetime]]:
+    """The columns of a credential that expires and can be revoked before then (a session, a share link)."""
+    return (
+        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("expires_at", DateTime(timezone=True), nullable=False),
+        Column("revoked_at", DateTime(timezone=True)),  # NULL unless revoked
+    )
+
+
 users = Table(
     "users",
     metadata,
@@ -83,9 +93,7 @@ sessions = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    *_revocable_lifetime(),
     Index("ix_sessions_user_id", "user_id"),
 )
 
@@ -163,9 +171,7 @@ spot_shares = Table(
     Column("id", String(32), primary_key=True),
     Column("spot_id", String(32), ForeignKey("spots.id", ondelete="CASCADE"), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("expires_at", DateTime(timezone=True), nullable=False),
-    Column("revoked_at", DateTime(timezone=True)),
+    *_revocable_lifetime(),
     Index("ix_spot_shares_spot_id", "spot_id"),
 )
 

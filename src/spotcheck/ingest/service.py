@@ -22,6 +22,7 @@ import logging
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -60,6 +61,7 @@ class IngestOutcome(StrEnum):
     IGNORED = "ignored"  # another bucket, a key outside users/{id}/, an invalid fileName
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Ingestor:
     """Every decision re-reads the object and the row.
 
@@ -68,44 +70,33 @@ class Ingestor:
     in (two uploads of the same bytes, the first one's job then skipped as stale).
     """
 
-    def __init__(
-        self,
-        *,
-        engine: Engine,
-        store: ObjectStore,
-        gallery: Gallery,
-        bucket: str,
-        max_upload_bytes: int,
-        grace: timedelta = DEFAULT_GRACE,
-        clock: Callable[[], datetime] = utc_now,
-    ) -> None:
-        self._engine = engine
-        self._store = store
-        self._gallery = gallery
-        self._bucket = bucket
-        self._max_bytes = max_upload_bytes
-        self._grace = grace
-        self._clock = clock
-        self._one_at_a_time = threading.Lock()
+    engine: Engine
+    store: ObjectStore
+    gallery: Gallery
+    bucket: str
+    max_upload_bytes: int
+    grace: timedelta = DEFAULT_GRACE
+    clock: Callable[[], datetime] = utc_now
+    _one_at_a_time: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def handle(self, event: BucketObjectCreated) -> IngestOutcome:
         with self._one_at_a_time:
             return self._handle(event)
 
     def _handle(self, event: BucketObjectCreated) -> IngestOutcome:
-        if event.bucket != self._bucket:
+        if event.bucket != self.bucket:
             return IngestOutcome.IGNORED
         owner_id = owner_of(event.key)
         if owner_id is not None and not self._owner_exists(owner_id):
             log.info("removing %s: its account no longer exists", event.key)
             with suppress(ObjectNotFoundError):
-                self._store.delete(event.key)
+                self.store.delete(event.key)
             return IngestOutcome.ORPHANED
         target = upload_target(event.key)
         if target is None:
             return IngestOutcome.IGNORED
         try:
-            info = self._store.head(event.key)
+            info = self.store.head(event.key)
         except ObjectNotFoundError:
             return IngestOutcome.GONE
         if UPLOAD_ID in info.metadata:
@@ -118,22 +109,22 @@ class Ingestor:
                 # An API upload that never completed: its client was answered with an error (or not
                 # at all), so the photo does not stay behind to be classified unasked.
                 log.info("removing %s: an API upload that never completed", event.key)
-                self._store.delete(event.key)
+                self.store.delete(event.key)
                 return IngestOutcome.ABANDONED
             # It was written over a recorded image, whose bytes are gone: the new ones are taken in.
             log.info("taking in %s again: its upload id is recorded nowhere", event.key)
         outcome = self._take_in(event.key, target, info)
         if event.key != target.object_key:
             # The key was not in NFC: the upload now lives under its NFC key, the raw object must go.
-            self._store.delete(event.key)
+            self.store.delete(event.key)
         return outcome
 
     def _take_in(self, key: str, target: UploadTarget, info: ObjectInfo) -> IngestOutcome:
-        if info.size > self._max_bytes:
-            message = f"The upload is larger than the limit of {self._max_bytes / 1_000_000:g} MB."
+        if info.size > self.max_upload_bytes:
+            message = f"The upload is larger than the limit of {self.max_upload_bytes / 1_000_000:g} MB."
             return self._reject(key, target, info.size, message)
         try:
-            body = self._store.get(key).body
+            body = self.store.get(key).body
         except ObjectNotFoundError:
             return IngestOutcome.GONE
         try:
@@ -144,13 +135,13 @@ class Ingestor:
 
     def _record(self, target: UploadTarget, body: bytes) -> None:
         """The one call that stores a cleaned upload with its row and job (the API's own upload path)."""
-        self._gallery.upload(owner_id=target.owner_id, file_name=target.file_name, data=body)
+        self.gallery.upload(owner_id=target.owner_id, file_name=target.file_name, data=body)
 
     def _reject(self, key: str, target: UploadTarget, size: int, message: str) -> IngestOutcome:
         log.info("refused %s: %s", key, message)
-        self._gallery.record_rejected(owner_id=target.owner_id, file_name=target.file_name, size=size, error=message)
+        self.gallery.record_rejected(owner_id=target.owner_id, file_name=target.file_name, size=size, error=message)
         # Raw bytes that failed the hygiene may carry anything (EXIF positions included): they do not stay.
-        self._store.delete(key)
+        self.store.delete(key)
         return IngestOutcome.REJECTED
 
     def _recent(self, info: ObjectInfo) -> bool:
@@ -158,13 +149,13 @@ class Ingestor:
             written = as_utc(datetime.fromisoformat(info.metadata.get(UPLOADED_AT, "")))
         except ValueError:
             return False
-        return self._clock() - written < self._grace
+        return self.clock() - written < self.grace
 
     def _owner_exists(self, owner_id: str) -> bool:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             return conn.execute(select(users.c.id).where(users.c.id == owner_id)).first() is not None
 
     def _recorded_upload_id(self, target: UploadTarget) -> str | None:
-        with self._engine.connect() as conn:
+        with self.engine.connect() as conn:
             row = find_image(conn, owner_id=target.owner_id, file_name=target.file_name)
         return None if row is None else row.summary.upload_id

@@ -17,7 +17,13 @@ from spotcheck.api.schemas import (
     TokenResponse,
 )
 from spotcheck.api.security import clear_session_cookie
-from spotcheck.api.throttling import SIGN_IN_RESPONSES, client_address, input_refused
+from spotcheck.api.throttling import (
+    PASSWORDS_OFF,
+    SIGN_IN_RESPONSES,
+    TOO_BUSY_HASHING,
+    client_address,
+    input_refused,
+)
 from spotcheck.auth import TokenUse, normalise_email
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -34,10 +40,10 @@ _REGISTERED = (
     status_code=status.HTTP_201_CREATED,
     dependencies=[LocalAccountsOn],
     responses={
-        403: {"model": ErrorBody, "description": "Passwords are switched off (SPOTCHECK_LOCAL_ACCOUNTS=false)"},
+        403: PASSWORDS_OFF,
         422: input_refused("Weak password, or a malformed email or one with invisible characters"),
         429: {"model": ErrorBody, "description": "Too many registrations; see Retry-After"},
-        503: {"model": ErrorBody, "description": "Too busy hashing passwords; see Retry-After"},
+        503: TOO_BUSY_HASHING,
     },
 )
 def register(body: RegisterRequest, request: Request, passwords: PasswordsDep) -> RegisterAccepted:
