@@ -15,7 +15,8 @@ PAD-UFES-20 photos, then measures, in this order:
    from the first byte sent until the label shows in ``GET /images``.
 
 It also prints the CPU time (user + system) a photo costs ``spotcheck classify`` (start-up excluded)
-and the server during (2) (its process, the benchmark's own watching included), and their ratio:
+and the server during (2) (its process, the benchmark's own watching included; and the share of its
+main thread, the event loop), and their ratio:
 the ratio of rates if the server had the cores to itself, which other work on a shared
 machine sways far less than the rates themselves.
 
@@ -116,10 +117,12 @@ def _machine_idle() -> tuple[int, int]:
     return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far, from /proc; NaN where there is none."""
+def _process_cpu(pid: int, *, main_thread: bool = False) -> float:
+    """CPU seconds (user + system) a process (or only its main thread) has used so far, from /proc;
+    NaN where there is none."""
+    stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat")
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        fields = stat.read_text().rpartition(")")[2].split()
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
@@ -317,9 +320,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         with running_server(model, log_path) as (url, pid):
             auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
-                cpu, idle = _process_cpu(pid), _machine_idle()
+                cpu, loop_cpu, idle = _process_cpu(pid), _process_cpu(pid, main_thread=True), _machine_idle()
                 rate, run = burst(url, auth, bodies, args.concurrency, args.timeout)
                 server_cpu = 1000 * (_process_cpu(pid) - cpu) / len(bodies)
+                server_loop_cpu = 1000 * (_process_cpu(pid, main_thread=True) - loop_cpu) / len(bodies)
                 idle_after = _machine_idle()
                 idle_share = (idle_after[0] - idle[0]) / max(1, idle_after[1] - idle[1])
             # Once before and once after the burst, so a lull or a peak of other work weighs on both.
@@ -340,6 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"CPU a photo: classify {offline_cpu:.1f} ms, server {server_cpu:.1f} ms "
                 f"(ratio {offline_cpu / server_cpu:.2f})"
             )
+            # The event loop runs in the main thread: reading the bodies, the framework, async handlers.
+            print(f"of which the server's event loop:   {server_loop_cpu:8.1f} ms   (its main thread)")
             print(f"machine idle during the burst:      {idle_share:8.0%}   (all cores; /proc/stat)")
             steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
             waits = [
