@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 from enum import StrEnum
@@ -67,7 +67,9 @@ __all__ = [
 _bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def _runtime(request: Request) -> Runtime:
+# Dependencies that only read what is at hand are ``async``: FastAPI runs a plain ``def`` one on a
+# thread of the pool, a hop to another thread and back for each, on every request.
+async def _runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -77,11 +79,11 @@ _RuntimeDep = Annotated[Runtime, Depends(_runtime)]  # for the aliases below, ne
 _Part = TypeVar("_Part")
 
 
-def _part(get: Callable[[Runtime], _Part]) -> Callable[[Request], _Part]:
+def _part(get: Callable[[Runtime], _Part]) -> Callable[[Request], Awaitable[_Part]]:
     """A dependency on one part of the runtime."""
 
-    def dependency(request: Request) -> _Part:
-        return get(_runtime(request))
+    async def dependency(request: Request) -> _Part:
+        return get(await _runtime(request))
 
     return dependency
 
@@ -113,7 +115,7 @@ ReadinessDep = Annotated[ReadinessProbe, Depends(_part(lambda r: r.readiness))]
 MetricsText = Annotated[Callable[[], bytes], Depends(_part(lambda r: r.metrics_text))]
 
 
-def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
+async def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
     if runtime.settings.jobs.worker_concurrency == 0:
         return "external"  # `spotcheck worker` processes classify
     return "ok" if runtime.workers_running else "stopped"
@@ -131,7 +133,7 @@ class SignInOptions:
     provider_name: str  # the OpenID provider's name for "Sign in with <name>"
 
 
-def _sign_in_options(runtime: _RuntimeDep) -> SignInOptions:
+async def _sign_in_options(runtime: _RuntimeDep) -> SignInOptions:
     settings = runtime.settings
     return SignInOptions(local_accounts=settings.accounts.local_accounts, provider_name=settings.oidc.display_name)
 
@@ -139,7 +141,7 @@ def _sign_in_options(runtime: _RuntimeDep) -> SignInOptions:
 SignInOptionsDep = Annotated[SignInOptions, Depends(_sign_in_options)]
 
 
-def _local_accounts_on(options: SignInOptionsDep) -> None:
+async def _local_accounts_on(options: SignInOptionsDep) -> None:
     if not options.local_accounts:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
@@ -278,14 +280,14 @@ def _current_principal(
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 
-def _current_account(principal: CurrentPrincipal) -> Account:
+async def _current_account(principal: CurrentPrincipal) -> Account:
     return principal.account
 
 
 CurrentAccount = Annotated[Account, Depends(_current_account)]
 
 
-def _file_name(
+async def _file_name(
     request: Request,
     fileName: Annotated[
         str,
