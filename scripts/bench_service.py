@@ -83,6 +83,11 @@ def phone_photos(sources: Sequence[Path], out: Path) -> list[Path]:
     return made
 
 
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -321,9 +326,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
                 cpu, loop_cpu, idle = _process_cpu(pid), _process_cpu(pid, main_thread=True), _machine_idle()
+                clients_cpu = _own_cpu()
                 rate, run = burst(url, auth, bodies, args.concurrency, args.timeout)
                 server_cpu = 1000 * (_process_cpu(pid) - cpu) / len(bodies)
                 server_loop_cpu = 1000 * (_process_cpu(pid, main_thread=True) - loop_cpu) / len(bodies)
+                clients_cpu = 1000 * (_own_cpu() - clients_cpu) / len(bodies)
                 idle_after = _machine_idle()
                 idle_share = (idle_after[0] - idle[0]) / max(1, idle_after[1] - idle[1])
             # Once before and once after the burst, so a lull or a peak of other work weighs on both.
@@ -346,6 +353,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             # The event loop runs in the main thread: reading the bodies, the framework, async handlers.
             print(f"of which the server's event loop:   {server_loop_cpu:8.1f} ms   (its main thread)")
+            # The clients run on the same cores as the server; spotcheck classify has none.
+            print(f"the benchmark's clients, a photo:   {clients_cpu:8.1f} ms   (CPU, on the same cores)")
             print(f"machine idle during the burst:      {idle_share:8.0%}   (all cores; /proc/stat)")
             steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
             waits = [
