@@ -15,10 +15,10 @@ PAD-UFES-20 photos, then measures, in this order:
    from the first byte sent until the label shows in ``GET /images``.
 
 It also prints the CPU time (user + system) a photo costs ``spotcheck classify`` (start-up excluded)
-and the server during (2) (its process, the benchmark's own watching included; and the share of its
-main thread, the event loop), and their ratio:
-the ratio of rates if the server had the cores to itself, which other work on a shared
-machine sways far less than the rates themselves.
+and the server during (2) (its process, the benchmark's own watching included), and their ratio:
+the ratio of rates if the server had the cores to itself, which other work on a shared machine
+sways far less than the rates themselves. Then, a photo during (2): the CPU of the server's main
+thread (its event loop), and that of this benchmark's own clients, which share the cores.
 
 Labels are watched through ``GET /images`` (one request every 20 ms, reaching back only to the
 oldest upload still waiting), so watching costs the server little. Prints the CPU and the load
