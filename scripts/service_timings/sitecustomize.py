@@ -44,7 +44,7 @@ _totals: dict[str, list[float]] = {}  # name -> [calls, wall seconds, CPU second
 _totals_lock = threading.Lock()
 
 
-def _add(name: str, wall: float, cpu: float = 0.0) -> None:
+def _add(name: str, wall: float, cpu: float = float("nan")) -> None:  # NaN: CPU not measured
     with _totals_lock:
         total = _totals.setdefault(name, [0, 0.0, 0.0])
         total[0] += 1
@@ -112,7 +112,8 @@ def _write(prefix: str) -> None:
     main, every = _thread_cpu_seconds()
     with _totals_lock:
         lines = [
-            f"{name:48s} {int(n):6d} calls  wall {1000 * wall / n:7.2f} ms  cpu {1000 * cpu / n:7.2f} ms"
+            f"{name:48s} {int(n):6d} calls  wall {1000 * wall / n:7.2f} ms"
+            + ("" if cpu != cpu else f"  cpu {1000 * cpu / n:7.2f} ms")
             for name, (n, wall, cpu) in sorted(_totals.items())
         ]
     if lines:
