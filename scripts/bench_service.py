@@ -2,29 +2,33 @@
 """The embedded server against the model's own speed, on the same phone-sized JPEGs in one run.
 
     python scripts/bench_service.py [--n 160] [--concurrency 8] [--rate 10] [--paced 60] [--model PATH]
+                                    [--workers N] [--worker-process]
 
 Makes ``--n`` phone-sized JPEGs (2048x1536, with an EXIF block as a phone writes one) from the
 PAD-UFES-20 photos, then measures, in this order:
 
 1. ``spotcheck classify --format jsonl`` on them: photos/s, start-up excluded (the wall time of the
    folder minus that of one photo), the mean of a run before and a run after (2);
-2. a fresh ``spotcheck serve`` (embedded default: SQLite, local disk, one worker thread) taking
+2. a fresh ``spotcheck serve`` (embedded default: SQLite, local disk; ``--workers`` worker threads,
+   one by default, in its own process or with ``--worker-process`` in its labelling process) taking
    them from ``--concurrency`` clients at once: labels/s from the first byte sent to the last label,
    and its ratio to (1);
 3. ``--paced`` of them uploaded at a steady ``--rate`` a second by another user: the median time
    from the first byte sent until the label shows in ``GET /images``.
 
 It also prints the CPU time (user + system) a photo costs ``spotcheck classify`` (start-up excluded)
-and the server during (2) (its process, the benchmark's own watching included), and their ratio:
-the ratio of rates if the server had the cores to itself, which other work on a shared machine
-sways far less than the rates themselves. Then, a photo during (2): the CPU of the server's main
-thread (its event loop), and that of this benchmark's own clients, which share the cores.
+and the server during (2) (its process and its labelling process, the benchmark's own watching
+included), and their ratio: the ratio of rates if the server had the cores to itself, which other
+work on a shared machine sways far less than the rates themselves. Then, a photo during (2): the CPU
+of the server's main thread (its event loop), and that of this benchmark's own clients, which share
+the cores.
 
-Labels are watched through ``GET /images`` (one request every 20 ms, reaching back only to the
-oldest upload still waiting), so watching costs the server little. Prints the CPU and the load
-average: quote the ratio, other work on the machine skews both sides. ``--py-spy PATH`` records
-the server during (2) with py-spy (``--format raw``) into PATH; ``scripts/profile_summary.py PATH``
-sums it up.
+Labels are watched through ``GET /images``, reaching back only to the oldest upload still waiting.
+During (2) the time of each label is the server's own stamp (``classifiedAt``, taken as the label
+is written) and the list is read four times a second; read every 20 ms, as in (3), it cost the
+server up to an eighth of its CPU while the labels lagged. Prints the CPU and the load average:
+quote the ratio, other work on the machine skews both sides. ``--py-spy PATH`` records the server
+during (2) with py-spy (``--format raw``) into PATH; ``scripts/profile_summary.py PATH`` sums it up.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -60,6 +65,9 @@ DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "pad-ufes-20-partial" / "
 PACKAGED_MODEL = ROOT / "src" / "spotcheck" / "model" / "spotcheck-lesion.onnx"
 PHONE_SIZE = (2048, 1536)
 _POLL_SECONDS = 0.02
+# During the burst the labels' times come from the server's own stamps (``classifiedAt``), so the
+# list is read only now and then.
+_BURST_POLL_SECONDS = 0.25
 
 
 def _free_port() -> int:
@@ -122,19 +130,29 @@ def _machine_idle() -> tuple[int, int]:
     return ticks[3] + ticks[4], sum(ticks)  # idle + iowait
 
 
+def _children(pid: int) -> list[int]:
+    """The process's children (a labelling process), from /proc."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return [int(child) for task in tasks for child in (task / "children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _process_cpu(pid: int, *, main_thread: bool = False) -> float:
-    """CPU seconds (user + system) a process (or only its main thread) has used so far, from /proc;
-    NaN where there is none."""
+    """CPU seconds (user + system) a process and its children (or only its main thread) have used so
+    far, from /proc; NaN where there is none."""
     stat = Path(f"/proc/{pid}/task/{pid}/stat" if main_thread else f"/proc/{pid}/stat")
     try:
         fields = stat.read_text().rpartition(")")[2].split()
     except OSError:
         return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return own if main_thread else own + sum(_process_cpu(child) for child in _children(pid))
 
 
 @contextmanager
-def running_server(model: Path, log_path: Path) -> Iterator[tuple[str, int]]:
+def running_server(model: Path, log_path: Path, *, workers: int, worker_process: bool) -> Iterator[tuple[str, int]]:
     port = _free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="spotcheck-bench-"))
     env = {
@@ -142,6 +160,8 @@ def running_server(model: Path, log_path: Path) -> Iterator[tuple[str, int]]:
         "SPOTCHECK_DATA_DIR": str(data_dir),
         "SPOTCHECK_MODEL_PATH": str(model),
         "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
+        "SPOTCHECK_WORKER_CONCURRENCY": str(workers),
+        "SPOTCHECK_WORKER_PROCESS": str(worker_process).lower(),
     }
     command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
@@ -190,8 +210,19 @@ class UploadRun:
     sent: threading.Event = field(default_factory=threading.Event)
 
 
-def _watch(url: str, auth: dict[str, str], run: UploadRun, expected: int, timeout: float) -> None:
-    """Note when each upload's label first shows in GET /images, until all ``expected`` have one.
+def _stamped(item: dict[str, object], seen: float) -> float:
+    """When the server stamped ``item``'s label (on this clock), or ``seen`` for a failure, which has no stamp."""
+    stamp = item.get("classifiedAt")
+    if not isinstance(stamp, str):
+        return seen
+    return datetime.fromisoformat(stamp).timestamp() - (time.time() - time.perf_counter())
+
+
+def _watch(
+    url: str, auth: dict[str, str], run: UploadRun, expected: int, timeout: float, *, period: float, stamps: bool
+) -> None:
+    """Note when each upload's label first shows in GET /images, or with ``stamps`` when the server
+    stamped it (``classifiedAt``, taken as the label is written), until all ``expected`` have one.
 
     The list is newest first, so one request for as many of the newest images as reach back to the
     oldest one still waiting sees every change.
@@ -211,10 +242,10 @@ def _watch(url: str, auth: dict[str, str], run: UploadRun, expected: int, timeou
                 with run.lock:
                     for item in page["items"]:
                         if item["status"] != "pending" and item["fileName"] not in run.labelled:
-                            run.labelled[item["fileName"]] = now
+                            run.labelled[item["fileName"]] = _stamped(item, now) if stamps else now
                             if item["status"] == "failed":
                                 run.errors.append(f"{item['fileName']}: {item['error']}")
-            time.sleep(_POLL_SECONDS)
+            time.sleep(period)
     run.errors.append(f"gave up waiting for labels after {timeout:.0f} s")
 
 
@@ -234,7 +265,8 @@ def burst(
 ) -> tuple[float, UploadRun]:
     """Labels/s with ``concurrency`` clients sending every photo as fast as they are answered."""
     run = UploadRun()
-    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), daemon=True)
+    watch = {"period": _BURST_POLL_SECONDS, "stamps": True}
+    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), kwargs=watch, daemon=True)
     local = threading.local()
 
     def send(index: int) -> None:
@@ -256,7 +288,8 @@ def burst(
 def paced(url: str, auth: dict[str, str], bodies: list[bytes], rate: float, timeout: float) -> UploadRun:
     """Upload ``bodies`` one every 1/``rate`` seconds, each on its own connection, and watch for labels."""
     run = UploadRun()
-    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), daemon=True)
+    watch = {"period": _POLL_SECONDS, "stamps": False}
+    watcher = threading.Thread(target=_watch, args=(url, auth, run, len(bodies), timeout), kwargs=watch, daemon=True)
     watcher.start()
     t0 = time.perf_counter()
 
@@ -278,7 +311,7 @@ def py_spy(pid: int, out: Path | None) -> Iterator[None]:
         yield
         return
     record = ["py-spy", "record", "--pid", str(pid), "--rate", "200", "--format", "raw", "-o", str(out)]
-    recorder = subprocess.Popen([*record, "--threads", "--nonblocking"], stdout=subprocess.DEVNULL)
+    recorder = subprocess.Popen([*record, "--threads", "--subprocesses", "--nonblocking"], stdout=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
     try:
         yield
@@ -296,6 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the packaged one)")
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES, help="folder of lesion JPEGs to scale up")
     parser.add_argument("--timeout", type=float, default=300, help="longest wait for all labels, seconds")
+    parser.add_argument("--workers", type=int, default=1, help="the server's worker threads (default 1)")
+    parser.add_argument(
+        "--worker-process", action="store_true", help="the workers in a labelling process (SPOTCHECK_WORKER_PROCESS)"
+    )
     parser.add_argument("--py-spy", type=Path, default=None, help="record the server during the burst into this file")
     args = parser.parse_args(argv)
 
@@ -312,6 +349,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"hardware: {cpu_model()}, {os.cpu_count()} logical cores, {platform.platform()}")
     print(f"load avg at start: {os.getloadavg()}  (other work on the machine skews the figures)")
     print(f"model:    {model}")
+    where = "a labelling process" if args.worker_process else "the server's process"
+    print(f"server:   {args.workers} worker thread(s) in {where}")
     failed = False
     with tempfile.TemporaryDirectory(prefix="spotcheck-bench-photos-") as scratch:
         folder = Path(scratch) / "photos"
@@ -322,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"photos:   {len(photos)} JPEGs {PHONE_SIZE[0]}x{PHONE_SIZE[1]}, {mean_mb:.2f} MB on average")
         first = classify_rate(model, photos, Path(scratch) / "first")
         log_path = Path(tempfile.gettempdir()) / f"spotcheck-bench-{os.getpid()}.log"
-        with running_server(model, log_path) as (url, pid):
+        with running_server(model, log_path, workers=args.workers, worker_process=args.worker_process) as (url, pid):
             auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
                 cpu, loop_cpu, idle = _process_cpu(pid), _process_cpu(pid, main_thread=True), _machine_idle()
