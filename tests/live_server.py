@@ -58,6 +58,11 @@ class ServerProcess:
         self.stop()
         raise RuntimeError(f"{self.name} not ready after {timeout}s:\n{self.log_path.read_text()}")
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "not started"
+        return self._process.pid
+
     def kill(self) -> None:
         """SIGKILL: no shutdown handlers run, as in a crash."""
         if self._process and self._process.poll() is None:

@@ -9,8 +9,9 @@ Approach: real ``spotcheck serve`` processes (``LiveServer``) on one data direct
    died between committing the upload and publishing its job). A second server with a worker
    must release the running job (it is the sole worker), re-publish the missing one, and label
    all 10 correctly (red images MALIGNANT, blue BENIGN with the tiny model).
-2. Killed while the worker is busy: 30 uploads to a server with a worker, SIGKILL right after the
-   last one is accepted, restart, and every upload is labelled correctly with no job left open.
+2. Killed while the worker is busy: 30 uploads to a server with a worker (a thread, or its
+   labelling process), SIGKILL right after the last one is accepted, restart, and every upload is
+   labelled correctly with no job left open.
    The first server runs a slowed tiny model (about a quarter of a second per image on two cores,
    same answers), so the backlog is still there at the kill whatever the machine's speed.
 """
@@ -44,8 +45,8 @@ def slow_model_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_tiny_model(tmp_path_factory.mktemp("slow-model"), busywork=_BUSYWORK)
 
 
-def _server(data_dir: Path, model: Path, *, workers: int) -> LiveServer:
-    env = {"SPOTCHECK_WORKER_CONCURRENCY": str(workers)}
+def _server(data_dir: Path, model: Path, *, workers: int, worker_process: bool = False) -> LiveServer:
+    env = {"SPOTCHECK_WORKER_CONCURRENCY": str(workers), "SPOTCHECK_WORKER_PROCESS": str(worker_process).lower()}
     return LiveServer(data_dir=data_dir, model_path=model, jwt_secret=TEST_SECRET, env=env)
 
 
@@ -113,9 +114,12 @@ def test_pending_and_interrupted_jobs_survive_a_kill(tmp_path: Path, tiny_model_
     assert _open_statuses(data_dir) == []
 
 
-def test_kill_while_the_worker_is_busy(tmp_path: Path, tiny_model_path: Path, slow_model_path: Path) -> None:
+@pytest.mark.parametrize("worker_process", [False, True], ids=["worker-thread", "labelling-process"])
+def test_kill_while_the_worker_is_busy(
+    tmp_path: Path, tiny_model_path: Path, slow_model_path: Path, worker_process: bool
+) -> None:
     data_dir = tmp_path / "data"
-    first = _server(data_dir, slow_model_path, workers=1).start()
+    first = _server(data_dir, slow_model_path, workers=1, worker_process=worker_process).start()
     try:
         auth = _upload_all(first, 30, "busy@example.org")
     finally:

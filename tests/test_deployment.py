@@ -31,6 +31,10 @@ def test_embedded_sqlite_needs_no_secret(tmp_path: Path) -> None:
         ({"database_url": PG, "jwt_secret": TEST_SECRET}, "set SPOTCHECK_DEPLOYMENT=shared"),
         ({"deployment": "shared", "jwt_secret": TEST_SECRET}, "needs a database server"),
         ({"queue": "procrastinate", "jwt_secret": TEST_SECRET}, "SPOTCHECK_QUEUE=procrastinate runs on PostgreSQL"),
+        (
+            {"deployment": "shared", "database_url": PG, "jwt_secret": TEST_SECRET, "worker_process": True},
+            "SPOTCHECK_WORKER_PROCESS is for the embedded default",
+        ),
     ],
 )
 def test_refused(tmp_path: Path, values: dict[str, object], needle: str) -> None:

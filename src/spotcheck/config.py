@@ -298,6 +298,13 @@ class JobSettings(_Group):
         default="sql", description="Where jobs run: the jobs table, or Procrastinate on the PostgreSQL database."
     )
     worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
+    worker_process: bool = Field(
+        default=False,
+        description=(
+            "Embedded: run the workers in a child process of `spotcheck serve` (an interpreter of their own: "
+            "more labels a second on two or more cores) instead of its threads."
+        ),
+    )
     max_attempts: int = Field(default=5, ge=1, alias="job_max_attempts")
     lease_seconds: float = Field(default=60.0, gt=0, alias="job_lease_seconds")
 
@@ -466,6 +473,11 @@ def check_deployment(settings: Settings) -> None:
         raise DeploymentError(
             "SPOTCHECK_DEPLOYMENT=shared needs a database server that every host reaches: set "
             "SPOTCHECK_DATABASE_URL (for example postgresql+psycopg://user@db-host/spotcheck)"
+        )
+    if settings.jobs.worker_process and settings.deployment != "embedded":
+        raise DeploymentError(
+            "SPOTCHECK_WORKER_PROCESS is for the embedded default; with SPOTCHECK_DEPLOYMENT=shared run "
+            "`spotcheck worker` processes beside the servers (SPOTCHECK_WORKER_CONCURRENCY=0)"
         )
     if settings.jobs.queue == "procrastinate" and not settings.uses_database_server:
         raise DeploymentError(

@@ -34,7 +34,7 @@ from spotcheck.auth import (
 )
 from spotcheck.auth.throttled import ThrottledPasswords
 from spotcheck.classifier.base import Classifier, PreparesPhotos
-from spotcheck.classifier.handoff import PreparedPhotos
+from spotcheck.classifier.handoff import PhotoHandoff, PreparedPhotos
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.config import (
@@ -54,6 +54,8 @@ from spotcheck.ingest.reconcile import Reconciler
 from spotcheck.ingest.service import Ingestor
 from spotcheck.jobs import JobMaintenance, JobQueue, OutboxRelay, SqlJobMaintenance, SqlJobQueue
 from spotcheck.labelling import ClassificationWorker, WorkerPool
+from spotcheck.labelling.child import LabellingProcess, handoff_folder
+from spotcheck.labelling.photo_files import DecodedPhotoFiles
 from spotcheck.labelling.worker import BATCH_SIZE, DECODE_SIZE
 from spotcheck.observability import exposition
 from spotcheck.readiness import ReadinessProbe
@@ -103,7 +105,7 @@ class Runtime:
     account_data: AccountData
     direct_uploads: DirectUploads
     worker: ClassificationWorker
-    pool: WorkerPool
+    pool: WorkerPool | LabellingProcess  # worker threads, or the labelling child process that runs them
     readiness: ReadinessProbe
     metrics_text: Callable[[], bytes]  # the Prometheus exposition, the queue's depth included
     bucket_events: BucketEvents | None = None  # with the S3 store only
@@ -119,8 +121,9 @@ class Runtime:
         handed out again at once instead of after their lease, and uploads or deletes a crash cut
         short are repaired.
         """
-        self.store.remove_stale_temporaries()
         if sole_worker:
+            # Only when alone: another process's temporaries may be objects it is writing right now.
+            self.store.remove_stale_temporaries()
             released = self.maintenance.release_running()
             if released:
                 log.info("re-queued %d jobs interrupted by a crash", released)
@@ -219,11 +222,13 @@ def build_runtime(
     classifier: Classifier | None = None,
     concurrency: int | None = None,
     password_hash: PasswordHash | None = None,
+    handoff_dir: Path | None = None,
 ) -> Runtime:
     """Everything wired, from ``settings`` or else the ``SPOTCHECK_*`` environment; raises
     DeploymentError for settings that do not fit the deployment mode, and ModelUnavailableError when
     no model can be loaded. ``password_hash`` replaces the recommended Argon2id (tests pass a cheap
-    one; no setting reaches it)."""
+    one; no setting reaches it). ``concurrency`` (worker threads) is given by ``spotcheck worker``;
+    ``handoff_dir`` makes it the labelling process of a server, taking the photos it decoded."""
     settings = Settings() if settings is None else settings
     check_deployment(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -237,7 +242,24 @@ def build_runtime(
     outbox = SqlJobQueue(engine, lease_seconds=jobs.lease_seconds)
     workers = jobs.worker_concurrency if concurrency is None else concurrency
     queue, relay, queue_engine = _open_queue(settings, outbox, workers=workers)
-    records = ImageRecords(engine, on_job_committed=outbox.wake)
+    classifier = opened.classifier
+    maintenance = SqlJobMaintenance(engine)
+    photos: PhotoHandoff | None = None
+    labelling: LabellingProcess | None = None
+    if settings.jobs.worker_process and concurrency is None and workers > 0:
+        photos = DecodedPhotoFiles(handoff_folder(), decode_size=opened.decode_size)
+        labelling = LabellingProcess(
+            concurrency=workers,
+            data_dir=settings.data_dir.resolve(),
+            photos=photos,
+            on_restart=maintenance.release_running,  # the child was the only worker
+        )
+    elif handoff_dir is not None:
+        photos = DecodedPhotoFiles(handoff_dir, decode_size=opened.decode_size)
+    elif workers > 0 and isinstance(classifier, PreparesPhotos):
+        # In-process workers take the photos this process's uploads prepared; other processes read the store.
+        photos = PreparedPhotos(prepare=classifier.prepare, decode_size=opened.decode_size)
+    records = ImageRecords(engine, on_job_committed=outbox.wake if labelling is None else labelling.wake)
     tokens = TokenIssuer(
         secret=resolve_jwt_secret(settings), lifetime=timedelta(minutes=account_settings.token_lifetime_minutes)
     )
@@ -250,13 +272,6 @@ def build_runtime(
         ),
     )
     sessions = SessionService(engine=engine, tokens=tokens)
-    # In-process workers take the photos this process's uploads prepared; other processes read the store.
-    classifier = opened.classifier
-    prepared = (
-        PreparedPhotos(prepare=classifier.prepare, decode_size=opened.decode_size)
-        if workers > 0 and isinstance(classifier, PreparesPhotos)
-        else None
-    )
     gallery = Gallery(
         engine=engine,
         records=records,
@@ -267,7 +282,7 @@ def build_runtime(
             budget_seconds=uploads.decode_budget_seconds,
         ),
         max_photos=uploads.max_photos_per_account,
-        prepared=prepared,
+        prepared=photos,
     )
     spots = SpotService(engine=engine, gallery=gallery, store=store, max_spots=uploads.max_spots_per_account)
     shares = ShareService(engine=engine)
@@ -279,7 +294,7 @@ def build_runtime(
         classifier=opened.classifier,
         max_attempts=jobs.max_attempts,
         decode_size=opened.decode_size,
-        prepared=prepared,
+        prepared=photos,
     )
     oidc = _open_id_provider(settings.oidc)
     return Runtime(
@@ -287,7 +302,7 @@ def build_runtime(
         engine=engine,
         store=store,
         queue=queue,
-        maintenance=SqlJobMaintenance(engine),
+        maintenance=maintenance,
         relay=relay,
         queue_engine=queue_engine,
         classifier=opened.classifier,
@@ -316,7 +331,7 @@ def build_runtime(
             {"database": lambda: _select_one(engine), "storage": lambda: store.check(), **opened.checks},
             deadline=READY_DEADLINE_SECONDS,
         ),
-        pool=WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
+        pool=labelling or WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
         metrics_text=functools.partial(exposition, engine, procrastinate=queue_engine is not None),
         bucket_events=_bucket_events(settings, engine=engine, store=store, gallery=gallery),
         identity_tokens=oidc[0] if oidc else None,

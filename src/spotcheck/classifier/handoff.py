@@ -16,12 +16,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from PIL import Image
 
 from spotcheck.classifier.base import PreparedPhoto, Refusal
 
-__all__ = ["PreparedPhotos"]
+__all__ = ["PhotoHandoff", "PreparedPhotos"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,20 @@ _MAX_BYTES = 32 * 2**20
 # jobs; an entry left behind then makes room for new ones.
 _MAX_AGE_SECONDS = 60.0
 _REFUSAL_BYTES = 256
+
+
+class PhotoHandoff(Protocol):
+    """Where an upload leaves its decode for the worker: ``PreparedPhotos`` in this process, or
+    ``spotcheck.labelling.photo_files.DecodedPhotoFiles`` for a labelling process of its own."""
+
+    @property
+    def decode_size(self) -> tuple[int, int]:
+        """The least (width, height) an upload is decoded at."""
+        ...
+
+    def put(self, key: str, upload_id: str, photo: Image.Image) -> bool: ...
+
+    def take(self, key: str, upload_id: str) -> PreparedPhoto | Image.Image | None: ...
 
 
 def _size_of(prepared: PreparedPhoto) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +30,9 @@ app.command("model-server")(model_server_command)
 app.add_typer(db_app, name="db")
 
 
-def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # type: ignore[no-untyped-def]
+def _load_runtime(  # type: ignore[no-untyped-def]
+    data_dir: Path | None, concurrency: int | None = None, handoff_dir: Path | None = None
+):
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import DeploymentError
     from spotcheck.db import SchemaError
@@ -41,7 +43,7 @@ def _load_runtime(data_dir: Path | None, concurrency: int | None = None):  # typ
     configure_logging(settings.monitoring.log_format)
     try:
         with explained_startup_failures():
-            return build_runtime(settings, concurrency=concurrency)
+            return build_runtime(settings, concurrency=concurrency, handoff_dir=handoff_dir)
     except ModelUnavailableError as exc:
         typer.echo(f"spotcheck: cannot start without a model: {exc}", err=True)
         typer.echo("Train one with `spotcheck train` or point SPOTCHECK_MODEL_PATH at an exported model.", err=True)
@@ -101,12 +103,23 @@ def worker(
             help="Serve Prometheus metrics on this port (0: any free one); overrides SPOTCHECK_METRICS_PORT.",
         ),
     ] = None,
+    wake_fd: Annotated[int | None, typer.Option(hidden=True, help="As a server's labelling process: its pipe.")] = None,
+    handoff_dir: Annotated[
+        Path | None, typer.Option(hidden=True, help="As a server's labelling process: the photos it decoded.")
+    ] = None,
 ) -> None:
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
+    from spotcheck.jobs.sql import SqlJobQueue
+    from spotcheck.labelling.child import follow_parent
     from spotcheck.observability import configure_logging, metrics, start_metrics_server
 
     configure_logging("text")  # until the settings name the format
-    runtime = _load_runtime(data_dir, concurrency=concurrency)
+    runtime = _load_runtime(data_dir, concurrency=concurrency, handoff_dir=handoff_dir)
+    parent_gone = threading.Event()
+    if wake_fd is not None:  # started by `spotcheck serve`: woken by it, and gone with it
+        queue = runtime.queue  # the jobs table: a labelling process is for the embedded default only
+        wake = queue.wake if isinstance(queue, SqlJobQueue) else lambda: None
+        follow_parent(wake_fd, wake=wake, parent_gone=parent_gone)
     monitoring = runtime.settings.monitoring
     version = runtime.classifier.version
     metrics.model_loaded(version)
@@ -126,8 +139,8 @@ def worker(
         typer.echo(f"metrics on http://{monitoring.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
     try:
-        while runtime.workers_running:
-            time.sleep(1.0)
+        while runtime.workers_running and not parent_gone.wait(1.0):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

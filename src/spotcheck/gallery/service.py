@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from spotcheck.classifier.handoff import PreparedPhotos
+from spotcheck.classifier.handoff import PhotoHandoff
 from spotcheck.clock import utc_now
 from spotcheck.db.tables import ImageStatus
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, read_label
@@ -70,14 +70,14 @@ class Gallery:
         store: ObjectStore,
         sanitizer: ImageSanitizer,
         max_photos: int = 5000,
-        prepared: PreparedPhotos | None = None,
+        prepared: PhotoHandoff | None = None,
     ) -> None:
         self._engine = engine  # for reads; every write goes through ``records``
         self._records = records
         self._store = store
         self._sanitizer = sanitizer
         self._max_photos = max_photos
-        self._prepared = prepared  # uploads prepared for the in-process worker, when there is one
+        self._prepared = prepared  # uploads decoded for the worker (here or in the labelling process), if any
 
     def check_quota(self, *, owner_id: str, file_name: str) -> None:
         """PhotoQuotaError when ``file_name`` would be one photo too many (replacing one is always allowed).

@@ -21,7 +21,7 @@ from spotcheck.classifier.base import (
     PreparesPhotos,
     Refusal,
 )
-from spotcheck.classifier.handoff import PreparedPhotos
+from spotcheck.classifier.handoff import PhotoHandoff, PreparedPhotos
 from spotcheck.clock import utc_now
 from spotcheck.error_text import first_line
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
@@ -93,7 +93,7 @@ class ClassificationWorker:
         max_attempts: int,
         retry_delay: Callable[[int], float] = exponential_backoff,
         decode_size: tuple[int, int] = DECODE_SIZE,
-        prepared: PreparedPhotos | None = None,
+        prepared: PhotoHandoff | None = None,
     ) -> None:
         self._engine = engine  # for reads; rows are written through ``records``
         self._records = records
@@ -103,9 +103,9 @@ class ClassificationWorker:
         self._max_attempts = max_attempts
         self._retry_delay = retry_delay
         self._decode_size = decode_size
-        if prepared is not None and not isinstance(classifier, PreparesPhotos):
+        if isinstance(prepared, PreparedPhotos) and not isinstance(classifier, PreparesPhotos):
             raise TypeError("photos prepared at upload need a classifier that takes prepared photos")
-        self._prepared = prepared  # photos this process's uploads prepared already
+        self._prepared = prepared  # photos the server's uploads decoded or prepared already
 
     def _current_row(self, job: Job) -> ImageRow | None:
         with self._engine.connect() as conn:

@@ -1,0 +1,174 @@
+"""Labelling in a child process of ``spotcheck serve``: an interpreter of its own for the workers.
+
+In one process the HTTP server and the worker threads take turns on Python's one interpreter lock,
+so the server labels at about a third of the model's own speed on two cores however its threads are
+arranged (docs/performance.md). With ``SPOTCHECK_WORKER_PROCESS=true`` the embedded server starts
+``spotcheck worker`` as its child instead of worker threads, and:
+
+- hands it each upload's decode through ``DecodedPhotoFiles`` (a private folder, in memory where
+  ``/dev/shm`` exists), so no photo is decoded twice;
+- wakes it through a pipe when a job is committed (SQLite has no notifications; the child would
+  otherwise look only every half second); the child stops when the pipe closes, so it never
+  outlives the server, even one killed outright;
+- restarts it should it die, after handing its running jobs out again.
+
+The child is ``WorkerPool``'s stand-in in the runtime: ``start``, ``stop`` and ``running``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from spotcheck.labelling.photo_files import DecodedPhotoFiles
+
+__all__ = ["LabellingProcess", "follow_parent", "handoff_folder"]
+
+log = logging.getLogger(__name__)
+
+_RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before each restart in a row; then the last
+_STEADY_SECONDS = 60.0  # a child that ran this long resets the delays
+_WAKE = b"\x01"
+
+
+def handoff_folder() -> Path:
+    """Where a new folder for the decoded photos will be made: in memory where ``/dev/shm`` exists."""
+    shared_memory = Path("/dev/shm")
+    usable = shared_memory.is_dir() and os.access(shared_memory, os.W_OK)
+    return (shared_memory if usable else Path(tempfile.gettempdir())) / f"spotcheck-handoff-{uuid.uuid4().hex}"
+
+
+class LabellingProcess:
+    """Runs and supervises ``spotcheck worker --concurrency N`` beside this server, on the same data.
+
+    ``on_restart`` runs before a restart: the jobs the dead child held must be handed out again
+    (in the embedded default, the child is their only worker).
+    """
+
+    def __init__(
+        self,
+        *,
+        concurrency: int,
+        data_dir: Path,
+        photos: DecodedPhotoFiles,
+        on_restart: Callable[[], object],
+        command: list[str] | None = None,
+    ) -> None:
+        self.photos = photos
+        self._command = command or [sys.executable, "-m", "spotcheck", "worker"]
+        self._concurrency = concurrency
+        self._data_dir = data_dir
+        self._on_restart = on_restart
+        self._child: subprocess.Popen[bytes] | None = None
+        self._wake_read = self._wake_write = -1  # the pipe, made by start()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()  # no child is started once stop() began
+        self._spawned_at = 0.0
+        self._supervisor = threading.Thread(target=self._supervise, name="spotcheck-labelling-process", daemon=True)
+        self.restarts = 0
+
+    @property
+    def running(self) -> bool:
+        child = self._child
+        return child is not None and child.poll() is None
+
+    def start(self) -> None:
+        self.photos.folder.mkdir(mode=0o700)
+        self._wake_read, self._wake_write = os.pipe()  # not inherited, but by the child's pass_fds
+        os.set_blocking(self._wake_write, False)
+        self._spawn()
+        self._supervisor.start()
+
+    def wake(self) -> None:
+        """A job was committed: the child looks at once. Never blocks; a full pipe wakes it anyway."""
+        with self._lock, contextlib.suppress(BlockingIOError):  # full: the child has wake-ups enough to read
+            # Not before start(), nor after stop(): the descriptor's number may then name another file.
+            if self._wake_write >= 0 and not self._stopping.is_set():
+                os.write(self._wake_write, _WAKE)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close the pipe (the child settles the jobs it holds and exits), then wait for it."""
+        with self._lock:
+            if self._stopping.is_set() or self._wake_write < 0:
+                return  # stopped already, or never started
+            self._stopping.set()
+            os.close(self._wake_write)
+        child = self._child
+        if child is not None:
+            try:
+                child.wait(timeout)
+            except subprocess.TimeoutExpired:
+                log.warning("the labelling process did not stop in %.0f s; killing it", timeout)
+                child.kill()
+                child.wait()
+        if self._supervisor.is_alive():
+            self._supervisor.join(timeout)
+        os.close(self._wake_read)
+        shutil.rmtree(self.photos.folder, ignore_errors=True)
+
+    def _spawn(self) -> None:
+        arguments = [
+            *self._command,
+            "--concurrency",
+            str(self._concurrency),
+            "--data-dir",
+            str(self._data_dir),
+            "--wake-fd",
+            str(self._wake_read),
+            "--handoff-dir",
+            str(self.photos.folder),
+        ]
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self._spawned_at = time.monotonic()
+            # A session of its own: a terminal's Ctrl-C stops the server, which then stops the child.
+            self._child = subprocess.Popen(arguments, pass_fds=(self._wake_read,), start_new_session=True)
+
+    def _supervise(self) -> None:
+        quick_exits = 0  # in a row: each waits longer before the next start
+        while True:
+            child = self._child
+            code = child.wait() if child is not None else None
+            if self._stopping.is_set():
+                return
+            quick_exits = 1 if time.monotonic() - self._spawned_at >= _STEADY_SECONDS else quick_exits + 1
+            delay = _RESTART_DELAYS[min(quick_exits, len(_RESTART_DELAYS)) - 1]
+            log.error("the labelling process stopped (exit code %s); starting it again in %.0f s", code, delay)
+            if self._stopping.wait(delay):
+                return
+            self.photos.clear()
+            try:
+                self._on_restart()
+                self._spawn()
+            except Exception:  # keep supervising: the next round tries again
+                log.exception("could not start the labelling process again")
+                self._child, self._spawned_at = None, time.monotonic()
+            self.restarts += 1
+
+
+def follow_parent(fd: int, *, wake: Callable[[], None], parent_gone: threading.Event) -> threading.Thread:
+    """In the child: a thread that calls ``wake`` for every wake-up the server sends through ``fd``,
+    and sets ``parent_gone`` when the server closes it (it stopped, or died)."""
+
+    def follow() -> None:
+        try:
+            while os.read(fd, 4096):
+                wake()
+        except OSError:
+            pass
+        parent_gone.set()
+
+    thread = threading.Thread(target=follow, name="spotcheck-wake-follower", daemon=True)
+    thread.start()
+    return thread

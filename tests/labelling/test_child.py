@@ -1,0 +1,113 @@
+"""The labelling process's supervision: woken through its pipe, stopped by closing it, restarted
+after it dies (its jobs handed out first). A small stand-in child records what it is given; the
+real `spotcheck worker` child is exercised end to end in tests/test_worker_process.py."""
+
+from __future__ import annotations
+
+import os
+import signal
+import stat
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from spotcheck.labelling.child import LabellingProcess, handoff_folder
+from spotcheck.labelling.photo_files import DecodedPhotoFiles
+
+# Records its start, counts the wake-up bytes it reads, and notes the pipe's end before exiting.
+_STAND_IN = r"""
+import os, sys, pathlib
+options = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+data = pathlib.Path(options["--data-dir"])
+with (data / "starts").open("a") as log:
+    log.write(f"{os.getpid()} {options['--concurrency']} {options['--handoff-dir']}\n")
+woken = 0
+while chunk := os.read(int(options["--wake-fd"]), 4096):
+    woken += len(chunk)
+    (data / "woken").write_text(str(woken))
+(data / "pipe-closed").write_text("yes")
+"""
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
+def _starts(data: Path) -> list[list[str]]:
+    path = data / "starts"
+    return [line.split() for line in path.read_text().splitlines()] if path.exists() else []
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def restarts() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def child(data: Path, restarts: list[float]) -> Iterator[LabellingProcess]:
+    photos = DecodedPhotoFiles(handoff_folder(), decode_size=(400, 300))
+    process = LabellingProcess(
+        concurrency=2,
+        data_dir=data,
+        photos=photos,
+        on_restart=lambda: restarts.append(time.monotonic()),
+        command=[sys.executable, "-c", _STAND_IN],
+    )
+    yield process
+    process.stop()
+
+
+def test_the_child_gets_its_options_and_a_private_folder(child: LabellingProcess, data: Path) -> None:
+    child.start()
+    _eventually(lambda: len(_starts(data)) == 1)
+    (_pid, concurrency, folder) = _starts(data)[0]
+    assert concurrency == "2" and Path(folder) == child.photos.folder
+    assert stat.S_IMODE(child.photos.folder.stat().st_mode) == 0o700
+    assert child.running
+
+
+def test_wake_ups_reach_the_child(child: LabellingProcess, data: Path) -> None:
+    child.wake()  # before start: nothing to wake, no error
+    child.start()
+    for _ in range(3):
+        child.wake()
+    _eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "3")
+
+
+def test_stop_closes_the_pipe_and_removes_the_folder(child: LabellingProcess, data: Path) -> None:
+    child.start()
+    assert child.photos.put("k", "u", Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)))
+    _eventually(lambda: len(_starts(data)) == 1)
+    child.stop()
+    assert (data / "pipe-closed").read_text() == "yes"  # the child saw the pipe end and left by itself
+    assert not child.running
+    assert not child.photos.folder.exists()
+    child.wake()  # after stop: no error, and nothing written to whatever reuses the descriptor
+
+
+def test_a_child_that_dies_is_started_again_after_its_jobs_are_released(
+    child: LabellingProcess, data: Path, restarts: list[float]
+) -> None:
+    child.start()
+    _eventually(lambda: len(_starts(data)) == 1)
+    first_pid = int(_starts(data)[0][0])
+    os.kill(first_pid, signal.SIGKILL)
+    _eventually(lambda: len(_starts(data)) == 2)
+    assert len(restarts) == 1 and child.restarts == 1
+    assert int(_starts(data)[1][0]) != first_pid
+    _eventually(lambda: child.running)
+    child.wake()
+    _eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "1")

@@ -1,0 +1,84 @@
+"""``SPOTCHECK_WORKER_PROCESS=true``: a real ``spotcheck serve`` labels through its labelling
+process, replaces that process when it dies, and never leaves it behind, even when killed itself."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
+from images import BLUE, RED, image_bytes
+from live_server import LiveServer
+
+pytestmark = pytest.mark.slow
+
+
+def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.1)
+
+
+def _labelling_processes(server: LiveServer) -> list[psutil.Process]:
+    return [child for child in psutil.Process(server.pid).children() if "--wake-fd" in child.cmdline()]
+
+
+def _gone(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE  # exited; nobody in this container reaped it yet
+    except psutil.NoSuchProcess:
+        return True
+
+
+@pytest.fixture
+def server(tmp_path: Path, tiny_model_path: Path) -> Iterator[LiveServer]:
+    live = LiveServer(
+        data_dir=tmp_path / "data",
+        model_path=tiny_model_path,
+        jwt_secret=TEST_SECRET,
+        env={"SPOTCHECK_WORKER_PROCESS": "true", "SPOTCHECK_WORKER_CONCURRENCY": "2"},
+    )
+    with live:
+        yield live
+
+
+def _upload_and_check(server: LiveServer, email: str, names: list[str]) -> None:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        auth = register_and_sign_in(client, email)
+        for index, name in enumerate(names):
+            colour = RED if index % 2 == 0 else BLUE
+            assert client.put(f"/images/{name}", content=image_bytes(colour), headers=auth).status_code == 202
+        for index, name in enumerate(names):
+            response = wait_for_label(lambda name=name: client.get(f"/detect/{name}", headers=auth), timeout=30)
+            assert response.status_code == 200, response.text
+            assert response.json()["classification"] == ("MALIGNANT" if index % 2 == 0 else "BENIGN"), name
+
+
+def test_uploads_are_labelled_by_the_labelling_process(server: LiveServer) -> None:
+    (child,) = _labelling_processes(server)
+    assert child.cmdline()[child.cmdline().index("--concurrency") + 1] == "2"
+    _upload_and_check(server, "child@example.org", [f"spot-{i}.jpg" for i in range(6)])
+    ready = httpx.get(f"{server.url}/readyz", timeout=5).json()
+    assert ready["checks"]["worker"] == "ok"
+    handoff = Path(child.cmdline()[child.cmdline().index("--handoff-dir") + 1])
+    assert handoff.is_dir() and list(handoff.iterdir()) == []  # every decoded photo was taken
+
+
+def test_a_labelling_process_that_dies_is_replaced(server: LiveServer) -> None:
+    (first,) = _labelling_processes(server)
+    first.kill()
+    _eventually(lambda: [p.pid for p in _labelling_processes(server) if p.pid != first.pid and not _gone(p)] != [])
+    _upload_and_check(server, "again@example.org", ["after.jpg", "after-2.jpg"])
+    assert "the labelling process stopped" in server.log_path.read_text()
+
+
+def test_the_labelling_process_does_not_outlive_a_killed_server(server: LiveServer) -> None:
+    (child,) = _labelling_processes(server)
+    server.kill()
+    _eventually(lambda: _gone(child), timeout=20)
