@@ -243,7 +243,6 @@ def build_runtime(
     workers = jobs.worker_concurrency if concurrency is None else concurrency
     queue, relay, queue_engine = _open_queue(settings, outbox, workers=workers)
     classifier = opened.classifier
-    maintenance = SqlJobMaintenance(engine)
     photos: PhotoHandoff | None = None
     labelling: LabellingProcess | None = None
     if settings.jobs.worker_process and concurrency is None and workers > 0:
@@ -252,7 +251,7 @@ def build_runtime(
             concurrency=workers,
             data_dir=settings.data_dir.resolve(),
             photos=photos,
-            on_restart=maintenance.release_running,  # the child was the only worker
+            on_restart=SqlJobMaintenance(engine).release_running,  # the child was the only worker
         )
     elif handoff_dir is not None:
         photos = DecodedPhotoFiles(handoff_dir, decode_size=opened.decode_size)
@@ -302,7 +301,7 @@ def build_runtime(
         engine=engine,
         store=store,
         queue=queue,
-        maintenance=maintenance,
+        maintenance=SqlJobMaintenance(engine),
         relay=relay,
         queue_engine=queue_engine,
         classifier=opened.classifier,
