@@ -76,11 +76,3 @@ def test_a_missing_folder_is_a_miss_not_an_error(tmp_path: Path) -> None:
     files = DecodedPhotoFiles(tmp_path / "never-made", decode_size=(400, 300))
     assert not files.put("owner/a.jpg", "upload-1", _photo(1))
     assert files.take("owner/a.jpg", "upload-1") is None
-
-
-def test_clear_removes_every_file(tmp_path: Path) -> None:
-    files = _files(tmp_path / "handoff")
-    files.put("k1", "u1", _photo(1))
-    files.put("k2", "u2", _photo(2))
-    assert files.clear() == 2
-    assert list(files.folder.iterdir()) == []

@@ -146,8 +146,7 @@ class LabellingProcess:
             delay = _RESTART_DELAYS[min(quick_exits, len(_RESTART_DELAYS)) - 1]
             log.error("the labelling process stopped (exit code %s); starting it again in %.0f s", code, delay)
             if self._stopping.wait(delay):
-                return
-            self.photos.clear()
+                return  # the photos it did not take stay for the next child, or age out
             try:
                 self._on_restart()
                 self._spawn()

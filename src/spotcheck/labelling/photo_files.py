@@ -92,14 +92,6 @@ class DecodedPhotoFiles:
             return None
         return Image.frombytes("RGB", (width, height), data[_HEADER.size :])
 
-    def clear(self) -> int:
-        """Delete every file (kept photos and half-written ones); how many went."""
-        removed = 0
-        for path in self._entries():
-            path.unlink(missing_ok=True)
-            removed += 1
-        return removed
-
     def _entries(self) -> list[Path]:
         try:
             return list(self.folder.iterdir())
