@@ -126,7 +126,7 @@ def test_kill_while_the_worker_is_busy(
         first.kill()  # at once: the worker is still labelling
     assert _open_statuses(data_dir), "the worker finished before the kill; nothing was interrupted"
 
-    with _server(data_dir, tiny_model_path, workers=1) as second:
+    with _server(data_dir, tiny_model_path, workers=1, worker_process=worker_process) as second:
         _assert_all_labelled(second, auth, 30)
     assert _open_statuses(data_dir) == []
     assert not list((data_dir / "objects").glob(".tmp-*"))

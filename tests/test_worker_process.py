@@ -1,5 +1,6 @@
 """``SPOTCHECK_WORKER_PROCESS=true``: a real ``spotcheck serve`` labels through its labelling
-process, replaces that process when it dies, and never leaves it behind, even when killed itself."""
+process, replaces that process when it dies, and never leaves it behind, even when killed itself
+(the next server removes the folder of decoded photos a killed one left)."""
 
 from __future__ import annotations
 
@@ -80,5 +81,10 @@ def test_a_labelling_process_that_dies_is_replaced(server: LiveServer) -> None:
 
 def test_the_labelling_process_does_not_outlive_a_killed_server(server: LiveServer) -> None:
     (child,) = _labelling_processes(server)
+    handoff = Path(child.cmdline()[child.cmdline().index("--handoff-dir") + 1])
     server.kill()
     _eventually(lambda: _gone(child), timeout=20)
+    assert handoff.exists()  # killed outright, the server could not remove it
+    server.start()
+    assert not handoff.exists()  # the next server did
+    assert len(_labelling_processes(server)) == 1

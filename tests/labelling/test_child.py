@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import stat
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from spotcheck.labelling.child import LabellingProcess, handoff_folder
+from spotcheck.labelling.child import LabellingProcess, handoff_folder, remove_abandoned_folders
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
 # Records its start, counts the wake-up bytes it reads, and notes the pipe's end before exiting.
@@ -111,3 +112,18 @@ def test_a_child_that_dies_is_started_again_after_its_jobs_are_released(
     _eventually(lambda: child.running)
     child.wake()
     _eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "1")
+
+
+def test_a_killed_server_s_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
+    gone_pid = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone_pid.wait()  # reaped: its pid names no process now
+    abandoned = tmp_path / f"spotcheck-handoff-{gone_pid.pid}-0123abcd"
+    live = tmp_path / f"spotcheck-handoff-{os.getpid()}-4567ef01"
+    unknown = tmp_path / "spotcheck-handoff-not-a-pid"
+    for folder in (abandoned, live, unknown):
+        folder.mkdir()
+        (folder / "photo").write_bytes(b"pixels")
+    assert remove_abandoned_folders(tmp_path) == 1
+    assert not abandoned.exists()
+    assert live.exists() and unknown.exists()
+    assert handoff_folder().name.startswith(f"spotcheck-handoff-{os.getpid()}-")

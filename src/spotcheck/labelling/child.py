@@ -32,20 +32,47 @@ from pathlib import Path
 
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
-__all__ = ["LabellingProcess", "follow_parent", "handoff_folder"]
+__all__ = ["LabellingProcess", "follow_parent", "handoff_folder", "remove_abandoned_folders"]
 
 log = logging.getLogger(__name__)
 
 _RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before each restart in a row; then the last
 _STEADY_SECONDS = 60.0  # a child that ran this long resets the delays
 _WAKE = b"\x01"
+_FOLDER_PREFIX = "spotcheck-handoff-"
 
 
 def handoff_folder() -> Path:
-    """Where a new folder for the decoded photos will be made: in memory where ``/dev/shm`` exists."""
+    """Where a new folder for the decoded photos will be made: in memory where ``/dev/shm`` exists.
+    Its name carries this server's process id, so that the next server can tell it was left behind."""
     shared_memory = Path("/dev/shm")
     usable = shared_memory.is_dir() and os.access(shared_memory, os.W_OK)
-    return (shared_memory if usable else Path(tempfile.gettempdir())) / f"spotcheck-handoff-{uuid.uuid4().hex}"
+    parent = shared_memory if usable else Path(tempfile.gettempdir())
+    return parent / f"{_FOLDER_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
+
+
+def remove_abandoned_folders(parent: Path) -> int:
+    """Delete the folders of servers that are gone (killed outright, they could not): in ``/dev/shm``
+    they would hold memory until the machine restarts. Returns how many went."""
+    removed = 0
+    for folder in parent.glob(f"{_FOLDER_PREFIX}*"):
+        pid = folder.name.removeprefix(_FOLDER_PREFIX).partition("-")[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)  # another user's folder stays: it is not ours to remove
+        if not folder.exists():
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class LabellingProcess:
@@ -83,6 +110,7 @@ class LabellingProcess:
         return child is not None and child.poll() is None
 
     def start(self) -> None:
+        remove_abandoned_folders(self.photos.folder.parent)
         self.photos.folder.mkdir(mode=0o700)
         self._wake_read, self._wake_write = os.pipe()  # not inherited, but by the child's pass_fds
         os.set_blocking(self._wake_write, False)
