@@ -82,6 +82,14 @@ def other_auth(client: TestClient) -> dict[str, str]:
     return register_and_sign_in(client, "grace@example.org")
 
 
+def eventually(check: Callable[[], bool], *, timeout: float = 30.0) -> None:
+    """Wait until ``check()`` is true; fail the test if it is not within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "not within the time allowed"
+        time.sleep(0.05)
+
+
 def wait_for_label(get: Callable[[], httpx.Response], *, timeout: float = 15.0) -> httpx.Response:
     """Poll GET /detect until it stops answering 202."""
     deadline = time.monotonic() + timeout

@@ -4,26 +4,18 @@ process, replaces that process when it dies, and never leaves it behind, even wh
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psutil
 import pytest
 
-from conftest import TEST_SECRET, register_and_sign_in, wait_for_label
+from conftest import TEST_SECRET, eventually, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 
 pytestmark = pytest.mark.slow
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.1)
 
 
 def _labelling_processes(server: LiveServer) -> list[psutil.Process]:
@@ -74,7 +66,7 @@ def test_uploads_are_labelled_by_the_labelling_process(server: LiveServer) -> No
 def test_a_labelling_process_that_dies_is_replaced(server: LiveServer) -> None:
     (first,) = _labelling_processes(server)
     first.kill()
-    _eventually(lambda: [p.pid for p in _labelling_processes(server) if p.pid != first.pid and not _gone(p)] != [])
+    eventually(lambda: [p.pid for p in _labelling_processes(server) if p.pid != first.pid and not _gone(p)] != [])
     _upload_and_check(server, "again@example.org", ["after.jpg", "after-2.jpg"])
     assert "the labelling process stopped" in server.log_path.read_text()
 
@@ -83,7 +75,7 @@ def test_the_labelling_process_does_not_outlive_a_killed_server(server: LiveServ
     (child,) = _labelling_processes(server)
     handoff = Path(child.cmdline()[child.cmdline().index("--handoff-dir") + 1])
     server.kill()
-    _eventually(lambda: _gone(child), timeout=20)
+    eventually(lambda: _gone(child), timeout=20)
     assert handoff.exists()  # killed outright, the server could not remove it
     server.start()
     assert not handoff.exists()  # the next server did

@@ -10,13 +10,14 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import eventually
 from spotcheck.labelling.child import LabellingProcess, handoff_folder, remove_abandoned_folders
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
@@ -33,13 +34,6 @@ while chunk := os.read(int(options["--wake-fd"]), 4096):
     (data / "woken").write_text(str(woken))
 (data / "pipe-closed").write_text("yes")
 """
-
-
-def _eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "not within the time allowed"
-        time.sleep(0.05)
 
 
 def _starts(data: Path) -> list[list[str]]:
@@ -73,7 +67,7 @@ def child(data: Path, restarts: list[float]) -> Iterator[LabellingProcess]:
 
 def test_the_child_gets_its_options_and_a_private_folder(child: LabellingProcess, data: Path) -> None:
     child.start()
-    _eventually(lambda: len(_starts(data)) == 1)
+    eventually(lambda: len(_starts(data)) == 1, timeout=15)
     (_pid, concurrency, folder) = _starts(data)[0]
     assert concurrency == "2" and Path(folder) == child.photos.folder
     assert stat.S_IMODE(child.photos.folder.stat().st_mode) == 0o700
@@ -85,13 +79,13 @@ def test_wake_ups_reach_the_child(child: LabellingProcess, data: Path) -> None:
     child.start()
     for _ in range(3):
         child.wake()
-    _eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "3")
+    eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "3", timeout=15)
 
 
 def test_stop_closes_the_pipe_and_removes_the_folder(child: LabellingProcess, data: Path) -> None:
     child.start()
     assert child.photos.put("k", "u", Image.fromarray(np.zeros((4, 4, 3), dtype=np.uint8)))
-    _eventually(lambda: len(_starts(data)) == 1)
+    eventually(lambda: len(_starts(data)) == 1, timeout=15)
     child.stop()
     assert (data / "pipe-closed").read_text() == "yes"  # the child saw the pipe end and left by itself
     assert not child.running
@@ -103,15 +97,15 @@ def test_a_child_that_dies_is_started_again_after_its_jobs_are_released(
     child: LabellingProcess, data: Path, restarts: list[float]
 ) -> None:
     child.start()
-    _eventually(lambda: len(_starts(data)) == 1)
+    eventually(lambda: len(_starts(data)) == 1, timeout=15)
     first_pid = int(_starts(data)[0][0])
     os.kill(first_pid, signal.SIGKILL)
-    _eventually(lambda: len(_starts(data)) == 2)
+    eventually(lambda: len(_starts(data)) == 2, timeout=15)
     assert len(restarts) == 1 and child.restarts == 1
     assert int(_starts(data)[1][0]) != first_pid
-    _eventually(lambda: child.running)
+    eventually(lambda: child.running, timeout=15)
     child.wake()
-    _eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "1")
+    eventually(lambda: (data / "woken").exists() and (data / "woken").read_text() == "1", timeout=15)
 
 
 def test_a_killed_server_s_folder_is_removed_by_the_next_one(tmp_path: Path) -> None:
