@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pytest
@@ -54,6 +54,18 @@ class FlakyStore(MemoryObjectStore):
         if self.reads <= self.failures:
             raise self.error("connection reset by peer")
         return super().get(key)
+
+
+class EtagOnlyStore:
+    """A memory store whose metadata writes can depend on the ETag only, as on S3 (no ``set_metadata_if``)."""
+
+    def __init__(self) -> None:
+        self._inner = MemoryObjectStore()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "set_metadata_if":
+            raise AttributeError(name)
+        return getattr(self._inner, name)
 
 
 class CountingClassifier:
@@ -143,6 +155,13 @@ def parts(tmp_path: Path) -> Parts:
     return _parts(tmp_path)
 
 
+@pytest.fixture(params=["compare-and-set", "etag-only"])
+def either_parts(request: pytest.FixtureRequest, tmp_path: Path) -> Parts:
+    """Parts on a store that checks the upload id as it labels, and on one that cannot (the worker locks the row)."""
+    store = MemoryObjectStore() if request.param == "compare-and-set" else cast(ObjectStore, EtagOnlyStore())
+    return _parts(tmp_path, store)
+
+
 @pytest.fixture
 def gated(gated_model_path: Path) -> Classifier:
     """The tiny model behind the photo gate: green photos are refused as not a lesion."""
@@ -200,7 +219,8 @@ def _event_of(parts: Parts) -> ObjectCreated:
 # --- stale jobs -------------------------------------------------------------------------------
 
 
-def test_a_job_of_a_replaced_upload_is_skipped(parts: Parts, tiny: Classifier) -> None:
+def test_a_job_of_a_replaced_upload_is_skipped(either_parts: Parts, tiny: Classifier) -> None:
+    parts = either_parts
     _upload(parts, RED)
     _upload(parts, BLUE)
     worker = parts.worker(tiny)
@@ -210,7 +230,8 @@ def test_a_job_of_a_replaced_upload_is_skipped(parts: Parts, tiny: Classifier) -
     assert _label(parts) == "BENIGN"
 
 
-def test_identical_bytes_uploaded_again_during_classification(parts: Parts, tiny: Classifier) -> None:
+def test_identical_bytes_uploaded_again_during_classification(either_parts: Parts, tiny: Classifier) -> None:
+    parts = either_parts
     """The old job must not label the new upload, although the bytes (so the ETag) are the same.
 
     Before the fix the old job's conditional metadata write succeeded, stamping the object with
@@ -226,7 +247,8 @@ def test_identical_bytes_uploaded_again_during_classification(parts: Parts, tiny
     assert info.metadata["upload-id"] == parts.row().upload_id
 
 
-def test_a_job_of_a_deleted_image_is_skipped(parts: Parts, tiny: Classifier) -> None:
+def test_a_job_of_a_deleted_image_is_skipped(either_parts: Parts, tiny: Classifier) -> None:
+    parts = either_parts
     _upload(parts)
     job = parts.claim()
     parts.gallery.delete(owner_id=parts.owner, file_name="mole.jpg")
@@ -234,12 +256,81 @@ def test_a_job_of_a_deleted_image_is_skipped(parts: Parts, tiny: Classifier) -> 
     assert list(parts.store.list()) == []
 
 
-def test_a_job_whose_object_vanished_is_skipped(parts: Parts, tiny: Classifier) -> None:
+def test_a_job_whose_object_vanished_is_skipped(either_parts: Parts, tiny: Classifier) -> None:
+    parts = either_parts
     _upload(parts)
     (info,) = parts.store.list()
     parts.store.delete(info.key)
     assert parts.worker(tiny).handle(parts.claim()) is Outcome.STALE
     assert list(parts.store.list()) == []
+
+
+def test_a_job_of_an_image_deleted_during_classification_is_skipped(either_parts: Parts, tiny: Classifier) -> None:
+    parts = either_parts
+    _upload(parts)
+    classifier = CountingClassifier(
+        tiny, during=lambda: parts.gallery.delete(owner_id=parts.owner, file_name="mole.jpg")
+    )
+    assert parts.worker(classifier).handle(parts.claim()) is Outcome.STALE
+    assert list(parts.store.list()) == []
+    assert parts.job_count() == 0
+
+
+class WritingWhileLabelling(MemoryObjectStore):
+    """Runs ``during`` on another thread while it writes a label, and notes whether that finished meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.during: Callable[[], None] = lambda: None
+        self.finished_meanwhile: bool | None = None
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        other = threading.Thread(target=self.during)
+        other.start()
+        other.join(timeout=5.0)
+        self.finished_meanwhile = not other.is_alive()
+        return super().set_metadata_if(key, metadata, holding=holding)
+
+
+def test_a_label_is_written_outside_the_database_write_lock(tmp_path: Path, tiny: Classifier) -> None:
+    """On SQLite a row's lock is the whole database's: an upload of another photo must not wait on a label's write."""
+    store = WritingWhileLabelling()
+    parts = _parts(tmp_path, store)
+    _upload(parts)
+    store.during = lambda: _upload(parts, BLUE, name="other.jpg")
+    assert parts.worker(tiny).handle(parts.claim()) is Outcome.LABELLED
+    assert store.finished_meanwhile is True
+    assert _label(parts) == "MALIGNANT"
+
+
+class AnswerLostStore(MemoryObjectStore):
+    """Writes the first label, then fails as if the store's answer was lost on the way back."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels = 0
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        info = super().set_metadata_if(key, metadata, holding=holding)
+        self.labels += 1
+        if self.labels == 1:
+            raise StorageUnavailableError("connection reset by peer")
+        return info
+
+
+def test_a_label_on_the_object_but_not_on_the_row_is_copied_when_the_job_runs_again(
+    tmp_path: Path, tiny: Classifier
+) -> None:
+    store = AnswerLostStore()
+    parts = _parts(tmp_path, store)
+    _upload(parts)
+    classifier = CountingClassifier(tiny)
+    worker = parts.worker(classifier)
+    assert worker.handle(parts.claim()) is Outcome.RETRY
+    assert _label(parts) is None
+    assert worker.handle(parts.claim()) is Outcome.ALREADY_LABELLED
+    assert _label(parts) == "MALIGNANT"
+    assert classifier.calls == 1
 
 
 # --- retries ----------------------------------------------------------------------------------
@@ -583,6 +674,10 @@ class ReadCountingStore(LocalObjectStore):
     def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
         self.calls.append("label")  # reads the object itself to rewrite it
         return super().set_metadata(key, metadata, if_match=if_match)
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        self.calls.append("label")
+        return super().set_metadata_if(key, metadata, holding=holding)
 
 
 def test_a_handed_photo_spares_reading_the_stored_copy(tmp_path: Path, tiny: Classifier) -> None:

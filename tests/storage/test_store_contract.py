@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from spotcheck.storage import ObjectNotFoundError, ObjectStore, PreconditionFailedError, S3ObjectStore
+from spotcheck.storage import (
+    LocalObjectStore,
+    MemoryObjectStore,
+    MetadataCompareAndSet,
+    ObjectNotFoundError,
+    ObjectStore,
+    PreconditionFailedError,
+    S3ObjectStore,
+)
 
 KEY = "users/u-1/mole.jpg"
 BODY = b"\xff\xd8\xff first body \x00\x01 bytes"
@@ -181,3 +191,55 @@ def test_only_a_bucket_signs_uploads_and_no_store_starts_with_stale_temporaries(
     assert (store.upload_signer is not None) == isinstance(store, S3ObjectStore)
     assert store.remove_stale_temporaries() == 0
     assert store.get(KEY).body == BODY
+
+
+def test_only_a_store_that_checks_and_writes_in_one_step_offers_metadata_compare_and_set(store: ObjectStore) -> None:
+    assert isinstance(store, MetadataCompareAndSet) != isinstance(store, S3ObjectStore)
+
+
+@pytest.fixture(params=["memory", "local"])
+def checking_store(request: pytest.FixtureRequest, tmp_path: Path) -> LocalObjectStore | MemoryObjectStore:
+    """Each store that checks metadata and replaces it in one step (S3 cannot), empty."""
+    return MemoryObjectStore() if request.param == "memory" else LocalObjectStore(tmp_path / "store")
+
+
+def test_set_metadata_if_writes_while_the_metadata_holds_the_values(
+    checking_store: LocalObjectStore | MemoryObjectStore,
+) -> None:
+    store = checking_store
+    put = store.put(KEY, BODY, content_type="image/jpeg", metadata={"upload-id": "u1", "uploaded-at": "t0"})
+    label = {"upload-id": "u1", "uploaded-at": "t0", "classification": "BENIGN"}
+    written = store.set_metadata_if(KEY, label, holding={"upload-id": "u1"})
+    assert (written.etag, dict(written.metadata)) == (put.etag, label)
+    stored = store.get(KEY)
+    assert (stored.body, dict(stored.info.metadata), stored.info.content_type) == (BODY, label, "image/jpeg")
+
+
+def test_set_metadata_if_refuses_an_object_that_holds_another_upload_of_the_same_bytes(
+    checking_store: LocalObjectStore | MemoryObjectStore,
+) -> None:
+    store = checking_store
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={"upload-id": "u2"})  # same ETag
+    with pytest.raises(PreconditionFailedError):
+        store.set_metadata_if(KEY, {"upload-id": "u1", "classification": "BENIGN"}, holding={"upload-id": "u1"})
+    assert dict(store.head(KEY).metadata) == {"upload-id": "u2"}
+
+
+def test_set_metadata_if_refuses_metadata_without_the_name(
+    checking_store: LocalObjectStore | MemoryObjectStore,
+) -> None:
+    store = checking_store
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={})
+    with pytest.raises(PreconditionFailedError):
+        store.set_metadata_if(KEY, {"classification": "BENIGN"}, holding={"upload-id": "u1"})
+    assert dict(store.head(KEY).metadata) == {}
+
+
+def test_set_metadata_if_on_a_missing_key_raises_object_not_found(
+    checking_store: LocalObjectStore | MemoryObjectStore,
+) -> None:
+    store = checking_store
+    with pytest.raises(ObjectNotFoundError):
+        store.set_metadata_if(KEY, {"a": "b"}, holding={"upload-id": "u1"})
+    assert list(store.list()) == []

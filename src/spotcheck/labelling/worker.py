@@ -24,13 +24,14 @@ from spotcheck.classifier.base import (
 from spotcheck.classifier.handoff import PhotoHandoff, PreparedPhotos
 from spotcheck.clock import utc_now
 from spotcheck.error_text import first_line
-from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, label_metadata, read_label
+from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT, StoredLabel, label_metadata, read_label
 from spotcheck.gallery.records import ImageRecords
 from spotcheck.gallery.rows import ImageRow, find_image_at
 from spotcheck.images.decode import decode_for_model
 from spotcheck.jobs.base import Job, JobQueue
 from spotcheck.observability import logs, metrics
 from spotcheck.storage.base import (
+    MetadataCompareAndSet,
     ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
@@ -228,18 +229,30 @@ class ClassificationWorker:
         # so a re-delivered job that finds the label already written leaves the row as it is.
         written = read_label(new_metadata)
         assert written is not None
-        # The row's write lock is held while the label is written: an upload that replaces this image
-        # takes the same lock first, so a label is never written over a newer upload. (An ETag cannot
-        # tell: re-uploading identical bytes gives the same ETag.)
         try:
-            with self._records.labelling(job.event, written) as current:
-                if not current:
-                    return Outcome.STALE  # replaced or deleted while it was being classified
-                self._store.set_metadata(job.event.object_key, new_metadata, if_match=stored.etag)
+            if not self._label_object_and_row(job, new_metadata, written, etag=stored.etag):
+                return Outcome.STALE  # replaced or deleted while it was being classified
         except (PreconditionFailedError, ObjectNotFoundError):
             return Outcome.STALE
         metrics.label_written(written, uploaded_at=stored.metadata.get(UPLOADED_AT))
         return Outcome.REFUSED if isinstance(written.assessment, Refusal) else Outcome.LABELLED
+
+    def _label_object_and_row(self, job: Job, metadata: dict[str, str], written: StoredLabel, *, etag: str) -> bool:
+        """Label the object, then its row; False when the row holds another upload by then."""
+        key, upload_id = job.event.object_key, job.event.upload_id
+        if isinstance(self._store, MetadataCompareAndSet):
+            # The store itself refuses a label for an object that no longer holds this upload, so the
+            # label's write (a copy of the whole object, fsynced) keeps out of the row's write lock,
+            # which on SQLite is the whole database's. A crash in between leaves a labelled object
+            # whose job runs again and copies the label to the row.
+            self._store.set_metadata_if(key, metadata, holding={UPLOAD_ID: upload_id})
+            return self._records.record_label(job.event, written)
+        # Elsewhere (S3) only the row's write lock keeps a newer upload out: an upload that replaces
+        # this image takes it first. (An ETag cannot tell: the same bytes uploaded again keep it.)
+        with self._records.labelling(job.event, written) as current:
+            if current:
+                self._store.set_metadata(key, metadata, if_match=etag)
+            return current
 
 
 class WorkerPool:

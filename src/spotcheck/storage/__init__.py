@@ -1,6 +1,7 @@
 """Object storage: an interface and its implementations (local disk, S3, memory)."""
 
 from spotcheck.storage.base import (
+    MetadataCompareAndSet,
     ObjectInfo,
     ObjectNotFoundError,
     ObjectStore,
@@ -18,6 +19,7 @@ from spotcheck.storage.s3 import S3ObjectStore
 __all__ = [
     "LocalObjectStore",
     "MemoryObjectStore",
+    "MetadataCompareAndSet",
     "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectStore",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 __all__ = [
+    "MetadataCompareAndSet",
     "ObjectInfo",
     "ObjectNotFoundError",
     "ObjectStore",
@@ -82,6 +83,22 @@ class ObjectStore(Protocol):
 
     def remove_stale_temporaries(self) -> int:
         """Delete what writes cut short by a crash left behind; how many. 0 where writes are atomic (S3)."""
+        ...
+
+
+@runtime_checkable
+class MetadataCompareAndSet(Protocol):
+    """A store that checks an object's metadata and replaces it in one step (the local disk, memory; not S3).
+
+    S3 can only make a write conditional on the ETag, and an object re-uploaded with the same bytes
+    keeps its ETag: there the caller must keep other writers out itself.
+    """
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        """Replace the user metadata, keeping the body, only while it holds every pair of ``holding``.
+
+        Raises ``PreconditionFailedError`` when it does not, ``ObjectNotFoundError`` without the object.
+        """
         ...
 
 

@@ -134,8 +134,21 @@ class LocalObjectStore:
             current = self.get(key)
             if if_match is not None and current.info.etag != if_match:
                 raise PreconditionFailedError(f"{key!r} changed (ETag {current.info.etag}, expected {if_match})")
-            info = ObjectInfo(key, current.info.size, current.info.etag, current.info.content_type, dict(metadata))
-            self._write(info, current.body)
+            return self._rewrite(current, metadata)
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        # The lock is the one every write of this store takes, in any process on this disk.
+        with self._write_lock():
+            current = self.get(key)
+            if any(current.info.metadata.get(name) != value for name, value in holding.items()):
+                raise PreconditionFailedError(f"{key!r} changed: its metadata no longer holds {dict(holding)}")
+            return self._rewrite(current, metadata)
+
+    def _rewrite(self, current: StoredObject, metadata: Mapping[str, str]) -> ObjectInfo:
+        info = ObjectInfo(
+            current.info.key, current.info.size, current.info.etag, current.info.content_type, dict(metadata)
+        )
+        self._write(info, current.body)
         return info
 
     def delete(self, key: str) -> None:

@@ -34,13 +34,29 @@ class MemoryObjectStore:
 
     def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
         with self._lock:
-            current = self._objects.get(key)
-            if current is None:
-                raise ObjectNotFoundError(key)
+            current = self._current(key)
             if if_match is not None and current.info.etag != if_match:
                 raise PreconditionFailedError(f"{key!r} changed")
-            info = ObjectInfo(key, current.info.size, current.info.etag, current.info.content_type, dict(metadata))
-            self._objects[key] = StoredObject(info, current.body)
+            return self._rewrite(current, metadata)
+
+    def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
+        with self._lock:
+            current = self._current(key)
+            if any(current.info.metadata.get(name) != value for name, value in holding.items()):
+                raise PreconditionFailedError(f"{key!r} changed")
+            return self._rewrite(current, metadata)
+
+    def _current(self, key: str) -> StoredObject:
+        current = self._objects.get(key)
+        if current is None:
+            raise ObjectNotFoundError(key)
+        return current
+
+    def _rewrite(self, current: StoredObject, metadata: Mapping[str, str]) -> ObjectInfo:
+        info = ObjectInfo(
+            current.info.key, current.info.size, current.info.etag, current.info.content_type, dict(metadata)
+        )
+        self._objects[info.key] = StoredObject(info, current.body)
         return info
 
     def delete(self, key: str) -> None:
