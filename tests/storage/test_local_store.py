@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from spotcheck.storage import LocalObjectStore, ObjectNotFoundError, StorageError
+from spotcheck.storage import LocalObjectStore, ObjectNotFoundError, PreconditionFailedError, StorageError, StoredObject
 
 KEY = "users/u-1/mole.jpg"
 OLD = b"old body " * 100
@@ -152,3 +152,71 @@ def test_a_file_that_is_not_an_object_is_reported_not_misread(tmp_path: Path) ->
         store.get(KEY)
     with pytest.raises(ObjectNotFoundError):
         store.get("users/u-1/other.jpg")
+
+
+def _temporaries(root: Path) -> list[str]:
+    return [name for name in _objects(root) if name.startswith(".tmp-")]
+
+
+def test_a_staged_object_is_written_aside_and_visible_only_once_published(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.put(KEY, OLD, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with store.staging(KEY, NEW, content_type="image/jpeg", metadata={"upload-id": "u2"}) as staged:
+        assert len(_temporaries(tmp_path)) == 1  # written (and fsynced) already
+        assert store.get(KEY).body == OLD
+        staged.publish()
+        assert store.get(KEY).body == NEW
+    assert _temporaries(tmp_path) == []
+    assert dict(store.head(KEY).metadata) == {"upload-id": "u2"}
+
+
+def test_a_staged_object_never_published_is_dropped(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path)
+    store.put(KEY, OLD, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with pytest.raises(RuntimeError), store.staging(KEY, NEW, content_type="image/jpeg", metadata={}):
+        raise RuntimeError("the row's transaction failed")
+    assert _temporaries(tmp_path) == []
+    assert store.get(KEY).body == OLD
+
+
+class PutBetweenReadAndWrite(LocalObjectStore):
+    """Another writer replaces the object right after this store's first read of it."""
+
+    def __init__(self, root: Path, body: bytes, metadata: dict[str, str]) -> None:
+        super().__init__(root)
+        self._meanwhile: tuple[bytes, dict[str, str]] | None = (body, metadata)
+
+    def get(self, key: str) -> StoredObject:
+        stored = super().get(key)
+        if self._meanwhile is not None:
+            body, metadata = self._meanwhile
+            self._meanwhile = None
+            self.put(key, body, content_type="image/jpeg", metadata=metadata)
+        return stored
+
+
+def test_a_label_for_an_upload_replaced_meanwhile_is_refused_even_with_the_same_bytes(tmp_path: Path) -> None:
+    """The metadata is rewritten with a copy of the body, outside the lock: the copy must not undo a newer upload."""
+    store = PutBetweenReadAndWrite(tmp_path, OLD, {"upload-id": "u2"})
+    store.put(KEY, OLD, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with pytest.raises(PreconditionFailedError):
+        store.set_metadata_if(KEY, {"upload-id": "u1", "classification": "BENIGN"}, holding={"upload-id": "u1"})
+    assert dict(store.head(KEY).metadata) == {"upload-id": "u2"}
+    assert _temporaries(tmp_path) == []
+
+
+def test_an_etag_conditional_metadata_write_fails_when_the_object_was_rewritten_meanwhile(tmp_path: Path) -> None:
+    store = PutBetweenReadAndWrite(tmp_path, OLD, {"upload-id": "u2"})
+    put = store.put(KEY, OLD, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with pytest.raises(PreconditionFailedError):
+        store.set_metadata(KEY, {"upload-id": "u1", "classification": "BENIGN"}, if_match=put.etag)
+    assert dict(store.head(KEY).metadata) == {"upload-id": "u2"}
+
+
+def test_an_unconditional_metadata_write_applies_to_the_object_that_replaced_the_one_read(tmp_path: Path) -> None:
+    store = PutBetweenReadAndWrite(tmp_path, NEW, {"upload-id": "u2"})
+    store.put(KEY, OLD, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    store.set_metadata(KEY, {"note": "kept"})
+    stored = store.get(KEY)
+    assert (stored.body, dict(stored.info.metadata)) == (NEW, {"note": "kept"})
+    assert _temporaries(tmp_path) == []

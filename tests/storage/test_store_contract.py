@@ -15,6 +15,7 @@ from spotcheck.storage import (
     PreconditionFailedError,
     S3ObjectStore,
 )
+from spotcheck.storage.staging import staged_put
 
 KEY = "users/u-1/mole.jpg"
 BODY = b"\xff\xd8\xff first body \x00\x01 bytes"
@@ -243,3 +244,24 @@ def test_set_metadata_if_on_a_missing_key_raises_object_not_found(
     with pytest.raises(ObjectNotFoundError):
         store.set_metadata_if(KEY, {"a": "b"}, holding={"upload-id": "u1"})
     assert list(store.list()) == []
+
+
+def test_a_staged_put_replaces_the_object_when_published(store: ObjectStore) -> None:
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with staged_put(store, KEY, OTHER_BODY, content_type="image/jpeg", metadata={"upload-id": "u2"}) as staged:
+        published = staged.publish()
+    stored = store.get(KEY)
+    assert (stored.body, dict(stored.info.metadata)) == (OTHER_BODY, {"upload-id": "u2"})
+    assert published.etag == stored.info.etag
+
+
+def test_a_staged_put_never_published_leaves_the_object_as_it_was(store: ObjectStore) -> None:
+    store.put(KEY, BODY, content_type="image/jpeg", metadata={"upload-id": "u1"})
+    with (
+        pytest.raises(RuntimeError),
+        staged_put(store, KEY, OTHER_BODY, content_type="image/jpeg", metadata={"upload-id": "u2"}),
+    ):
+        raise RuntimeError("the row's transaction failed")
+    stored = store.get(KEY)
+    assert (stored.body, dict(stored.info.metadata)) == (BODY, {"upload-id": "u1"})
+    assert [info.key for info in store.list()] == [KEY]

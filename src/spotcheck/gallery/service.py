@@ -17,6 +17,7 @@ from spotcheck.gallery.rows import ImageRow, ImageSummary, count_images, every_i
 from spotcheck.images import ImageSanitizer, normalize_file_name, render_thumbnail, validate_file_name
 from spotcheck.storage.base import ObjectNotFoundError, ObjectStore
 from spotcheck.storage.keys import object_key_for, thumbnail_key_for
+from spotcheck.storage.staging import staged_put
 
 __all__ = [
     "AnalysisFailedError",
@@ -117,19 +118,25 @@ class Gallery:
             # Before the job is committed, and outside the database's write lock. Should the upload fail,
             # no object carries its upload id, so the entry stands for nothing and ages out.
             self._prepared.put(key, upload_id, clean.decoded)
-        # The object is written while the row's write lock is held, so the row and the object always
-        # name the same upload; a failed put rolls back the row and its job.
+        # The object is published while the row's write lock is held, so the row and the object always
+        # name the same upload; a failed put rolls back the row and its job. Where the store can, the
+        # bytes are written and fsynced before, so the lock (on SQLite the whole database's) is held only
+        # for the rename; the rename is made durable after the commit, before the upload is answered. (A
+        # power cut in between can leave the row ahead of the object: the start-up repair sets it back.)
         try:
-            with self._records.recording_upload(
-                owner_id=owner_id,
-                file_name=file_name,
-                object_key=key,
-                upload_id=upload_id,
-                size=len(clean.jpeg),
-                uploaded_at=now,
-                spot_id=spot_id,
+            with (
+                staged_put(self._store, key, clean.jpeg, content_type="image/jpeg", metadata=metadata) as staged,
+                self._records.recording_upload(
+                    owner_id=owner_id,
+                    file_name=file_name,
+                    object_key=key,
+                    upload_id=upload_id,
+                    size=len(clean.jpeg),
+                    uploaded_at=now,
+                    spot_id=spot_id,
+                ),
             ):
-                self._store.put(key, clean.jpeg, content_type="image/jpeg", metadata=metadata)
+                staged.publish()
         except IntegrityError:
             # The caller checked the spot; only its deletion in the meantime breaks the row's foreign key.
             if spot_id is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -14,6 +15,8 @@ __all__ = [
     "ObjectStore",
     "PreconditionFailedError",
     "PresignedUpload",
+    "StagedObject",
+    "StagesWrites",
     "StorageError",
     "StorageUnavailableError",
     "StoredObject",
@@ -99,6 +102,28 @@ class MetadataCompareAndSet(Protocol):
 
         Raises ``PreconditionFailedError`` when it does not, ``ObjectNotFoundError`` without the object.
         """
+        ...
+
+
+class StagedObject(Protocol):
+    """An object written but not yet visible."""
+
+    def publish(self) -> ObjectInfo:
+        """Make it the object under its key, replacing any before it in one step."""
+        ...
+
+
+@runtime_checkable
+class StagesWrites(Protocol):
+    """A store that can write an object's bytes ahead and publish them later in a moment (the local disk).
+
+    A caller that must publish while it holds a lock (a database row's) keeps the slow part out of it.
+    """
+
+    def staging(
+        self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]
+    ) -> AbstractContextManager[StagedObject]:
+        """Write the object aside on entry; on exit make a published one durable, or drop an unpublished one."""
         ...
 
 

@@ -17,6 +17,7 @@ from spotcheck.storage.base import (
     ObjectInfo,
     ObjectNotFoundError,
     PreconditionFailedError,
+    StagedObject,
     StorageError,
     StoredObject,
     UploadSigner,
@@ -41,7 +42,9 @@ class LocalObjectStore:
     """One file per object, named by the SHA-256 of its key, so any key is a safe file name.
 
     Every write goes to a temporary file in the same folder, is fsynced and renamed over the
-    old one: a reader or a crash sees the old object or the new one, never a mix.
+    old one: a reader or a crash sees the old object or the new one, never a mix. The writes of
+    every process on the folder take turns on one lock, held only to check and rename: the
+    fsyncs run outside it.
     """
 
     def __init__(self, root: Path) -> None:
@@ -63,22 +66,35 @@ class LocalObjectStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def _write(self, info: ObjectInfo, body: bytes) -> None:
+    @contextmanager
+    def _staged(self, info: ObjectInfo, body: bytes) -> Iterator[_StagedFile]:
+        """A fsynced temporary file holding the object; removed on exit unless it was renamed into place."""
         header = json.dumps(
             {"key": info.key, "etag": info.etag, "content_type": info.content_type, "metadata": dict(info.metadata)}
         ).encode()
         fd, temporary = tempfile.mkstemp(dir=self._objects, prefix=".tmp-")
+        staged = _StagedFile(self, info, Path(temporary))
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(_MAGIC + _LENGTH.pack(len(header)) + header)
                 handle.write(body)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temporary, self._path(info.key))
-            _fsync_dir(self._objects)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+            yield staged
+        finally:
+            if staged.published:
+                _fsync_dir(self._objects)  # the rename, durable
+            else:
+                staged.path.unlink(missing_ok=True)
+
+    def _publish(self, staged: _StagedFile) -> None:
+        with self._write_lock():
+            self._rename_into_place(staged)
+
+    def _rename_into_place(self, staged: _StagedFile) -> None:
+        """Under the write lock."""
+        os.replace(staged.path, self._path(staged.info.key))
+        staged.published = True
 
     @staticmethod
     def _read_header(handle: BinaryIO, path: Path) -> tuple[dict[str, object], int]:
@@ -107,11 +123,17 @@ class LocalObjectStore:
             header, offset = self._read_header(handle, path)
         return self._parse_header(header, path.stat().st_size - offset)
 
-    def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo:
+    @contextmanager
+    def staging(
+        self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]
+    ) -> Iterator[StagedObject]:
         info = ObjectInfo(key, len(body), hashlib.md5(body).hexdigest(), content_type, dict(metadata))
-        with self._write_lock():
-            self._write(info, body)
-        return info
+        with self._staged(info, body) as staged:
+            yield staged
+
+    def put(self, key: str, body: bytes, *, content_type: str, metadata: Mapping[str, str]) -> ObjectInfo:
+        with self.staging(key, body, content_type=content_type, metadata=metadata) as staged:
+            return staged.publish()
 
     def get(self, key: str) -> StoredObject:
         path = self._path(key)
@@ -130,31 +152,33 @@ class LocalObjectStore:
             raise ObjectNotFoundError(key) from None
 
     def set_metadata(self, key: str, metadata: Mapping[str, str], *, if_match: str | None = None) -> ObjectInfo:
-        with self._write_lock():
-            current = self.get(key)
-            if if_match is not None and current.info.etag != if_match:
-                raise PreconditionFailedError(f"{key!r} changed (ETag {current.info.etag}, expected {if_match})")
-            return self._rewrite(current, metadata)
+        current = self.get(key)
+        if if_match is not None and current.info.etag != if_match:
+            raise PreconditionFailedError(f"{key!r} changed (ETag {current.info.etag}, expected {if_match})")
+        return self._replace_metadata(current, metadata, if_match=if_match)
 
     def set_metadata_if(self, key: str, metadata: Mapping[str, str], *, holding: Mapping[str, str]) -> ObjectInfo:
-        # The lock is the one every write of this store takes, in any process on this disk.
-        with self._write_lock():
-            current = self.get(key)
-            if any(current.info.metadata.get(name) != value for name, value in holding.items()):
-                raise PreconditionFailedError(f"{key!r} changed: its metadata no longer holds {dict(holding)}")
-            return self._rewrite(current, metadata)
+        current = self.get(key)
+        if any(current.info.metadata.get(name) != value for name, value in holding.items()):
+            raise PreconditionFailedError(f"{key!r} changed: its metadata no longer holds {dict(holding)}")
+        return self._replace_metadata(current, metadata, if_match=current.info.etag)
 
-    def _rewrite(self, current: StoredObject, metadata: Mapping[str, str]) -> ObjectInfo:
-        info = ObjectInfo(
-            current.info.key, current.info.size, current.info.etag, current.info.content_type, dict(metadata)
-        )
-        self._write(info, current.body)
-        return info
+    def _replace_metadata(self, read: StoredObject, metadata: Mapping[str, str], *, if_match: str | None) -> ObjectInfo:
+        """The object as ``read`` with new metadata, unless it changed since; then again, or fail with ``if_match``."""
+        while True:
+            info = ObjectInfo(read.info.key, read.info.size, read.info.etag, read.info.content_type, dict(metadata))
+            with self._staged(info, read.body) as staged, self._write_lock():
+                if self.head(read.info.key) == read.info:  # every write renames a new file into place
+                    self._rename_into_place(staged)
+                    return info
+            if if_match is not None:
+                raise PreconditionFailedError(f"{read.info.key!r} changed while its metadata was being replaced")
+            read = self.get(read.info.key)
 
     def delete(self, key: str) -> None:
         with self._write_lock():
             self._path(key).unlink(missing_ok=True)
-            _fsync_dir(self._objects)
+        _fsync_dir(self._objects)
 
     def check(self) -> None:
         if not os.access(self._objects, os.R_OK | os.W_OK | os.X_OK):
@@ -184,3 +208,15 @@ class LocalObjectStore:
             path.unlink(missing_ok=True)
             removed += 1
         return removed
+
+
+class _StagedFile:
+    def __init__(self, store: LocalObjectStore, info: ObjectInfo, path: Path) -> None:
+        self._store = store
+        self.info = info
+        self.path = path
+        self.published = False
+
+    def publish(self) -> ObjectInfo:
+        self._store._publish(self)
+        return self.info
