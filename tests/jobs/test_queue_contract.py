@@ -98,6 +98,22 @@ def test_each_job_is_handed_out_once_in_order(queue: JobQueue, quiet: float) -> 
     assert queue.claim(timeout=quiet) is None
 
 
+def test_jobs_already_waiting_are_handed_out_together_in_order(queue: JobQueue, quiet: float) -> None:
+    assert queue.claim_waiting(4) == []
+    for n in range(1, 6):
+        queue.publish(_event(n))
+    taken: list[Job] = []
+    while len(taken) < 5:  # an engine hands out as many at a time as it runs concurrently
+        batch = [_claim(queue), *queue.claim_waiting(3)]
+        assert len(batch) <= 4
+        taken += batch
+        for job in batch:
+            queue.complete(job)
+    assert [(job.event, job.attempt) for job in taken] == [(_event(n), 1) for n in range(1, 6)]
+    assert queue.claim_waiting(4) == []
+    assert queue.claim(timeout=quiet) is None
+
+
 def test_a_job_published_before_start_is_handed_out_once_started(make_queue: Callable[[], JobQueue]) -> None:
     queue = make_queue()
     queue.publish(_event(1))

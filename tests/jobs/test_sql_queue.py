@@ -118,7 +118,7 @@ def test_claim_gives_up_after_its_timeout(queue: SqlJobQueue) -> None:
 
 
 def test_concurrent_workers_never_share_a_job(tmp_path: Path) -> None:
-    """Eight workers, each with its own engine (as separate processes would have), drain 200 jobs."""
+    """Eight workers, each with its own engine (as separate processes would have), drain 200 jobs in batches."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     publisher = SqlJobQueue(open_database(url), lease_seconds=60)
     for n in range(200):
@@ -131,9 +131,11 @@ def test_concurrent_workers_never_share_a_job(tmp_path: Path) -> None:
         queue = SqlJobQueue(open_database(url), lease_seconds=60)
         try:
             while (job := queue.claim(timeout=0)) is not None:
+                batch = [job, *queue.claim_waiting(3)]
                 with lock:
-                    claimed.append(job.id)
-                queue.complete(job)
+                    claimed.extend(taken.id for taken in batch)
+                for taken in batch:
+                    queue.complete(taken)
         except BaseException as exc:
             errors.append(exc)
 
@@ -156,3 +158,14 @@ def test_a_job_whose_lease_was_taken_over_is_not_completed_twice(queue: SqlJobQu
     taken = _claim(queue)
     queue.retry(job, error="late retry", delay=0)
     assert _status(engine, taken) == ("running", 2, None)
+
+
+def test_waiting_jobs_are_claimed_together_up_to_the_limit(queue: SqlJobQueue, engine: Engine) -> None:
+    for n in range(12):
+        queue.publish(_event(n))
+    taken = queue.claim_waiting(10)
+    assert [job.event for job in taken] == [_event(n) for n in range(10)]
+    assert all(_status(engine, job) == ("running", 1, None) for job in taken)
+    assert [job.event for job in queue.claim_waiting(10)] == [_event(10), _event(11)]
+    assert queue.claim_waiting(10) == []
+    assert queue.claim_waiting(0) == []

@@ -44,6 +44,10 @@ class JobQueue(Protocol):
         """The next job, leased to the caller; waits up to ``timeout`` seconds for one."""
         ...
 
+    def claim_waiting(self, limit: int) -> list[Job]:
+        """Up to ``limit`` jobs already waiting, in order, each leased as by ``claim``; never waits."""
+        ...
+
     def complete(self, job: Job) -> None: ...
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:

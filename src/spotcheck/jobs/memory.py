@@ -60,6 +60,13 @@ class MemoryJobQueue:
                 self._changed.wait(min(left, 0.05))
             return job
 
+    def claim_waiting(self, limit: int) -> list[Job]:
+        with self._changed:
+            taken: list[Job] = []
+            while len(taken) < limit and (job := self._take()) is not None:
+                taken.append(job)
+            return taken
+
     def _current(self, job: Job) -> _Entry | None:
         entry = self._entries.get(job.id)
         return entry if entry is not None and entry.attempts == job.attempt else None

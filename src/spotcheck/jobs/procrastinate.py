@@ -148,6 +148,12 @@ class ProcrastinateJobQueue:
         except queue.Empty:
             return None
 
+    def claim_waiting(self, limit: int) -> list[Job]:
+        taken: list[Job] = []
+        while len(taken) < limit and (job := self.claim(timeout=0)) is not None:
+            taken.append(job)
+        return taken
+
     def _settle(self, job: Job, outcome: _Settled) -> None:
         with self._lock:
             attempt, waiting = self._waiting.get(job.id, (None, None))

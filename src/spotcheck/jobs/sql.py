@@ -68,8 +68,10 @@ class SqlJobQueue:
             self._commits += 1
             self._published.notify_all()
 
-    def _try_claim(self) -> Job | None:
+    def _try_claim(self, limit: int = 1) -> list[Job]:
+        """Up to ``limit`` jobs in one transaction: on SQLite one turn of the database's writer, not one each."""
         now = self._clock()
+        claimed: list[Job] = []
         with serialised_writes(self._engine), self._engine.begin() as conn:
             candidates = conn.execute(
                 select(jobs.c.id, jobs.c.object_key, jobs.c.upload_id, jobs.c.attempts)
@@ -78,30 +80,36 @@ class SqlJobQueue:
                     | ((jobs.c.status == JobStatus.RUNNING) & (jobs.c.lease_until < now))
                 )
                 .order_by(jobs.c.id)
-                .limit(8)
+                .limit(max(limit, 8))
             ).all()
             for row in candidates:
-                claimed = conn.execute(
+                taken = conn.execute(
                     update(jobs)
                     .where(jobs.c.id == row.id, jobs.c.attempts == row.attempts)
                     .values(status=JobStatus.RUNNING, attempts=row.attempts + 1, lease_until=now + self._lease)
                 )
-                if claimed.rowcount == 1:
-                    return Job(str(row.id), ObjectCreated(row.object_key, row.upload_id), row.attempts + 1)
-        return None
+                if taken.rowcount == 1:
+                    claimed.append(Job(str(row.id), ObjectCreated(row.object_key, row.upload_id), row.attempts + 1))
+                    if len(claimed) == limit:
+                        break
+        return claimed
 
     def claim(self, *, timeout: float) -> Job | None:
         with self._published:
             seen = self._commits
-        job = self._try_claim()
-        if job is not None or timeout <= 0:
-            return job
+        first = self._try_claim()
+        if first or timeout <= 0:
+            return first[0] if first else None
         # Wake at once on an in-process commit (including one made since the look above); poll for
         # jobs other processes add.
         with self._published:
             if self._commits == seen:
                 self._published.wait(min(timeout, self._POLL_SECONDS))
-        return self._try_claim()
+        again = self._try_claim()
+        return again[0] if again else None
+
+    def claim_waiting(self, limit: int) -> list[Job]:
+        return self._try_claim(limit) if limit > 0 else []
 
     def _finish(self, job: Job, **values: object) -> None:
         with serialised_writes(self._engine), self._engine.begin() as conn:

@@ -305,9 +305,7 @@ class WorkerPool:
                 if job is None:
                     continue
                 # Micro-batching: whatever else is already waiting joins this job, up to the batch size.
-                batch = [job]
-                while len(batch) < self._batch_size and (more := self._queue.claim(timeout=0)) is not None:
-                    batch.append(more)
+                batch = [job, *self._queue.claim_waiting(self._batch_size - 1)]
                 logs.bind_jobs(batch)
                 for done, outcome in zip(batch, self._worker.handle_batch(batch), strict=True):
                     log.info("job %s for %s: %s", done.id, done.event.object_key, outcome, extra=logs.job_fields(done))
