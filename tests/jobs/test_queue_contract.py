@@ -129,6 +129,15 @@ def test_completed_and_failed_jobs_are_gone(queue: JobQueue, quiet: float) -> No
     assert queue.claim(timeout=quiet) is None
 
 
+def test_jobs_completed_together_are_all_gone(queue: JobQueue, quiet: float) -> None:
+    for n in (1, 2, 3):
+        queue.publish(_event(n))
+    first, second = _claim(queue), _claim(queue)
+    queue.complete(first, second)
+    assert _claim(queue).event == _event(3)
+    assert queue.claim(timeout=quiet) is None
+
+
 def test_a_retried_job_comes_back_with_the_next_attempt(queue: JobQueue) -> None:
     queue.publish(_event(1))
     job = _claim(queue)

@@ -48,7 +48,9 @@ class JobQueue(Protocol):
         """Up to ``limit`` jobs already waiting, in order, each leased as by ``claim``; never waits."""
         ...
 
-    def complete(self, job: Job) -> None: ...
+    def complete(self, *jobs: Job) -> None:
+        """Done with ``jobs`` for good (one transaction where the queue has them)."""
+        ...
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
         """Hand the job out again after ``delay`` seconds; ``error`` is recorded as the reason."""

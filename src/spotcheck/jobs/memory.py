@@ -71,11 +71,12 @@ class MemoryJobQueue:
         entry = self._entries.get(job.id)
         return entry if entry is not None and entry.attempts == job.attempt else None
 
-    def complete(self, job: Job) -> None:
+    def complete(self, *jobs: Job) -> None:
         with self._changed:
-            if self._current(job) is not None:
-                del self._entries[job.id]
-                self.finished[job.id] = "done"
+            for job in jobs:
+                if self._current(job) is not None:
+                    del self._entries[job.id]
+                    self.finished[job.id] = "done"
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
         with self._changed:

@@ -163,8 +163,9 @@ class ProcrastinateJobQueue:
         if not waiting.done():
             waiting.set_result(outcome)
 
-    def complete(self, job: Job) -> None:
-        self._settle(job, _Settled())
+    def complete(self, *jobs: Job) -> None:
+        for job in jobs:
+            self._settle(job, _Settled())
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
         self._settle(job, _Settled(retry_in=delay, error=error))

@@ -111,12 +111,14 @@ class SqlJobQueue:
     def claim_waiting(self, limit: int) -> list[Job]:
         return self._try_claim(limit) if limit > 0 else []
 
-    def _finish(self, job: Job, **values: object) -> None:
+    def _finish(self, *settled: Job, **values: object) -> None:
         with serialised_writes(self._engine), self._engine.begin() as conn:
-            conn.execute(update(jobs).where(jobs.c.id == int(job.id), jobs.c.attempts == job.attempt).values(**values))
+            for job in settled:
+                where = (jobs.c.id == int(job.id)) & (jobs.c.attempts == job.attempt)
+                conn.execute(update(jobs).where(where).values(**values))
 
-    def complete(self, job: Job) -> None:
-        self._finish(job, status=JobStatus.DONE, lease_until=None)
+    def complete(self, *jobs: Job) -> None:
+        self._finish(*jobs, status=JobStatus.DONE, lease_until=None)
 
     def retry(self, job: Job, *, error: str, delay: float) -> None:
         self._finish(

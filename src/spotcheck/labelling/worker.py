@@ -137,11 +137,6 @@ class ClassificationWorker:
         log.exception("job %s for %s failed", job.id, job.event.object_key, exc_info=exc, extra=logs.job_fields(job))
         return self._retry_or_fail(job, f"The analysis failed unexpectedly ({type(exc).__name__}).")
 
-    def _settle(self, job: Job, outcome: Outcome) -> Outcome:
-        if outcome not in (Outcome.FAILED, Outcome.RETRY):
-            self._queue.complete(job)
-        return outcome
-
     def handle(self, job: Job) -> Outcome:
         return self.handle_batch([job])[0]
 
@@ -158,7 +153,7 @@ class ClassificationWorker:
             if isinstance(prepared, _Readable):
                 readable.append(prepared)
             else:
-                outcomes[job.id] = self._settle(job, prepared)
+                outcomes[job.id] = prepared
         if readable:
             try:
                 assessments = self._assess([r.photo for r in readable])
@@ -170,9 +165,14 @@ class ClassificationWorker:
                     outcomes[r.job.id] = self._fault(r.job, exc)
             for r, assessment in zip(readable, assessments, strict=False):  # empty after a fault
                 try:
-                    outcomes[r.job.id] = self._settle(r.job, self._write(r, assessment))
+                    outcomes[r.job.id] = self._write(r, assessment)
                 except Exception as exc:
                     outcomes[r.job.id] = self._fault(r.job, exc)
+        # Failed and retried jobs are settled already; the rest in one transaction. Should this fail, their
+        # leases hand them out again, and each finds its label written.
+        done = [job for job in jobs if outcomes[job.id] not in (Outcome.FAILED, Outcome.RETRY)]
+        if done:
+            self._queue.complete(*done)
         return [outcomes[job.id] for job in jobs]
 
     def _assess(self, photos: list[Image.Image | PreparedPhoto]) -> list[Assessment]:
