@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import TEST_SECRET, eventually, register_and_sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
@@ -61,6 +62,14 @@ def test_uploads_are_labelled_by_the_labelling_process(server: LiveServer) -> No
     assert ready["checks"]["worker"] == "ok"
     handoff = Path(child.cmdline()[child.cmdline().index("--handoff-dir") + 1])
     assert handoff.is_dir() and list(handoff.iterdir()) == []  # every decoded photo was taken
+    # The child counted the labels; the server's GET /metrics reports them (written every second).
+    eventually(lambda: _labels_counted(server) == 6, timeout=15)
+
+
+def _labels_counted(server: LiveServer) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    return sum(sample.value for sample in families["spotcheck_labels"].samples)
 
 
 def test_a_labelling_process_that_dies_is_replaced(server: LiveServer) -> None:

@@ -331,7 +331,12 @@ def build_runtime(
             deadline=READY_DEADLINE_SECONDS,
         ),
         pool=labelling or WorkerPool(worker, queue, concurrency=workers, classifier_reachable=opened.reachable),
-        metrics_text=functools.partial(exposition, engine, procrastinate=queue_engine is not None),
+        metrics_text=functools.partial(
+            exposition,
+            engine,
+            procrastinate=queue_engine is not None,
+            worker_text=labelling.worker_metrics if labelling is not None else None,
+        ),
         bucket_events=_bucket_events(settings, engine=engine, store=store, gallery=gallery),
         identity_tokens=oidc[0] if oidc else None,
         oidc_sign_in=oidc[1] if oidc else None,

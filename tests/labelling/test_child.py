@@ -18,7 +18,12 @@ import pytest
 from PIL import Image
 
 from conftest import eventually
-from spotcheck.labelling.child import LabellingProcess, handoff_folder, remove_abandoned_folders
+from spotcheck.labelling.child import (
+    LabellingProcess,
+    handoff_folder,
+    remove_abandoned_folders,
+    write_worker_metrics,
+)
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
 # Records its start, counts the wake-up bytes it reads, and notes the pipe's end before exiting.
@@ -117,7 +122,21 @@ def test_a_killed_server_s_folder_is_removed_by_the_next_one(tmp_path: Path) -> 
     for folder in (abandoned, live, unknown):
         folder.mkdir()
         (folder / "photo").write_bytes(b"pixels")
+        write_worker_metrics(folder, b"spotcheck_labels_total 1.0\n")
     assert remove_abandoned_folders(tmp_path) == 1
-    assert not abandoned.exists()
+    assert not abandoned.exists() and not abandoned.with_name(f"{abandoned.name}.metrics").exists()
     assert live.exists() and unknown.exists()
+    assert live.with_name(f"{live.name}.metrics").exists()
     assert handoff_folder().name.startswith(f"spotcheck-handoff-{os.getpid()}-")
+
+
+def test_the_child_s_counters_reach_the_server_until_it_stops(child: LabellingProcess) -> None:
+    child.start()
+    assert child.worker_metrics() is None  # nothing written yet
+    write_worker_metrics(child.photos.folder, b"spotcheck_labels_total 1.0\n")
+    write_worker_metrics(child.photos.folder, b"spotcheck_labels_total 2.0\n")
+    assert child.worker_metrics() == "spotcheck_labels_total 2.0\n"
+    assert list(child.photos.folder.iterdir()) == []  # beside the photos, not among them
+    child.stop()
+    assert child.worker_metrics() is None
+    assert not [p for p in child.photos.folder.parent.iterdir() if p.name.startswith(child.photos.folder.name)]

@@ -110,7 +110,7 @@ def worker(
 ) -> None:
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
     from spotcheck.jobs.sql import SqlJobQueue
-    from spotcheck.labelling.child import follow_parent
+    from spotcheck.labelling.child import follow_parent, write_worker_metrics
     from spotcheck.observability import configure_logging, metrics, start_metrics_server
 
     configure_logging("text")  # until the settings name the format
@@ -140,7 +140,8 @@ def worker(
     runtime.start(sole_worker=False)
     try:
         while runtime.workers_running and not parent_gone.wait(1.0):
-            pass
+            if handoff_dir is not None:  # the server reports them at its GET /metrics
+                write_worker_metrics(handoff_dir, metrics.worker_exposition())
     except KeyboardInterrupt:
         pass
     finally:

@@ -10,7 +10,9 @@ arranged (docs/performance.md). With ``SPOTCHECK_WORKER_PROCESS=true`` the embed
 - wakes it through a pipe when a job is committed (SQLite has no notifications; the child would
   otherwise look only every half second); the child stops when the pipe closes, so it never
   outlives the server, even one killed outright;
-- restarts it should it die, after handing its running jobs out again.
+- restarts it should it die, after handing its running jobs out again;
+- reports the child's worker counters at its own ``GET /metrics``: the child writes them every
+  second to a file beside the folder (``write_worker_metrics``).
 
 The child is ``WorkerPool``'s stand-in in the runtime: ``start``, ``stop`` and ``running``.
 """
@@ -32,7 +34,13 @@ from pathlib import Path
 
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
-__all__ = ["LabellingProcess", "follow_parent", "handoff_folder", "remove_abandoned_folders"]
+__all__ = [
+    "LabellingProcess",
+    "follow_parent",
+    "handoff_folder",
+    "remove_abandoned_folders",
+    "write_worker_metrics",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +59,37 @@ def handoff_folder() -> Path:
     return parent / f"{_FOLDER_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
 
 
+def _metrics_file(folder: Path) -> Path:
+    """Where the labelling process of ``folder`` leaves its worker counters: beside it, named after it."""
+    return folder.with_name(f"{folder.name}.metrics")
+
+
+def write_worker_metrics(folder: Path, exposition: bytes) -> None:
+    """In the child: replace its counters for the server to read (whole, never half written)."""
+    target = _metrics_file(folder)
+    temporary = target.with_name(f"{target.name}.tmp")
+    try:
+        temporary.write_bytes(exposition)
+        os.replace(temporary, target)
+    except OSError as exc:  # counters only: labelling goes on
+        log.warning("could not hand the worker counters to the server: %s", exc)
+        temporary.unlink(missing_ok=True)
+
+
 def remove_abandoned_folders(parent: Path) -> int:
-    """Delete the folders of servers that are gone (killed outright, they could not): in ``/dev/shm``
-    they would hold memory until the machine restarts. Returns how many went."""
+    """Delete the folders (and counters) of servers that are gone (killed outright, they could not): in
+    ``/dev/shm`` they would hold memory until the machine restarts. Returns how many folders went."""
     removed = 0
-    for folder in parent.glob(f"{_FOLDER_PREFIX}*"):
-        pid = folder.name.removeprefix(_FOLDER_PREFIX).partition("-")[0]
+    for path in parent.glob(f"{_FOLDER_PREFIX}*"):
+        pid = path.name.removeprefix(_FOLDER_PREFIX).partition("-")[0]
         if not pid.isdigit() or _alive(int(pid)):
             continue
-        shutil.rmtree(folder, ignore_errors=True)  # another user's folder stays: it is not ours to remove
-        if not folder.exists():
+        if not path.is_dir():
+            with contextlib.suppress(OSError):  # another user's file stays: it is not ours to remove
+                path.unlink()
+            continue
+        shutil.rmtree(path, ignore_errors=True)  # another user's folder stays: it is not ours to remove
+        if not path.exists():
             removed += 1
     return removed
 
@@ -143,6 +172,14 @@ class LabellingProcess:
             self._supervisor.join(timeout)
         os.close(self._wake_read)
         shutil.rmtree(self.photos.folder, ignore_errors=True)
+        _metrics_file(self.photos.folder).unlink(missing_ok=True)
+
+    def worker_metrics(self) -> str | None:
+        """The child's worker counters in Prometheus' text format, as it last wrote them; None before."""
+        try:
+            return _metrics_file(self.photos.folder).read_text()
+        except FileNotFoundError:
+            return None
 
     def _spawn(self) -> None:
         arguments = [

@@ -9,7 +9,7 @@ The code being measured calls the small functions below, never the metric object
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from enum import StrEnum
 from wsgiref.simple_server import WSGIServer
@@ -25,6 +25,7 @@ from prometheus_client import (
 )
 from prometheus_client.gc_collector import GCCollector
 from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 from sqlalchemy import Engine
@@ -38,6 +39,7 @@ from spotcheck.photocheck.reasons import RefusalReason
 __all__ = [
     "LATENCY_BUCKETS",
     "REGISTRY",
+    "WORKER_FAMILIES",
     "UploadRejection",
     "exposition",
     "job_failed",
@@ -47,6 +49,7 @@ __all__ = [
     "start_metrics_server",
     "upload_accepted",
     "upload_rejected",
+    "worker_exposition",
 ]
 
 # A label usually follows its upload within a second; a queue that has built up, a retry after a
@@ -125,6 +128,12 @@ _model = Info("spotcheck_model", "The model this process classifies with.", regi
 for _reason in UploadRejection:
     _uploads_rejected.labels(reason=_reason)
 
+# What the workers count. A server whose workers run in a labelling process reports the child's.
+WORKER_FAMILIES = frozenset(
+    {"spotcheck_labels", "spotcheck_refusals", "spotcheck_job_failures", "spotcheck_job_retries"}
+    | {"spotcheck_upload_to_label_seconds"}
+)
+
 
 def model_loaded(version: str) -> None:
     """Name the model and create its series at zero, so rates exist before the first label."""
@@ -177,23 +186,47 @@ def job_failed(model_version: str) -> None:
     _failures.labels(model_version=model_version).inc()
 
 
-class _WithQueue:
-    """This process's counters followed by the queue gauges, for one exposition."""
-
-    def __init__(self, engine: Engine, *, procrastinate: bool) -> None:
-        self._queue = QueueCollector(engine, procrastinate=procrastinate)
+class _WorkerFamilies:
+    """This process's worker counters alone."""
 
     def collect(self) -> Iterable[Metric]:
-        yield from REGISTRY.collect()
-        yield from self._queue.collect()
+        return (family for family in REGISTRY.collect() if family.name in WORKER_FAMILIES)
 
 
-def exposition(engine: Engine | None = None, *, procrastinate: bool = False) -> bytes:
+def worker_exposition() -> bytes:
+    """The text exposition of this process's worker counters (what a labelling process hands its server)."""
+    return generate_latest(_WorkerFamilies())
+
+
+class _Combined:
+    """This process's counters (the worker's from ``worker_text`` when it gives them), then the queue gauges."""
+
+    def __init__(self, queue: QueueCollector | None, worker_text: Callable[[], str | None] | None) -> None:
+        self._queue = queue
+        self._worker_text = worker_text
+
+    def collect(self) -> Iterable[Metric]:
+        text = self._worker_text() if self._worker_text is not None else None
+        for family in REGISTRY.collect():
+            if text is None or family.name not in WORKER_FAMILIES:
+                yield family
+        if text is not None:
+            yield from (f for f in text_string_to_metric_families(text) if f.name in WORKER_FAMILIES)
+        if self._queue is not None:
+            yield from self._queue.collect()
+
+
+def exposition(
+    engine: Engine | None = None,
+    *,
+    procrastinate: bool = False,
+    worker_text: Callable[[], str | None] | None = None,
+) -> bytes:
     """The text exposition format of this process's metrics, plus the queue's when given its database
-    (and Procrastinate's jobs when ``procrastinate`` runs them)."""
-    if engine is None:
-        return generate_latest(REGISTRY)
-    return generate_latest(_WithQueue(engine, procrastinate=procrastinate))
+    (and Procrastinate's jobs when ``procrastinate`` runs them). ``worker_text`` gives the worker
+    counters of a labelling process, to report instead of this process's (None: not written yet)."""
+    queue = QueueCollector(engine, procrastinate=procrastinate) if engine is not None else None
+    return generate_latest(_Combined(queue, worker_text))
 
 
 def start_metrics_server(host: str, port: int) -> WSGIServer:
