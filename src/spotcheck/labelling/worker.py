@@ -99,6 +99,8 @@ class ClassificationWorker:
         self._engine = engine  # for reads; rows are written through ``records``
         self._records = records
         self._store = store
+        # A store that checks the upload id as it writes a label (decided once: the check is not free).
+        self._checking_store = store if isinstance(store, MetadataCompareAndSet) else None
         self._queue = queue
         self._classifier = classifier
         self._max_attempts = max_attempts
@@ -240,12 +242,12 @@ class ClassificationWorker:
     def _label_object_and_row(self, job: Job, metadata: dict[str, str], written: StoredLabel, *, etag: str) -> bool:
         """Label the object, then its row; False when the row holds another upload by then."""
         key, upload_id = job.event.object_key, job.event.upload_id
-        if isinstance(self._store, MetadataCompareAndSet):
+        if self._checking_store is not None:
             # The store itself refuses a label for an object that no longer holds this upload, so the
             # label's write (a copy of the whole object, fsynced) keeps out of the row's write lock,
             # which on SQLite is the whole database's. A crash in between leaves a labelled object
             # whose job runs again and copies the label to the row.
-            self._store.set_metadata_if(key, metadata, holding={UPLOAD_ID: upload_id})
+            self._checking_store.set_metadata_if(key, metadata, holding={UPLOAD_ID: upload_id})
             return self._records.record_label(job.event, written)
         # Elsewhere (S3) only the row's write lock keeps a newer upload out: an upload that replaces
         # this image takes it first. (An ETag cannot tell: the same bytes uploaded again keep it.)

@@ -130,8 +130,13 @@ for _reason in UploadRejection:
 
 # What the workers count. A server whose workers run in a labelling process reports the child's.
 WORKER_FAMILIES = frozenset(
-    {"spotcheck_labels", "spotcheck_refusals", "spotcheck_job_failures", "spotcheck_job_retries"}
-    | {"spotcheck_upload_to_label_seconds"}
+    {
+        "spotcheck_labels",
+        "spotcheck_refusals",
+        "spotcheck_job_failures",
+        "spotcheck_job_retries",
+        "spotcheck_upload_to_label_seconds",
+    }
 )
 
 
