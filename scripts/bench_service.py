@@ -2,17 +2,17 @@
 """The embedded server against the model's own speed, on the same phone-sized JPEGs in one run.
 
     python scripts/bench_service.py [--n 160] [--concurrency 8] [--rate 10] [--paced 60] [--model PATH]
-                                    [--workers N] [--worker-process]
+                                    [--workers N] [--worker-process | --no-worker-process]
 
 Makes ``--n`` phone-sized JPEGs (2048x1536, with an EXIF block as a phone writes one) from the
 PAD-UFES-20 photos, then measures, in this order:
 
 1. ``spotcheck classify --format jsonl`` on them: photos/s, start-up excluded (the wall time of the
    folder minus that of one photo), the mean of a run before and a run after (2);
-2. a fresh ``spotcheck serve`` (embedded default: SQLite, local disk; ``--workers`` worker threads,
-   one by default, in its own process or with ``--worker-process`` in its labelling process) taking
-   them from ``--concurrency`` clients at once: labels/s from the first byte sent to the last label,
-   and its ratio to (1);
+2. a fresh ``spotcheck serve`` (embedded default: SQLite, local disk; its workers where it puts
+   them, or ``--workers`` threads, with ``--worker-process`` in a labelling process and with
+   ``--no-worker-process`` in its own; it prints which) taking them from ``--concurrency`` clients
+   at once: labels/s from the first byte sent to the last label, and its ratio to (1);
 3. ``--paced`` of them uploaded at a steady ``--rate`` a second by another user: the median time
    from the first byte sent until the label shows in ``GET /images``.
 
@@ -152,7 +152,10 @@ def _process_cpu(pid: int, *, main_thread: bool = False) -> float:
 
 
 @contextmanager
-def running_server(model: Path, log_path: Path, *, workers: int, worker_process: bool) -> Iterator[tuple[str, int]]:
+def running_server(
+    model: Path, log_path: Path, *, workers: int | None, worker_process: bool | None
+) -> Iterator[tuple[str, int]]:
+    """A fresh server on its own data; ``None`` leaves a setting to the server's default."""
     port = _free_port()
     data_dir = Path(tempfile.mkdtemp(prefix="spotcheck-bench-"))
     env = {
@@ -160,9 +163,11 @@ def running_server(model: Path, log_path: Path, *, workers: int, worker_process:
         "SPOTCHECK_DATA_DIR": str(data_dir),
         "SPOTCHECK_MODEL_PATH": str(model),
         "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48),
-        "SPOTCHECK_WORKER_CONCURRENCY": str(workers),
-        "SPOTCHECK_WORKER_PROCESS": str(worker_process).lower(),
     }
+    for name, value in (("SPOTCHECK_WORKER_CONCURRENCY", workers), ("SPOTCHECK_WORKER_PROCESS", worker_process)):
+        env.pop(name, None)
+        if value is not None:
+            env[name] = str(value).lower()
     command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
@@ -189,6 +194,14 @@ def running_server(model: Path, log_path: Path, *, workers: int, worker_process:
             process.kill()
             process.wait(5)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _worker_layout(log_path: Path) -> str:
+    """Where the server says its workers run, from its start-up line."""
+    for line in log_path.read_text(errors="replace").splitlines():
+        if line.startswith("SpotCheck on http"):
+            return line.rpartition(", ")[2].rstrip(")")
+    return "(not in the server's log)"
 
 
 def _sign_in(url: str) -> dict[str, str]:
@@ -329,9 +342,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None, help="ONNX model (default: the packaged one)")
     parser.add_argument("--images", type=Path, default=DEFAULT_IMAGES, help="folder of lesion JPEGs to scale up")
     parser.add_argument("--timeout", type=float, default=300, help="longest wait for all labels, seconds")
-    parser.add_argument("--workers", type=int, default=1, help="the server's worker threads (default 1)")
+    parser.add_argument("--workers", type=int, default=None, help="the server's worker threads (default: its own)")
     parser.add_argument(
-        "--worker-process", action="store_true", help="the workers in a labelling process (SPOTCHECK_WORKER_PROCESS)"
+        "--worker-process",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="the workers in a labelling process, or not (SPOTCHECK_WORKER_PROCESS; default: the server decides)",
     )
     parser.add_argument("--py-spy", type=Path, default=None, help="record the server during the burst into this file")
     args = parser.parse_args(argv)
@@ -349,8 +365,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"hardware: {cpu_model()}, {os.cpu_count()} logical cores, {platform.platform()}")
     print(f"load avg at start: {os.getloadavg()}  (other work on the machine skews the figures)")
     print(f"model:    {model}")
-    where = "a labelling process" if args.worker_process else "the server's process"
-    print(f"server:   {args.workers} worker thread(s) in {where}")
     failed = False
     with tempfile.TemporaryDirectory(prefix="spotcheck-bench-photos-") as scratch:
         folder = Path(scratch) / "photos"
@@ -362,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         first = classify_rate(model, photos, Path(scratch) / "first")
         log_path = Path(tempfile.gettempdir()) / f"spotcheck-bench-{os.getpid()}.log"
         with running_server(model, log_path, workers=args.workers, worker_process=args.worker_process) as (url, pid):
+            print(f"server:   {_worker_layout(log_path)}")
             auth = _sign_in(url)
             with py_spy(pid, args.py_spy):
                 cpu, loop_cpu, idle = _process_cpu(pid), _process_cpu(pid, main_thread=True), _machine_idle()

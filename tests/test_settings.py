@@ -99,3 +99,28 @@ def test_a_command_refuses_a_bad_variable_in_one_line_naming_it(
     assert result.exit_code == 2
     assert "SPOTCHECK_JOB_LEASE_SECONDS: Input should be greater than 0 (got '-1')" in result.output
     assert "Traceback" not in result.output and not list(tmp_path.iterdir())  # refused before anything started
+
+
+@pytest.mark.parametrize(
+    ("changes", "cores", "labelling_process", "threads"),
+    [
+        ({}, 2, True, 2),
+        ({}, 16, True, 2),
+        ({}, 1, False, 1),
+        ({"worker_concurrency": 3}, 2, True, 3),
+        ({"worker_concurrency": 0}, 2, False, 0),
+        ({"worker_process": False}, 2, False, 1),
+        ({"worker_process": True}, 1, True, 2),
+        ({"deployment": "shared", "database_url": "postgresql+psycopg://db/spotcheck"}, 2, False, 1),
+    ],
+)
+def test_unset_the_embedded_server_labels_in_a_labelling_process_on_two_cores_or_more(
+    tmp_path: Path, changes: dict[str, object], cores: int, labelling_process: bool, threads: int
+) -> None:
+    jobs = Settings(data_dir=tmp_path, **changes).with_worker_layout(cores=cores).jobs
+    assert (jobs.worker_process, jobs.threads) == (labelling_process, threads)
+
+
+def test_unset_settings_built_in_code_keep_the_workers_in_their_own_process(tmp_path: Path) -> None:
+    jobs = Settings(data_dir=tmp_path).jobs  # as tests and embedders build them: no layout decided
+    assert (bool(jobs.worker_process), jobs.threads) == (False, 1)

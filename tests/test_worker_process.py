@@ -1,10 +1,13 @@
 """``SPOTCHECK_WORKER_PROCESS=true``: a real ``spotcheck serve`` labels through its labelling
 process, replaces that process when it dies, and never leaves it behind, even when killed itself
-(the next server removes the folder of decoded photos a killed one left)."""
+(the next server removes the folder of decoded photos a killed one left). Unset, the server starts
+one where it may use two cores or more."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,3 +92,36 @@ def test_the_labelling_process_does_not_outlive_a_killed_server(server: LiveServ
     server.start()
     assert not handoff.exists()  # the next server did
     assert len(_labelling_processes(server)) == 1
+
+
+@contextmanager
+def _on_cores(cores: set[int]) -> Iterator[None]:
+    """Processes started inside run on ``cores`` only (a child inherits its parent's affinity)."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cores)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores to give the server")
+@pytest.mark.parametrize(("cores", "labelling_process"), [(2, True), (1, False)], ids=["two-cores", "one-core"])
+def test_unset_a_server_labels_in_a_labelling_process_where_it_has_two_cores(
+    tmp_path: Path, tiny_model_path: Path, cores: int, labelling_process: bool
+) -> None:
+    live = LiveServer(data_dir=tmp_path / "data", model_path=tiny_model_path, jwt_secret=TEST_SECRET)
+    with _on_cores(set(sorted(os.sched_getaffinity(0))[:cores])):
+        live.start()
+    try:
+        children = _labelling_processes(live)
+        if labelling_process:
+            (child,) = children
+            assert child.cmdline()[child.cmdline().index("--concurrency") + 1] == "2"
+            assert "2 worker threads in a labelling process" in live.log_path.read_text()
+        else:
+            assert children == []
+            assert "1 worker thread in this process" in live.log_path.read_text()
+        _upload_and_check(live, f"cores-{cores}@example.org", ["one.jpg", "two.jpg"])
+    finally:
+        live.stop()

@@ -297,16 +297,33 @@ class JobSettings(_Group):
     queue: Literal["sql", "procrastinate"] = Field(
         default="sql", description="Where jobs run: the jobs table, or Procrastinate on the PostgreSQL database."
     )
-    worker_concurrency: int = Field(default=1, ge=0, description="In-process workers; 0 to rely on `spotcheck worker`.")
-    worker_process: bool = Field(
-        default=False,
+    worker_concurrency: int | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Worker threads of `spotcheck serve`; 0 to rely on `spotcheck worker`. "
+            "Unset: 2 in a labelling process, 1 in the server's own."
+        ),
+    )
+    worker_process: bool | None = Field(
+        default=None,
         description=(
             "Embedded: run the workers in a child process of `spotcheck serve` (an interpreter of their own: "
-            "more labels a second on two or more cores) instead of its threads."
+            "more labels a second on two or more cores, for a second copy of the model in memory) instead of "
+            "its threads. Unset: yes where the server may use two or more cores."
         ),
     )
     max_attempts: int = Field(default=5, ge=1, alias="job_max_attempts")
     lease_seconds: float = Field(default=60.0, gt=0, alias="job_lease_seconds")
+
+    @property
+    def threads(self) -> int:
+        """Worker threads: as set, or 2 in a labelling process (one runs the model while the other
+        writes a label) and 1 in the server's own process (a second there only competes for its
+        interpreter lock; docs/performance.md)."""
+        if self.worker_concurrency is not None:
+            return self.worker_concurrency
+        return 2 if self.worker_process else 1
 
 
 class MonitoringSettings(_Group):
@@ -389,6 +406,14 @@ class Settings(BaseSettings):
         for group in _GROUPS:
             flat |= getattr(self, group).model_dump(by_alias=True)
         return type(self).model_validate(flat | changes)
+
+    def with_worker_layout(self, *, cores: int) -> Settings:
+        """These settings with ``worker_process`` decided, for a server that may run on ``cores`` CPU
+        cores: unset, the embedded server labels in a labelling process where it has two or more."""
+        if self.jobs.worker_process is not None:
+            return self
+        labelling_process = self.deployment == "embedded" and cores >= 2 and self.jobs.worker_concurrency != 0
+        return self.updated(worker_process=labelling_process)
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,7 +6,7 @@ import os
 import platform
 from pathlib import Path
 
-__all__ = ["cpu_description", "cpu_model"]
+__all__ = ["cpu_description", "cpu_model", "usable_cores"]
 
 
 def cpu_model() -> str:
@@ -21,3 +21,9 @@ def cpu_model() -> str:
 
 def cpu_description() -> str:
     return f"{cpu_model()}, {os.cpu_count()} logical cores"
+
+
+def usable_cores() -> int:
+    """The logical cores this process may run on (its CPU affinity, which `taskset` and container
+    cpusets narrow)."""
+    return len(os.sched_getaffinity(0))

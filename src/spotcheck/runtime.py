@@ -240,7 +240,7 @@ def build_runtime(
     store = _open_store(settings.storage, data_dir=settings.data_dir)
     jobs, uploads, account_settings = settings.jobs, settings.uploads, settings.accounts
     outbox = SqlJobQueue(engine, lease_seconds=jobs.lease_seconds)
-    workers = jobs.worker_concurrency if concurrency is None else concurrency
+    workers = jobs.threads if concurrency is None else concurrency
     queue, relay, queue_engine = _open_queue(settings, outbox, workers=workers)
     classifier = opened.classifier
     photos: PhotoHandoff | None = None

@@ -116,7 +116,7 @@ MetricsText = Annotated[Callable[[], bytes], Depends(_part(lambda r: r.metrics_t
 
 
 async def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
-    if runtime.settings.jobs.worker_concurrency == 0:
+    if runtime.settings.jobs.threads == 0:
         return "external"  # `spotcheck worker` processes classify
     return "ok" if runtime.workers_running else "stopped"
 

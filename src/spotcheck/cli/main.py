@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,8 @@ from spotcheck.cli.events import events_command
 from spotcheck.cli.failures import explained_startup_failures, read_settings
 from spotcheck.cli.serving import model_server_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
+from spotcheck.config import JobSettings
+from spotcheck.hardware import usable_cores
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
@@ -31,7 +34,7 @@ app.add_typer(db_app, name="db")
 
 
 def _load_runtime(  # type: ignore[no-untyped-def]
-    data_dir: Path | None, concurrency: int | None = None, handoff_dir: Path | None = None
+    data_dir: Path | None, concurrency: int | None = None, handoff_dir: Path | None = None, *, serving: bool = False
 ):
     from spotcheck.classifier.base import ModelUnavailableError
     from spotcheck.config import DeploymentError
@@ -40,6 +43,8 @@ def _load_runtime(  # type: ignore[no-untyped-def]
     from spotcheck.runtime import build_runtime
 
     settings = read_settings(data_dir=data_dir)
+    if serving:
+        settings = settings.with_worker_layout(cores=usable_cores())
     configure_logging(settings.monitoring.log_format)
     try:
         with explained_startup_failures():
@@ -53,13 +58,20 @@ def _load_runtime(  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+def _worker_layout(jobs: JobSettings) -> str:
+    if jobs.threads == 0:
+        return "no workers: `spotcheck worker` labels"
+    threads = f"{jobs.threads} worker thread{'s' if jobs.threads > 1 else ''}"
+    return f"{threads} in a labelling process" if jobs.worker_process else f"{threads} in this process"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
     data_dir: Annotated[Path | None, typer.Option(help="Overrides SPOTCHECK_DATA_DIR.")] = None,
 ) -> None:
-    """Run the HTTP API and web UI with in-process classification workers."""
+    """Run the HTTP API and web UI with their classification workers (in a labelling process on 2+ cores)."""
     import uvicorn
 
     from spotcheck.api import create_app
@@ -67,12 +79,13 @@ def serve(
     from spotcheck.observability.logs import configure_logging
 
     configure_logging("text")  # until the settings name the format
-    runtime = _load_runtime(data_dir)
+    runtime = _load_runtime(data_dir, serving=True)
     settings = runtime.settings
     # Embedded: this host alone serves the data, so its workers may take over what a crash interrupted.
-    sole_worker = settings.deployment == "embedded" and settings.jobs.worker_concurrency > 0
+    sole_worker = settings.deployment == "embedded" and settings.jobs.threads > 0
     typer.echo(
-        f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, model {runtime.classifier.version})"
+        f"SpotCheck on http://{host}:{port} (data in {settings.data_dir.resolve()}, "
+        f"model {runtime.classifier.version}, {_worker_layout(settings.jobs)})"
     )
     # SpotCheck logs each answer itself (with its request id), so uvicorn's access log is off, and
     # uvicorn's own loggers go through the root handler (log_config=None): one format, control
@@ -133,7 +146,10 @@ def worker(
             f"spotcheck: cannot serve metrics on {monitoring.metrics_host}:{port}: {exc.strerror or exc}", err=True
         )
         raise typer.Exit(2) from None
-    typer.echo(f"SpotCheck worker x{concurrency}, model {version}")
+    if wake_fd is None:
+        typer.echo(f"SpotCheck worker x{concurrency}, model {version}")
+    else:  # the server's own line on stdout says where its workers run; this goes to the log, in its format
+        logging.getLogger(__name__).info("labelling process started: %d worker threads, model %s", concurrency, version)
     if server is not None:
         # One line a supervisor can read to find an ephemeral port.
         typer.echo(f"metrics on http://{monitoring.metrics_host}:{server.server_port}/metrics")

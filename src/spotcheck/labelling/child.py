@@ -1,9 +1,9 @@
 """Labelling in a child process of ``spotcheck serve``: an interpreter of its own for the workers.
 
 In one process the HTTP server and the worker threads take turns on Python's one interpreter lock,
-so the server labels at about a third of the model's own speed on two cores however its threads are
-arranged (docs/performance.md). With ``SPOTCHECK_WORKER_PROCESS=true`` the embedded server starts
-``spotcheck worker`` as its child instead of worker threads, and:
+which caps the labels a second on two cores or more (docs/performance.md). So there, unless
+``SPOTCHECK_WORKER_PROCESS=false``, the embedded server starts ``spotcheck worker`` as its child
+instead of worker threads, and:
 
 - hands it each upload's decode through ``DecodedPhotoFiles`` (a private folder, in memory where
   ``/dev/shm`` exists), so no photo is decoded twice;
