@@ -139,6 +139,17 @@ def _children(pid: int) -> list[int]:
         return []
 
 
+def _peak_resident_mb(pid: int) -> float:
+    """The most memory the process has held resident (VmHWM), in MB; NaN where there is none."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
 def _process_cpu(pid: int, *, main_thread: bool = False) -> float:
     """CPU seconds (user + system) a process and its children (or only its main thread) have used so
     far, from /proc; NaN where there is none."""
@@ -386,6 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 server_loop_cpu = 1000 * (_process_cpu(pid, main_thread=True) - loop_cpu) / len(bodies)
                 clients_cpu = 1000 * (_own_cpu() - clients_cpu) / len(bodies)
                 idle_after = _machine_idle()
+                peaks = [_peak_resident_mb(pid)] + [_peak_resident_mb(child) for child in _children(pid)]
                 idle_share = (idle_after[0] - idle[0]) / max(1, idle_after[1] - idle[1])
             # Once before and once after the burst, so a lull or a peak of other work weighs on both.
             second = classify_rate(model, photos, Path(scratch) / "second")
@@ -410,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The clients run on the same cores as the server; spotcheck classify has none.
             print(f"the benchmark's clients, a photo:   {clients_cpu:8.1f} ms   (CPU, on the same cores)")
             print(f"machine idle during the burst:      {idle_share:8.0%}   (all cores; /proc/stat)")
+            print(
+                f"peak memory:                        {sum(peaks):8.0f} MB   "
+                f"(resident, VmHWM: {' + '.join(f'{mb:.0f}' for mb in peaks)}, the server first)"
+            )
             steady = paced(url, _sign_in(url), bodies[: args.paced], args.rate, args.timeout)
             waits = [
                 steady.labelled[n] - steady.started[n]
