@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,8 +15,10 @@ from spotcheck.cli.events import events_command
 from spotcheck.cli.failures import explained_startup_failures, read_settings
 from spotcheck.cli.serving import model_server_command
 from spotcheck.cli.training import ensemble_command, evaluate_command, gate_command, train_command
-from spotcheck.config import JobSettings
 from spotcheck.hardware import usable_cores
+
+if TYPE_CHECKING:  # the server's modules stay out of `spotcheck classify`'s start-up
+    from spotcheck.config import JobSettings
 
 app = typer.Typer(
     help="SpotCheck: skin-lesion self-screening. A screening aid, never a diagnosis.",
