@@ -112,6 +112,8 @@ def test_a_command_refuses_a_bad_variable_in_one_line_naming_it(
         ({"worker_process": False}, 2, False, 1),
         ({"worker_process": True}, 1, True, 2),
         ({"deployment": "shared", "database_url": "postgresql+psycopg://db/spotcheck"}, 2, False, 1),
+        ({"model_url": "http://127.0.0.1:8080"}, 2, False, 1),  # the pass runs in the model server
+        ({"sagemaker_endpoint": "spotcheck-lesion"}, 2, False, 1),
     ],
 )
 def test_unset_the_embedded_server_labels_in_a_labelling_process_on_two_cores_or_more(

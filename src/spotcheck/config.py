@@ -310,7 +310,7 @@ class JobSettings(_Group):
         description=(
             "Embedded: run the workers in a child process of `spotcheck serve` (an interpreter of their own: "
             "more labels a second on two or more cores, for a second copy of the model in memory) instead of "
-            "its threads. Unset: yes where the server may use two or more cores."
+            "its threads. Unset: yes where the server may use two or more cores and runs the model itself."
         ),
     )
     max_attempts: int = Field(default=5, ge=1, alias="job_max_attempts")
@@ -409,10 +409,14 @@ class Settings(BaseSettings):
 
     def with_worker_layout(self, *, cores: int) -> Settings:
         """These settings with ``worker_process`` decided, for a server that may run on ``cores`` CPU
-        cores: unset, the embedded server labels in a labelling process where it has two or more."""
+        cores: unset, the embedded server labels in a labelling process where it has two or more and
+        runs the model itself (a model server or endpoint takes the pass out of its interpreter anyway)."""
         if self.jobs.worker_process is not None:
             return self
-        labelling_process = self.deployment == "embedded" and cores >= 2 and self.jobs.worker_concurrency != 0
+        model_here = not self.model.url and not self.model.sagemaker_endpoint
+        labelling_process = (
+            self.deployment == "embedded" and model_here and cores >= 2 and self.jobs.worker_concurrency != 0
+        )
         return self.updated(worker_process=labelling_process)
 
     @property
