@@ -12,6 +12,7 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import chromium
 import httpx
@@ -235,10 +236,17 @@ def test_deleting_a_spot_asks_first_and_takes_its_photos_with_it(
     expect(phone.get_by_role("button", name="Delete spot")).to_be_focused()
     assert len(phone.request.get("/spots").json()["items"]) == 1
 
+    spot_id = phone.url.rsplit("/", 1)[-1]
+    requests: list[tuple[str, str]] = []
+    phone.on("request", lambda request: requests.append((request.method, urlsplit(request.url).path)))
     phone.get_by_role("button", name="Delete spot").click()
     dialog.get_by_role("button", name="Delete spot").click()
     expect(phone.get_by_role("status")).to_contain_text("Spot deleted")
     expect(phone.get_by_role("heading", name="Your spots")).to_be_focused()
+    # Nothing asks for the deleted spot again: that answer (404) would say "That spot no longer
+    # exists." as an error over the news, as soon as it beat the move to the list of spots.
+    deleted_at = requests.index(("DELETE", f"/spots/{spot_id}"))
+    assert ("GET", f"/spots/{spot_id}") not in requests[deleted_at:]
     expect(phone).to_have_url(re.compile("/app/spots$"))
     expect(phone.get_by_role("link", name="Old scar")).to_have_count(0)
     assert phone.request.get("/spots").json()["items"] == []

@@ -217,11 +217,16 @@ export class SpotView {
     }
     try {
       await api.deleteSpot(spotId);
-      announce("Spot deleted, with its photos.", "success");
-      this.onDeleted(spotId, this.fileNames);
     } catch (error) {
       announceFailure("delete the spot", error);
+      return;
     }
+    const fileNames = this.fileNames;
+    // Closed first: a refresh (one in flight, or one the deletion starts) would find the spot gone
+    // and say so as an error over the news that it was deleted.
+    this.close();
+    announce("Spot deleted, with its photos.", "success");
+    this.onDeleted(spotId, fileNames);
   }
 
   async refreshSummary() {
