@@ -78,6 +78,17 @@ def _labels_counted(server: LiveServer) -> float:
 def test_a_labelling_process_that_dies_is_replaced(server: LiveServer) -> None:
     (first,) = _labelling_processes(server)
     first.kill()
+    # No worker labels until the next child has loaded its model: the server is not ready meanwhile.
+    seen: list[str] = []
+
+    def ready_again() -> bool:
+        answer = httpx.get(f"{server.url}/readyz", timeout=5)
+        seen.append(answer.json()["checks"]["worker"])
+        assert (answer.status_code == 200) == (seen[-1] == "ok")
+        return answer.status_code == 200
+
+    eventually(ready_again, timeout=30)
+    assert "starting" in seen and "ok" not in seen[:-1]
     eventually(lambda: [p.pid for p in _labelling_processes(server) if p.pid != first.pid and not _gone(p)] != [])
     _upload_and_check(server, "again@example.org", ["after.jpg", "after-2.jpg"])
     assert "the labelling process stopped" in server.log_path.read_text()

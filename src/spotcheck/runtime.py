@@ -146,6 +146,11 @@ class Runtime:
         """The worker threads run and, with an external queue engine, it hands them jobs."""
         return self.pool.running and (self.queue_engine is None or self.queue_engine.running)
 
+    @property
+    def workers_starting(self) -> bool:
+        """The labelling process runs but is still loading its model: no job is labelled yet."""
+        return self.pool.starting
+
     def stop(self) -> None:
         if self.relay is not None:  # first: nothing is published into an engine being stopped
             self.relay.stop()

@@ -312,6 +312,18 @@ def test_readyz_is_503_when_the_workers_stopped(client: TestClient, runtime: Run
     assert response.json()["checks"]["worker"] == "stopped"
 
 
+def test_readyz_is_503_while_the_labelling_process_starts(
+    client: TestClient, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class _Loading:  # a labelling process still loading its model
+        running, starting = False, True
+
+    monkeypatch.setattr(runtime, "pool", _Loading())
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["worker"] == "starting"
+
+
 def test_readyz_with_external_workers(manual: tuple[TestClient, Runtime]) -> None:
     client, _ = manual
     assert client.get("/readyz").json()["checks"]["worker"] == "external"

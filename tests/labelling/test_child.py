@@ -26,13 +26,18 @@ from spotcheck.labelling.child import (
 )
 from spotcheck.labelling.photo_files import DecodedPhotoFiles
 
-# Records its start, counts the wake-up bytes it reads, and notes the pipe's end before exiting.
+# Records its start, says it labels once the file "go" exists (at once unless "hold" does), counts
+# the wake-up bytes it reads, and notes the pipe's end before exiting.
 _STAND_IN = r"""
-import os, sys, pathlib
+import os, sys, pathlib, time
 options = dict(zip(sys.argv[1::2], sys.argv[2::2]))
 data = pathlib.Path(options["--data-dir"])
 with (data / "starts").open("a") as log:
     log.write(f"{os.getpid()} {options['--concurrency']} {options['--handoff-dir']}\n")
+while (data / "hold").exists() and not (data / "go").exists():
+    time.sleep(0.02)
+os.write(int(options["--ready-fd"]), b"\x01")
+os.close(int(options["--ready-fd"]))
 woken = 0
 while chunk := os.read(int(options["--wake-fd"]), 4096):
     woken += len(chunk)
@@ -76,7 +81,29 @@ def test_the_child_gets_its_options_and_a_private_folder(child: LabellingProcess
     (_pid, concurrency, folder) = _starts(data)[0]
     assert concurrency == "2" and Path(folder) == child.photos.folder
     assert stat.S_IMODE(child.photos.folder.stat().st_mode) == 0o700
-    assert child.running
+    eventually(lambda: child.running, timeout=15)
+
+
+def test_the_child_runs_only_once_it_says_it_labels(child: LabellingProcess, data: Path) -> None:
+    (data / "hold").touch()
+    child.start()
+    eventually(lambda: len(_starts(data)) == 1, timeout=15)
+    time.sleep(0.3)
+    assert child.starting and not child.running  # alive, but its model (here: the file "go") not there yet
+    (data / "go").touch()
+    eventually(lambda: child.running, timeout=15)
+    assert not child.starting
+
+
+def test_a_child_that_dies_before_it_labels_is_not_running(child: LabellingProcess, data: Path) -> None:
+    (data / "hold").touch()
+    child.start()
+    eventually(lambda: len(_starts(data)) == 1, timeout=15)
+    os.kill(int(_starts(data)[0][0]), signal.SIGKILL)
+    eventually(lambda: not child.starting, timeout=15)
+    assert not child.running  # waiting to be started again
+    (data / "go").touch()
+    eventually(lambda: child.running, timeout=15)  # the next child says it labels
 
 
 def test_wake_ups_reach_the_child(child: LabellingProcess, data: Path) -> None:

@@ -115,14 +115,17 @@ ReadinessDep = Annotated[ReadinessProbe, Depends(_part(lambda r: r.readiness))]
 MetricsText = Annotated[Callable[[], bytes], Depends(_part(lambda r: r.metrics_text))]
 
 
-async def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "stopped", "external"]:
+async def _worker_state(runtime: _RuntimeDep) -> Literal["ok", "starting", "stopped", "external"]:
     if runtime.settings.jobs.threads == 0:
         return "external"  # `spotcheck worker` processes classify
+    if runtime.workers_starting:
+        return "starting"
     return "ok" if runtime.workers_running else "stopped"
 
 
-WorkerState = Annotated[Literal["ok", "stopped", "external"], Depends(_worker_state)]
-"""Whether this process's workers run, or others classify (SPOTCHECK_WORKER_CONCURRENCY=0)."""
+WorkerState = Annotated[Literal["ok", "starting", "stopped", "external"], Depends(_worker_state)]
+"""Whether this server's workers run (or its labelling process is still starting), or others classify
+(SPOTCHECK_WORKER_CONCURRENCY=0)."""
 
 
 @dataclass(frozen=True)

@@ -122,10 +122,13 @@ def worker(
     handoff_dir: Annotated[
         Path | None, typer.Option(hidden=True, help="As a server's labelling process: the photos it decoded.")
     ] = None,
+    ready_fd: Annotated[
+        int | None, typer.Option(hidden=True, help="As a server's labelling process: where to say it labels.")
+    ] = None,
 ) -> None:
     """Run classification workers only, beside `spotcheck serve` with SPOTCHECK_WORKER_CONCURRENCY=0."""
     from spotcheck.jobs.sql import SqlJobQueue
-    from spotcheck.labelling.child import follow_parent, write_worker_metrics
+    from spotcheck.labelling.child import follow_parent, say_ready, write_worker_metrics
     from spotcheck.observability import configure_logging, metrics, start_metrics_server
 
     configure_logging("text")  # until the settings name the format
@@ -156,6 +159,8 @@ def worker(
         # One line a supervisor can read to find an ephemeral port.
         typer.echo(f"metrics on http://{monitoring.metrics_host}:{server.server_port}/metrics")
     runtime.start(sole_worker=False)
+    if ready_fd is not None:
+        say_ready(ready_fd)
     try:
         while runtime.workers_running and not parent_gone.wait(1.0):
             if handoff_dir is not None:  # the server reports them at its GET /metrics

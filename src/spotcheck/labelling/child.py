@@ -10,6 +10,9 @@ instead of worker threads, and:
 - wakes it through a pipe when a job is committed (SQLite has no notifications; the child would
   otherwise look only every half second); the child stops when the pipe closes, so it never
   outlives the server, even one killed outright;
+- hears through a second pipe when the child labels (its model loaded, its workers started): until
+  then ``running`` is False and ``GET /readyz`` says the worker is starting, so neither a load
+  balancer nor a benchmark sends photos that no one can label yet;
 - restarts it should it die, after handing its running jobs out again;
 - reports the child's worker counters at its own ``GET /metrics``: the child writes them every
   second to a file beside the folder (``write_worker_metrics``).
@@ -39,6 +42,7 @@ __all__ = [
     "follow_parent",
     "handoff_folder",
     "remove_abandoned_folders",
+    "say_ready",
     "write_worker_metrics",
 ]
 
@@ -47,6 +51,7 @@ log = logging.getLogger(__name__)
 _RESTART_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds before each restart in a row; then the last
 _STEADY_SECONDS = 60.0  # a child that ran this long resets the delays
 _WAKE = b"\x01"
+_READY = b"\x01"
 _FOLDER_PREFIX = "spotcheck-handoff-"
 
 
@@ -127,6 +132,8 @@ class LabellingProcess:
         self._on_restart = on_restart
         self._child: subprocess.Popen[bytes] | None = None
         self._wake_read = self._wake_write = -1  # the pipe, made by start()
+        self._ready_read = -1  # the current child's end to say it labels, made by _spawn()
+        self._ready = threading.Event()  # the current child said it labels
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # no child is started once stop() began
         self._spawned_at = 0.0
@@ -135,6 +142,15 @@ class LabellingProcess:
 
     @property
     def running(self) -> bool:
+        """A child runs and has said that it labels."""
+        return self._ready.is_set() and self._alive()
+
+    @property
+    def starting(self) -> bool:
+        """A child runs but has not yet said that it labels: it is loading its model."""
+        return not self._ready.is_set() and self._alive()
+
+    def _alive(self) -> bool:
         child = self._child
         return child is not None and child.poll() is None
 
@@ -182,6 +198,7 @@ class LabellingProcess:
             return None
 
     def _spawn(self) -> None:
+        ready_read, ready_write = os.pipe()
         arguments = [
             *self._command,
             "--concurrency",
@@ -192,19 +209,47 @@ class LabellingProcess:
             str(self._wake_read),
             "--handoff-dir",
             str(self.photos.folder),
+            "--ready-fd",
+            str(ready_write),
         ]
-        with self._lock:
-            if self._stopping.is_set():
-                return
-            self._spawned_at = time.monotonic()
-            # A session of its own: a terminal's Ctrl-C stops the server, which then stops the child.
-            self._child = subprocess.Popen(arguments, pass_fds=(self._wake_read,), start_new_session=True)
+        try:
+            with self._lock:
+                if self._stopping.is_set():
+                    os.close(ready_read)
+                    return
+                self._spawned_at = time.monotonic()
+                self._ready.clear()
+                # A session of its own: a terminal's Ctrl-C stops the server, which then stops the child.
+                self._child = subprocess.Popen(
+                    arguments, pass_fds=(self._wake_read, ready_write), start_new_session=True
+                )
+                self._ready_read = ready_read
+        except BaseException:
+            os.close(ready_read)
+            raise
+        finally:
+            os.close(ready_write)  # the child's copy alone: its exit ends the pipe
+
+    def _await_ready(self) -> None:
+        """Until the current child says it labels, or exits without saying so."""
+        fd, self._ready_read = self._ready_read, -1
+        if fd < 0:
+            return
+        try:
+            if os.read(fd, 1) == _READY:
+                self._ready.set()
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
 
     def _supervise(self) -> None:
         quick_exits = 0  # in a row: each waits longer before the next start
         while True:
             child = self._child
+            self._await_ready()
             code = child.wait() if child is not None else None
+            self._ready.clear()
             if self._stopping.is_set():
                 return
             quick_exits = 1 if time.monotonic() - self._spawned_at >= _STEADY_SECONDS else quick_exits + 1
@@ -219,6 +264,16 @@ class LabellingProcess:
                 log.exception("could not start the labelling process again")
                 self._child, self._spawned_at = None, time.monotonic()
             self.restarts += 1
+
+
+def say_ready(fd: int) -> None:
+    """In the child: tell the server, once, that this process labels now."""
+    try:
+        os.write(fd, _READY)
+    except OSError as exc:  # the server is gone: the wake pipe's end stops this process
+        log.warning("could not tell the server that labelling started: %s", exc)
+    finally:
+        os.close(fd)
 
 
 def follow_parent(fd: int, *, wake: Callable[[], None], parent_gone: threading.Event) -> threading.Thread:

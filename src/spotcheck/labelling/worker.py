@@ -286,6 +286,11 @@ class WorkerPool:
     def running(self) -> bool:
         return bool(self._threads) and all(t.is_alive() for t in self._threads)
 
+    @property
+    def starting(self) -> bool:
+        """Never: the threads take jobs as soon as they start (``LabellingProcess`` has to load a model)."""
+        return False
+
     def start(self) -> None:
         for thread in self._threads:
             thread.start()

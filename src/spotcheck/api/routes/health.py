@@ -22,7 +22,8 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(classifier: ClassifierDep, readiness: ReadinessDep, worker: WorkerState) -> JSONResponse:
     """Ready when the model is loaded, the database, the store and the model server (when one is set)
-    answer (read-only checks, within a second) and the workers run."""
+    answer (read-only checks, within a second) and the workers run: a labelling process that is still
+    loading its model is ``"starting"``, not ready."""
     checks: dict[str, str] = {"model": classifier.version, **readiness.run(), "worker": worker}
     ready = (
         checks["database"] == "ok"
