@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from fastapi.testclient import TestClient
 
 from conftest import register_and_sign_in, sign_in, wait_for_label
 from images import BLUE, RED, image_bytes
 from live_server import free_port
+from spotcheck import runtime as runtime_module
 from spotcheck.api import create_app
+from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.remote import UNKNOWN_VERSION
 from spotcheck.classifier.sagemaker import SageMakerClassifier
 from spotcheck.config import Settings
 from spotcheck.gallery.object_metadata import UPLOAD_ID, UPLOADED_AT
-from spotcheck.runtime import build_runtime
+from spotcheck.runtime import build_runtime, model_threads
 
 
 def _key(keys: list[str], name: str) -> str:
@@ -73,3 +76,26 @@ def test_a_sagemaker_endpoint_is_the_classifier_when_named(settings: Settings) -
         assert runtime.classifier.endpoint_name == "spotcheck-lesion"
     finally:
         runtime.stop()
+
+
+def test_a_worker_process_s_threads_share_the_cores_between_passes() -> None:
+    assert model_threads(2, cores=2) == 1  # the labelling process on two cores: a core a pass
+    assert model_threads(4, cores=2) == 1
+    assert model_threads(1, cores=2) == 2
+    assert model_threads(2, cores=16) == 8
+    assert model_threads(None, cores=2) is None  # the server's own threads: every core a pass
+    assert model_threads(0, cores=2) is None
+
+
+def test_spotcheck_worker_s_model_runs_a_pass_on_its_share_of_the_cores(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_module, "usable_cores", lambda: 2)
+    worker = build_runtime(settings, concurrency=2)
+    server = build_runtime(settings)
+    try:
+        assert isinstance(worker.classifier, OnnxClassifier) and worker.classifier.threads == 1
+        assert isinstance(server.classifier, OnnxClassifier) and server.classifier.threads is None
+    finally:
+        worker.stop()
+        server.stop()

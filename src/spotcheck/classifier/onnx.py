@@ -52,6 +52,7 @@ class OnnxClassifier:
             raise ModelUnavailableError(
                 f"no model at {model_path} (expects the ONNX file and its metadata {meta_path.name} beside it)"
             )
+        self.threads = threads  # ONNX Runtime's threads a pass; None: as many as the machine's cores
         try:
             self.metadata = ModelMetadata.read(meta_path)
             options = ort.SessionOptions()
