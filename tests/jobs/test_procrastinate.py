@@ -8,9 +8,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import psycopg
@@ -85,6 +87,28 @@ def test_the_queue_delivers_retries_and_completes(database_url: str, caplog: pyt
         queue.stop()
     assert not queue.running
     assert "store timed out" in caplog.text  # the retry's reason is logged, not dropped
+
+
+def test_a_task_handed_over_while_the_queue_stops_goes_back_instead_of_waiting_forever() -> None:
+    # Procrastinate may start a task just after stop() handed back the ones waiting; its thread then
+    # waited for an outcome no one would give, and the interpreter could not exit.
+    queue = ProcrastinateJobQueue("postgresql://127.0.0.1:1/none", concurrency=1, consume=False)
+    queue.stop()
+    context = SimpleNamespace(job=SimpleNamespace(id=7, attempts=0))
+    outcome: list[BaseException] = []
+
+    def task() -> None:
+        try:
+            queue._run_task(context, object_key="users/u/a.jpg", upload_id="upload-a")
+        except Exception as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=task, daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive(), "the task waited for an outcome after the queue stopped"
+    assert [type(exc).__name__ for exc in outcome] == ["_Shutdown"]  # Procrastinate retries it at once
+    assert queue.claim(timeout=0) is None  # nor was it left where no worker thread will look
 
 
 def test_db_upgrade_applies_the_schema_and_workers_label_uploads(

@@ -126,6 +126,7 @@ class ProcrastinateJobQueue:
         self._inbox: queue.Queue[Job] = queue.Queue()
         self._waiting: dict[str, tuple[int, Future[_Settled]]] = {}  # job id -> (attempt, its outcome)
         self._lock = threading.Lock()
+        self._stopping = False  # set by stop(): a task handed over after it goes back to the queue
         self._opened = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._main: asyncio.Task[None] | None = None
@@ -180,6 +181,8 @@ class ProcrastinateJobQueue:
         job = Job(str(context.job.id), ObjectCreated(object_key, upload_id), int(context.job.attempts) + 1)
         settled: Future[_Settled] = Future()
         with self._lock:
+            if self._stopping:  # no worker thread would take it, and this thread would wait forever
+                raise _Shutdown("SpotCheck is stopping")
             self._waiting[job.id] = (job.attempt, settled)
         self._inbox.put(job)
         outcome = settled.result()
@@ -242,6 +245,7 @@ class ProcrastinateJobQueue:
 
     def stop(self, timeout: float = 10.0) -> None:
         with self._lock:
+            self._stopping = True
             waiting, self._waiting = [settled for _, settled in self._waiting.values()], {}
         for settled in waiting:  # jobs no worker thread will finish: back to the queue
             if not settled.done():
