@@ -212,8 +212,8 @@ def model_threads(concurrency: int | None, *, cores: int) -> int | None:
     In a `spotcheck worker` process (a server's labelling process too) the worker threads run passes
     side by side, so each pass gets its share of the cores: on two cores, two passes of one thread
     each spent 5.6-5.8 ms of CPU a photo, against 6.5-6.8 ms with two threads each, which hand every
-    operator across threads and back (scripts/bench_model_threads.py). None (every core) for a server's own threads, and
-    where there are no worker threads.
+    operator across threads and back (scripts/bench_model_threads.py). None (every core) for a
+    server's own threads, and where there are no worker threads.
     """
     return max(1, cores // concurrency) if concurrency else None
 
