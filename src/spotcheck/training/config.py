@@ -62,6 +62,10 @@ class TrainConfig(BaseModel):
         le=16,
         description="The stem and this many blocks keep their weights and batch-norm statistics (0 = train all).",
     )
+    frozen_batchnorm: bool = Field(
+        default=False,
+        description="Every batch norm keeps its statistics (needed when they are folded into the weights).",
+    )
     melanoma_draws: float = Field(
         default=1.0,
         ge=1.0,

@@ -103,6 +103,10 @@ def _lr_at(step: int, total: int, warmup: int, peak: float) -> float:
     return peak * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def _batch_norms(network: nn.Module) -> list[nn.Module]:
+    return [module for module in network.modules() if isinstance(module, nn.modules.batchnorm._BatchNorm)]
+
+
 def train_network(
     network: nn.Module,
     *,
@@ -145,7 +149,7 @@ def train_network(
     with (run_dir / "metrics.jsonl").open("w") as log:
         for epoch in range(1, config.epochs + 1):
             network.train()
-            for module in frozen:
+            for module in frozen + (_batch_norms(network) if config.frozen_batchnorm else []):
                 module.eval()
             started = time.perf_counter()
             if weighted_draws:
