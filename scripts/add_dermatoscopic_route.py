@@ -6,8 +6,10 @@
 
 The expert is one member of the first release (two EfficientNet-Lite0 networks trained on HAM10000
 alone, on the same lesion split; ``--expert-input``/``--expert-output`` name the member's input
-and logits in that graph, one mirror view). Every choice is made on the validation split, by the
-rule written before the figures were seen (MODEL_CARD.md, "The dermatoscopic route"):
+and logits in that graph, one mirror view), or a training run's folder (its ``best.pt``, exported
+here; for instance that member fine-tuned again, ``configs/cpu-expert.toml``). Every choice is made
+on the validation split, by the rule written before the figures were seen (MODEL_CARD.md, "The
+dermatoscopic route"):
 
 1. the kind head (``spotcheck.training.dermatoscopic_route``) is fitted on the photo gate's features
    of the training photos (dermatoscopic against phone); a photo at or above ``--cut`` is routed;
@@ -17,8 +19,9 @@ rule written before the figures were seen (MODEL_CARD.md, "The dermatoscopic rou
 4. phone photos keep the shipped network, temperature and threshold; the script stops if any
    validation phone photo is routed, or if any unrouted photo's outputs change.
 
-It then evaluates the result once on the test split (reports in ``--out``) and writes the model,
-its metadata (test figures, a new version) and ``summary.json`` there. Copy the two model files into
+``--validation-only`` stops there, before the test split is touched. Otherwise it evaluates the
+result once on the test split (reports in ``--out``) and writes the model, its metadata (test
+figures, a new version) and ``summary.json`` there. Copy the two model files into
 ``src/spotcheck/model/`` to ship it. Needs the ``[train]`` extra (onnx, scikit-learn).
 """
 
@@ -33,7 +36,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import onnxruntime as ort
+import torch
 from onnx import utils
+from sklearn.metrics import roc_auc_score
 
 from spotcheck.classifier.labels import DIAGNOSES, MALIGNANT_DIAGNOSES
 from spotcheck.classifier.metadata import DermatoscopicRoute, ModelMetadata
@@ -41,6 +46,7 @@ from spotcheck.classifier.metric_keys import KEY_METRICS, metric_key
 from spotcheck.classifier.onnx import OnnxClassifier, metadata_path_for
 from spotcheck.classifier.preprocess import normalise
 from spotcheck.training.calibration import fit_temperature, malignant_probability
+from spotcheck.training.config import TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images
 from spotcheck.training.dermatoscopic_route import (
     add_dermatoscopic_route,
@@ -49,6 +55,8 @@ from spotcheck.training.dermatoscopic_route import (
     threshold_with_confidence,
 )
 from spotcheck.training.evaluation import evaluate_records
+from spotcheck.training.export import export_onnx, store_weights_as_float16
+from spotcheck.training.network import load_network
 from spotcheck.training.publish import release_version
 from spotcheck.training.release_split import release_split
 
@@ -74,6 +82,18 @@ def _logits(model: onnx.ModelProto, pixels: np.ndarray) -> np.ndarray:
     return np.concatenate([session.run(None, {name: pixels[i : i + 64]})[0] for i in range(0, len(pixels), 64)])
 
 
+def _cut_expert(args: argparse.Namespace, path: Path) -> str:
+    """Write the expert network alone to ``path``; return its description for the metadata."""
+    if args.expert.is_dir():
+        network = load_network(args.expert)
+        export_onnx(network, TrainConfig.of_run(args.expert).input_spec, path, output_names=("logits",))
+        store_weights_as_float16(path)
+        checkpoint = torch.load(args.expert / "best.pt", map_location="cpu", weights_only=True)
+        return f"{args.expert.name} (best epoch {checkpoint['epoch']}), one view"
+    utils.extract_model(str(args.expert), str(path), [args.expert_input], [args.expert_output])
+    return str(args.expert_name)
+
+
 def _pixels(records: list[LesionImage], metadata: ModelMetadata) -> np.ndarray:
     return normalise(load_images(records, metadata.input), metadata.input)
 
@@ -81,7 +101,9 @@ def _pixels(records: list[LesionImage], metadata: ModelMetadata) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", type=Path, help="the shipped ONNX file (its .json beside it)")
-    parser.add_argument("--expert", type=Path, required=True, help="the ONNX graph the expert network is cut from")
+    parser.add_argument(
+        "--expert", type=Path, required=True, help="the ONNX graph the expert network is cut from, or a run folder"
+    )
     parser.add_argument("--expert-input", default=_FIRST_RELEASE_VIEWS)
     parser.add_argument("--expert-output", default="/network/network/networks.0/_fc/Gemm_output_0")
     parser.add_argument("--expert-name", default="lite0-ham10000-x2-20261126-54de1df8, network 0, one view")
@@ -90,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cut", type=float, default=0.5)
     parser.add_argument("--sensitivity-goal", type=float, default=0.93)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--validation-only", action="store_true", help="stop after the validation figures")
     args = parser.parse_args(argv)
 
     metadata = ModelMetadata.read(metadata_path_for(args.model))
@@ -97,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{args.model} already has a dermatoscopic route")
     args.out.mkdir(parents=True, exist_ok=True)
     expert_path = args.out / "expert.onnx"
-    utils.extract_model(str(args.expert), str(expert_path), [args.expert_input], [args.expert_output])
+    expert_name = _cut_expert(args, expert_path)
     shipped, expert = onnx.load(args.model), onnx.load(expert_path)
     expert_path.unlink()
 
@@ -120,12 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     scores = malignant_probability(both, temperature, malignant_indices)
     is_malignant = np.isin(classes, [DIAGNOSES.index(d) for d in MALIGNANT_DIAGNOSES])
     threshold = threshold_with_confidence(scores[is_malignant], goal=args.sensitivity_goal)
+    validation_auc = float(roc_auc_score(is_malignant, scores))
     print(
-        f"validation: {int(routed[dermatoscopic].sum())} of {int(dermatoscopic.sum())} dermatoscopic and "
+        f"validation: ROC AUC {validation_auc:.4f}; "
+        f"{int(routed[dermatoscopic].sum())} of {int(dermatoscopic.sum())} dermatoscopic and "
         f"{int(routed[~dermatoscopic].sum())} of {int((~dermatoscopic).sum())} phone photos routed; temperature "
         f"{temperature:.4f}; threshold {threshold:.4f}: sensitivity {(scores[is_malignant] >= threshold).mean():.3f}, "
         f"specificity {(scores[~is_malignant] < threshold).mean():.3f}"
     )
+
+    if args.validation_only:
+        return 0
 
     model = add_dermatoscopic_route(shipped, expert, head=head, cut=args.cut, temperature=temperature)
     model_bytes = model.SerializeToString()
@@ -144,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             "name": metadata.name.replace("(EfficientNet-Lite0)", "(EfficientNet-Lite0, dermatoscopic route)"),
             "version": release_version("lite0-ham-pad-route", fingerprint),
             "dermatoscopic_route": DermatoscopicRoute(
-                cut=args.cut, threshold=threshold, temperature=temperature, expert=args.expert_name
+                cut=args.cut, threshold=threshold, temperature=temperature, expert=expert_name
             ),
         }
     )
@@ -161,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
         "version": routed_metadata.version,
         "from": metadata.version,
         "route": routed_metadata.dermatoscopic_route.model_dump() if routed_metadata.dermatoscopic_route else None,
+        "validation_dermatoscopic": {
+            "roc_auc": validation_auc,
+            "sensitivity": float((scores[is_malignant] >= threshold).mean()),
+            "specificity": float((scores[~is_malignant] < threshold).mean()),
+        },
         "validation_routed": {
             "dermatoscopic": int(routed[dermatoscopic].sum()),
             "phone": int(routed[~dermatoscopic].sum()),
