@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from spotcheck.classifier.labels import Classification
 from spotcheck.db.tables import ImageStatus
-from spotcheck.gallery.service import ImageSummary
+from spotcheck.gallery.rows import ImageSummary
 from spotcheck.hardware import cpu_description
 from spotcheck.spots.measures import measure_image
 from spotcheck.spots.report import render_report
@@ -57,7 +57,17 @@ def main() -> None:
     now = datetime.now(UTC)
     entries = [
         TimelineEntry(
-            ImageSummary(f"p{i}.jpg", ImageStatus.DONE, len(data), now, Classification.BENIGN, 0.1, "bench", now, None),
+            ImageSummary(
+                file_name=f"p{i}.jpg",
+                upload_id=f"u{i}",
+                status=ImageStatus.DONE,
+                size=len(data),
+                uploaded_at=now,
+                classification=Classification.BENIGN,
+                malignant_probability=0.1,
+                model_version="bench",
+                classified_at=now,
+            ),
             None,
             measure_image(data),
         )
