@@ -1,12 +1,14 @@
-"""A shipped network back in PyTorch from its ONNX graph, and fine-tuned with its batch norms fixed."""
+"""A shipped network back in PyTorch from its ONNX graph, fine-tuned with its batch norms fixed, alone or in a pair."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
 torch = pytest.importorskip("torch")
 onnxruntime = pytest.importorskip("onnxruntime")
@@ -14,11 +16,13 @@ onnxruntime = pytest.importorskip("onnxruntime")
 from smoke_run import DATA_DIR, REPO_ROOT, load_script  # noqa: E402
 
 from spotcheck.classifier.labels import DIAGNOSES  # noqa: E402
+from spotcheck.training.calibration import malignant_probability  # noqa: E402
 from spotcheck.training.config import TrainConfig  # noqa: E402
 from spotcheck.training.export import export_onnx, store_weights_as_float16  # noqa: E402
 from spotcheck.training.network import build_network, load_network  # noqa: E402
 from spotcheck.training.onnx_import import OnnxImportError, load_folded_weights  # noqa: E402
-from spotcheck.training.trainer import LabelledImages, train_network  # noqa: E402
+from spotcheck.training.pipeline import run_training  # noqa: E402
+from spotcheck.training.trainer import LabelledImages, predict_logits, train_network  # noqa: E402
 
 pytestmark = pytest.mark.training
 
@@ -162,3 +166,36 @@ def test_the_route_script_exports_a_run_folder_as_its_expert(imported_run: tuple
     assert route._cut_expert(argparse.Namespace(expert=out), expert) == "network0 (best epoch 0), one view"
     pixels = np.random.default_rng(2).normal(size=(2, 3, 150, 200)).astype(np.float32)
     np.testing.assert_allclose(_logits(expert, pixels), _logits(graph, pixels), atol=5e-3)
+
+
+def test_with_a_route_partner_the_pair_is_trained_and_validated(tmp_path: Path) -> None:
+    network, partner = _trained_looking(3), _trained_looking(4)
+    partner_weights = [p.detach().clone() for p in partner.parameters()]
+    head = network._fc.weight.detach().clone()
+    config = TrainConfig(height=64, width=64, epochs=1, batch_size=4, lr=1e-3, bf16=False, frozen_batchnorm=True)
+    val = _images(16)
+    train_network(
+        network,
+        train=_images(8),
+        val=val,
+        spec=SMALL,
+        malignant_indices=[DIAGNOSES.index("mel")],
+        config=config,
+        device=torch.device("cpu"),
+        run_dir=tmp_path,
+        partner=partner,
+    )
+    assert not torch.equal(head, network._fc.weight)  # this network learns
+    assert all(torch.equal(a, b) for a, b in zip(partner_weights, partner.parameters(), strict=True))  # not its partner
+    logged = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[0])
+    cpu = torch.device("cpu")
+    pair = (predict_logits(network, val.pixels, SMALL, cpu) + predict_logits(partner, val.pixels, SMALL, cpu)) / 2
+    scores = malignant_probability(pair, 1.0, [DIAGNOSES.index("mel")])
+    assert logged["val_roc_auc"] == pytest.approx(roc_auc_score(val.malignant, scores))
+
+
+def test_a_route_partner_with_another_input_is_refused(imported_run: tuple[Path, Path], tmp_path: Path) -> None:
+    _, partner = imported_run
+    config = TrainConfig(data_dir=DATA_DIR, output_dir=tmp_path, height=75, width=100, route_partner=partner)
+    with pytest.raises(ValueError, match="takes another input than this run"):
+        run_training(config, stop_after_training=True)

@@ -66,6 +66,14 @@ class TrainConfig(BaseModel):
         default=False,
         description="Every batch norm keeps its statistics (needed when they are folded into the weights).",
     )
+    route_partner: Path | None = Field(
+        default=None,
+        description=(
+            "A finished run's folder: its network's logits, fixed, are averaged with this network's in the loss "
+            "and in validation, as the dermatoscopic route averages the two (this network is then trained as the "
+            "pair's second half, not on its own)."
+        ),
+    )
     melanoma_draws: float = Field(
         default=1.0,
         ge=1.0,

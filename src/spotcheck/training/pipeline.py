@@ -19,7 +19,7 @@ from spotcheck.classifier.metadata import InputSpec, ModelMetadata
 from spotcheck.training.calibration import fit_temperature, malignant_probability, threshold_for_sensitivity
 from spotcheck.training.config import Backbone, TrainConfig
 from spotcheck.training.dataset import Domain, LesionImage, load_images, load_records
-from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network
+from spotcheck.training.network import CalibratedClassifier, FlipAveraged, build_network, load_network
 from spotcheck.training.publish import RunSummary, export_and_publish, model_name, release_version
 from spotcheck.training.splits import cross_validation_fold, manifest_sha256, split_by_lesion, write_manifest
 from spotcheck.training.trainer import LabelledImages, domain_aucs, predict_logits, train_network
@@ -220,6 +220,10 @@ def run_training(
     config_path = run_dir / "config.json"
     if from_checkpoint and config_path.is_file():
         check_same_split_and_input(TrainConfig.of_run(run_dir), config, what="the checkpoint")
+    if config.route_partner is not None:
+        partner = TrainConfig.of_run(config.route_partner)
+        if partner.input_spec.model_dump(exclude={"fit"}) != config.input_spec.model_dump(exclude={"fit"}):
+            raise ValueError(f"{config.route_partner} takes another input than this run ({partner.input_spec})")
     if config.init_from is not None:
         # The starting point must not have trained on this run's validation or test images.
         check_same_split_and_input(TrainConfig.of_run(config.init_from), config, what=str(config.init_from))
@@ -261,6 +265,7 @@ def run_training(
             config=config,
             device=device,
             run_dir=run_dir,
+            partner=None if config.route_partner is None else load_network(config.route_partner),
         )
         if stop_after_training:
             return TrainedCheckpoint(run_dir=run_dir, best_checkpoint=best, seconds=time.perf_counter() - started)

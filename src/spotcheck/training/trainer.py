@@ -117,8 +117,13 @@ def train_network(
     config: TrainConfig,
     device: torch.device,
     run_dir: Path,
+    partner: nn.Module | None = None,
 ) -> Path:
-    """Fine-tune ``network`` in place; write per-epoch metrics; return the best checkpoint's path."""
+    """Fine-tune ``network`` in place; write per-epoch metrics; return the best checkpoint's path.
+
+    With a ``partner`` (a fixed network, ``TrainConfig.route_partner``), the loss and the validation
+    figures are those of the mean of both networks' logits.
+    """
     network.to(device).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     frozen = freeze_early_layers(network, config.frozen_blocks)
     trainable = [parameter for parameter in network.parameters() if parameter.requires_grad]
@@ -143,6 +148,9 @@ def train_network(
         else None
     )
     evaluated: nn.Module = ema.module if ema is not None else network
+    if partner is not None:
+        partner.to(device).eval().requires_grad_(False)
+        partner_val = predict_logits(partner, val.pixels, spec, device)
     draw_weights = _draw_weights(train, config.phone_share, config.melanoma_draws)
     weighted_draws = bool(train.phone.any()) or config.melanoma_draws != 1.0 or epoch_images != len(train.pixels)
     step = 0
@@ -174,6 +182,10 @@ def train_network(
                     group["lr"] = _lr_at(step, total_steps, warmup, config.lr)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=config.bf16):
                     logits = network(_normalised(images, spec))
+                    if partner is not None:
+                        with torch.no_grad():
+                            fixed = partner(_normalised(images, spec))
+                        logits = (logits + fixed) / 2
                 loss = F.cross_entropy(logits.float(), targets, label_smoothing=config.label_smoothing)
                 if train.teacher is not None:
                     teacher = torch.from_numpy(train.teacher[idx]).to(device)
@@ -188,6 +200,8 @@ def train_network(
                 step += 1
                 bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
             val_logits = predict_logits(evaluated, val.pixels, spec, device)
+            if partner is not None:
+                val_logits = (val_logits + partner_val) / 2
             val_scores = malignant_probability(val_logits, 1.0, malignant_indices)
             aucs = domain_aucs(val, val_scores)
             record = {
