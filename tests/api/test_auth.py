@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from conftest import CHEAP_PASSWORD_HASH, register_and_sign_in, sign_in
+from spotcheck.api.app import create_app
 from spotcheck.api.security import CSRF_HEADER
 from spotcheck.config import Settings, resolve_jwt_secret
 from spotcheck.runtime import Runtime, build_runtime
@@ -236,3 +237,12 @@ def test_sign_out_everywhere_from_the_page_needs_csrf_and_clears_the_cookie(clie
     assert response.status_code == 204
     assert "spotcheck_session" not in client.cookies
     assert client.get("/images", headers=elsewhere).status_code == 401
+
+
+def test_the_server_prepares_the_unknown_email_check_at_start_up(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepared: list[bool] = []
+    monkeypatch.setattr(runtime.accounts, "prepare", lambda: prepared.append(True))
+    with TestClient(create_app(runtime)):
+        assert prepared == [True]

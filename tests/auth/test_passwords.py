@@ -49,3 +49,24 @@ def test_the_cheap_hash_of_the_tests_is_still_argon2id_and_verifies_anywhere() -
     stored = PasswordHasher(password_hash=CHEAP_PASSWORD_HASH).hash("correct horse battery")
     assert stored.startswith("$argon2id$") and not stored.startswith(RECOMMENDED_PARAMETERS)
     assert PasswordHasher().verify("correct horse battery", stored)  # the parameters travel in the hash
+
+
+def test_the_dummy_hash_is_made_when_prepared_or_first_needed_and_only_once() -> None:
+    class Counting(Recording):
+        def __init__(self) -> None:
+            super().__init__(CHEAP_PASSWORD_HASH.hashers)
+            self.hashed = 0
+
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            self.hashed += 1
+            return super().hash(password, salt=salt)
+
+    lazy, prepared = Counting(), Counting()
+    PasswordHasher(password_hash=lazy)  # a labelling worker's: it never checks a password
+    assert lazy.hashed == 0
+    hasher = PasswordHasher(password_hash=prepared)
+    hasher.prepare()
+    assert prepared.hashed == 1
+    hasher.verify_nothing("correct horse battery")
+    hasher.verify_nothing("correct horse battery")
+    assert prepared.hashed == 1 and len(prepared.verified) == 2

@@ -56,6 +56,7 @@ def create_app(runtime: Runtime, *, sole_worker: bool = True) -> FastAPI:
             decoding=uploads.max_concurrent_decodes, waiting=uploads.max_waiting_decodes
         )
         runtime.start(sole_worker=sole_worker)
+        runtime.accounts.prepare()
         try:
             yield
         finally:

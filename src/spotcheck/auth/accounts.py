@@ -76,6 +76,10 @@ class AccountService:
         self._engine = engine
         self._hasher = hasher or PasswordHasher()
 
+    def prepare(self) -> None:
+        """Do now the work the first sign-in would otherwise do (``PasswordHasher.prepare``)."""
+        self._hasher.prepare()
+
     def register(self, *, email: str, password: str) -> Account:
         email = normalise_email(email)
         check_password_strength(password, email=email)

@@ -90,9 +90,12 @@ class PasswordHasher:
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._wait_seconds = wait_seconds
         self._hasher = password_hash or _RECOMMENDED
+        self._given = password_hash
         # Verifying against a real hash of the same cost when the email is unknown keeps the answer
-        # time the same.
-        self._dummy_hash = _recommended_dummy_hash() if password_hash is None else password_hash.hash(_DUMMY_PASSWORD)
+        # time the same. Made by ``prepare`` (a server, at start-up) or the first unknown email,
+        # never by a process that checks no password (a labelling worker).
+        self._dummy_hash: str | None = None
+        self._dummy_lock = threading.Lock()
 
     @contextmanager
     def _slot(self) -> Iterator[None]:
@@ -111,6 +114,18 @@ class PasswordHasher:
         with self._slot():
             return self._hasher.verify(password, password_hash)
 
+    def prepare(self) -> None:
+        """Hash the dummy password now (a fraction of a second), so that the first sign-in with an
+        unknown email takes no longer than the others."""
+        self._dummy()
+
     def verify_nothing(self, password: str) -> None:
         """Spend what a verification spends, for an account that does not exist."""
-        self.verify(password, self._dummy_hash)
+        self.verify(password, self._dummy())
+
+    def _dummy(self) -> str:
+        with self._dummy_lock:
+            if self._dummy_hash is None:
+                given = self._given
+                self._dummy_hash = _recommended_dummy_hash() if given is None else given.hash(_DUMMY_PASSWORD)
+            return self._dummy_hash
