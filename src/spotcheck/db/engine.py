@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import weakref
 from typing import Any
@@ -10,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 
 from spotcheck.db.migrate import check_schema, upgrade_database, upgrade_schema
 from spotcheck.db.watchdog import ConnectionWatchdog
+from spotcheck.db.writers import bound_write_turns
 
 __all__ = ["open_database"]
 
@@ -40,12 +42,12 @@ class _StatementClosingConnection(sqlite3.Connection):
         super().rollback()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_milliseconds: int, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={busy_milliseconds}")
     cursor.close()
 
 
@@ -87,9 +89,13 @@ def open_database(url: str, *, timeout: float = 5.0) -> Engine:
     in_memory = make_url(url).database in (None, "", ":memory:")
     if not in_memory:
         upgrade_database(url)  # on its own connection, which locks out other processes while it migrates
-    connect_args = {"check_same_thread": False, "timeout": 10, "factory": _StatementClosingConnection}
+    # A writer waits ``timeout`` for its turn, as on a database server: another process's (SQLite's
+    # busy timeout) or this process's (``serialised_writes``). A writer that holds the lock while the
+    # store hangs then costs the others a quick 503, not its whole hang on top of theirs.
+    connect_args = {"check_same_thread": False, "timeout": timeout, "factory": _StatementClosingConnection}
     engine = create_engine(url, connect_args=connect_args)
-    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", functools.partial(_sqlite_pragmas, int(timeout * 1000)))
+    bound_write_turns(engine, timeout)
     if in_memory:  # the database exists only on this engine's connection
         with engine.begin() as conn:
             upgrade_schema(conn)
