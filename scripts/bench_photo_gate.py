@@ -100,8 +100,8 @@ def main() -> None:
     print("| folder | condition | photos | refused | reasons |")
     print("| --- | --- | --- | --- | --- |")
     for row in rows:
-        reasons = ", ".join(f"{k} {v}" for k, v in row["reasons"].items())  # type: ignore[attr-defined]
-        print(f"| {row['folder']} | {row['condition']} | {row['photos']} | {row['refused']:.1%} | {reasons} |")
+        listed = ", ".join(f"{k} {v}" for k, v in row["reasons"].items())  # type: ignore[attr-defined]
+        print(f"| {row['folder']} | {row['condition']} | {row['photos']} | {row['refused']:.1%} | {listed} |")
     if args.out:
         document = {"model": classifier.version, "cpu": cpu_description(), "rows": rows, "args": vars(args)}
         args.out.write_text(json.dumps(document, indent=2, default=str) + "\n")

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if len({c.model_dump_json(exclude=_PER_RUN) for c in configs}) != 1:
             raise SystemExit(f"the runs of {name} differ in more than their fold")
         folds = configs[0].phone_folds
-        if sorted(c.phone_fold for c in configs) != list(range(folds)):
+        if sorted(-1 if c.phone_fold is None else c.phone_fold for c in configs) != list(range(folds)):
             raise SystemExit(f"{name} needs one run for each of its {folds} folds")
 
     for name, runs in sorted(runs_of.items()):

@@ -22,12 +22,12 @@ import time
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = REPO.parent / "shared" / "datasets" / "ham10000-200x150" / "images"
 CHROMIUM = "/usr/bin/chromium"
-PHONE = {"width": 375, "height": 812}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 EMAIL = "ada@example.org"
 PASSWORD = "correct horse battery staple"
 SPOT = "Mole on the left shoulder"

@@ -34,6 +34,7 @@ npm ci --prefix tests/oidc --no-audit --no-fund --loglevel=error
 .venv/bin/ruff check src tests scripts
 .venv/bin/ruff format --check src tests scripts
 .venv/bin/mypy
+.venv/bin/mypy scripts
 .venv/bin/cfn-lint deploy/aws/template.yaml
 # KServe's InferenceService has no bundled schema (a warning here); tests/deploy validates its containers strictly.
 .venv/bin/kubernetes-validate --strict --quiet deploy/kserve/*.yaml

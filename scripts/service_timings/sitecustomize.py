@@ -130,7 +130,8 @@ def _install(prefix: str) -> None:
     writers = importlib.import_module("spotcheck.db.writers")
     timed_lock = _timed_lock(writers.serialised_writes)
     for module_name in ("spotcheck.gallery.records", "spotcheck.jobs.sql"):
-        importlib.import_module(module_name).serialised_writes = timed_lock
+        user: Any = importlib.import_module(module_name)  # a module that imported the lock by name
+        user.serialised_writes = timed_lock
 
     def keep_writing() -> None:
         while True:
