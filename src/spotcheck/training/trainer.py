@@ -180,11 +180,12 @@ def train_network(
                 targets = torch.from_numpy(train.classes[idx]).to(device)
                 for group in optimiser.param_groups:
                     group["lr"] = _lr_at(step, total_steps, warmup, config.lr)
+                pixels = _normalised(images, spec)
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=config.bf16):
-                    logits = network(_normalised(images, spec))
+                    logits = network(pixels)
                     if partner is not None:
                         with torch.no_grad():
-                            fixed = partner(_normalised(images, spec))
+                            fixed = partner(pixels)
                         logits = (logits + fixed) / 2
                 loss = F.cross_entropy(logits.float(), targets, label_smoothing=config.label_smoothing)
                 if train.teacher is not None:
