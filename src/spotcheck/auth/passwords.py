@@ -90,7 +90,6 @@ class PasswordHasher:
         self._slots = threading.BoundedSemaphore(max_concurrent)
         self._wait_seconds = wait_seconds
         self._hasher = password_hash or _RECOMMENDED
-        self._given = password_hash
         # Verifying against a real hash of the same cost when the email is unknown keeps the answer
         # time the same. Made by ``prepare`` (a server, at start-up) or the first unknown email,
         # never by a process that checks no password (a labelling worker).
@@ -126,6 +125,6 @@ class PasswordHasher:
     def _dummy(self) -> str:
         with self._dummy_lock:
             if self._dummy_hash is None:
-                given = self._given
-                self._dummy_hash = _recommended_dummy_hash() if given is None else given.hash(_DUMMY_PASSWORD)
+                recommended = self._hasher is _RECOMMENDED
+                self._dummy_hash = _recommended_dummy_hash() if recommended else self._hasher.hash(_DUMMY_PASSWORD)
             return self._dummy_hash
