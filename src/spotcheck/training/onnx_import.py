@@ -25,15 +25,16 @@ class OnnxImportError(ValueError):
     """The graph does not hold the network it was asked for."""
 
 
-def _constant_of(name: str, graph: onnx.GraphProto) -> np.ndarray:
-    """The value behind a node input: an initializer, or an initializer through a ``Cast`` (float16 storage)."""
-    initializers = {init.name: init for init in graph.initializer}
-    if name in initializers:
-        return numpy_helper.to_array(initializers[name]).astype(np.float32)
-    for node in graph.node:
-        if name in node.output and node.op_type == "Cast" and node.input[0] in initializers:
-            return numpy_helper.to_array(initializers[node.input[0]]).astype(np.float32)
-    raise OnnxImportError(f"{name} is not a constant of the graph")
+def _constants(graph: onnx.GraphProto) -> dict[str, np.ndarray]:
+    """Every value a node input can name as a constant: an initializer, or one through a ``Cast``
+    (float16 storage), as float32."""
+    initializers = {init.name: numpy_helper.to_array(init).astype(np.float32) for init in graph.initializer}
+    casts = {
+        node.output[0]: initializers[node.input[0]]
+        for node in graph.node
+        if node.op_type == "Cast" and node.input[0] in initializers
+    }
+    return initializers | casts
 
 
 def folded_weights(graph: onnx.GraphProto) -> tuple[list[tuple[np.ndarray, np.ndarray]], tuple[np.ndarray, np.ndarray]]:
@@ -42,10 +43,17 @@ def folded_weights(graph: onnx.GraphProto) -> tuple[list[tuple[np.ndarray, np.nd
     dense = [node for node in graph.node if node.op_type == "Gemm"]
     if len(dense) != 1 or any(len(node.input) != 3 for node in [*convolutions, *dense]):
         raise OnnxImportError("expected convolutions with biases (batch norms folded) and one dense head")
-    layers = [(_constant_of(node.input[1], graph), _constant_of(node.input[2], graph)) for node in convolutions]
+    constants = _constants(graph)
+
+    def constant(name: str) -> np.ndarray:
+        if name not in constants:
+            raise OnnxImportError(f"{name} is not a constant of the graph")
+        return constants[name]
+
+    layers = [(constant(node.input[1]), constant(node.input[2])) for node in convolutions]
     transposed = any(a.name == "transB" and a.i == 1 for a in dense[0].attribute)
-    weight = _constant_of(dense[0].input[1], graph)
-    return layers, (weight if transposed else weight.T, _constant_of(dense[0].input[2], graph))
+    weight = constant(dense[0].input[1])
+    return layers, (weight if transposed else weight.T, constant(dense[0].input[2]))
 
 
 def load_folded_weights(network: nn.Module, onnx_path: Path) -> None:
