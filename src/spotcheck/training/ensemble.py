@@ -26,7 +26,7 @@ from spotcheck.training.publish import RunSummary, export_and_publish
 from spotcheck.training.splits import manifest_sha256, read_manifest
 from spotcheck.training.trainer import predict_logits
 
-__all__ = ["run_ensemble"]
+__all__ = ["member_configs", "run_ensemble"]
 
 # Settings that decide which image lands in which split and how pixels reach the network.
 _SHARED_SETTINGS = (
@@ -46,7 +46,8 @@ _SHARED_SETTINGS = (
 )
 
 
-def _member_configs(members: list[Path]) -> list[TrainConfig]:
+def member_configs(members: list[Path]) -> list[TrainConfig]:
+    """The runs' settings; raises unless each is a finished run on the same split and input."""
     configs = []
     for member in members:
         missing = [n for n in ("config.json", "best.pt", "split_manifest.csv") if not (member / n).is_file()]
@@ -75,7 +76,7 @@ def _fingerprint(recipe: EnsembleConfig) -> str:
 def run_ensemble(recipe: EnsembleConfig) -> RunSummary:
     """Calibrate, choose the threshold, export and evaluate the ensemble; outputs go to output_dir/run_name."""
     started = time.perf_counter()
-    configs = _member_configs(recipe.members)
+    configs = member_configs(recipe.members)
     first = configs[0]
     run_dir = recipe.output_dir / recipe.run_name
     run_dir.mkdir(parents=True, exist_ok=True)
