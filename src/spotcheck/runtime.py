@@ -232,6 +232,8 @@ def _open_store(storage: StorageSettings, *, data_dir: Path) -> ObjectStore:
         connect_timeout=storage.connect_timeout_seconds,
         read_timeout=storage.read_timeout_seconds,
         max_attempts=storage.max_attempts,
+        # Shared by the processes on this data folder: a server and its labelling process on SQLite.
+        outage_file=data_dir / "s3-unreachable",
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -161,3 +162,27 @@ def test_an_unreachable_endpoint_is_a_storage_error() -> None:
             secret_access_key="b",
             create_bucket=True,
         )
+
+
+def test_stores_that_share_an_outage_file_fail_fast_together(tmp_path: Path) -> None:
+    """A server and its labelling process: once one finds the store unreachable, the other does not wait it out."""
+    unused_tcp_port_url = f"http://127.0.0.1:{free_port()}"
+
+    def store(outage_file: Path) -> S3ObjectStore:
+        return S3ObjectStore(
+            bucket="spotcheck",
+            endpoint_url=unused_tcp_port_url,
+            access_key_id="a",
+            secret_access_key="b",
+            outage_file=outage_file,
+        )
+
+    labeller, server, elsewhere = store(tmp_path / "shared"), store(tmp_path / "shared"), store(tmp_path / "own")
+    with pytest.raises(StorageError, match="Could not connect"):
+        labeller.head(KEY)
+    with pytest.raises(StorageError, match="unreachable moments ago"):
+        server.head(KEY)
+    with pytest.raises(StorageError, match="unreachable moments ago"):
+        server.check()
+    with pytest.raises(StorageError, match="Could not connect"):
+        elsewhere.head(KEY)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -24,6 +23,7 @@ from spotcheck.storage.base import (
     StorageUnavailableError,
     StoredObject,
 )
+from spotcheck.storage.outage import OutageWindow
 
 __all__ = ["S3ObjectStore"]
 
@@ -51,6 +51,7 @@ class S3ObjectStore:
     Every call is bounded (connect and read timeouts, ``max_attempts`` tries). Once a call finds the
     store unreachable, calls fail at once with ``StorageUnavailableError`` for ``cooldown`` seconds:
     requests that queue up behind an outage answer quickly instead of each waiting out the timeouts.
+    With ``outage_file``, every store that names the same file fails fast with this one (``OutageWindow``).
     """
 
     def __init__(
@@ -66,12 +67,12 @@ class S3ObjectStore:
         read_timeout: float = 5.0,
         max_attempts: int = 2,
         cooldown: float = 5.0,
+        outage_file: Path | None = None,
     ) -> None:
         self._bucket = bucket
         self._region = region
         self._cooldown = cooldown
-        self._unreachable_until = 0.0
-        self._outage = threading.Lock()
+        self._outage = OutageWindow(cooldown, shared_file=outage_file)
         self._client: Any = boto3.client(
             "s3",
             endpoint_url=endpoint_url,
@@ -120,15 +121,12 @@ class S3ObjectStore:
         )
 
     def _unreachable(self, error: Exception) -> StorageUnavailableError:
-        with self._outage:
-            first = time.monotonic() >= self._unreachable_until
-            self._unreachable_until = time.monotonic() + self._cooldown
-        if first:  # one line per outage, not one per request
+        if self._outage.open():  # one line per outage, not one per request
             log.warning("S3 store unreachable (%s); failing fast for %.0f s", error, self._cooldown)
         return StorageUnavailableError(f"the S3 store did not answer: {error}")
 
     def _available(self) -> None:
-        if time.monotonic() < self._unreachable_until:
+        if self._outage.is_open():
             raise StorageUnavailableError("the S3 store was unreachable moments ago")
 
     def _call(self, key: str, operation: str, **params: Any) -> Any:
