@@ -17,6 +17,13 @@ import httpx
 __all__ = ["LiveServer", "ServerProcess", "free_port"]
 
 
+_PORT_TRIES = 3
+
+
+class _PortTakenError(RuntimeError):
+    """The server could not listen: its port was free when chosen, and taken before it bound."""
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -34,23 +41,43 @@ class ServerProcess:
     stop_timeout = 10.0
 
     def __init__(self, *, command: list[str], env: Mapping[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_dir / f"{self.name}-{self.port}.log"
-        self._command = [*command, "--host", "127.0.0.1", "--port", str(self.port)]
+        self._base_command = command
+        self._log_dir = log_dir
         self._env = dict(env)
         self._process: subprocess.Popen[bytes] | None = None
+        self._started = False
+        self._choose_port()
+
+    def _choose_port(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = self._log_dir / f"{self.name}-{self.port}.log"
+        self._command = [*self._base_command, "--host", "127.0.0.1", "--port", str(self.port)]
 
     def start(self) -> Self:
+        """Start; a first start whose port another program took after ``free_port`` chose it gets another."""
+        for _ in range(_PORT_TRIES - 1):
+            try:
+                return self._start()
+            except _PortTakenError:
+                if self._started:
+                    raise  # a restart keeps its port, as a restarted server's would
+                self._choose_port()
+        return self._start()
+
+    def _start(self) -> Self:
         timeout = self.start_timeout
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(self._command, env=self._env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited with {self._process.returncode}:\n{self.log_path.read_text()}")
+                log_text = self.log_path.read_text()
+                error = _PortTakenError if "address already in use" in log_text else RuntimeError
+                raise error(f"{self.name} exited with {self._process.returncode}:\n{log_text}")
             try:
                 if httpx.get(f"{self.url}{self.ready_path}", timeout=1.0).status_code == 200:
+                    self._started = True
                     return self
             except httpx.TransportError:
                 pass
