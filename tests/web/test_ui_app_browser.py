@@ -252,6 +252,11 @@ def test_where_spotcheck_looked_shows_only_when_the_server_has_it(
     toggle.click()
     expect(phone.get_by_role("button", name="Hide where SpotCheck looked")).to_have_attribute("aria-pressed", "true")
     expect(phone.locator("#result-heatmap")).to_be_visible()
+    # The whole 4:3 photo, not the square thumbnail, so a map bright at the edges is not cut off; the map lies on it.
+    photo, heatmap = phone.locator("#result-img").bounding_box(), phone.locator("#result-heatmap").bounding_box()
+    assert photo is not None and heatmap is not None
+    assert photo["height"] / photo["width"] == pytest.approx(0.75, abs=0.02)
+    assert heatmap == pytest.approx(photo, abs=1.0)
     expect(
         phone.get_by_text(
             "The brighter parts of the photo weighed most in SpotCheck's estimate. "
