@@ -151,6 +151,16 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     expect(view).not_to_contain_text("ΔE")
     expect(view).not_to_contain_text("UTC")
     expect(view.locator(".compare-img")).to_have_count(2)  # side by side
+    # Each menu shows its photo's whole date and time at 375 px (this year's leave the year out).
+    overflow = view.locator(".compare-side select").evaluate_all(
+        """selects => selects.map(select => {
+            const context = document.createElement("canvas").getContext("2d");
+            context.font = getComputedStyle(select).font;
+            const room = select.clientWidth - 28;  // its padding and the arrow
+            return context.measureText(select.selectedOptions[0].text).width - room;
+        })"""
+    )
+    assert len(overflow) == 2 and max(overflow) <= 0, overflow
     view.get_by_role("button", name=re.compile("Enlarge, side by side")).first.click()
     zoom = phone.get_by_role("dialog", name="Side by side, enlarged")
     expect(zoom.get_by_role("img")).to_have_count(2)

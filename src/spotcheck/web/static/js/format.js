@@ -6,6 +6,15 @@ export function formatDate(/** @type {string} */ iso) {
   return dateFormat.format(new Date(iso));
 }
 
+// For narrow places (a phone's half-width menu): this year's dates leave the year out.
+const thisYearFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
+const otherYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" });
+
+export function formatShortDate(/** @type {string} */ iso, now = new Date()) {
+  const date = new Date(iso);
+  return (date.getFullYear() === now.getFullYear() ? thisYearFormat : otherYearFormat).format(date);
+}
+
 export const CAVEAT =
   "This is a computer model's estimate from one photo. It can be wrong in either direction, " +
   "and lighting, focus and angle change it.";
