@@ -155,6 +155,12 @@ def test_a_benign_result_says_look_again_in_a_month_and_show_it_at_the_next_chec
 ) -> None:
     register(server, "benign@example.org")
     sign_in(phone, "benign@example.org")
+    facts = phone.request.get("/model").json()
+
+    def with_a_dermatoscopic_route(route: Route) -> None:  # as the shipped model has
+        route.fulfill(json={**facts, "dermatoscopicThreshold": 0.0344})
+
+    phone.route(re.compile(r"/model$"), with_a_dermatoscopic_route)
     _upload(phone, BLUE, tmp_path, "blue.jpg")
     result = phone.get_by_role("region", name="Result")
     expect(result.get_by_text("Likely benign", exact=True)).to_be_visible()
@@ -167,6 +173,11 @@ def test_a_benign_result_says_look_again_in_a_month_and_show_it_at_the_next_chec
     result.get_by_text("More about this result").click()
     expect(
         result.get_by_text(re.compile("of 100 skin cancers photographed like this, it flagged about 93"))
+    ).to_be_visible()
+    # Both of the model's lines: a dermatoscope's image is judged at its own.
+    threshold = f"{facts['threshold']:.4f}"
+    expect(
+        result.get_by_text(f"(flagged from {threshold}; from 0.0344 for a photo taken through a dermatoscope).")
     ).to_be_visible()
 
 

@@ -142,6 +142,13 @@ class ModelFacts(_Camel):
 
     version: str
     threshold: float | None = Field(description="Estimates at or above this are flagged for a closer look")
+    dermatoscopic_threshold: float | None = Field(
+        default=None,
+        description=(
+            "The threshold of a photo the model takes for a dermatoscope's image, where it has one of its own "
+            "(such photos are judged by a second network as well); other photos use threshold"
+        ),
+    )
     flagged_harmless_share: dict[str, float] = Field(
         description="Share of harmless spots in the model's test set that it flags (1 - specificity)"
     )

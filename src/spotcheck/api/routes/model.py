@@ -20,6 +20,7 @@ def model_facts(metadata: ModelMetadata) -> ModelFacts:
     return ModelFacts(
         version=metadata.version,
         threshold=metadata.threshold,
+        dermatoscopic_threshold=route.threshold if (route := metadata.dermatoscopic_route) else None,
         flagged_harmless_share=flagged,
         sensitivity=sensitivity,
     )

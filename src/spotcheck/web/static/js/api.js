@@ -24,7 +24,7 @@
  * }} DetectionRefused
  * @typedef {{ fileName: string, status: "pending", spotId?: string | null }} DetectionPending
  * @typedef {DetectionResult | DetectionRefused | DetectionPending} Detection
- * @typedef {{ version: string, threshold: number | null, flaggedHarmlessShare: Record<string, number>, sensitivity: Record<string, number> }} ModelFacts
+ * @typedef {{ version: string, threshold: number | null, dermatoscopicThreshold?: number | null, flaggedHarmlessShare: Record<string, number>, sensitivity: Record<string, number> }} ModelFacts
  * @typedef {{ view: "front" | "back", x: number, y: number }} BodySite
  * @typedef {"worrying" | "reassuring" | "unusable" | "pending" | "none"} SummaryLevel
  * @typedef {{ level: SummaryLevel, message: string }} Summary

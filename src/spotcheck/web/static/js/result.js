@@ -52,6 +52,15 @@ function showNext(/** @type {{ heading: string, text: string }} */ { heading, te
 
 // First screen: the verdict, the one next step and the fixed recommendation (once). Everything
 // else, numbers included, waits under "More about this result".
+/** Where the model's score starts to flag; a model with a dermatoscopic route has a second line for those images. */
+function flaggedFrom(/** @type {ModelFacts} */ model) {
+  const common = `flagged from ${model.threshold?.toFixed(4)}`;
+  const dermatoscopic = model.dermatoscopicThreshold;
+  return typeof dermatoscopic === "number" && dermatoscopic !== model.threshold
+    ? `${common}; from ${dermatoscopic.toFixed(4)} for a photo taken through a dermatoscope`
+    : common;
+}
+
 function render(/** @type {DetectionResult} */ result, /** @type {ModelFacts | null} */ model) {
   clearDetails();
   showState("Analysis complete", result.classification);
@@ -65,7 +74,7 @@ function render(/** @type {DetectionResult} */ result, /** @type {ModelFacts | n
   setText("result-caveat", CAVEAT);
   $("result-signs").hidden = false;
   const details = [`Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`, `Model score: ${result.malignantProbability.toFixed(4)}`];
-  if (typeof model?.threshold === "number") details.push(`(flagged from ${model.threshold.toFixed(4)}).`);
+  if (typeof model?.threshold === "number") details.push(`(${flaggedFrom(model)}).`);
   $("result-meta").textContent = details.join(" ");
   $("result-more").hidden = false;
 }
