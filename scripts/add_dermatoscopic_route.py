@@ -59,6 +59,7 @@ from spotcheck.training.export import export_onnx, store_weights_as_float16
 from spotcheck.training.network import load_network
 from spotcheck.training.publish import release_version
 from spotcheck.training.release_split import release_split
+from spotcheck.training.route_heatmap import add_expert_to_heatmap
 
 _DATA = Path("../shared/datasets")
 _FIRST_RELEASE_VIEWS = "/network/Concat_output_0"  # the first release's views, before its networks
@@ -166,7 +167,13 @@ def main(argv: list[str] | None = None) -> int:
         if not (np.array_equal(old[0][kept], new[0][kept]) and np.array_equal(old[1], new[1])):
             raise SystemExit("an unrouted photo's outputs changed: stopped")
 
+    # The version names the route's answers: the heatmap's surgery below changes no answer.
     fingerprint = hashlib.sha256(model_bytes).hexdigest()
+    heatmap = metadata.heatmap
+    if heatmap is not None:
+        expert_maps = add_expert_to_heatmap(model, classes=len(metadata.classes))
+        heatmap = heatmap.model_copy(update={"routed_feature_maps": (expert_maps,)})
+        model_bytes = model.SerializeToString()
     routed_metadata = metadata.model_copy(
         update={
             "name": metadata.name.replace("(EfficientNet-Lite0)", "(EfficientNet-Lite0, dermatoscopic route)"),
@@ -174,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             "dermatoscopic_route": DermatoscopicRoute(
                 cut=args.cut, threshold=threshold, temperature=temperature, expert=expert_name
             ),
+            "heatmap": heatmap,
         }
     )
     model_path = args.out / "model.onnx"

@@ -11,10 +11,12 @@ import onnx
 import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from PIL import Image
 from scipy.special import softmax
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
+from smoke_run import load_script
 from tests.tiny_model import write_tiny_model
 
 from spotcheck.classifier.base import ModelUnavailableError, Prediction
@@ -30,7 +32,9 @@ from spotcheck.training.dermatoscopic_route import (
     tap_names,
     threshold_with_confidence,
 )
+from spotcheck.training.heatmap_output import HeatmapGraphError
 from spotcheck.training.metrics import screening_metrics, wilson_interval
+from spotcheck.training.route_heatmap import add_expert_to_heatmap
 
 _MEL = DIAGNOSES.index("mel")
 # The tiny model's lesion head reads the normalised channel means: red minus blue routes a photo.
@@ -196,3 +200,95 @@ def test_figures_at_each_images_own_threshold_name_every_threshold() -> None:
     assert figures["specificity"] == 0.5
     assert figures["threshold"] == 0.1
     assert figures["thresholds"] == {"0.0400": 1, "0.1000": 3}
+
+
+def _patchy(colour: tuple[int, int, int], patch: tuple[int, int, int]) -> np.ndarray:
+    """A photo of ``colour`` with a square of ``patch`` in its top left quarter, normalised, (1, 3, 32, 32)."""
+    pixels = np.full((32, 32, 3), colour, dtype=np.float32)
+    pixels[:16, :16] = patch
+    return np.ascontiguousarray(((pixels / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)[None])
+
+
+def _class_maps(pixels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """A network whose last feature map is its input: each class's map, (N, h, w, classes)."""
+    return np.einsum("nchw,ck->nhwk", pixels, weights)
+
+
+def _routed_with_maps(tiny_with_heatmap: Path) -> onnx.ModelProto:
+    model = add_dermatoscopic_route(
+        onnx.load(tiny_with_heatmap), _expert(), head=_RED_IS_DERMATOSCOPIC, cut=0.5, temperature=_TEMPERATURE
+    )
+    add_expert_to_heatmap(model, classes=len(DIAGNOSES))
+    return model
+
+
+def test_a_routed_photos_heatmap_is_both_networks_maps_and_an_unrouted_ones_is_unchanged(tmp_path: Path) -> None:
+    tiny_with_heatmap = write_tiny_model(tmp_path / "tiny", gate=True, heatmap=True)
+    pixels = np.concatenate([_patchy(RED, BLUE), _patchy(BLUE, RED), _patchy(RED, GREY)])
+    first_only = add_dermatoscopic_route(
+        onnx.load(tiny_with_heatmap), _expert(), head=_RED_IS_DERMATOSCOPIC, cut=0.5, temperature=_TEMPERATURE
+    )
+    before, after = _run(first_only, pixels), _run(_routed_with_maps(tiny_with_heatmap), pixels)
+    routed = after[DERMATOSCOPIC_OUTPUT] >= 0.5
+    assert routed.tolist() == [True, False, True]
+    for output in before:
+        if output != "heatmap":
+            assert np.array_equal(before[output], after[output]), output
+    assert np.array_equal(before["heatmap"][~routed], after["heatmap"][~routed])
+
+    first_weights = numpy_helper.to_array(
+        next(w for w in onnx.load(tiny_with_heatmap).graph.initializer if w.name == "w")
+    )
+    expert_weights = numpy_helper.to_array(next(w for w in _expert().graph.initializer if w.name == "w"))
+    maps = (_class_maps(pixels, first_weights) + _class_maps(pixels, expert_weights)) / 2
+    probabilities = after["probabilities"]
+    p_malignant = probabilities[:, MALIGNANT_INDICES].sum(axis=1, keepdims=True)
+    toward = probabilities * (np.isin(np.arange(len(DIAGNOSES)), MALIGNANT_INDICES) - p_malignant)
+    expected = np.maximum(np.einsum("nhwk,nk->nhw", maps, toward), 0.0)
+    np.testing.assert_allclose(after["heatmap"][routed], expected[routed], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(before["heatmap"][routed], after["heatmap"][routed])
+
+
+@pytest.mark.parametrize("colours", [(BLUE, GREY), (RED, RED)])
+def test_the_routed_heatmap_runs_on_batches_with_no_routed_photo_or_only_routed_ones(
+    tmp_path: Path, colours: tuple
+) -> None:
+    model = _routed_with_maps(write_tiny_model(tmp_path / "tiny", gate=True, heatmap=True))
+    assert _run(model, _photos(*colours))["heatmap"].shape == (len(colours), 32, 32)
+
+
+def test_the_expert_joins_a_heatmap_only_once_and_only_with_a_route(tmp_path: Path) -> None:
+    tiny_with_heatmap = write_tiny_model(tmp_path / "tiny", gate=True, heatmap=True)
+    with pytest.raises(HeatmapGraphError, match="no dermatoscopic route"):
+        add_expert_to_heatmap(onnx.load(tiny_with_heatmap), classes=len(DIAGNOSES))
+    model = _routed_with_maps(tiny_with_heatmap)
+    with pytest.raises(HeatmapGraphError, match="already"):
+        add_expert_to_heatmap(model, classes=len(DIAGNOSES))
+    without_heatmap = add_dermatoscopic_route(
+        onnx.load(write_tiny_model(tmp_path / "plain", gate=True)),
+        _expert(),
+        head=_RED_IS_DERMATOSCOPIC,
+        cut=0.5,
+        temperature=_TEMPERATURE,
+    )
+    with pytest.raises(HeatmapGraphError, match="no 'heatmap' output"):
+        add_expert_to_heatmap(without_heatmap, classes=len(DIAGNOSES))
+
+
+def test_the_script_gives_the_shipped_kind_of_model_the_expert_maps_and_says_so(tmp_path: Path) -> None:
+    """``scripts/add_heatmap_output.py --expert-maps``: written only after the outputs were compared."""
+    tiny_with_heatmap = write_tiny_model(tmp_path / "tiny", gate=True, heatmap=True)
+    path = _ship(tiny_with_heatmap, tmp_path / "shipped", route_threshold=0.1)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for index, (colour, patch) in enumerate([(RED, BLUE), (BLUE, RED), (GREY, RED)]):
+        pixels = _flat(colour).copy()
+        pixels[:16, :16] = patch
+        Image.fromarray(pixels).save(photos / f"{index}.jpg", quality=95)
+    script = load_script("add_heatmap_output")
+    assert script.main([str(path), "--expert-maps", "--check", str(photos)]) == 0
+    metadata = ModelMetadata.read(path.with_suffix(".json"))
+    assert metadata.heatmap is not None and metadata.heatmap.routed_feature_maps == ("dermatoscopic_route/expert/x",)
+    assert any(node.name.startswith("/heatmap/routed/") for node in onnx.load(path).graph.node)
+    with pytest.raises(HeatmapGraphError, match="already"):
+        script.main([str(path), "--expert-maps", "--check", str(photos)])

@@ -39,6 +39,10 @@ class HeatmapSpec(BaseModel):
     # The last feature maps (one per network) the map is read from, and the mirror views averaged.
     feature_maps: tuple[str, ...]
     views: int = Field(default=1, ge=1)
+    # A photo the dermatoscopic route takes: these feature maps (the expert's) too, averaged with the
+    # first network's as their logits are (``spotcheck.training.route_heatmap``). Empty: its map is
+    # the first network's alone.
+    routed_feature_maps: tuple[str, ...] = ()
 
 
 class DermatoscopicRoute(BaseModel):

@@ -30,6 +30,9 @@ from spotcheck.training.metrics import wilson_interval
 
 __all__ = [
     "DERMATOSCOPIC_OUTPUT",
+    "EXPERT_PREFIX",
+    "ROUTED_ROWS",
+    "ROUTED_ROW_INDEX",
     "KindHead",
     "RouteGraphError",
     "add_dermatoscopic_route",
@@ -40,6 +43,9 @@ __all__ = [
 
 DERMATOSCOPIC_OUTPUT = "dermatoscopic_probability"
 _PREFIX = "dermatoscopic_route/"
+EXPERT_PREFIX = _PREFIX + "expert/"  # every name of the expert's graph starts so
+ROUTED_ROW_INDEX = _PREFIX + "row_index"  # (k,): the routed photos' rows in the batch
+ROUTED_ROWS = _PREFIX + "rows"  # (k, 1): the same, as ScatterND takes them
 
 
 class RouteGraphError(ValueError):
@@ -157,7 +163,7 @@ def add_dermatoscopic_route(
     graph = routed.graph
     softmax_at, logits, features = _taps(graph, probabilities)
     pixels = graph.input[0].name
-    expert = compose.add_prefix(expert, _PREFIX + "expert/")
+    expert = compose.add_prefix(expert, EXPERT_PREFIX)
     _flatten_after_pooling(expert.graph)
     expert_in, expert_out = expert.graph.input[0].name, expert.graph.output[0].name
 
@@ -183,15 +189,15 @@ def add_dermatoscopic_route(
         helper.make_node("Reshape", [name("kind_column"), name("flat")], [DERMATOSCOPIC_OUTPUT]),
         helper.make_node("GreaterOrEqual", [DERMATOSCOPIC_OUTPUT, name("cut")], [name("routed")]),
         helper.make_node("NonZero", [name("routed")], [name("rows_row")]),  # (1, k)
-        helper.make_node("Transpose", [name("rows_row")], [name("rows")], perm=[1, 0]),  # (k, 1) for ScatterND
-        helper.make_node("Reshape", [name("rows_row"), name("flat")], [name("row_index")]),
-        helper.make_node("Gather", [pixels, name("row_index")], [expert_in], axis=0),
+        helper.make_node("Transpose", [name("rows_row")], [ROUTED_ROWS], perm=[1, 0]),  # (k, 1) for ScatterND
+        helper.make_node("Reshape", [name("rows_row"), name("flat")], [ROUTED_ROW_INDEX]),
+        helper.make_node("Gather", [pixels, ROUTED_ROW_INDEX], [expert_in], axis=0),
         *expert.graph.node,
-        helper.make_node("Gather", [logits, name("row_index")], [name("first_logits")], axis=0),
+        helper.make_node("Gather", [logits, ROUTED_ROW_INDEX], [name("first_logits")], axis=0),
         helper.make_node("Add", [name("first_logits"), expert_out], [name("summed_logits")]),
         helper.make_node("Div", [name("summed_logits"), name("twice_temperature")], [name("scaled_logits")]),
         helper.make_node("Softmax", [name("scaled_logits")], [name("routed_probabilities")], axis=-1),
-        helper.make_node("ScatterND", [single, name("rows"), name("routed_probabilities")], [probabilities]),
+        helper.make_node("ScatterND", [single, ROUTED_ROWS, name("routed_probabilities")], [probabilities]),
     ]
     for offset, node in enumerate(nodes, start=softmax_at + 1):
         graph.node.insert(offset, node)

@@ -28,10 +28,20 @@ from onnx import TensorProto, helper, numpy_helper
 
 from spotcheck.classifier.onnx import HEATMAP_OUTPUT
 
-__all__ = ["HeatmapGraphError", "HeatmapHead", "add_heatmap_output", "add_heatmap_output_to_file"]
+__all__ = [
+    "CLASS_MAPS_READER",
+    "HeatmapGraphError",
+    "HeatmapHead",
+    "LinearHead",
+    "add_heatmap_output",
+    "add_heatmap_output_to_file",
+    "linear_heads",
+]
 
 _POOLS = {"GlobalAveragePool", "ReduceMean"}
 _PASS_THROUGH = {"Flatten", "Reshape", "Squeeze"}
+# The node that takes the networks' mean per-class maps, (V*N, h, w, classes), apart by view.
+CLASS_MAPS_READER = "/heatmap/by_view"
 # FlipAveraged's views in order: the image, left-right, up-down, both (axes of an (N, H, W) map).
 _VIEW_FLIPS: tuple[tuple[int, ...], ...] = ((), (2,), (1,), (1, 2))
 
@@ -49,7 +59,9 @@ class HeatmapHead:
 
 
 @dataclass(frozen=True)
-class _Head:
+class LinearHead:
+    """A network's last feature map and the linear layer its pooled features go through."""
+
     features: str
     weight: str
     transposed: bool  # Gemm transB=1: the weight is (classes, features)
@@ -87,7 +99,7 @@ def _weight_shape(graph: onnx.GraphProto, name: str) -> tuple[int, ...] | None:
     return stored.get(cast.input[0]) if cast is not None else None
 
 
-def _heads(graph: onnx.GraphProto, classes: int) -> list[_Head]:
+def linear_heads(graph: onnx.GraphProto, classes: int) -> list[LinearHead]:
     """Each spatial pool whose result reaches a Gemm/MatMul with ``classes`` outputs as its data input
     (through flattening only; a photo-gate head on the same pooled features has another width)."""
     consumers = _consumers(graph)
@@ -110,7 +122,7 @@ def _heads(graph: onnx.GraphProto, classes: int) -> list[_Head]:
             if shape is None or len(shape) != 2 or shape[0 if transposed else 1] != classes:
                 continue
             alpha = float(_attribute(linear, "alpha", 1.0)) if linear.op_type == "Gemm" else 1.0  # type: ignore[arg-type]
-            heads.append(_Head(node.input[0], linear.input[1], transposed, alpha))
+            heads.append(LinearHead(node.input[0], linear.input[1], transposed, alpha))
     return heads
 
 
@@ -132,7 +144,7 @@ def add_heatmap_output(model: onnx.ModelProto, *, classes: int, malignant_indice
     graph = model.graph
     if any(output.name == HEATMAP_OUTPUT for output in graph.output):
         raise HeatmapGraphError(f"the graph already has a {HEATMAP_OUTPUT!r} output")
-    heads = _heads(graph, classes)
+    heads = linear_heads(graph, classes)
     if not heads:
         raise HeatmapGraphError("no global average pooling followed by a linear layer (Gemm or MatMul) in the graph")
     views = _views(graph)
