@@ -63,7 +63,7 @@ def test_only_judged_photos_are_compared_in_order() -> None:
     ]
     changes = notable_changes(photos)
     assert [(c.from_file, c.to_file, c.kind) for c in changes] == [("a", "b", ChangeKind.ESTIMATE)]
-    assert "from 5.0% (likely harmless) to 50% (may need a closer look)" in changes[0].message
+    assert "from 5.0% (likely benign) to 50% (may need a closer look)" in changes[0].message
 
 
 def test_a_reassuring_retake_says_the_earlier_result_still_counts() -> None:

@@ -114,7 +114,7 @@ def test_a_photo_that_cannot_be_drawn_is_said_so() -> None:
 
 def test_results_in_plain_words_number_second() -> None:
     assert result_in_words(photo("a", probability=0.42)) == "May need a closer look (model estimate 42%)"
-    assert result_in_words(photo("a", probability=0.07)) == "Likely harmless (model estimate 7.0%)"
+    assert result_in_words(photo("a", probability=0.07)) == "Likely benign (model estimate 7.0%)"
     assert result_in_words(photo("a", status=ImageStatus.PENDING)) == "Still being analysed"
 
 

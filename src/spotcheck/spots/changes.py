@@ -94,7 +94,7 @@ class Change:
 
 
 def _words(classification: Classification) -> str:
-    return "may need a closer look" if classification is Classification.MALIGNANT else "likely harmless"
+    return "may need a closer look" if classification is Classification.MALIGNANT else "likely benign"
 
 
 def _up_or_down(rose: bool) -> ChangeDirection:

@@ -1,7 +1,7 @@
 """A model estimate as a percentage that never reads against its label.
 
 Rounded to whole percents, an estimate just under the threshold (0.0491 against 0.0492) and one
-just over it both read "5%", one "likely harmless", the other "may need a closer look". So the
+just over it both read "5%", one "likely benign", the other "may need a closer look". So the
 percentage rounds towards its label: down for a BENIGN result, up for a MALIGNANT one and for the
 threshold itself; to one decimal under 10 % and to whole percents from there. A BENIGN estimate
 then always reads below the threshold and a MALIGNANT one at or above it. The web page's

@@ -90,7 +90,7 @@ def result_in_words(image: ImageSummary) -> str:
         estimate = f"(model estimate {estimate_percent(image.malignant_probability or 0.0, image.classification)})"
         if image.classification is Classification.MALIGNANT:
             return f"May need a closer look {estimate}"
-        return f"Likely harmless {estimate}"
+        return f"Likely benign {estimate}"
     if image.status is ImageStatus.REFUSED and image.refusal is not None:
         return f"Could not be judged: {guidance_for(image.refusal).message}"
     if image.status is ImageStatus.PENDING:

@@ -117,7 +117,7 @@ def summarise(
         note = f" ({unjudged} recent photo{'s' if unjudged != 1 else ''} could not be judged)" if unjudged else ""
         return Summary(
             SummaryLevel.REASSURING,
-            f"The recent photos SpotCheck could judge look likely harmless{note}; the most worrying of them is "
+            f"The recent photos SpotCheck could judge look likely benign{note}; the most worrying of them is "
             f"{photo_in_words(worst, zone=zone)}. {RULE} See a dermatologist if the spot changes, bleeds or itches.",
             worst.file_name,
         )
