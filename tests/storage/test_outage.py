@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from spotcheck.storage.outage import OutageWindow
 
 
@@ -49,10 +51,13 @@ def test_a_window_from_a_clock_that_went_back_is_ignored(tmp_path: Path) -> None
     assert not OutageWindow(5.0, shared_file=shared, clock=clock).is_open()
 
 
-def test_an_unwritable_file_leaves_the_window_to_its_process(tmp_path: Path) -> None:
+def test_an_unwritable_file_leaves_the_window_to_its_process(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     clock = _Clock()
     missing_folder = tmp_path / "not-made" / "s3-unreachable"
     window = OutageWindow(5.0, shared_file=missing_folder, clock=clock)
     assert window.open() is True
     assert window.is_open()
     assert not OutageWindow(5.0, shared_file=missing_folder, clock=clock).is_open()
+    clock.now += 60.0
+    window.open()  # the next outage: the log said it already
+    assert caplog.text.count("could not share the store's outage") == 1

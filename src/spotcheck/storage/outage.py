@@ -32,6 +32,7 @@ class OutageWindow:
         self._clock = clock
         self._until = 0.0
         self._lock = threading.Lock()
+        self._unshared_said = False  # the file could not be written: said once, not at every outage
 
     def open(self) -> bool:
         """Open (or extend) the window; True when it was closed before, for one log line an outage."""
@@ -52,7 +53,9 @@ class OutageWindow:
             self._shared_file.touch()
             os.utime(self._shared_file, (until, until))
         except OSError as error:
-            log.warning("could not share the store's outage with other processes: %s", error)
+            if not self._unshared_said:
+                log.warning("could not share the store's outage with other processes: %s", error)
+                self._unshared_said = True
 
     def _shared_until(self, now: float) -> float:
         if self._shared_file is None:
