@@ -20,7 +20,6 @@ import secrets
 import select
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from pathlib import Path
 import httpx
 
 from spotcheck.hardware import cpu_model
+from spotcheck.scaled.services import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "ham10000-200x150" / "images"
@@ -37,16 +37,10 @@ READY_TIMEOUT = 180.0
 LABEL_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_stack() -> tuple[subprocess.Popen[str], dict[str, object]]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     stack = subprocess.Popen(
-        [sys.executable, "-m", "spotcheck.scaled", "--port", str(_free_port())],
+        [sys.executable, "-m", "spotcheck.scaled", "--port", str(free_ports(1)[0])],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,16 +29,11 @@ from spotcheck.classifier.oip import MODEL_NAME, assessments_from_response, infe
 from spotcheck.classifier.onnx import OnnxClassifier
 from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.hardware import cpu_description
+from spotcheck.scaled.services import free_ports
 from spotcheck.serving.photos import prepare_photo
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 CALLERS = (1, 8)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -101,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     photos = [path.read_bytes() for path in sorted(folder.glob("*.jpg"))[: args.images]]
     classifier = OnnxClassifier(packaged_model_path())
     rates: dict[tuple[str, int], list[float]] = {}
-    port = _free_port()
+    port = free_ports(1)[0]
     with tempfile.TemporaryDirectory() as tmp:
         server = _start_server(port, Path(tmp) / "model-server.log")
         try:

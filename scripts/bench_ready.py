@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,19 +23,13 @@ from pathlib import Path
 import httpx
 
 from spotcheck.hardware import cpu_description
+from spotcheck.scaled.services import free_ports
 
 _SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def seconds_to_ready(src: Path, *, timeout: float = 120.0) -> float:
-    port = _free_port()
+    port = free_ports(1)[0]
     with tempfile.TemporaryDirectory(prefix="spotcheck-ready-") as data_dir:
         env = {
             **os.environ,

@@ -41,7 +41,6 @@ import secrets
 import shlex
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -59,6 +58,7 @@ import httpx
 from PIL import Image
 
 from spotcheck.hardware import cpu_model
+from spotcheck.scaled.services import free_ports
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "pad-ufes-20-partial" / "images"
@@ -68,12 +68,6 @@ _POLL_SECONDS = 0.02
 # During the burst the labels' times come from the server's own stamps (``classifiedAt``), so the
 # list is read only now and then.
 _BURST_POLL_SECONDS = 0.25
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def phone_photos(sources: Sequence[Path], out: Path) -> list[Path]:
@@ -167,7 +161,7 @@ def running_server(
     model: Path, log_path: Path, *, workers: int | None, worker_process: bool | None
 ) -> Iterator[tuple[str, int]]:
     """A fresh server on its own data; ``None`` leaves a setting to the server's default."""
-    port = _free_port()
+    port = free_ports(1)[0]
     data_dir = Path(tempfile.mkdtemp(prefix="spotcheck-bench-"))
     env = {
         **os.environ,

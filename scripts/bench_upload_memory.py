@@ -26,7 +26,6 @@ import io
 import os
 import secrets
 import shlex
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,13 +39,9 @@ import numpy as np
 import psutil
 from PIL import Image
 
+from spotcheck.scaled.services import free_ports
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _big_png(side: int) -> bytes:
@@ -97,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--uploads, --decodes, --photos and --exports must be at least 1")
 
     body = _noise_png(args.body_mb) if args.case == "waiting" else _big_png(args.side)
-    port = _free_port()
+    port = free_ports(1)[0]
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="spotcheck-bench-") as data_dir:
         env = {

@@ -14,7 +14,6 @@ import argparse
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import httpx
 from playwright.sync_api import Page, ViewportSize, expect, sync_playwright
+
+from spotcheck.scaled.services import free_ports
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = REPO.parent / "shared" / "datasets" / "ham10000-200x150" / "images"
@@ -33,14 +34,8 @@ PASSWORD = "correct horse battery staple"
 SPOT = "Mole on the left shoulder"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_ports(1)[0]
     env = {**os.environ, "SPOTCHECK_DATA_DIR": str(data_dir), "SPOTCHECK_JWT_SECRET": secrets.token_urlsafe(48)}
     command = [sys.executable, "-m", "spotcheck", "serve", "--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
