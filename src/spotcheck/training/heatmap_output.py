@@ -35,6 +35,7 @@ __all__ = [
     "LinearHead",
     "add_heatmap_output",
     "add_heatmap_output_to_file",
+    "class_map_nodes",
     "linear_heads",
 ]
 
@@ -126,6 +127,27 @@ def linear_heads(graph: onnx.GraphProto, classes: int) -> list[LinearHead]:
     return heads
 
 
+def class_map_nodes(head: LinearHead, prefix: str) -> tuple[list[onnx.NodeProto], list[onnx.TensorProto], str]:
+    """The nodes (and constants) that give ``head``'s per-class maps, (N, h, w, classes): each class's
+    weights times the features at each position. Their names start with ``prefix``; the last is returned."""
+    nodes: list[onnx.NodeProto] = []
+    constants: list[onnx.TensorProto] = []
+
+    def node(op: str, inputs: list[str], suffix: str, **attributes: Any) -> str:
+        nodes.append(helper.make_node(op, inputs, [prefix + suffix], name=prefix + suffix, **attributes))
+        return prefix + suffix
+
+    weight = head.weight
+    if head.transposed:
+        weight = node("Transpose", [weight], "weight_t", perm=[1, 0])
+    channels_last = node("Transpose", [head.features], "channels_last", perm=[0, 2, 3, 1])
+    class_maps = node("MatMul", [channels_last, weight], "class_maps")
+    if head.alpha != 1.0:
+        constants.append(numpy_helper.from_array(np.array(head.alpha, np.float32), prefix + "alpha"))
+        class_maps = node("Mul", [class_maps, prefix + "alpha"], "scaled")
+    return nodes, constants, class_maps
+
+
 def _views(graph: onnx.GraphProto) -> int:
     """How many mirror views FlipAveraged stacked: the inputs of the Concat that takes the pixels."""
     pixels = graph.input[0].name
@@ -176,15 +198,9 @@ def add_heatmap_output(model: onnx.ModelProto, *, classes: int, malignant_indice
     # Per-class maps of each network, (V*N, h, w, classes), averaged over the networks like their logits.
     maps = []
     for index, head in enumerate(heads):
-        weight = head.weight
-        if head.transposed:
-            weight = node("Transpose", [weight], f"{index}/weight_t", perm=[1, 0])
-        channels_last = node("Transpose", [head.features], f"{index}/channels_last", perm=[0, 2, 3, 1])
-        class_maps = node("MatMul", [channels_last, weight], f"{index}/class_maps")
-        if head.alpha != 1.0:
-            class_maps = node(
-                "Mul", [class_maps, constant(f"{index}/alpha", np.array(head.alpha, np.float32))], f"{index}/scaled"
-            )
+        head_nodes, head_constants, class_maps = class_map_nodes(head, name(f"{index}/"))
+        nodes.extend(head_nodes)
+        constants.extend(head_constants)
         maps.append(class_maps)
     summed = maps[0] if len(maps) == 1 else node("Sum", maps, "sum_of_networks")
     mean = (

@@ -17,7 +17,7 @@ from onnx import helper, numpy_helper
 
 from spotcheck.classifier.onnx import HEATMAP_OUTPUT
 from spotcheck.training.dermatoscopic_route import EXPERT_PREFIX, ROUTED_ROW_INDEX, ROUTED_ROWS
-from spotcheck.training.heatmap_output import CLASS_MAPS_READER, HeatmapGraphError, linear_heads
+from spotcheck.training.heatmap_output import CLASS_MAPS_READER, HeatmapGraphError, class_map_nodes, linear_heads
 
 __all__ = ["add_expert_to_heatmap"]
 
@@ -54,29 +54,15 @@ def add_expert_to_heatmap(model: onnx.ModelProto, *, classes: int) -> str:
     def name(suffix: str) -> str:
         return _PREFIX + suffix
 
-    weight = expert.weight
-    nodes = []
-    if expert.transposed:
-        nodes.append(helper.make_node("Transpose", [weight], [name("weight_t")], name=name("weight_t"), perm=[1, 0]))
-        weight = name("weight_t")
+    # The expert's per-class maps of the routed rows, (k, h, w, classes), and the first network's rows.
+    nodes, constants, expert_maps = class_map_nodes(expert, _PREFIX)
     nodes += [
-        # The expert's per-class maps, (k, h, w, classes), as heatmap_output makes each network's.
-        helper.make_node(
-            "Transpose", [expert.features], [name("channels_last")], name=name("channels_last"), perm=[0, 2, 3, 1]
-        ),
-        helper.make_node("MatMul", [name("channels_last"), weight], [name("expert_maps")], name=name("expert_maps")),
-        helper.make_node("Mul", [name("expert_maps"), name("alpha")], [name("expert_scaled")], name=name("scaled")),
         helper.make_node("Gather", [first_maps, ROUTED_ROW_INDEX], [name("first_maps")], name=name("first"), axis=0),
-        helper.make_node("Add", [name("first_maps"), name("expert_scaled")], [name("sum")], name=name("sum")),
+        helper.make_node("Add", [name("first_maps"), expert_maps], [name("sum")], name=name("sum")),
         helper.make_node("Div", [name("sum"), name("two")], [name("mean")], name=name("mean")),
         helper.make_node("ScatterND", [first_maps, ROUTED_ROWS, name("mean")], [name("maps")], name=name("maps")),
     ]
-    graph.initializer.extend(
-        [
-            numpy_helper.from_array(np.array(expert.alpha, np.float32), name("alpha")),
-            numpy_helper.from_array(np.array(2.0, np.float32), name("two")),
-        ]
-    )
+    graph.initializer.extend([*constants, numpy_helper.from_array(np.array(2.0, np.float32), name("two"))])
     at = min(index for index, node in enumerate(graph.node) if first_maps in node.input)
     for node in [node for node in graph.node if first_maps in node.input]:
         node.input[:] = [name("maps") if tensor == first_maps else tensor for tensor in node.input]
