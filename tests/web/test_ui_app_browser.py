@@ -20,7 +20,7 @@ from PIL import Image
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from conftest import TEST_SECRET
-from images import BLUE, image_bytes
+from images import BLUE, RED, image_bytes
 from live_server import LiveServer
 from tiny_model import write_tiny_model
 
@@ -44,14 +44,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield live
 
 
-def _photo(tmp_path: Path, name: str = "blue.jpg") -> Path:
+def _photo(tmp_path: Path, name: str = "blue.jpg", colour: tuple[int, int, int] = BLUE) -> Path:
     path = tmp_path / name
-    path.write_bytes(image_bytes(BLUE, size=(400, 300)))
+    path.write_bytes(image_bytes(colour, size=(400, 300)))
     return path
 
 
-def _upload(page: Page, tmp_path: Path) -> str:
-    page.get_by_label("Photo").set_input_files(_photo(tmp_path))
+def _upload(page: Page, tmp_path: Path, colour: tuple[int, int, int] = BLUE) -> str:
+    """Upload a photo of one colour (the tiny model calls blue BENIGN, red MALIGNANT) and wait for its result."""
+    page.get_by_label("Photo").set_input_files(_photo(tmp_path, colour=colour))
     page.get_by_role("button", name="Upload", exact=True).click()
     expect(page.get_by_role("region", name="Result").get_by_text("Analysis complete")).to_be_visible()
     return page.url.rsplit("/", 1)[1]
@@ -257,13 +258,20 @@ def test_where_spotcheck_looked_shows_only_when_the_server_has_it(
     assert photo is not None and heatmap is not None
     assert photo["height"] / photo["width"] == pytest.approx(0.75, abs=0.02)
     assert heatmap == pytest.approx(photo, abs=1.0)
-    expect(
-        phone.get_by_text(
-            "The brighter parts of the photo weighed most in SpotCheck's estimate. "
-            "This is not a diagnosis and not an outline of the spot."
-        )
-    ).to_be_visible()
+    # Blue is BENIGN: the map still has a brightest part, which the sentence must not let read as a finding.
+    expect(phone.locator("#heatmap-hint")).to_have_text(
+        "The brighter parts of the photo weighed most in SpotCheck's estimate, but not enough to flag the spot: "
+        "every photo has a brightest part. This is not a diagnosis and not an outline of the spot."
+    )
     assert serious_violations(phone) == []
+
+    open_screen(phone, "Check")
+    _upload(phone, tmp_path, colour=RED)
+    toggle.click()
+    expect(phone.locator("#heatmap-hint")).to_have_text(
+        "The brighter parts of the photo weighed most in SpotCheck's estimate. "
+        "This is not a diagnosis and not an outline of the spot."
+    )
 
 
 def test_a_photo_in_the_history_moves_into_a_spot(phone: Page, server: LiveServer, tmp_path: Path) -> None:

@@ -50,6 +50,18 @@ export function nextStep(/** @type {string | null} */ classification) {
       };
 }
 
+/**
+ * The sentence beside "where SpotCheck looked". The map is scaled to its own brightest part, so
+ * even a spot judged likely benign shows one: that answer says so, lest it read as a finding.
+ */
+export function whereItLooked(/** @type {string | null} */ classification) {
+  const weighed = "The brighter parts of the photo weighed most in SpotCheck's estimate";
+  const not = "This is not a diagnosis and not an outline of the spot.";
+  return classification === "MALIGNANT"
+    ? `${weighed}. ${not}`
+    : `${weighed}, but not enough to flag the spot: every photo has a brightest part. ${not}`;
+}
+
 /** How often the model is right, in natural frequencies, given GET /model's answer (or null). */
 export function meaning(/** @type {import("./api.js").ModelFacts | null} */ model) {
   const caught = figure(model?.sensitivity);

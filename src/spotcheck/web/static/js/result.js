@@ -5,7 +5,7 @@
 import { api, ApiError, retryAfterMs } from "./api.js";
 import { announce } from "./announce.js";
 import { answersForm } from "./answers.js";
-import { meaning, modelFacts, nextStep, plainWords } from "./explain.js";
+import { meaning, modelFacts, nextStep, plainWords, whereItLooked } from "./explain.js";
 import { CAVEAT, formatDate, REFUSED, verdict } from "./format.js";
 import { FIRST_MS, pollDelay } from "./polling.js";
 import { $, messageOf, sessionEnded } from "./page.js";
@@ -156,6 +156,7 @@ export class ResultCard {
     again.hidden = false;
     if (data.status === "refused") return;
     if (this.justUploaded && name) this.askQuestions(data, name);
+    $("heatmap-hint").textContent = whereItLooked(data.classification);
     if (this.fileName) this.loadHeatmap(this.fileName, run);
   }
 
