@@ -150,6 +150,20 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     expect(entries.nth(0).get_by_label("It bleeds")).to_be_checked()
     expect(view).not_to_contain_text("ΔE")
     expect(view).not_to_contain_text("UTC")
+    # The changes between the two photos: one line naming them (this year's dates without the year),
+    # then what changed, so the dates are not repeated in every sentence.
+    (group,) = view.locator(".change-group").all()
+    lead = group.locator(".change-lead").inner_text()
+    match = re.fullmatch(r"Between the photo of (.+) and the photo of (.+):", lead)
+    assert match is not None and match[1] != match[2], lead
+    assert str(phone.evaluate("new Date().getFullYear()")) not in lead
+    expect(group.locator(".change-list > li")).to_have_text(
+        [
+            'SpotCheck\'s answer went from "may need a closer look" to "likely benign". '
+            "A new photo can change the answer, so the earlier result still counts.",
+            "The spot's colour changed noticeably. Light changes colours too, so compare the two photos yourself.",
+        ]
+    )
     expect(view.locator(".compare-img")).to_have_count(2)  # side by side
     # Each menu shows its photo's whole date and time at 375 px (this year's leave the year out).
     overflow = view.locator(".compare-side select").evaluate_all(

@@ -1,16 +1,24 @@
 // The server's notable changes between two photos of a spot, said in plain words with the
-// person's own dates and times (the server's message, in UTC and with colour-science units, is
-// the fallback when a photo is no longer listed).
+// person's own dates and times: one line naming the two photos, then what changed between them,
+// so that a phone screen does not repeat two long dates in every sentence. The server's message
+// (in UTC, with colour-science units) is the fallback when a photo is no longer listed.
 
 import { verdict } from "./format.js";
 
-const minutes = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const seconds = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+/** @type {Intl.DateTimeFormatOptions} */
+const THIS_YEAR = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
+/** @type {Intl.DateTimeFormatOptions} */
+const OTHER_YEAR = { ...THIS_YEAR, year: "numeric" };
 
-/** Two dates in words that tell them apart (with seconds when they share the minute). */
-function twoDates(/** @type {string} */ first, /** @type {string} */ second) {
-  const [a, b] = [new Date(first), new Date(second)];
-  return minutes.format(a) === minutes.format(b) ? [seconds.format(a), seconds.format(b)] : [minutes.format(a), minutes.format(b)];
+/** Two dates in words that tell them apart: the year only when not this year, seconds only when they share the minute. */
+function twoDates(/** @type {string} */ first, /** @type {string} */ second, now = new Date()) {
+  const dates = [new Date(first), new Date(second)];
+  const options = dates.every((date) => date.getFullYear() === now.getFullYear()) ? THIS_YEAR : OTHER_YEAR;
+  const minutes = new Intl.DateTimeFormat(undefined, options);
+  const [a, b] = dates.map((date) => minutes.format(date));
+  if (a !== b) return [a, b];
+  const seconds = new Intl.DateTimeFormat(undefined, { ...options, second: "2-digit" });
+  return dates.map((date) => seconds.format(date));
 }
 
 function sizeWords(/** @type {number} */ ratio) {
@@ -21,32 +29,57 @@ function sizeWords(/** @type {number} */ ratio) {
   return "less than half the size";
 }
 
-/** One change in plain words; `images` are the spot's photos (oldest first). */
-export function changeWords(/** @type {import("./api.js").Change} */ change, /** @type {import("./api.js").TimelineEntry[]} */ images) {
-  const before = images.find((image) => image.fileName === change.from);
-  const after = images.find((image) => image.fileName === change.to);
-  const beforeAt = change.fromUploadedAt ?? before?.uploadedAt;
-  const afterAt = change.toUploadedAt ?? after?.uploadedAt;
-  if (!beforeAt || !afterAt) return change.message;
-  const [then, now] = twoDates(beforeAt, afterAt);
-  const between = `between the photo of ${then} and the photo of ${now}`;
+/** What changed, in a sentence that leaves the two photos' dates to its group's line. */
+function changeSentence(
+  /** @type {import("./api.js").Change} */ change,
+  /** @type {import("./api.js").TimelineEntry | undefined} */ before,
+  /** @type {import("./api.js").TimelineEntry | undefined} */ after,
+) {
   if (change.kind === "size") {
     const a = before?.measures?.areaFraction;
     const b = after?.measures?.areaFraction;
-    if (a === undefined || b === undefined || !(a > 0 && b > 0)) return `The spot's size looked different ${between}.`;
-    const grew = b > a;
+    if (a === undefined || b === undefined || !(a > 0 && b > 0)) return "The spot's size looked different.";
     return (
-      `The spot looked ${grew ? "larger" : "smaller"} in the photo of ${now} than in the photo of ${then} ` +
-      `(${sizeWords(b / a)}). Distance and zoom change this too, so compare the two photos yourself.`
+      `The spot looked ${b > a ? "larger" : "smaller"} in the later photo (${sizeWords(b / a)}). ` +
+      "Distance and zoom change this too, so compare the two photos yourself."
     );
   }
   if (change.kind === "colour") {
-    return `The spot's colour changed noticeably ${between}. Light changes colours too, so compare the two photos yourself.`;
+    return "The spot's colour changed noticeably. Light changes colours too, so compare the two photos yourself.";
   }
   const [was, is] = [before?.classification, after?.classification];
   if (was && is && was !== is) {
-    const words = `SpotCheck's answer went from "${verdict(was).toLowerCase()}" to "${verdict(is).toLowerCase()}" ${between}.`;
+    const words = `SpotCheck's answer went from "${verdict(was).toLowerCase()}" to "${verdict(is).toLowerCase()}".`;
     return is === "BENIGN" ? `${words} A new photo can change the answer, so the earlier result still counts.` : words;
   }
-  return `SpotCheck's estimate moved noticeably ${between}, though its answer stayed the same.`;
+  return "SpotCheck's estimate moved noticeably, though its answer stayed the same.";
+}
+
+/**
+ * @typedef {{ lead: string | null, sentences: string[] }} ChangeGroup
+ * A pair of photos ("Between the photo of … and the photo of …:") and what changed between them;
+ * lead null: the server's own sentences, for changes whose photos are not listed.
+ */
+
+/** The changes grouped by their pair of photos, in the server's order; `images` are the spot's photos (oldest first). */
+export function changeGroups(/** @type {import("./api.js").Change[]} */ changes, /** @type {import("./api.js").TimelineEntry[]} */ images, now = new Date()) {
+  /** @type {Map<string, ChangeGroup>} */
+  const groups = new Map();
+  for (const change of changes) {
+    const before = images.find((image) => image.fileName === change.from);
+    const after = images.find((image) => image.fileName === change.to);
+    const beforeAt = change.fromUploadedAt ?? before?.uploadedAt;
+    const afterAt = change.toUploadedAt ?? after?.uploadedAt;
+    if (!beforeAt || !afterAt) {
+      groups.set(`message ${groups.size}`, { lead: null, sentences: [change.message] });
+      continue;
+    }
+    const key = `${change.from} ${change.to}`;
+    if (!groups.has(key)) {
+      const [earlier, later] = twoDates(beforeAt, afterAt, now);
+      groups.set(key, { lead: `Between the photo of ${earlier} and the photo of ${later}:`, sentences: [] });
+    }
+    groups.get(key)?.sentences.push(changeSentence(change, before, after));
+  }
+  return [...groups.values()];
 }

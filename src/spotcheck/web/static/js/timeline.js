@@ -3,7 +3,7 @@
 
 import { answersForm, answersWords } from "./answers.js";
 import { bodySitePicture, bodySiteWords } from "./bodymap.js";
-import { changeWords } from "./changes.js";
+import { changeGroups } from "./changes.js";
 import { formatDate, formatShortDate, labelFor, levelWords, RECOMMENDATIONS, refusalReason } from "./format.js";
 import { $ } from "./page.js";
 import { openZoom } from "./zoom.js";
@@ -36,6 +36,19 @@ function el(tag, className, text) {
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
   return node;
+}
+
+/** One pair of photos and what changed between them (or the server's own sentence). */
+function changeItem(/** @type {import("./changes.js").ChangeGroup} */ { lead, sentences }) {
+  const item = el("li", "change-group");
+  if (lead === null) {
+    item.textContent = sentences.join(" ");
+    return item;
+  }
+  const list = el("ul", "change-list");
+  list.append(...sentences.map((sentence) => el("li", "", sentence)));
+  item.append(el("p", "change-lead", lead), list);
+  return item;
 }
 
 /** The result of one photo in a few words (the fixed recommendation is said once, for the latest). */
@@ -96,7 +109,7 @@ export function renderSpot(spot, { urls, editable }) {
   const changes = spot.changes ?? [];
   $(SPOT_PARTS.changes).replaceChildren(
     ...(changes.length
-      ? changes.map((change) => el("li", change.notable ? "is-notable" : "", changeWords(change, spot.images ?? [])))
+      ? changeGroups(changes, spot.images ?? []).map(changeItem)
       : [el("li", "", (spot.images?.length ?? 0) > 1 ? "No notable change between the photos." : "Changes show once the spot has two photos.")]),
   );
 
