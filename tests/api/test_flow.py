@@ -22,6 +22,7 @@ def test_upload_then_detect_returns_the_recommendation(client: TestClient, auth:
     assert body["recommendation"] == recommendation_for(Classification.MALIGNANT)
     assert body["modelVersion"] == TINY_MODEL_VERSION
     assert 0.5 <= body["malignantProbability"] <= 1.0
+    assert body["threshold"] == client.get("/model").json()["threshold"]  # the line it was judged at
 
 
 def test_benign_image_gets_the_benign_text(client: TestClient, auth: dict[str, str]) -> None:

@@ -90,6 +90,7 @@ def test_upload_label_replace_and_delete_on_s3(s3_client: TestClient, raw: Any, 
     assert metadata["classification"] == "MALIGNANT"
     assert metadata["model-version"] == TINY_MODEL_VERSION
     assert float(metadata["malignant-probability"]) == pytest.approx(first.json()["malignantProbability"], abs=1e-6)
+    assert float(metadata["threshold"]) == first.json()["threshold"]
     assert metadata["classified-at"]
     first_upload = metadata["upload-id"]
     stored = raw.get_object(Bucket=bucket, Key=key)

@@ -11,12 +11,13 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from images import BLUE, GREEN, RED, image_bytes
-from spotcheck.classifier.onnx import OnnxClassifier
+from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.onnx import OnnxClassifier, metadata_path_for
 from spotcheck.cli import app
 from spotcheck.cli.classify import _decode
 from tiny_model import TINY_MODEL_VERSION
 
-KEYS = {"file", "classification", "malignantProbability", "modelVersion"}
+KEYS = {"file", "classification", "malignantProbability", "modelVersion", "threshold"}
 REFUSED_KEYS = {"file", "classification", "refused", "modelVersion"}
 
 
@@ -43,6 +44,8 @@ def test_jsonl_has_one_line_per_image_and_the_broken_one_is_reported(folder: Pat
     assert red["modelVersion"] == blue["modelVersion"] == TINY_MODEL_VERSION
     assert isinstance(red["malignantProbability"], float)
     assert 0.5 <= red["malignantProbability"] <= 1.0
+    threshold = ModelMetadata.read(metadata_path_for(tiny_model_path)).threshold
+    assert red["threshold"] == blue["threshold"] == pytest.approx(threshold)  # each line says where it flags
     assert set(broken) == {"file", "error"}
     assert str(broken["error"]).startswith("cannot read image")
     assert "1 of 3 files could not be read" in result.stderr

@@ -48,6 +48,26 @@ def test_a_classification_round_trips_rounded_as_stored() -> None:
     )
 
 
+def test_the_threshold_a_photo_was_judged_at_round_trips_unrounded() -> None:
+    judged = Prediction(Classification.BENIGN, 0.0301, "model-1", threshold=0.03436247073113918)
+    metadata = _labelled(UPLOADED, judged)
+    label = read_label(metadata)
+    assert label is not None and label.assessment == judged
+
+
+def test_a_label_from_before_thresholds_were_kept_reads_without_one() -> None:
+    metadata = _labelled(UPLOADED, Prediction(Classification.BENIGN, 0.03, "model-1", threshold=0.05))
+    del metadata["threshold"]
+    label = read_label(metadata)
+    assert label is not None and label.assessment == Prediction(Classification.BENIGN, 0.03, "model-1")
+
+
+def test_a_new_label_drops_the_threshold_of_the_one_it_replaces() -> None:
+    judged = _labelled(UPLOADED, Prediction(Classification.MALIGNANT, 0.2, "model-1", threshold=0.05))
+    assert "threshold" not in _labelled(judged, PREDICTION)  # a classifier that does not say
+    assert "threshold" not in _labelled(judged, REFUSAL)
+
+
 def test_a_refusal_replaces_a_previous_classification() -> None:
     classified = _labelled(UPLOADED, PREDICTION)
     refused = _labelled(classified, Refusal(RefusalReason.BLURRY, "model-2"))

@@ -25,6 +25,9 @@ from model_server import ModelServer, SageMakerRuntime
 from spotcheck.classifier import Classification, Prediction, Refusal
 from spotcheck.classifier.base import ModelServerUnavailableError
 from spotcheck.classifier.heatmap import heatmap_image
+from spotcheck.classifier.metadata import ModelMetadata
+from spotcheck.classifier.onnx import metadata_path_for
+from spotcheck.classifier.packaged import packaged_model_path
 from spotcheck.classifier.remote import UNKNOWN_VERSION, ModelServerError, RemoteClassifier
 from spotcheck.classifier.sagemaker import SageMakerClassifier
 from spotcheck.photocheck.reasons import RefusalReason
@@ -77,6 +80,7 @@ def test_health_and_metadata(server: ModelServer) -> None:
         "malignant_probability": "FP32",
         "refused": "BYTES",
         "model_version": "BYTES",
+        "threshold": "FP32",
         "heatmap": "BYTES",
     }
 
@@ -101,6 +105,11 @@ def test_infer_answers_as_spotcheck_classify(server: ModelServer) -> None:
     # FP32 on the wire: a value on a rounding edge may round the other way than the float64 one.
     printed_probabilities = [r["malignantProbability"] for r in rows]
     assert outputs["malignant_probability"]["data"] == pytest.approx(printed_probabilities, abs=2e-6)
+    # Both are dermatoscopic images: judged at the route's own threshold, which the answer says.
+    route = ModelMetadata.read(metadata_path_for(packaged_model_path())).dermatoscopic_route
+    assert route is not None
+    assert outputs["threshold"]["data"] == pytest.approx([route.threshold] * 2)
+    assert [r["threshold"] for r in rows] == pytest.approx([route.threshold] * 2)
 
 
 def _png(text: str) -> Image.Image:
@@ -128,7 +137,8 @@ def test_the_heatmap_output_is_a_png_at_each_photos_size_when_asked_for(server: 
     assert max(melanoma.tobytes()) == 255  # scaled per photo
 
     plain = _outputs(httpx.post(f"{server.url}{INFER}", json=body, timeout=30))
-    assert set(plain) == {"classification", "malignant_probability", "refused", "model_version"}
+    assert set(plain) == {"classification", "malignant_probability", "refused", "model_version", "threshold"}
+    assert plain["threshold"]["data"][2] == 0.0  # the refused photo was not judged
     unknown = httpx.post(f"{server.url}{INFER}", json={**body, "outputs": [{"name": "saliency"}]}, timeout=30)
     assert unknown.status_code == 400 and "saliency" in unknown.text
 
@@ -185,7 +195,8 @@ def test_sagemaker_contract(server: ModelServer) -> None:
     assert answer.status_code == 200
     report = answer.json()
     assert report["classification"] == "MALIGNANT"
-    assert set(report) == {"classification", "malignantProbability", "modelVersion"}
+    assert set(report) == {"classification", "malignantProbability", "modelVersion", "threshold"}
+    assert report["malignantProbability"] >= report["threshold"]
     refused = httpx.post(f"{server.url}/invocations", content=b"{}", headers={"Content-Type": "application/json"})
     assert refused.status_code == 415 and "image/jpeg" in refused.json()["error"]
     damaged = httpx.post(f"{server.url}/invocations", content=b"\xff\xd8junk", headers={"Content-Type": "image/jpeg"})
@@ -241,6 +252,9 @@ def test_remote_classifier_labels_with_the_servers_version(server: ModelServer) 
     assert isinstance(nevus_label, Prediction) and nevus_label.classification is Classification.BENIGN
     assert isinstance(refusal, Refusal) and refusal.reason is RefusalReason.TOO_SMALL
     assert {melanoma_label.model_version, refusal.model_version} == {version}
+    route = ModelMetadata.read(metadata_path_for(packaged_model_path())).dermatoscopic_route
+    assert route is not None  # both photos are dermatoscopic: the label keeps the route's threshold (FP32 on the wire)
+    assert melanoma_label.threshold == nevus_label.threshold == pytest.approx(route.threshold, rel=1e-6)
 
 
 def test_remote_classifier_asks_for_heatmaps_only_when_told(server: ModelServer) -> None:

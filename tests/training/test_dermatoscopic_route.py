@@ -178,6 +178,7 @@ def test_the_classifier_decides_a_routed_photo_at_the_route_threshold(tmp_path: 
         assert isinstance(red, Prediction) and isinstance(blue, Prediction)
         assert red.classification is expected
         assert blue.classification is Classification.BENIGN
+        assert (red.threshold, blue.threshold) == (route_threshold, 0.5)  # each label says which line judged it
         probabilities, thresholds = classifier.judge(np.stack([_flat(RED), _flat(BLUE)]))
         assert thresholds.tolist() == [route_threshold, 0.5]
         assert probabilities.shape == (2, len(DIAGNOSES))

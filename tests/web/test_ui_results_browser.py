@@ -174,11 +174,27 @@ def test_a_benign_result_says_look_again_in_a_month_and_show_it_at_the_next_chec
     expect(
         result.get_by_text(re.compile("of 100 skin cancers photographed like this, it flagged about 93"))
     ).to_be_visible()
-    # Both of the model's lines: a dermatoscope's image is judged at its own.
+    # The label records the threshold it was judged at: that one line, not the model's two.
     threshold = f"{facts['threshold']:.4f}"
-    expect(
-        result.get_by_text(f"(flagged from {threshold}; from 0.0344 for a photo taken through a dermatoscope).")
-    ).to_be_visible()
+    meta = result.locator("#result-meta")
+    expect(meta).to_contain_text(re.compile(rf"Model score: 0\.\d{{4}} \(flagged from {threshold}\)\.$"))
+
+    def answer_with(route: Route, **changes: object) -> None:
+        body = route.fetch().json()
+        body.pop("threshold")
+        route.fulfill(json={**body, **changes})
+
+    # A label from before thresholds were kept: the serving model's lines, a dermatoscope's image at its own.
+    phone.route(re.compile(r"/detect/"), answer_with)
+    phone.reload()
+    result.get_by_text("More about this result").click()
+    expect(meta).to_contain_text(f"(flagged from {threshold}; from 0.0344 for a photo taken through a dermatoscope).")
+    # ... and from another model: its score alone, as the serving model's thresholds would not fit it.
+    phone.unroute(re.compile(r"/detect/"))
+    phone.route(re.compile(r"/detect/"), lambda route: answer_with(route, modelVersion="an-earlier-model"))
+    phone.reload()
+    result.get_by_text("More about this result").click()
+    expect(meta).to_contain_text(re.compile(r"by model an-earlier-model\. Model score: 0\.\d{4}\.$"))
 
 
 def test_a_failed_upload_clears_the_previous_result(phone: Page, server: LiveServer, tmp_path: Path) -> None:

@@ -83,6 +83,13 @@ class DetectionResult(_Camel):
     classification: Classification
     recommendation: str
     malignant_probability: float
+    threshold: float | None = Field(
+        default=None,
+        description=(
+            "The score from which this photo was flagged (MALIGNANT): the model's threshold for its kind of photo "
+            "when it was judged. Null for a label from before SpotCheck kept it."
+        ),
+    )
     model_version: str
     classified_at: datetime
     disclaimer: str

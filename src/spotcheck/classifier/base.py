@@ -51,6 +51,9 @@ class Prediction:
     classification: Classification
     malignant_probability: float
     model_version: str
+    # The score from which this photo is MALIGNANT (a dermatoscopic route has its own); None where the
+    # classifier does not say (a label written before it was recorded, an older model server).
+    threshold: float | None = None
     # None when the model has no heatmap output.
     heatmap: Heatmap | None = field(default=None, compare=False, repr=False)
 

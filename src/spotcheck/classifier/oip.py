@@ -23,6 +23,7 @@ __all__ = [
     "MODEL_VERSION",
     "OUTPUTS",
     "REFUSED",
+    "THRESHOLD",
     "ContractError",
     "assessments_from_response",
     "heatmaps_from_response",
@@ -38,6 +39,10 @@ MALIGNANT_PROBABILITY = "malignant_probability"  # FP32; 0 when refused
 REFUSED = "refused"  # BYTES: the photo gate's reason, or empty
 MODEL_VERSION = "model_version"  # BYTES
 OUTPUTS = (CLASSIFICATION, MALIGNANT_PROBABILITY, REFUSED, MODEL_VERSION)
+# FP32, the score from which the photo is MALIGNANT (the dermatoscopic route has its own); 0 when
+# refused. Optional for a client: a server from before it answers without it.
+THRESHOLD = "threshold"
+_FP32 = frozenset({MALIGNANT_PROBABILITY, THRESHOLD})
 # BYTES, only when the request's "outputs" names it: where the model looked, a greyscale PNG at the
 # photo's size as read (upright), in base64 as the input is; empty when refused.
 HEATMAP = "heatmap"
@@ -51,11 +56,8 @@ def metadata_tensors(*, heatmap: bool = False) -> tuple[list[dict[str, Any]], li
     """(inputs, outputs) as the model's metadata lists them; -1: one element per photo. ``heatmap``:
     the model gives maps, and the optional output is listed too."""
     inputs = [{"name": IMAGE, "datatype": "BYTES", "shape": [-1]}]
-    names = (*OUTPUTS, HEATMAP) if heatmap else OUTPUTS
-    outputs = [
-        {"name": name, "datatype": "FP32" if name == MALIGNANT_PROBABILITY else "BYTES", "shape": [-1]}
-        for name in names
-    ]
+    names = (*OUTPUTS, THRESHOLD, HEATMAP) if heatmap else (*OUTPUTS, THRESHOLD)
+    outputs = [{"name": name, "datatype": "FP32" if name in _FP32 else "BYTES", "shape": [-1]} for name in names]
     return inputs, outputs
 
 
@@ -86,6 +88,7 @@ def response_outputs(assessments: Sequence[Assessment]) -> dict[str, tuple[str, 
         MALIGNANT_PROBABILITY: ("FP32", [p.malignant_probability if p else 0.0 for p in predictions]),
         REFUSED: ("BYTES", [a.reason.value if isinstance(a, Refusal) else "" for a in assessments]),
         MODEL_VERSION: ("BYTES", [a.model_version for a in assessments]),
+        THRESHOLD: ("FP32", [p.threshold if p and p.threshold is not None else 0.0 for p in predictions]),
     }
 
 
@@ -96,15 +99,19 @@ def assessments_from_response(body: Mapping[str, Any], count: int) -> list[Asses
         columns = [outputs[name] for name in OUTPUTS]
     except (KeyError, TypeError) as exc:
         raise ContractError(f"the answer lacks {exc} (wants outputs {', '.join(OUTPUTS)})") from exc
-    if any(len(column) != count for column in columns):
-        raise ContractError(f"the answer holds {[len(c) for c in columns]} values per output for {count} photos")
+    thresholds: list[Any] = outputs.get(THRESHOLD, [None] * count)
+    if any(len(column) != count for column in (*columns, thresholds)):
+        raise ContractError(
+            f"the answer holds {[len(c) for c in (*columns, thresholds)]} values per output for {count} photos"
+        )
     assessments: list[Assessment] = []
     try:
-        for label, probability, reason, version in zip(*columns, strict=True):
+        for label, probability, reason, version, threshold in zip(*columns, thresholds, strict=True):
             if reason:
                 assessments.append(Refusal(RefusalReason(reason), str(version)))
             else:
-                assessments.append(Prediction(Classification(label), float(probability), str(version)))
+                cut = None if threshold is None else float(threshold)
+                assessments.append(Prediction(Classification(label), float(probability), str(version), cut))
     except ValueError as exc:
         raise ContractError(f"the answer holds an unknown value: {exc}") from exc
     return assessments

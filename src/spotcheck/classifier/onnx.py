@@ -225,5 +225,6 @@ class OnnxClassifier:
             classification=Classification.MALIGNANT if score >= threshold else Classification.BENIGN,
             malignant_probability=score,
             model_version=self.version,
+            threshold=threshold,
             heatmap=Heatmap(heatmap, self.metadata.input) if heatmap is not None else None,
         )

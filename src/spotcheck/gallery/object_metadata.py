@@ -16,6 +16,7 @@ UPLOAD_ID = "upload-id"
 UPLOADED_AT = "uploaded-at"
 CLASSIFICATION = "classification"
 MALIGNANT_PROBABILITY = "malignant-probability"
+THRESHOLD = "threshold"  # the score from which the photo was MALIGNANT; absent on labels from before it was kept
 MODEL_VERSION = "model-version"
 CLASSIFIED_AT = "classified-at"
 REFUSED = "refused"  # the photo gate's reason, instead of a classification
@@ -37,11 +38,12 @@ class StoredLabel:
 def label_metadata(
     current: Mapping[str, str], *, upload_id: str, assessment: Assessment, classified_at: datetime
 ) -> dict[str, str]:
-    kept = {k: v for k, v in current.items() if k not in (CLASSIFICATION, MALIGNANT_PROBABILITY, REFUSED)}
+    kept = {k: v for k, v in current.items() if k not in (CLASSIFICATION, MALIGNANT_PROBABILITY, THRESHOLD, REFUSED)}
     outcome = (
         {
             CLASSIFICATION: assessment.classification.value,
             MALIGNANT_PROBABILITY: f"{assessment.malignant_probability:.6f}",
+            **({THRESHOLD: repr(assessment.threshold)} if assessment.threshold is not None else {}),
         }
         if isinstance(assessment, Prediction)
         else {REFUSED: assessment.reason.value}
@@ -64,8 +66,12 @@ def read_label(metadata: Mapping[str, str]) -> StoredLabel | None:
         if REFUSED in metadata:
             assessment = Refusal(RefusalReason(metadata[REFUSED]), model_version)
         else:
+            threshold = metadata.get(THRESHOLD)
             assessment = Prediction(
-                Classification(metadata[CLASSIFICATION]), float(metadata[MALIGNANT_PROBABILITY]), model_version
+                Classification(metadata[CLASSIFICATION]),
+                float(metadata[MALIGNANT_PROBABILITY]),
+                model_version,
+                None if threshold is None else float(threshold),
             )
         return StoredLabel(upload_id, classified_at, assessment)
     except (KeyError, ValueError):

@@ -59,6 +59,7 @@ def detect(
         classification=assessment.classification,
         recommendation=recommendation_for(assessment.classification),
         malignant_probability=assessment.malignant_probability,
+        threshold=assessment.threshold,
         model_version=label.model_version,
         classified_at=label.classified_at,
         disclaimer=DISCLAIMER,

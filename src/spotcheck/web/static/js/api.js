@@ -16,7 +16,8 @@
  * @typedef {{ fileName: string, status: "pending" }} UploadAccepted
  * @typedef {{
  *   fileName: string, status: "done", classification: Classification, recommendation: string,
- *   malignantProbability: number, modelVersion: string, classifiedAt: string, spotId?: string | null,
+ *   malignantProbability: number, threshold?: number | null, modelVersion: string, classifiedAt: string,
+ *   spotId?: string | null,
  * }} DetectionResult
  * @typedef {{
  *   fileName: string, status: "refused", reason: string, message: string, tip: string,

@@ -52,9 +52,15 @@ function showNext(/** @type {{ heading: string, text: string }} */ { heading, te
 
 // First screen: the verdict, the one next step and the fixed recommendation (once). Everything
 // else, numbers included, waits under "More about this result".
-/** Where the model's score starts to flag; a model with a dermatoscopic route has a second line for those images. */
-function flaggedFrom(/** @type {ModelFacts} */ model) {
-  const common = `flagged from ${model.threshold?.toFixed(4)}`;
+/**
+ * Where the score starts to flag: the threshold the label was judged at, where the label records it;
+ * else, for a label of the model now serving, its thresholds (a dermatoscopic route has its own);
+ * else nothing, as another model's thresholds would not fit the score.
+ */
+function flaggedFrom(/** @type {DetectionResult} */ result, /** @type {ModelFacts | null} */ model) {
+  if (typeof result.threshold === "number") return `flagged from ${result.threshold.toFixed(4)}`;
+  if (model?.version !== result.modelVersion || typeof model.threshold !== "number") return null;
+  const common = `flagged from ${model.threshold.toFixed(4)}`;
   const dermatoscopic = model.dermatoscopicThreshold;
   return typeof dermatoscopic === "number" && dermatoscopic !== model.threshold
     ? `${common}; from ${dermatoscopic.toFixed(4)} for a photo taken through a dermatoscope`
@@ -73,9 +79,9 @@ function render(/** @type {DetectionResult} */ result, /** @type {ModelFacts | n
   $("result-number").hidden = !said;
   setText("result-caveat", CAVEAT);
   $("result-signs").hidden = false;
-  const details = [`Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}.`, `Model score: ${result.malignantProbability.toFixed(4)}`];
-  if (typeof model?.threshold === "number") details.push(`(${flaggedFrom(model)}).`);
-  $("result-meta").textContent = details.join(" ");
+  const flagged = flaggedFrom(result, model);
+  const score = `Model score: ${result.malignantProbability.toFixed(4)}${flagged ? ` (${flagged})` : ""}.`;
+  $("result-meta").textContent = `Analysed ${formatDate(result.classifiedAt)} by model ${result.modelVersion}. ${score}`;
   $("result-more").hidden = false;
 }
 
