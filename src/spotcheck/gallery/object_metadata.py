@@ -43,7 +43,7 @@ def label_metadata(
         {
             CLASSIFICATION: assessment.classification.value,
             MALIGNANT_PROBABILITY: f"{assessment.malignant_probability:.6f}",
-            **({THRESHOLD: repr(assessment.threshold)} if assessment.threshold is not None else {}),
+            **({THRESHOLD: repr(float(assessment.threshold))} if assessment.threshold is not None else {}),
         }
         if isinstance(assessment, Prediction)
         else {REFUSED: assessment.reason.value}
