@@ -164,17 +164,27 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
             "The spot's colour changed noticeably. Light changes colours too, so compare the two photos yourself.",
         ]
     )
-    expect(view.locator(".compare-img")).to_have_count(2)  # side by side
-    # Each menu shows its photo's whole date and time at 375 px (this year's leave the year out).
-    overflow = view.locator(".compare-side select").evaluate_all(
-        """selects => selects.map(select => {
-            const context = document.createElement("canvas").getContext("2d");
-            context.font = getComputedStyle(select).font;
-            const room = select.clientWidth - 28;  // its padding and the arrow
-            return context.measureText(select.selectedOptions[0].text).width - room;
-        })"""
+    photos = view.locator(".compare-img")
+    expect(photos).to_have_count(2)
+    first_box, second_box = photos.nth(0).bounding_box(), photos.nth(1).bounding_box()
+    assert first_box and second_box  # side by side
+    assert first_box["y"] == second_box["y"] and first_box["x"] + first_box["width"] <= second_box["x"]
+    # Each menu shows a whole date and time at 375 px: its photo's, and the widest a menu can hold
+    # (a two-digit day and hour, another year's with the year), whatever the hour the test runs at.
+    overflow = view.locator(".compare-menu select").evaluate_all(
+        """async selects => {
+            const { formatShortDate } = await import("/static/js/format.js");
+            const widest = [new Date(2026, 11, 26, 12, 59), new Date(2025, 11, 26, 12, 59)]
+                .map(date => formatShortDate(date.toISOString(), new Date(2026, 5, 1)));
+            return selects.flatMap(select => {
+                const context = document.createElement("canvas").getContext("2d");
+                context.font = getComputedStyle(select).font;
+                const room = select.clientWidth - 28;  // its padding and the arrow
+                return [select.selectedOptions[0].text, ...widest].map(text => context.measureText(text).width - room);
+            });
+        }"""
     )
-    assert len(overflow) == 2 and max(overflow) <= 0, overflow
+    assert len(overflow) == 6 and max(overflow) <= 0, overflow
     view.get_by_role("button", name=re.compile("Enlarge, side by side")).first.click()
     zoom = phone.get_by_role("dialog", name="Side by side, enlarged")
     expect(zoom.get_by_role("img")).to_have_count(2)

@@ -147,14 +147,20 @@ function foldedAnswers(/** @type {TimelineEntry} */ entry, /** @type {string} */
   return box;
 }
 
-/** @param {HTMLElement} box @param {SpotDetail} spot @param {PhotoUrls} urls */
+/**
+ * Two photos side by side, each chosen in a menu. The menus sit above the photos, each as wide as
+ * the screen, so that a date and time fit them on a phone whatever the hour and the language.
+ * @param {HTMLElement} box @param {SpotDetail} spot @param {PhotoUrls} urls
+ */
 function renderComparison(box, spot, urls) {
   const entries = spot.images ?? [];
   if (entries.length < 2) {
     box.replaceChildren(el("p", "hint", "Add a second photo of this spot to compare two side by side."));
     return;
   }
-  const sides = [entries[0], entries[entries.length - 1]].map((entry, index) => {
+  const menus = el("div", "compare-menus");
+  const photos = el("div", "compare-photos");
+  [entries[0], entries[entries.length - 1]].forEach((entry, index) => {
     const figure = el("figure", "compare-side");
     const label = el("label", "", index === 0 ? "Earlier photo" : "Later photo");
     const select = document.createElement("select");
@@ -178,8 +184,11 @@ function renderComparison(box, spot, urls) {
     };
     select.addEventListener("change", show);
     show();
-    figure.append(label, select, zoom, caption);
-    return figure;
+    const field = el("div", "compare-menu");
+    field.append(label, select);
+    menus.append(field);
+    figure.append(zoom, caption);
+    photos.append(figure);
   });
-  box.replaceChildren(...sides);
+  box.replaceChildren(menus, photos);
 }
