@@ -66,15 +66,19 @@ def page(browser: Browser, server: LiveServer) -> Iterator[Page]:
     assert errors == [], f"console errors: {errors}"
 
 
-def phone_page(browser: Browser, server: LiveServer, *, service_workers: bool = False) -> Page:
+def phone_page(
+    browser: Browser, server: LiveServer, *, service_workers: bool = False, timezone_id: str | None = None
+) -> Page:
     """A fresh profile at 375 x 812. CSP bypassed only so that axe-core can be injected
     (test_ui_page.py checks the page's CSP); service workers stay off unless asked for, because
-    playwright's routes do not see what one answers."""
+    playwright's routes do not see what one answers. ``timezone_id``: the browser's time zone (the
+    machine's if None)."""
     context = browser.new_context(
         base_url=server.url,
         viewport=PHONE,
         bypass_csp=True,
         service_workers="allow" if service_workers else "block",
+        timezone_id=timezone_id,
     )
     context.set_default_timeout(15_000)
     return context.new_page()

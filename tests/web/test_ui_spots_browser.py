@@ -219,9 +219,11 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     phone.get_by_role("button", name="Copy link").click()
     expect(phone.get_by_text("Copied", exact=True)).to_be_visible()
     assert phone.evaluate("navigator.clipboard.readText()") == url
-    doctor = phone_page(browser, server)
+    doctor = phone_page(browser, server, timezone_id="Europe/Warsaw")
     doctor.goto(url)
     expect(doctor.get_by_role("heading", name=SPOT)).to_be_visible()
+    # The server's summary, in the doctor's own time zone like the rest of the page, not in UTC.
+    expect(doctor.locator("#spot-summary")).to_contain_text(re.compile(r"\d{2}:\d{2} CES?T"))
     expect(doctor.locator(".timeline-entry")).to_have_count(2)
     expect(doctor.get_by_role("button", name="Delete")).to_have_count(0)
     expect(doctor.get_by_label("Photo", exact=True)).to_have_count(0)  # no upload field

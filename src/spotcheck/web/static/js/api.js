@@ -334,9 +334,10 @@ export const api = {
   async deleteAccount(password) {
     await request("DELETE", "/account", { json: { password } });
   },
-  /** A shared spot, read-only, by the token in its link (no sign-in). @param {string} token @returns {Promise<SpotDetail>} */
+  /** A shared spot, read-only, by the token in its link (no sign-in); the summary's times in the viewer's zone.
+   *  @param {string} token @returns {Promise<SpotDetail>} */
   async shared(token) {
-    return (await request("GET", `/shared/${segment(token)}`)).data;
+    return (await request("GET", `/shared/${segment(token)}?tz=${encodeURIComponent(timeZone())}`)).data;
   },
 };
 
