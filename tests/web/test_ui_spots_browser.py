@@ -170,12 +170,14 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
     assert first_box and second_box  # side by side
     assert first_box["y"] == second_box["y"] and first_box["x"] + first_box["width"] <= second_box["x"]
     # Each menu shows a whole date and time at 375 px: its photo's, and the widest a menu can hold
-    # (a two-digit day and hour, another year's with the year), whatever the hour the test runs at.
+    # (a two-digit day and hour, another year's with the year, with the seconds that tell two photos
+    # of one minute apart), whatever the hour the test runs at.
     overflow = view.locator(".compare-menu select").evaluate_all(
         """async selects => {
             const { formatShortDate } = await import("/static/js/format.js");
-            const widest = [new Date(2026, 11, 26, 12, 59), new Date(2025, 11, 26, 12, 59)]
-                .map(date => formatShortDate(date.toISOString(), new Date(2026, 5, 1)));
+            const june = new Date(2026, 5, 1);
+            const widest = [new Date(2026, 11, 26, 12, 59, 59), new Date(2025, 11, 26, 12, 59, 59)]
+                .flatMap(date => [false, true].map(seconds => formatShortDate(date.toISOString(), june, seconds)));
             return selects.flatMap(select => {
                 const context = document.createElement("canvas").getContext("2d");
                 context.font = getComputedStyle(select).font;
@@ -184,7 +186,10 @@ def test_a_spot_from_first_photo_to_a_deleted_account(
             });
         }"""
     )
-    assert len(overflow) == 6 and max(overflow) <= 0, overflow
+    assert len(overflow) == 10 and max(overflow) <= 0, overflow
+    # Two photos taken within one minute are told apart in the menu (by their seconds).
+    options = view.locator(".compare-menu select").first.locator("option").all_inner_texts()
+    assert len(options) == len(set(options)) == 2, options
     view.get_by_role("button", name=re.compile("Enlarge, side by side")).first.click()
     zoom = phone.get_by_role("dialog", name="Side by side, enlarged")
     expect(zoom.get_by_role("img")).to_have_count(2)

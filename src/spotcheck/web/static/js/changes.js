@@ -3,23 +3,7 @@
 // so that a phone screen does not repeat two long dates in every sentence. The server's message
 // (in UTC, with colour-science units) is the fallback when a photo is no longer listed.
 
-import { verdict } from "./format.js";
-
-/** @type {Intl.DateTimeFormatOptions} */
-const THIS_YEAR = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
-/** @type {Intl.DateTimeFormatOptions} */
-const OTHER_YEAR = { ...THIS_YEAR, year: "numeric" };
-
-/** Two dates in words that tell them apart: the year only when not this year, seconds only when they share the minute. */
-function twoDates(/** @type {string} */ first, /** @type {string} */ second, now = new Date()) {
-  const dates = [new Date(first), new Date(second)];
-  const options = dates.every((date) => date.getFullYear() === now.getFullYear()) ? THIS_YEAR : OTHER_YEAR;
-  const minutes = new Intl.DateTimeFormat(undefined, options);
-  const [a, b] = dates.map((date) => minutes.format(date));
-  if (a !== b) return [a, b];
-  const seconds = new Intl.DateTimeFormat(undefined, { ...options, second: "2-digit" });
-  return dates.map((date) => seconds.format(date));
-}
+import { distinctShortDates, verdict } from "./format.js";
 
 function sizeWords(/** @type {number} */ ratio) {
   if (ratio >= 1.75) return `about ${Math.round(ratio * 2) / 2} times as large`;
@@ -76,7 +60,7 @@ export function changeGroups(/** @type {import("./api.js").Change[]} */ changes,
     }
     const key = `${change.from} ${change.to}`;
     if (!groups.has(key)) {
-      const [earlier, later] = twoDates(beforeAt, afterAt, now);
+      const [earlier, later] = distinctShortDates([beforeAt, afterAt], now);
       groups.set(key, { lead: `Between the photo of ${earlier} and the photo of ${later}:`, sentences: [] });
     }
     groups.get(key)?.sentences.push(changeSentence(change, before, after));

@@ -6,13 +6,27 @@ export function formatDate(/** @type {string} */ iso) {
   return dateFormat.format(new Date(iso));
 }
 
-// For narrow places (a phone's half-width menu): this year's dates leave the year out.
-const thisYearFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" });
-const otherYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" });
+// For narrow places (a menu, a line that names two photos): this year's dates leave the year out;
+// the seconds only where two photos would otherwise read the same.
+const SHORT = {
+  thisYear: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }),
+  otherYear: new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" }),
+};
+const SHORT_WITH_SECONDS = {
+  thisYear: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" }),
+  otherYear: new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" }),
+};
 
-export function formatShortDate(/** @type {string} */ iso, now = new Date()) {
+export function formatShortDate(/** @type {string} */ iso, now = new Date(), seconds = false) {
   const date = new Date(iso);
-  return (date.getFullYear() === now.getFullYear() ? thisYearFormat : otherYearFormat).format(date);
+  const formats = seconds ? SHORT_WITH_SECONDS : SHORT;
+  return (date.getFullYear() === now.getFullYear() ? formats.thisYear : formats.otherYear).format(date);
+}
+
+/** Short dates for `isos` that tell them apart: with seconds for those that share a minute. */
+export function distinctShortDates(/** @type {string[]} */ isos, now = new Date()) {
+  const plain = isos.map((iso) => formatShortDate(iso, now));
+  return plain.map((text, i) => (plain.indexOf(text) === plain.lastIndexOf(text) ? text : formatShortDate(isos[i], now, true)));
 }
 
 export const CAVEAT =

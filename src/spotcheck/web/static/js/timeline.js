@@ -4,7 +4,7 @@
 import { answersForm, answersWords } from "./answers.js";
 import { bodySitePicture, bodySiteWords } from "./bodymap.js";
 import { changeGroups } from "./changes.js";
-import { formatDate, formatShortDate, labelFor, levelWords, RECOMMENDATIONS, refusalReason } from "./format.js";
+import { distinctShortDates, formatDate, labelFor, levelWords, RECOMMENDATIONS, refusalReason } from "./format.js";
 import { $ } from "./page.js";
 import { openZoom } from "./zoom.js";
 
@@ -166,7 +166,8 @@ function renderComparison(box, spot, urls) {
     const select = document.createElement("select");
     select.id = `compare-${index}-${crypto.randomUUID()}`;
     label.htmlFor = select.id;
-    for (const option of entries) select.append(new Option(formatShortDate(option.uploadedAt), option.fileName));
+    const dates = distinctShortDates(entries.map((option) => option.uploadedAt));
+    entries.forEach((option, i) => select.append(new Option(dates[i], option.fileName)));
     select.value = entry.fileName;
     const img = el("img", "compare-img");
     const zoom = el("button", "compare-zoom");
