@@ -8,12 +8,14 @@ export function formatDate(/** @type {string} */ iso) {
 
 // For narrow places (a menu, a line that names two photos): this year's dates leave the year out;
 // the seconds only where two photos would otherwise read the same.
+/** @type {Intl.DateTimeFormatOptions} */
+const THIS_YEAR = { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" };
 const SHORT = {
-  thisYear: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit" }),
+  thisYear: new Intl.DateTimeFormat(undefined, THIS_YEAR),
   otherYear: new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" }),
 };
 const SHORT_WITH_SECONDS = {
-  thisYear: new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "numeric", minute: "2-digit", second: "2-digit" }),
+  thisYear: new Intl.DateTimeFormat(undefined, { ...THIS_YEAR, second: "2-digit" }),
   otherYear: new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "medium" }),
 };
 

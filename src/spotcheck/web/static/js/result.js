@@ -50,8 +50,6 @@ function showNext(/** @type {{ heading: string, text: string }} */ { heading, te
   $("result-next").hidden = false;
 }
 
-// First screen: the verdict, the one next step and the fixed recommendation (once). Everything
-// else, numbers included, waits under "More about this result".
 /**
  * Where the score starts to flag: the threshold the label was judged at, where the label records it;
  * else, for a label of the model now serving, its thresholds (a dermatoscopic route has its own);
@@ -67,6 +65,8 @@ function flaggedFrom(/** @type {DetectionResult} */ result, /** @type {ModelFact
     : common;
 }
 
+// First screen: the verdict, the one next step and the fixed recommendation (once). Everything
+// else, numbers included, waits under "More about this result".
 function render(/** @type {DetectionResult} */ result, /** @type {ModelFacts | null} */ model) {
   clearDetails();
   showState("Analysis complete", result.classification);

@@ -160,13 +160,13 @@ function renderComparison(box, spot, urls) {
   }
   const menus = el("div", "compare-menus");
   const photos = el("div", "compare-photos");
+  const dates = distinctShortDates(entries.map((entry) => entry.uploadedAt));
   [entries[0], entries[entries.length - 1]].forEach((entry, index) => {
     const figure = el("figure", "compare-side");
     const label = el("label", "", index === 0 ? "Earlier photo" : "Later photo");
     const select = document.createElement("select");
     select.id = `compare-${index}-${crypto.randomUUID()}`;
     label.htmlFor = select.id;
-    const dates = distinctShortDates(entries.map((option) => option.uploadedAt));
     entries.forEach((option, i) => select.append(new Option(dates[i], option.fileName)));
     select.value = entry.fileName;
     const img = el("img", "compare-img");
